@@ -1,0 +1,8 @@
+import type { CommandContext } from "./context.ts";
+import { VERSION } from "./version_info.ts";
+
+/** `tarscli version`: prints the version, and the Deno runtime it was built with. */
+export function run(_args: string[], ctx: CommandContext): Promise<number> {
+  ctx.out(`tarscli ${VERSION} (deno ${Deno.version.deno})`);
+  return Promise.resolve(0);
+}

@@ -1,0 +1,2 @@
+/** The tarscli / tarsregistry release version. */
+export const VERSION = "0.1.0";
