@@ -1,0 +1,130 @@
+/**
+ * Builds a {@link StoreSnapshot} from raw table rows, the same way for both stores:
+ * NULLs of framework-written rows become empty values, adapters are grouped under
+ * their server, and everything is sorted by code unit so both stores agree.
+ */
+
+import { setIdOf } from "./validate.ts";
+import type {
+  AdapterRecord,
+  NodeRecord,
+  PresentState,
+  ServerKey,
+  ServerRecord,
+  SettingState,
+  StoreSnapshot,
+} from "./types.ts";
+
+/** A `t_server_conf` row as read (framework rows may hold NULLs). */
+export interface ServerTableRow {
+  application: string | null;
+  server_name: string | null;
+  node_name: string | null;
+  setting_state: string | null;
+  present_state: string | null;
+  patch_version: string | null;
+  enable_set: string | null;
+  set_name: string | null;
+  set_area: string | null;
+  set_group: string | null;
+  grid_flag: string | null;
+  flow_state: string | null;
+  metrics_port: number | string | null;
+}
+
+/** A `t_adapter_conf` row as read. */
+export interface AdapterTableRow {
+  application: string | null;
+  server_name: string | null;
+  node_name: string | null;
+  adapter_name: string | null;
+  servant: string | null;
+  endpoint: string | null;
+  protocol: string | null;
+  thread_num: number | string | null;
+  max_connections: number | string | null;
+  queuecap: number | string | null;
+  queuetimeout: number | string | null;
+}
+
+function str(value: string | null): string {
+  return value ?? "";
+}
+
+function int(value: number | string | null): number {
+  return value === null ? 0 : Number(value);
+}
+
+function keyOf(application: string, server: string, nodeName: string): string {
+  return `${application}\u0000${server}\u0000${nodeName}`;
+}
+
+/** Orders by the given string fields, comparing code units. */
+export function compareBy<T>(...fields: (keyof T)[]): (a: T, b: T) => number {
+  return (a, b) => {
+    for (const field of fields) {
+      const x = String(a[field]);
+      const y = String(b[field]);
+      if (x !== y) return x < y ? -1 : 1;
+    }
+    return 0;
+  };
+}
+
+/** Sort order of servers and server keys. */
+export const SERVER_ORDER = compareBy<ServerKey>("application", "server", "nodeName");
+
+/** Assembles the snapshot. */
+export function buildSnapshot(
+  takenAt: number,
+  nodes: NodeRecord[],
+  rows: { servers: ServerTableRow[]; adapters: AdapterTableRow[] },
+): StoreSnapshot {
+  const adapters = new Map<string, AdapterRecord[]>();
+  for (const row of rows.adapters) {
+    const key = keyOf(str(row.application), str(row.server_name), str(row.node_name));
+    const list = adapters.get(key) ?? [];
+    list.push({
+      adapterName: str(row.adapter_name),
+      servant: str(row.servant),
+      endpoint: str(row.endpoint),
+      protocol: str(row.protocol) || "tars",
+      threadNum: int(row.thread_num),
+      maxConns: int(row.max_connections),
+      queueCap: int(row.queuecap),
+      queueTimeout: int(row.queuetimeout),
+    });
+    adapters.set(key, list);
+  }
+  const servers: ServerRecord[] = rows.servers.map((row) => {
+    const application = str(row.application);
+    const server = str(row.server_name);
+    const nodeName = str(row.node_name);
+    const setName = str(row.set_name);
+    const setArea = str(row.set_area);
+    const setGroup = str(row.set_group);
+    const setId = setIdOf(str(row.enable_set), [setName, setArea, setGroup]);
+    return {
+      application,
+      server,
+      nodeName,
+      settingState: (str(row.setting_state) || "inactive") as SettingState,
+      presentState: (str(row.present_state) || "inactive") as PresentState,
+      flowEnabled: row.grid_flag !== "NO_FLOW" && row.flow_state !== "inactive",
+      setId,
+      setName: setId ? setName : "",
+      setArea: setId ? setArea : "",
+      setGroup: setId ? setGroup : "",
+      version: str(row.patch_version),
+      metricsPort: int(row.metrics_port),
+      adapters: (adapters.get(keyOf(application, server, nodeName)) ?? []).sort(
+        compareBy<AdapterRecord>("adapterName"),
+      ),
+    };
+  });
+  return {
+    takenAt,
+    nodes: nodes.sort(compareBy<NodeRecord>("nodeName")),
+    servers: servers.sort(SERVER_ORDER),
+  };
+}

@@ -1,0 +1,352 @@
+/**
+ * Embedded registry store on SQLite (`node:sqlite`).
+ *
+ * WAL journal with `synchronous=FULL`: every call is one transaction whose commit is
+ * fsynced before the promise resolves, so an acknowledged registration survives a
+ * crash and a power loss. Statements are prepared once; calls run synchronously, so
+ * they never interleave.
+ */
+
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { dirname } from "node:path";
+import { SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from "./sqlite_schema.ts";
+import {
+  type AdapterTableRow,
+  buildSnapshot,
+  SERVER_ORDER,
+  type ServerTableRow,
+} from "./snapshot_rows.ts";
+import {
+  cutoff,
+  keepAliveRows,
+  metricsRow,
+  prestopTarget,
+  type ServerTarget,
+  startupRows,
+} from "./validate.ts";
+import type {
+  CleanOptions,
+  CleanResult,
+  KeepAliveRequest,
+  KeepAliveResult,
+  MetricsRequest,
+  NodeRecord,
+  PrestopRequest,
+  PrestopResult,
+  RegistryStore,
+  ServerKey,
+  StartupRequest,
+  StoreCounts,
+  StoreOptions,
+  StoreSnapshot,
+} from "./types.ts";
+
+const STATEMENTS = {
+  upsertNode: `INSERT INTO t_node_info (node_name, node_obj, endpoint_ip, setting_state,
+      present_state, last_reg_time, last_heartbeat)
+    VALUES (?, ?, ?, 'active', 'active', ?, ?)
+    ON CONFLICT (node_name) DO UPDATE SET present_state = 'active',
+      last_heartbeat = excluded.last_heartbeat`,
+  upsertServer: `INSERT INTO t_server_conf (application, server_name, node_name,
+      setting_state, present_state, patch_version, enable_set, set_name, set_area, set_group,
+      grid_flag, flow_state, registry_timestamp)
+    VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (application, server_name, node_name) DO UPDATE SET setting_state = 'active',
+      present_state = excluded.present_state, patch_version = excluded.patch_version,
+      enable_set = excluded.enable_set, set_name = excluded.set_name,
+      set_area = excluded.set_area, set_group = excluded.set_group,
+      grid_flag = excluded.grid_flag, flow_state = excluded.flow_state,
+      registry_timestamp = excluded.registry_timestamp`,
+  deleteServerAdapters: `DELETE FROM t_adapter_conf
+    WHERE application = ? AND server_name = ? AND node_name = ?`,
+  insertAdapter: `INSERT INTO t_adapter_conf (application, server_name, node_name,
+      adapter_name, servant, endpoint, protocol, thread_num, max_connections, queuecap,
+      queuetimeout, registry_timestamp)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  heartbeat: `UPDATE t_node_info SET last_heartbeat = ?, present_state = 'active'
+    WHERE node_name = ?`,
+  stateOfServer: `UPDATE t_server_conf SET present_state = ?
+    WHERE node_name = ? AND application = ? AND server_name = ?`,
+  stateOfNode: `UPDATE t_server_conf SET present_state = ? WHERE node_name = ?`,
+  deleteServerConfigFiles: `DELETE FROM t_config_files WHERE host = ? AND server_name = ?`,
+  deleteServer: `DELETE FROM t_server_conf
+    WHERE application = ? AND server_name = ? AND node_name = ?`,
+  deleteNodeConfigFiles: `DELETE FROM t_config_files WHERE host = ?1 AND server_name IN
+    (SELECT application || '.' || server_name FROM t_server_conf WHERE node_name = ?1)`,
+  deleteNodeAdapters: `DELETE FROM t_adapter_conf WHERE node_name = ?`,
+  deleteNodeServers: `DELETE FROM t_server_conf WHERE node_name = ?`,
+  deleteNode: `DELETE FROM t_node_info WHERE node_name = ?`,
+  metrics: `UPDATE t_server_conf SET metrics_port = ?
+    WHERE node_name = ? AND application = ? AND server_name = ?`,
+  nodes: `SELECT node_name, present_state, last_heartbeat FROM t_node_info`,
+  servers: `SELECT application, server_name, node_name, setting_state, present_state,
+      patch_version, enable_set, set_name, set_area, set_group, grid_flag, flow_state,
+      metrics_port FROM t_server_conf`,
+  adapters: `SELECT application, server_name, node_name, adapter_name, servant, endpoint,
+      protocol, thread_num, max_connections, queuecap, queuetimeout FROM t_adapter_conf`,
+  staleNodes: `SELECT node_name FROM t_node_info WHERE last_heartbeat < ?`,
+  staleServers: `SELECT application, server_name, node_name FROM t_server_conf
+    WHERE node_name IN (SELECT node_name FROM t_node_info WHERE last_heartbeat < ?)`,
+  staleAdapters: `SELECT count(*) AS n FROM t_adapter_conf
+    WHERE node_name IN (SELECT node_name FROM t_node_info WHERE last_heartbeat < ?)`,
+  staleConfigFiles: `SELECT count(*) AS n FROM t_config_files c JOIN t_server_conf s
+    ON c.host = s.node_name AND c.server_name = s.application || '.' || s.server_name
+    WHERE s.node_name IN (SELECT node_name FROM t_node_info WHERE last_heartbeat < ?)`,
+  counts: `SELECT (SELECT count(*) FROM t_node_info) AS nodes,
+      (SELECT count(*) FROM t_server_conf) AS servers,
+      (SELECT count(*) FROM t_adapter_conf) AS adapters,
+      (SELECT count(*) FROM t_config_files WHERE host <> '') AS configFiles`,
+} as const;
+
+type Statements = { [name in keyof typeof STATEMENTS]: StatementSync };
+
+/** The SQLite implementation of {@link RegistryStore}. */
+export class SqliteStore implements RegistryStore {
+  /** Always `sqlite`. */
+  readonly kind = "sqlite";
+  readonly #db: DatabaseSync;
+  readonly #now: () => number;
+  readonly #sql: Statements;
+  #closed = false;
+
+  private constructor(db: DatabaseSync, options: StoreOptions) {
+    this.#db = db;
+    this.#now = options.now;
+    this.#sql = Object.fromEntries(
+      Object.entries(STATEMENTS).map(([name, sql]) => [name, db.prepare(sql)]),
+    ) as Statements;
+  }
+
+  /** Opens (creating file, parent directory and schema when missing) the database at `path`. */
+  static open(path: string, options: StoreOptions): SqliteStore {
+    if (path !== ":memory:") Deno.mkdirSync(dirname(path), { recursive: true });
+    const db = new DatabaseSync(path);
+    try {
+      db.exec("PRAGMA journal_mode = WAL");
+      db.exec("PRAGMA synchronous = FULL");
+      db.exec("PRAGMA busy_timeout = 5000");
+      const version = Number(
+        (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,
+      );
+      if (version > SQLITE_SCHEMA_VERSION) {
+        throw new Error(
+          `Registry database ${path} has schema version ${version}, newer than this ` +
+            `registry's ${SQLITE_SCHEMA_VERSION}: upgrade the registry or use another file`,
+        );
+      }
+      db.exec("BEGIN IMMEDIATE");
+      try {
+        db.exec(SQLITE_SCHEMA);
+        db.exec(`PRAGMA user_version = ${SQLITE_SCHEMA_VERSION}`);
+        db.exec("COMMIT");
+      } catch (error) {
+        db.exec("ROLLBACK");
+        throw error;
+      }
+      return new SqliteStore(db, options);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  #transaction<T>(begin: "BEGIN" | "BEGIN IMMEDIATE", work: () => T): Promise<T> {
+    try {
+      this.#assertOpen();
+      this.#db.exec(begin);
+      let result: T;
+      try {
+        result = work();
+        this.#db.exec("COMMIT");
+      } catch (error) {
+        if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+        throw error;
+      }
+      return Promise.resolve(result);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #write<T>(work: () => T): Promise<T> {
+    return this.#transaction("BEGIN IMMEDIATE", work);
+  }
+
+  #read<T>(work: () => T): Promise<T> {
+    return this.#transaction("BEGIN", work);
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new Error("The registry store is closed: open a new one");
+  }
+
+  /** {@inheritDoc RegistryStore.onStartup} */
+  onStartup(req: StartupRequest): Promise<void> {
+    return this.#write(() => {
+      const rows = startupRows(req);
+      const now = this.#now();
+      const sql = this.#sql;
+      sql.upsertNode.run(
+        rows.nodeName,
+        `tars.tarsnode.NodeObj@tcp -h ${rows.nodeName} -p 0`,
+        rows.nodeName,
+        now,
+        now,
+      );
+      const s = rows.server;
+      if (!s) return;
+      sql.upsertServer.run(
+        s.application,
+        s.server,
+        rows.nodeName,
+        s.presentState,
+        s.version,
+        s.enableSet,
+        s.setName,
+        s.setArea,
+        s.setGroup,
+        s.gridFlag,
+        s.flowState,
+        now,
+      );
+      sql.deleteServerAdapters.run(s.application, s.server, rows.nodeName);
+      for (const a of s.adapters) {
+        sql.insertAdapter.run(
+          s.application,
+          s.server,
+          rows.nodeName,
+          a.adapterName,
+          a.servant,
+          a.endpoint,
+          a.protocol,
+          a.threadNum,
+          a.maxConns,
+          a.queueCap,
+          a.queueTimeout,
+          now,
+        );
+      }
+    });
+  }
+
+  /** {@inheritDoc RegistryStore.keepAlive} */
+  keepAlive(req: KeepAliveRequest): Promise<KeepAliveResult> {
+    return this.#write(() => {
+      const rows = keepAliveRows(req);
+      const node = this.#sql.heartbeat.run(this.#now(), rows.nodeName).changes > 0;
+      const servers = rows.application === null || rows.server === null
+        ? this.#sql.stateOfNode.run(rows.presentState, rows.nodeName)
+        : this.#sql.stateOfServer.run(
+          rows.presentState,
+          rows.nodeName,
+          rows.application,
+          rows.server,
+        );
+      return { node, servers: Number(servers.changes) };
+    });
+  }
+
+  /** {@inheritDoc RegistryStore.onPrestop} */
+  onPrestop(req: PrestopRequest): Promise<PrestopResult> {
+    return this.#write(() => this.#remove(prestopTarget(req)));
+  }
+
+  #remove(target: ServerTarget): PrestopResult {
+    const sql = this.#sql;
+    const { nodeName, application, server } = target;
+    if (application === null || server === null) {
+      sql.deleteNodeConfigFiles.run(nodeName);
+      const adapters = Number(sql.deleteNodeAdapters.run(nodeName).changes);
+      const servers = Number(sql.deleteNodeServers.run(nodeName).changes);
+      const node = sql.deleteNode.run(nodeName).changes > 0;
+      return { servers, adapters, node };
+    }
+    sql.deleteServerConfigFiles.run(nodeName, `${application}.${server}`);
+    const adapters = Number(sql.deleteServerAdapters.run(application, server, nodeName).changes);
+    const servers = Number(sql.deleteServer.run(application, server, nodeName).changes);
+    return { servers, adapters, node: false };
+  }
+
+  /** {@inheritDoc RegistryStore.registerMetrics} */
+  registerMetrics(req: MetricsRequest): Promise<boolean> {
+    return this.#write(() => {
+      const row = metricsRow(req);
+      const result = this.#sql.metrics.run(
+        row.metricsPort,
+        row.nodeName,
+        row.application,
+        row.server,
+      );
+      return result.changes > 0;
+    });
+  }
+
+  /** {@inheritDoc RegistryStore.snapshot} */
+  snapshot(): Promise<StoreSnapshot> {
+    return this.#read(() => {
+      const takenAt = this.#now();
+      const nodes = (this.#sql.nodes.all() as {
+        node_name: string;
+        present_state: "active" | "inactive";
+        last_heartbeat: number;
+      }[]).map((row): NodeRecord => ({
+        nodeName: row.node_name,
+        presentState: row.present_state,
+        lastHeartbeat: Number(row.last_heartbeat),
+      }));
+      return buildSnapshot(takenAt, nodes, {
+        servers: this.#sql.servers.all() as unknown as ServerTableRow[],
+        adapters: this.#sql.adapters.all() as unknown as AdapterTableRow[],
+      });
+    });
+  }
+
+  /** {@inheritDoc RegistryStore.clean} */
+  clean(options: CleanOptions): Promise<CleanResult> {
+    return this.#write(() => {
+      const before = cutoff(options);
+      const sql = this.#sql;
+      const nodes = (sql.staleNodes.all(before) as { node_name: string }[])
+        .map((row) => row.node_name).sort();
+      const servers = (sql.staleServers.all(before) as {
+        application: string;
+        server_name: string;
+        node_name: string;
+      }[]).map((row): ServerKey => ({
+        application: row.application,
+        server: row.server_name,
+        nodeName: row.node_name,
+      })).sort(SERVER_ORDER);
+      const adapters = Number((sql.staleAdapters.get(before) as { n: number }).n);
+      const configFiles = Number((sql.staleConfigFiles.get(before) as { n: number }).n);
+      if (!options.dryRun) {
+        for (const nodeName of nodes) {
+          this.#remove({ nodeName, application: null, server: null });
+        }
+      }
+      return { dryRun: options.dryRun, nodes, servers, adapters, configFiles };
+    });
+  }
+
+  /** {@inheritDoc RegistryStore.counts} */
+  counts(): Promise<StoreCounts> {
+    return this.#read(() => {
+      const row = this.#sql.counts.get() as Record<keyof StoreCounts, number>;
+      return {
+        nodes: Number(row.nodes),
+        servers: Number(row.servers),
+        adapters: Number(row.adapters),
+        configFiles: Number(row.configFiles),
+      };
+    });
+  }
+
+  /** {@inheritDoc RegistryStore.close} */
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#db.close();
+    }
+    return Promise.resolve();
+  }
+}
