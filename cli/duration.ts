@@ -19,7 +19,10 @@ const UNIT_MS: Readonly<Record<string, number>> = {
  * Parses a duration such as `1m30s` into milliseconds. A bare number is taken in
  * `bareUnit` (milliseconds unless told otherwise).
  */
-export function parseDuration(text: string, options: { bareUnit?: keyof typeof UNIT_MS } = {}): number {
+export function parseDuration(
+  text: string,
+  options: { bareUnit?: keyof typeof UNIT_MS } = {},
+): number {
   const trimmed = text.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * UNIT_MS[options.bareUnit ?? "ms"];
   const part = /(\d+(?:\.\d+)?)(ns|us|ms|s|m|h|d)/y;
