@@ -1,0 +1,211 @@
+/**
+ * Test harness: a private MariaDB server (Debian's `mariadb-server` binaries) in a
+ * temporary directory, on its own socket and a free loopback port, with strict SQL mode.
+ * It creates database `db_tars` and a password user, and removes everything on stop.
+ */
+
+import mysql from "mysql2/promise";
+import { join } from "node:path";
+
+/** Strict SQL mode the test server runs with. */
+export const STRICT_SQL_MODE = [
+  "STRICT_ALL_TABLES",
+  "STRICT_TRANS_TABLES",
+  "NO_ZERO_IN_DATE",
+  "NO_ZERO_DATE",
+  "ERROR_FOR_DIVISION_BY_ZERO",
+  "NO_ENGINE_SUBSTITUTION",
+].join(",");
+
+const USER = "tars";
+const PASSWORD = "t@rs:pw/1";
+const SYSTEM_DIRS = ["/usr/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin"];
+
+/** A running private MariaDB. */
+export interface MariadbServer {
+  /** `mysql://tars:…@127.0.0.1:PORT/db_tars` (TCP, password user). */
+  url: string;
+  /** Unix socket path of the server. */
+  socket: string;
+  /** URL of another database on the same server (created on demand by {@link createDatabase}). */
+  urlFor(database: string, options?: { socket?: boolean }): string;
+  /** Creates a database (as root) and returns its URL. */
+  createDatabase(name: string): Promise<string>;
+  /** Runs one statement as root on `database`; returns the rows. */
+  rootQuery(database: string, sql: string, params?: unknown[]): Promise<unknown>;
+  /** Stops the server and removes its directory. */
+  stop(): Promise<void>;
+}
+
+/** Where to look for the binaries. */
+export interface MariadbOptions {
+  /** The PATH to search (e.g. `Deno.env.get("PATH")`); system sbin dirs are added. */
+  searchPath: string;
+  /** Seconds to wait for the server to answer; default 30. */
+  startTimeout?: number;
+}
+
+function findBinary(names: string[], searchPath: string): string | null {
+  const dirs = [...searchPath.split(":").filter(Boolean), ...SYSTEM_DIRS];
+  for (const name of names) {
+    for (const dir of dirs) {
+      const candidate = join(dir, name);
+      try {
+        if (Deno.statSync(candidate).isFile) return candidate;
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      }
+    }
+  }
+  return null;
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+async function run(command: string, args: string[], what: string): Promise<void> {
+  const output = await new Deno.Command(command, { args, stdout: "piped", stderr: "piped" })
+    .output();
+  if (!output.success) {
+    const text = new TextDecoder().decode(output.stderr) + new TextDecoder().decode(output.stdout);
+    throw new Error(`${what} failed (exit ${output.code}): ${text.trim().slice(-2000)}`);
+  }
+}
+
+async function logTail(path: string): Promise<string> {
+  try {
+    return (await Deno.readTextFile(path)).trim().split("\n").slice(-15).join("\n");
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return "(no error log written)";
+    throw error;
+  }
+}
+
+/** Starts a private MariaDB; throws naming the Debian package when it is not installed. */
+export async function startMariadb(options: MariadbOptions): Promise<MariadbServer> {
+  const server = findBinary(["mariadbd", "mysqld"], options.searchPath);
+  const installDb = findBinary(["mariadb-install-db", "mysql_install_db"], options.searchPath);
+  if (!server || !installDb) {
+    throw new Error(
+      "MariaDB server binaries (mariadbd or mysqld, mariadb-install-db) were not found: " +
+        "install the Debian package mariadb-server (apt-get install -y mariadb-server), " +
+        "or set TARS_SKIP_MYSQL=1 to skip the MySQL store tests",
+    );
+  }
+  const dir = await Deno.makeTempDir({ prefix: "tars-mariadb-" });
+  const dataDir = join(dir, "data");
+  const socket = join(dir, "sock");
+  const errorLog = join(dir, "error.log");
+  const port = freePort();
+  let child: Deno.ChildProcess | null = null;
+  let exited = false;
+  const stop = async () => {
+    if (child && !exited) {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => {
+        if (!exited) child?.kill("SIGKILL");
+      }, 20_000);
+      await child.status;
+      clearTimeout(timer);
+    }
+    await Deno.remove(dir, { recursive: true });
+  };
+  try {
+    await run(installDb, [
+      "--no-defaults",
+      `--datadir=${dataDir}`,
+      "--auth-root-authentication-method=normal",
+      "--skip-test-db",
+      "--user=root",
+    ], "mariadb-install-db");
+    child = new Deno.Command(server, {
+      args: [
+        "--no-defaults",
+        `--datadir=${dataDir}`,
+        `--socket=${socket}`,
+        `--port=${port}`,
+        "--bind-address=127.0.0.1",
+        "--user=root",
+        `--sql-mode=${STRICT_SQL_MODE}`,
+        `--log-error=${errorLog}`,
+        `--pid-file=${join(dir, "mariadb.pid")}`,
+        "--skip-log-bin",
+        "--skip-name-resolve",
+        "--performance-schema=OFF",
+        "--innodb-buffer-pool-size=32M",
+      ],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    child.status.then(() => exited = true);
+    const root = await waitForRoot(socket, {
+      seconds: options.startTimeout ?? 30,
+      exited: () => exited,
+      errorLog,
+    });
+    try {
+      await root.query("CREATE DATABASE db_tars");
+      await root.query(`CREATE USER '${USER}'@'%' IDENTIFIED BY ?`, [PASSWORD]);
+      await root.query(`GRANT ALL PRIVILEGES ON *.* TO '${USER}'@'%'`);
+    } finally {
+      await root.end();
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const credentials = `${encodeURIComponent(USER)}:${encodeURIComponent(PASSWORD)}`;
+  const urlFor = (database: string, opts: { socket?: boolean } = {}) =>
+    opts.socket
+      ? `mysql://${credentials}@localhost/${database}?socket=${encodeURIComponent(socket)}`
+      : `mysql://${credentials}@127.0.0.1:${port}/${database}`;
+  const rootQuery = async (database: string, sql: string, params: unknown[] = []) => {
+    const root = await mysql.createConnection({ socketPath: socket, user: "root", database });
+    try {
+      const [rows] = await root.query(sql, params);
+      return rows;
+    } finally {
+      await root.end();
+    }
+  };
+  return {
+    url: urlFor("db_tars"),
+    socket,
+    urlFor,
+    async createDatabase(name) {
+      await rootQuery("mysql", `CREATE DATABASE \`${name}\``);
+      return urlFor(name);
+    },
+    rootQuery,
+    stop,
+  };
+}
+
+async function waitForRoot(
+  socket: string,
+  wait: { seconds: number; exited: () => boolean; errorLog: string },
+): Promise<mysql.Connection> {
+  const deadline = Date.now() + wait.seconds * 1000;
+  let lastError: unknown = null;
+  while (Date.now() < deadline) {
+    if (wait.exited()) {
+      throw new Error(`MariaDB exited during start-up:\n${await logTail(wait.errorLog)}`);
+    }
+    try {
+      return await mysql.createConnection({ socketPath: socket, user: "root" });
+    } catch (error) {
+      lastError = error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  throw new Error(
+    `MariaDB did not answer on ${socket} within ${wait.seconds} s (last error: ${
+      String(lastError)
+    }):\n${await logTail(wait.errorLog)}`,
+  );
+}
