@@ -1,0 +1,12 @@
+import { int64, string } from "../codec/mod.ts";
+import { defineInterface, param } from "../interface.ts";
+
+/** Servant name every TARS service serves on its `local` endpoint. */
+export const ADMIN_OBJ = "AdminObj";
+
+/** `tars.AdminF`: the administration interface of every TARS service. */
+export const AdminF = defineInterface("AdminF", {
+  shutdown: { params: [] },
+  notify: { params: [param("command", string)], ret: string },
+  getPid: { params: [], ret: int64 },
+});

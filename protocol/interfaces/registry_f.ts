@@ -1,0 +1,94 @@
+import {
+  bool,
+  int32,
+  list,
+  map,
+  opt,
+  req,
+  string,
+  struct,
+  type StructValue,
+} from "../codec/mod.ts";
+import { defineInterface, out, param } from "../interface.ts";
+
+/** Servant name of the registry's registration object. */
+export const REGISTRY_OBJ = "tars.tarsregistry.Registry";
+
+/** `tars.AdapterConf`: one adapter a pod serves. */
+export const AdapterConf = struct("tars.AdapterConf", {
+  servant: req(0, string),
+  endpoint: req(1, string),
+  protocol: opt(2, string),
+  maxConns: opt(3, int32),
+  threadNum: opt(4, int32),
+  queueCap: opt(5, int32),
+  queueTimeout: opt(6, int32),
+});
+
+/** `tars.onStartupReq`: a pod announces its server and adapters. */
+export const OnStartupReq = struct("tars.onStartupReq", {
+  nodeName: req(0, string),
+  application: req(1, string),
+  server: req(2, string),
+  setID: opt(3, string),
+  adapters: opt(4, list(AdapterConf)),
+  disableFlow: opt(5, bool),
+  State: opt(6, string, "active"),
+  Version: opt(7, string),
+});
+
+/** `tars.onPrestopReq`: a pod is about to stop. */
+export const OnPrestopReq = struct("tars.onPrestopReq", {
+  nodeName: req(0, string),
+  application: opt(1, string),
+  server: opt(2, string),
+});
+
+/** `tars.keepAliveReq`: a pod's heartbeat with its state. */
+export const KeepAliveReq = struct("tars.keepAliveReq", {
+  nodeName: req(0, string),
+  state: req(1, string),
+  application: opt(2, string),
+  server: opt(3, string),
+});
+
+/** `tars.RegisterMetricsReq`: a pod's Prometheus port. */
+export const RegisterMetricsReq = struct("tars.RegisterMetricsReq", {
+  nodeName: req(0, string),
+  application: req(1, string),
+  server: req(2, string),
+  metricsPort: req(3, int32),
+});
+
+/** `tars.GetMetricsAdaptersReq`: an optional label filter. */
+export const GetMetricsAdaptersReq = struct("tars.GetMetricsAdaptersReq", {
+  filter: opt(0, map(string, string)),
+});
+
+/** `tars.MetricsAdapterInfo`: Prometheus targets of one application/server/set group. */
+export const MetricsAdapterInfo = struct("tars.MetricsAdapterInfo", {
+  targets: opt(0, list(string)),
+  labels: opt(1, map(string, string)),
+});
+
+/** Decoded request types of the registry extension. */
+export type OnStartupRequest = StructValue<typeof OnStartupReq.fields>;
+/** A decoded `onPrestopReq`. */
+export type OnPrestopRequest = StructValue<typeof OnPrestopReq.fields>;
+/** A decoded `keepAliveReq`. */
+export type KeepAliveRequest = StructValue<typeof KeepAliveReq.fields>;
+/** A decoded `RegisterMetricsReq`. */
+export type RegisterMetricsRequest = StructValue<typeof RegisterMetricsReq.fields>;
+/** A decoded `MetricsAdapterInfo`. */
+export type MetricsAdapterInfoValue = StructValue<typeof MetricsAdapterInfo.fields>;
+
+/** The K8STARS registry extension: register, heartbeat, remove, metrics targets. */
+export const RegistryF = defineInterface("Registry", {
+  onStartup: { params: [param("req", OnStartupReq)] },
+  onPrestop: { params: [param("req", OnPrestopReq)] },
+  keepAlive: { params: [param("req", KeepAliveReq)] },
+  registerMetrics: { params: [param("req", RegisterMetricsReq)] },
+  getMetricsAdapters: {
+    params: [param("req", GetMetricsAdaptersReq), out("rsp", list(MetricsAdapterInfo))],
+  },
+});
