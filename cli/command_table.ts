@@ -18,7 +18,6 @@ export interface CommandSpec {
   readonly load: () => Promise<CommandModule>;
 }
 
-
 /** Every sub-command of `tarscli`; `help`, the README and the dispatcher all read this table. */
 export const COMMANDS: readonly CommandSpec[] = [
   {
@@ -35,10 +34,83 @@ export const COMMANDS: readonly CommandSpec[] = [
     variables: [],
     load: () => import("./version.ts"),
   },
+  {
+    name: "genconf",
+    summary: "write $TARS_PATH/conf/<BuildServer>.conf and $TARS_PATH/data/server_info.yaml from " +
+      "$TARS_PATH/bin/_server_meta.yaml and the environment",
+    usage: "tarscli genconf",
+    variables: [
+      {
+        name: "TARS_PATH",
+        default: "/tars",
+        description: "the service's directory (bin, conf, data, log)",
+      },
+      {
+        name: "TARS_APPLICATION",
+        default: "application in _server_meta.yaml",
+        description: "application name",
+      },
+      { name: "TARS_SERVER", default: "server in _server_meta.yaml", description: "server name" },
+      {
+        name: "TARS_BUILD_SERVER",
+        default: "the server name",
+        description: "config file name, when the binary's name differs from the server's",
+      },
+      {
+        name: "TARS_SET_ID",
+        default: "set_id in _server_meta.yaml, else no set",
+        description: "set NAME.AREA.GROUP, e.g. mtt.s.1",
+      },
+      {
+        name: "TARS_LOCATOR",
+        default:
+          "locator in _server_meta.yaml, else tars.tarsregistry.QueryObj@tcp -h tars-registry.${namespace}.svc.cluster.local -p 17890",
+        description: "registry QueryObj with its endpoints",
+      },
+      {
+        name: "TARS_MERGE_CONF",
+        default: "",
+        description: "TARS config file merged over the generated one (its values win)",
+      },
+      {
+        name: "TARS_EP_UPTIME",
+        default: "refresh_endpoint_interval in _server_meta.yaml, else 60000",
+        description: "refresh-endpoint-interval; bare number in ms, or a duration such as 30s",
+      },
+      {
+        name: "POD_IP",
+        default: "address of the default route's interface",
+        description: "value of ${local_ip}",
+      },
+      { name: "TARS_NAMESPACE", default: "tars-system", description: "value of ${namespace}" },
+      { name: "TARS_RAND_PORT_MIN", default: "13000", description: "lowest ${random_port}" },
+      { name: "TARS_RAND_PORT_MAX", default: "16000", description: "highest ${random_port}" },
+    ],
+    load: () => import("../genconf/command.ts"),
+  },
+  {
+    name: "syncdir",
+    summary:
+      "copy changed files (and link targets) from TARS_SYNC_DIRECTORY to the target directory",
+    usage: "tarscli syncdir",
+    variables: [
+      {
+        name: "TARS_SYNC_DIRECTORY",
+        default: "",
+        description: "source directory; unset: nothing to do",
+      },
+      {
+        name: "TARS_SYNC_TARGET_DIRECTORY",
+        default: "$TARS_PATH/bin",
+        description: "target directory",
+      },
+      { name: "TARS_PATH", default: "/tars", description: "the service's directory" },
+    ],
+    load: () => import("./syncdir.ts"),
+  },
 ];
 
 /** Finds a command by name. */
 export function findCommand(name: string): CommandSpec | undefined {
   return COMMANDS.find((c) => c.name === name);
 }
-

@@ -1,6 +1,7 @@
 /**
  * The value of `${local_ip}`: `POD_IP` when set, else the IPv4 address of the interface that
- * carries the default route. The route is read from the kernel's table, so no packet is sent.
+ * carries the default route. The route is read from the kernel's table (`/proc/net/route`),
+ * so no packet is sent.
  *
  * @module
  */
@@ -35,9 +36,20 @@ function systemSources(): LocalIpSources {
   };
 }
 
+function soleExternalIPv4(interfaces: readonly Deno.NetworkInterfaceInfo[], why: string): string {
+  const external = interfaces.filter((i) => i.family === "IPv4" && !i.address.startsWith("127."));
+  if (external.length === 1) return external[0].address;
+  const found = external.length === 0
+    ? "no IPv4 interface but loopback"
+    : `several IPv4 interfaces (${external.map((i) => `${i.name} ${i.address}`).join(", ")})`;
+  throw new Error(`Cannot tell the pod IP: ${why}, and this machine has ${found}; set POD_IP`);
+}
+
 /**
- * Finds the address `${local_ip}` stands for: `podIp` when given, else the default route's
- * interface address. Throws an Error saying to set POD_IP when neither can be had.
+ * Finds the address `${local_ip}` stands for: `podIp` when given, else the address of the
+ * default route's interface. When the route table cannot be read (no /proc, or Deno without
+ * --allow-all, which /proc needs), the only non-loopback IPv4 address is taken; with none or
+ * several, an Error says to set POD_IP.
  */
 export async function findLocalIp(
   podIp: string | undefined,
@@ -49,12 +61,15 @@ export async function findLocalIp(
   try {
     table = await sources.readRouteTable();
   } catch (error) {
-    throw new Error(
-      `Cannot read the route table to find the pod IP (${(error as Error).message}); set POD_IP`,
+    return soleExternalIPv4(
+      sources.networkInterfaces(),
+      `the route table is unreadable (${(error as Error).message})`,
     );
   }
   const iface = defaultRouteInterface(table);
-  if (iface === undefined) throw new Error("No default route to find the pod IP by; set POD_IP");
+  if (iface === undefined) {
+    return soleExternalIPv4(sources.networkInterfaces(), "there is no default route");
+  }
   const address = sources.networkInterfaces().find((i) => i.name === iface && i.family === "IPv4");
   if (!address) {
     throw new Error(`The default route's interface ${iface} has no IPv4 address; set POD_IP`);

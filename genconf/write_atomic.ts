@@ -12,8 +12,6 @@ export interface FileToWrite {
   readonly data: string | Uint8Array;
   /** Permission bits; default 0o644. */
   readonly mode?: number;
-  /** Access and modification time to give the file; default now. */
-  readonly mtime?: Date;
 }
 
 /**
@@ -32,7 +30,6 @@ export async function writeFilesAtomic(files: readonly FileToWrite[]): Promise<v
       const data = typeof file.data === "string" ? new TextEncoder().encode(file.data) : file.data;
       await Deno.writeFile(temp, data, { createNew: true });
       await Deno.chmod(temp, file.mode ?? 0o644);
-      if (file.mtime) await Deno.utime(temp, file.mtime, file.mtime);
     }
   } catch (error) {
     await Promise.all(temps.map((temp) => Deno.remove(temp).catch(() => {})));

@@ -1,0 +1,24 @@
+/**
+ * `tarscli genconf`: writes the service's TARS config and server info from
+ * `$TARS_PATH/bin/_server_meta.yaml` and the environment.
+ *
+ * @module
+ */
+import type { CommandContext } from "../cli/context.ts";
+import { UsageError } from "../cli/usage_error.ts";
+import { runGenconf } from "./genconf.ts";
+import { readGenconfSettings } from "./settings.ts";
+
+/** Runs genconf with the entry point's environment; warnings go to stderr, the written paths to stdout. */
+export async function run(args: string[], ctx: CommandContext): Promise<number> {
+  if (args.length > 0) {
+    throw new UsageError(
+      "genconf takes no arguments; it reads the TARS_* variables (see tarscli help genconf)",
+    );
+  }
+  const settings = readGenconfSettings(ctx.env, { cwd: Deno.cwd() });
+  const result = await runGenconf(settings);
+  for (const warning of result.warnings) ctx.err(`tarscli genconf: warning: ${warning}`);
+  ctx.out(`Wrote ${result.configPath} and ${result.infoPath}`);
+  return 0;
+}

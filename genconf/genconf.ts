@@ -1,0 +1,78 @@
+/**
+ * One genconf run: read and check everything, resolve, build and merge the config, and only
+ * then write `conf/<BuildServer>.conf` and `data/server_info.yaml` together.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { createPortPicker, type PortProbe } from "./free_port.ts";
+import { buildTarsConfig, resolveServerInfo } from "./generate.ts";
+import { findLocalIp } from "./local_ip.ts";
+import { readServerMeta, SERVER_META_FILE } from "./server_meta.ts";
+import { type ServerInfo, serverInfoPath, stringifyServerInfo } from "./server_info.ts";
+import type { GenconfSettings } from "./settings.ts";
+import {
+  type ConfigSection,
+  mergeTarsConfig,
+  parseTarsConfig,
+  printTarsConfig,
+} from "./tars_config.ts";
+import { writeFilesAtomic } from "./write_atomic.ts";
+
+/** Replaceable lookups of the outside world, for tests. */
+export interface GenconfOptions {
+  /** Gives `${local_ip}` from `POD_IP` (maybe undefined); default: `findLocalIp`. */
+  readonly findLocalIp?: (podIp: string | undefined) => Promise<string>;
+  /** Tells whether a port is free; default: bind it. */
+  readonly probe?: PortProbe;
+}
+
+/** What a genconf run wrote. */
+export interface GenconfResult {
+  readonly info: ServerInfo;
+  readonly configPath: string;
+  readonly infoPath: string;
+  /** Things the user should fix that did not stop the run (unknown keys in the meta file). */
+  readonly warnings: readonly string[];
+}
+
+async function readMergeFile(path: string): Promise<ConfigSection> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    throw new Error(
+      `Cannot read the merge file ${path} (TARS_MERGE_CONF): ${
+        (error as Error).message
+      }; fix the path or unset TARS_MERGE_CONF`,
+    );
+  }
+  return parseTarsConfig(text, { source: `Merge file ${path}` });
+}
+
+/** Generates the service's config and server info from `settings`; on any error nothing is written. */
+export async function runGenconf(
+  settings: GenconfSettings,
+  options: GenconfOptions = {},
+): Promise<GenconfResult> {
+  const metaPath = join(settings.tarsPath, "bin", SERVER_META_FILE);
+  const { meta, warnings } = await readServerMeta(metaPath);
+  const merge = settings.mergeConf === undefined
+    ? undefined
+    : await readMergeFile(settings.mergeConf);
+  const info = await resolveServerInfo(meta, settings, {
+    metaPath,
+    findLocalIp: () => (options.findLocalIp ?? findLocalIp)(settings.podIp),
+    ports: createPortPicker(settings.portRange, { probe: options.probe }),
+  });
+  const generated = buildTarsConfig(info);
+  const config = printTarsConfig(
+    merge === undefined ? generated : mergeTarsConfig(generated, merge),
+  );
+  const infoPath = serverInfoPath(settings.tarsPath);
+  await writeFilesAtomic([
+    { path: info.paths.configFile, data: config },
+    { path: infoPath, data: stringifyServerInfo(info) },
+  ]);
+  return { info, configPath: info.paths.configFile, infoPath, warnings };
+}

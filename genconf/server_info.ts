@@ -1,0 +1,197 @@
+/**
+ * `$TARS_PATH/data/server_info.yaml`: the configuration genconf resolved (names, endpoints with
+ * their ports, paths). supervisor, prestop and notify read it instead of resolving again.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { isMap, parseDocument, stringify } from "yaml";
+
+/** One adapter as the service runs it. */
+export interface AdapterInfo {
+  /** The object name, e.g. `MainObj`. */
+  readonly object: string;
+  /** `App.Server.MainObj`. */
+  readonly servant: string;
+  /** `App.Server.MainObjAdapter`: the config section and the registry's adapter name. */
+  readonly adapter: string;
+  /** The resolved endpoint, e.g. `tcp -h 10.0.0.3 -p 13000 -t 30000`. */
+  readonly endpoint: string;
+  readonly maxconns: number;
+  readonly protocol: string;
+  readonly queuecap: number;
+  readonly queuetimeout: number;
+  readonly threads: number;
+}
+
+/** Where the service's files are. */
+export interface ServerPaths {
+  readonly tarsPath: string;
+  readonly bin: string;
+  readonly conf: string;
+  readonly data: string;
+  readonly log: string;
+  /** `conf/<BuildServer>.conf`. */
+  readonly configFile: string;
+}
+
+/** The resolved configuration of the service, placeholders filled in. */
+export interface ServerInfo {
+  readonly application: string;
+  readonly server: string;
+  /** The config file's base name (the binary's name); the server name unless TARS_BUILD_SERVER says. */
+  readonly buildServer: string;
+  /** `""` when the service is not in a set. */
+  readonly setId: string;
+  readonly locator: string;
+  /** The value of `${local_ip}`. */
+  readonly localIp: string;
+  /** The admin endpoint (`AdminObj`), resolved. */
+  readonly local: string;
+  readonly adapters: readonly AdapterInfo[];
+  readonly logSize: string;
+  readonly logNum: number;
+  readonly logLevel: string;
+  readonly configObj: string;
+  readonly notifyObj: string;
+  readonly logObj: string;
+  readonly statObj: string;
+  readonly propertyObj: string;
+  readonly sampleRate: number;
+  readonly maxSampleCount: number;
+  readonly asyncThreadNum: number;
+  readonly syncInvokeTimeout: number;
+  readonly asyncInvokeTimeout: number;
+  readonly reportInterval: number;
+  readonly refreshEndpointInterval: number;
+  readonly deactivatingTimeout: number;
+  readonly paths: ServerPaths;
+}
+
+/** Where genconf writes the server info under `tarsPath`. */
+export function serverInfoPath(tarsPath: string): string {
+  return join(tarsPath, "data", "server_info.yaml");
+}
+
+/** The paths of a service under `tarsPath` whose config file is `<buildServer>.conf`. */
+export function serverPaths(tarsPath: string, buildServer: string): ServerPaths {
+  return {
+    tarsPath,
+    bin: join(tarsPath, "bin"),
+    conf: join(tarsPath, "conf"),
+    data: join(tarsPath, "data"),
+    log: join(tarsPath, "log"),
+    configFile: join(tarsPath, "conf", `${buildServer}.conf`),
+  };
+}
+
+/** Prints the server info as YAML with a header saying where it came from. */
+export function stringifyServerInfo(info: ServerInfo): string {
+  return "# Written by tarscli genconf: the resolved configuration of this service.\n" +
+    stringify(info, { lineWidth: 0 });
+}
+
+type Kind = "string" | "number";
+
+const SCALARS: Readonly<Record<string, Kind>> = {
+  application: "string",
+  server: "string",
+  buildServer: "string",
+  setId: "string",
+  locator: "string",
+  localIp: "string",
+  local: "string",
+  logSize: "string",
+  logNum: "number",
+  logLevel: "string",
+  configObj: "string",
+  notifyObj: "string",
+  logObj: "string",
+  statObj: "string",
+  propertyObj: "string",
+  sampleRate: "number",
+  maxSampleCount: "number",
+  asyncThreadNum: "number",
+  syncInvokeTimeout: "number",
+  asyncInvokeTimeout: "number",
+  reportInterval: "number",
+  refreshEndpointInterval: "number",
+  deactivatingTimeout: "number",
+};
+
+const ADAPTER_SCALARS: Readonly<Record<string, Kind>> = {
+  object: "string",
+  servant: "string",
+  adapter: "string",
+  endpoint: "string",
+  maxconns: "number",
+  protocol: "string",
+  queuecap: "number",
+  queuetimeout: "number",
+  threads: "number",
+};
+
+const PATH_SCALARS: Readonly<Record<string, Kind>> = {
+  tarsPath: "string",
+  bin: "string",
+  conf: "string",
+  data: "string",
+  log: "string",
+  configFile: "string",
+};
+
+function pick(
+  value: unknown,
+  kinds: Readonly<Record<string, Kind>>,
+  where: string,
+  fail: (what: string) => never,
+): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    fail(`${where.replace(/\.$/, "") || "the file"} is not a mapping`);
+  }
+  const record = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [key, kind] of Object.entries(kinds)) {
+    const actual = typeof record[key];
+    if (actual !== kind) fail(`${where}${key} is not a ${kind}`);
+    out[key] = record[key];
+  }
+  return out;
+}
+
+/** Parses server info text; a malformed file throws a SyntaxError saying to run genconf again. */
+export function parseServerInfo(text: string, options: { source: string }): ServerInfo {
+  const fail = (what: string): never => {
+    throw new SyntaxError(`${options.source}: ${what}; run "tarscli genconf" again to rewrite it`);
+  };
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) fail(`not valid YAML (${doc.errors[0].message})`);
+  if (!isMap(doc.contents)) fail("not a YAML mapping");
+  const data = doc.toJS() as Record<string, unknown>;
+  const top = pick(data, SCALARS, "", fail);
+  if (!Array.isArray(data.adapters)) fail("adapters is not a list");
+  const adapters = (data.adapters as unknown[]).map((a, i) =>
+    Object.freeze(pick(a, ADAPTER_SCALARS, `adapters[${i}].`, fail))
+  );
+  const paths = Object.freeze(pick(data.paths, PATH_SCALARS, "paths.", fail));
+  return Object.freeze({
+    ...top,
+    adapters: Object.freeze(adapters),
+    paths,
+  }) as unknown as ServerInfo;
+}
+
+/** Reads `$TARS_PATH/data/server_info.yaml` into a frozen value; a missing file says to run genconf. */
+export async function readServerInfo(tarsPath: string): Promise<ServerInfo> {
+  const path = serverInfoPath(tarsPath);
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    const hint = error instanceof Deno.errors.NotFound
+      ? 'run "tarscli genconf" first'
+      : "check its permissions";
+    throw new Error(`Cannot read ${path}: ${(error as Error).message}; ${hint}`);
+  }
+  return parseServerInfo(text, { source: path });
+}
