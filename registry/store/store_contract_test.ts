@@ -7,7 +7,11 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import mysql from "mysql2/promise";
-import { type MariadbServer, startMariadb } from "../../tests/support/mariadb.ts";
+import {
+  mariadbSearchPath,
+  type MariadbServer,
+  startMariadb,
+} from "../../tests/support/mariadb.ts";
 import { MysqlStore } from "./mysql_store.ts";
 import { openStore } from "./open_store.ts";
 import type { RegistryStore, StartupRequest } from "./types.ts";
@@ -563,7 +567,9 @@ const skipMysql = Deno.env.get("TARS_SKIP_MYSQL") === "1";
 if (skipMysql) console.log("Skipping the MySQL store tests: TARS_SKIP_MYSQL=1 is set");
 
 Deno.test({ name: "store contract: MySQL (private MariaDB)", ignore: skipMysql }, async (t) => {
-  const server = await startMariadb({ searchPath: Deno.env.get("PATH") ?? "" });
+  const server = await startMariadb({
+    searchPath: mariadbSearchPath(Deno.env.get("PATH")),
+  });
   try {
     await storeContract(t, mysqlFactory(server));
     await mysqlOnly(t, server);

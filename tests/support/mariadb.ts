@@ -21,6 +21,11 @@ const USER = "tars";
 const PASSWORD = "t@rs:pw/1";
 const SYSTEM_DIRS = ["/usr/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin"];
 
+/** The search path for the binaries: `envPath` (the PATH variable) plus the sbin dirs. */
+export function mariadbSearchPath(envPath: string | undefined): string {
+  return [envPath ?? "", ...SYSTEM_DIRS].filter(Boolean).join(":");
+}
+
 /** A running private MariaDB. */
 export interface MariadbServer {
   /** `mysql://tars:…@127.0.0.1:PORT/db_tars` (TCP, password user). */
@@ -39,14 +44,14 @@ export interface MariadbServer {
 
 /** Where to look for the binaries. */
 export interface MariadbOptions {
-  /** The PATH to search (e.g. `Deno.env.get("PATH")`); system sbin dirs are added. */
+  /** Colon-separated dirs to search, e.g. `mariadbSearchPath(Deno.env.get("PATH"))`. */
   searchPath: string;
   /** Seconds to wait for the server to answer; default 30. */
   startTimeout?: number;
 }
 
 function findBinary(names: string[], searchPath: string): string | null {
-  const dirs = [...searchPath.split(":").filter(Boolean), ...SYSTEM_DIRS];
+  const dirs = searchPath.split(":").filter(Boolean);
   for (const name of names) {
     for (const dir of dirs) {
       const candidate = join(dir, name);
