@@ -452,12 +452,12 @@ export class MysqlStore implements RegistryStore {
         await conn.query("COMMIT");
         return buildSnapshot(
           takenAt,
-          nodes.map((row) => ({
-            nodeName: String(row.node_name ?? ""),
-            presentState: row.present_state === "active" ? "active" : "inactive",
-            lastHeartbeat: epochMs(row.last_heartbeat),
-          })),
           {
+            nodes: nodes.map((row) => ({
+              nodeName: String(row.node_name ?? ""),
+              presentState: row.present_state === "active" ? "active" : "inactive",
+              lastHeartbeat: epochMs(row.last_heartbeat),
+            })),
             servers: servers as unknown as ServerTableRow[],
             adapters: adapters as unknown as AdapterTableRow[],
           },

@@ -55,8 +55,8 @@ function int(value: number | string | null): number {
   return value === null ? 0 : Number(value);
 }
 
-function keyOf(application: string, server: string, nodeName: string): string {
-  return `${application}\u0000${server}\u0000${nodeName}`;
+function keyOf(parts: string[]): string {
+  return parts.join("\u0000");
 }
 
 /** Orders by the given string fields, comparing code units. */
@@ -77,12 +77,12 @@ export const SERVER_ORDER = compareBy<ServerKey>("application", "server", "nodeN
 /** Assembles the snapshot. */
 export function buildSnapshot(
   takenAt: number,
-  nodes: NodeRecord[],
-  rows: { servers: ServerTableRow[]; adapters: AdapterTableRow[] },
+  rows: { nodes: NodeRecord[]; servers: ServerTableRow[]; adapters: AdapterTableRow[] },
 ): StoreSnapshot {
+  const nodes = rows.nodes;
   const adapters = new Map<string, AdapterRecord[]>();
   for (const row of rows.adapters) {
-    const key = keyOf(str(row.application), str(row.server_name), str(row.node_name));
+    const key = keyOf([str(row.application), str(row.server_name), str(row.node_name)]);
     const list = adapters.get(key) ?? [];
     list.push({
       adapterName: str(row.adapter_name),
@@ -117,7 +117,7 @@ export function buildSnapshot(
       setGroup: setId ? setGroup : "",
       version: str(row.patch_version),
       metricsPort: int(row.metrics_port),
-      adapters: (adapters.get(keyOf(application, server, nodeName)) ?? []).sort(
+      adapters: (adapters.get(keyOf([application, server, nodeName])) ?? []).sort(
         compareBy<AdapterRecord>("adapterName"),
       ),
     };

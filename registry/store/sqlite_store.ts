@@ -294,7 +294,8 @@ export class SqliteStore implements RegistryStore {
         presentState: row.present_state,
         lastHeartbeat: Number(row.last_heartbeat),
       }));
-      return buildSnapshot(takenAt, nodes, {
+      return buildSnapshot(takenAt, {
+        nodes,
         servers: this.#sql.servers.all() as unknown as ServerTableRow[],
         adapters: this.#sql.adapters.all() as unknown as AdapterTableRow[],
       });

@@ -101,7 +101,14 @@ export interface MetricsRow {
   metricsPort: number;
 }
 
-function text(field: string, value: unknown, max: number, required: boolean): string {
+/** How a string field is checked. */
+interface TextRule {
+  field: string;
+  max: number;
+  required?: boolean;
+}
+
+function text(value: unknown, { field, max, required = false }: TextRule): string {
   if (value === undefined || value === null) value = "";
   if (typeof value !== "string") {
     throw new RangeError(`Invalid ${field} ${JSON.stringify(value)}: pass a string`);
@@ -117,8 +124,9 @@ function text(field: string, value: unknown, max: number, required: boolean): st
   return value;
 }
 
-function name(field: string, value: unknown, max: number, required: boolean): string {
-  const result = text(field, value, max, required);
+function name(value: unknown, rule: TextRule): string {
+  const field = rule.field;
+  const result = text(value, rule);
   if (/[\s.]/.test(result)) {
     throw new RangeError(
       `Invalid ${field} ${JSON.stringify(result)}: use a name without dots or spaces`,
@@ -127,7 +135,7 @@ function name(field: string, value: unknown, max: number, required: boolean): st
   return result;
 }
 
-function count(field: string, value: unknown, fallback: number): number {
+function count(value: unknown, { field, fallback }: { field: string; fallback: number }): number {
   if (value === undefined || value === null) return fallback;
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > INT32_MAX) {
     throw new RangeError(
@@ -149,7 +157,7 @@ export function presentState(field: string, value: unknown): PresentState {
 }
 
 function setParts(value: unknown): [string, string, string] | null {
-  const setId = text("setId", value, 100, false);
+  const setId = text(value, { field: "setId", max: 100 });
   if (setId === "") return null;
   const parts = setId.split(".");
   if (parts.length !== 3 || parts.some((part) => part === "" || /\s/.test(part))) {
@@ -158,52 +166,72 @@ function setParts(value: unknown): [string, string, string] | null {
     );
   }
   const [setName, setArea, setGroup] = parts;
-  text("setId name", setName, COLUMN_LIMITS.setName, true);
-  text("setId area", setArea, COLUMN_LIMITS.setArea, true);
-  text("setId group", setGroup, COLUMN_LIMITS.setGroup, true);
+  text(setName, { field: "setId name", max: COLUMN_LIMITS.setName, required: true });
+  text(setArea, { field: "setId area", max: COLUMN_LIMITS.setArea, required: true });
+  text(setGroup, { field: "setId group", max: COLUMN_LIMITS.setGroup, required: true });
   return [setName, setArea, setGroup];
 }
 
-function adapterRow(index: number, spec: unknown, prefix: string): AdapterRow {
+function adapterRow(
+  spec: unknown,
+  { index, prefix }: { index: number; prefix: string },
+): AdapterRow {
   const field = `adapters[${index}]`;
   if (typeof spec !== "object" || spec === null) {
     throw new RangeError(`Invalid ${field} ${JSON.stringify(spec)}: pass an adapter object`);
   }
   const adapter = spec as Record<string, unknown>;
-  let servant = text(`${field}.servant`, adapter.servant, COLUMN_LIMITS.servant, true);
+  let servant = text(adapter.servant, {
+    field: `${field}.servant`,
+    max: COLUMN_LIMITS.servant,
+    required: true,
+  });
   if (!servant.includes(".")) servant = `${prefix}.${servant}`;
   if (!/^[^.\s]+\.[^.\s]+\.[^.\s]+$/.test(servant)) {
     throw new RangeError(
       `Invalid ${field}.servant ${JSON.stringify(servant)}: use "App.Server.Obj"`,
     );
   }
-  const adapterName = text(
-    `${field}.servant`,
-    `${servant}Adapter`,
-    COLUMN_LIMITS.adapterName,
-    true,
-  );
-  const protocol = text(`${field}.protocol`, adapter.protocol, COLUMN_LIMITS.protocol, false);
+  const adapterName = text(`${servant}Adapter`, {
+    field: `${field}.servant`,
+    max: COLUMN_LIMITS.adapterName,
+    required: true,
+  });
+  const protocol = text(adapter.protocol, {
+    field: `${field}.protocol`,
+    max: COLUMN_LIMITS.protocol,
+  });
   return {
     adapterName,
     servant,
-    endpoint: text(`${field}.endpoint`, adapter.endpoint, COLUMN_LIMITS.endpoint, true).trim(),
+    endpoint: text(adapter.endpoint, {
+      field: `${field}.endpoint`,
+      max: COLUMN_LIMITS.endpoint,
+      required: true,
+    }).trim(),
     protocol: protocol === "" ? "tars" : protocol,
-    threadNum: count(`${field}.threadNum`, adapter.threadNum, 5),
-    maxConns: count(`${field}.maxConns`, adapter.maxConns, 200000),
-    queueCap: count(`${field}.queueCap`, adapter.queueCap, 10000),
-    queueTimeout: count(`${field}.queueTimeout`, adapter.queueTimeout, 60000),
+    threadNum: count(adapter.threadNum, { field: `${field}.threadNum`, fallback: 5 }),
+    maxConns: count(adapter.maxConns, { field: `${field}.maxConns`, fallback: 200000 }),
+    queueCap: count(adapter.queueCap, { field: `${field}.queueCap`, fallback: 10000 }),
+    queueTimeout: count(adapter.queueTimeout, { field: `${field}.queueTimeout`, fallback: 60000 }),
   };
 }
 
 /** Validates `onStartup`; empty application and server register the node only. */
 export function startupRows(req: StartupRequest): StartupRows {
-  const nodeName = text("nodeName", req.nodeName, COLUMN_LIMITS.nodeName, true);
-  const application = name("application", req.application, COLUMN_LIMITS.application, false);
-  const server = name("server", req.server, COLUMN_LIMITS.server, false);
+  const nodeName = text(req.nodeName, {
+    field: "nodeName",
+    max: COLUMN_LIMITS.nodeName,
+    required: true,
+  });
+  const application = name(req.application, {
+    field: "application",
+    max: COLUMN_LIMITS.application,
+  });
+  const server = name(req.server, { field: "server", max: COLUMN_LIMITS.server });
   const state = presentState("state", req.state);
   const parts = setParts(req.setId);
-  const version = text("version", req.version, COLUMN_LIMITS.version, false);
+  const version = text(req.version, { field: "version", max: COLUMN_LIMITS.version });
   const specs = req.adapters ?? [];
   if (!Array.isArray(specs)) {
     throw new RangeError(`Invalid adapters ${JSON.stringify(specs)}: pass a list`);
@@ -222,7 +250,9 @@ export function startupRows(req: StartupRequest): StartupRows {
       `Invalid ${missing} "": give both application and server, or neither (node only)`,
     );
   }
-  const adapters = specs.map((spec, index) => adapterRow(index, spec, `${application}.${server}`));
+  const adapters = specs.map((spec, index) =>
+    adapterRow(spec, { index, prefix: `${application}.${server}` })
+  );
   const names = new Set(adapters.map((adapter) => adapter.adapterName));
   if (names.size !== adapters.length) {
     throw new RangeError(`Invalid adapters: each servant may appear only once`);
@@ -246,9 +276,16 @@ export function startupRows(req: StartupRequest): StartupRows {
 }
 
 function target(req: { nodeName: string; application?: string; server?: string }): ServerTarget {
-  const nodeName = text("nodeName", req.nodeName, COLUMN_LIMITS.nodeName, true);
-  const application = name("application", req.application, COLUMN_LIMITS.application, false);
-  const server = name("server", req.server, COLUMN_LIMITS.server, false);
+  const nodeName = text(req.nodeName, {
+    field: "nodeName",
+    max: COLUMN_LIMITS.nodeName,
+    required: true,
+  });
+  const application = name(req.application, {
+    field: "application",
+    max: COLUMN_LIMITS.application,
+  });
+  const server = name(req.server, { field: "server", max: COLUMN_LIMITS.server });
   if (application === "" || server === "") return { nodeName, application: null, server: null };
   return { nodeName, application, server };
 }
@@ -277,9 +314,17 @@ export function metricsRow(req: MetricsRequest): MetricsRow {
     throw new RangeError(`Invalid metricsPort ${JSON.stringify(port)}: use a port from 1 to 65535`);
   }
   return {
-    nodeName: text("nodeName", req.nodeName, COLUMN_LIMITS.nodeName, true),
-    application: name("application", req.application, COLUMN_LIMITS.application, true),
-    server: name("server", req.server, COLUMN_LIMITS.server, true),
+    nodeName: text(req.nodeName, {
+      field: "nodeName",
+      max: COLUMN_LIMITS.nodeName,
+      required: true,
+    }),
+    application: name(req.application, {
+      field: "application",
+      max: COLUMN_LIMITS.application,
+      required: true,
+    }),
+    server: name(req.server, { field: "server", max: COLUMN_LIMITS.server, required: true }),
     metricsPort: port === 0 ? DEFAULT_METRICS_PORT : port,
   };
 }

@@ -72,7 +72,8 @@ function freePort(): number {
   return port;
 }
 
-async function run(command: string, args: string[], what: string): Promise<void> {
+async function run(command: string, options: { args: string[]; what: string }): Promise<void> {
+  const { args, what } = options;
   const output = await new Deno.Command(command, { args, stdout: "piped", stderr: "piped" })
     .output();
   if (!output.success) {
@@ -120,13 +121,16 @@ export async function startMariadb(options: MariadbOptions): Promise<MariadbServ
     await Deno.remove(dir, { recursive: true });
   };
   try {
-    await run(installDb, [
-      "--no-defaults",
-      `--datadir=${dataDir}`,
-      "--auth-root-authentication-method=normal",
-      "--skip-test-db",
-      "--user=root",
-    ], "mariadb-install-db");
+    await run(installDb, {
+      args: [
+        "--no-defaults",
+        `--datadir=${dataDir}`,
+        "--auth-root-authentication-method=normal",
+        "--skip-test-db",
+        "--user=root",
+      ],
+      what: "mariadb-install-db",
+    });
     child = new Deno.Command(server, {
       args: [
         "--no-defaults",
