@@ -164,7 +164,7 @@ export function parseServerInfo(text: string, options: { source: string }): Serv
   const fail = (what: string): never => {
     throw new SyntaxError(`${options.source}: ${what}; run "tarscli genconf" again to rewrite it`);
   };
-  const doc = parseDocument(text);
+  const doc = parseDocument(text, { prettyErrors: false });
   if (doc.errors.length > 0) fail(`not valid YAML (${doc.errors[0].message})`);
   if (!isMap(doc.contents)) fail("not a YAML mapping");
   const data = doc.toJS() as Record<string, unknown>;
