@@ -37,7 +37,12 @@ export function readSyncSettings(
   return Object.freeze({ source: source ? absolute(source) : undefined, target: absolute(target) });
 }
 
-async function copyKeepingTimes(from: string, to: string, info: Deno.FileInfo): Promise<void> {
+async function copyKeepingTimes(
+  from: string,
+  to: string,
+  options: { info: Deno.FileInfo },
+): Promise<void> {
+  const { info } = options;
   const temp = join(dirname(to), `.${basename(to)}.${crypto.randomUUID()}.tmp`);
   try {
     await Deno.copyFile(from, temp);
@@ -88,7 +93,7 @@ export async function syncDirectory(source: string, target: string): Promise<Syn
       unchanged.push(entry.name);
       continue;
     }
-    await copyKeepingTimes(from, to, info);
+    await copyKeepingTimes(from, to, { info });
     copied.push(entry.name);
   }
   return { copied, unchanged, skipped };

@@ -15,7 +15,12 @@ async function withDirs(fn: (src: string, dst: string) => Promise<void>): Promis
   }
 }
 
-async function writeFile(path: string, text: string, mode: number, mtime: Date): Promise<void> {
+async function writeFile(
+  path: string,
+  text: string,
+  options: { mode: number; mtime: Date },
+): Promise<void> {
+  const { mode, mtime } = options;
   await Deno.writeTextFile(path, text);
   await Deno.chmod(path, mode);
   await Deno.utime(path, mtime, mtime);
@@ -56,9 +61,9 @@ Deno.test("readSyncSettings", async (t) => {
 Deno.test("syncDirectory", async (t) => {
   await t.step("copies regular files keeping mtime and mode, creating the target", async () => {
     await withDirs(async (src, dst) => {
-      await writeFile(join(src, "server"), "binary", 0o755, OLD);
-      await writeFile(join(src, "start.sh"), "#!/bin/sh\n", 0o700, OLD);
-      await writeFile(join(src, "notes.txt"), "text", 0o644, OLD);
+      await writeFile(join(src, "server"), "binary", { mode: 0o755, mtime: OLD });
+      await writeFile(join(src, "start.sh"), "#!/bin/sh\n", { mode: 0o700, mtime: OLD });
+      await writeFile(join(src, "notes.txt"), "text", { mode: 0o644, mtime: OLD });
       const result = await syncDirectory(src, dst);
       assert.deepEqual(result, {
         copied: ["notes.txt", "server", "start.sh"],
@@ -81,14 +86,17 @@ Deno.test("syncDirectory", async (t) => {
 
   await t.step("unchanged files are left alone; size or mtime changes are copied", async () => {
     await withDirs(async (src, dst) => {
-      await writeFile(join(src, "same"), "aaaa", 0o644, OLD);
-      await writeFile(join(src, "resized"), "aaaa", 0o644, OLD);
-      await writeFile(join(src, "touched"), "aaaa", 0o644, OLD);
+      await writeFile(join(src, "same"), "aaaa", { mode: 0o644, mtime: OLD });
+      await writeFile(join(src, "resized"), "aaaa", { mode: 0o644, mtime: OLD });
+      await writeFile(join(src, "touched"), "aaaa", { mode: 0o644, mtime: OLD });
       await syncDirectory(src, dst);
-      await writeFile(join(src, "resized"), "aaaaaa", 0o644, OLD);
-      await writeFile(join(src, "touched"), "bbbb", 0o644, new Date(OLD.getTime() + 1000));
+      await writeFile(join(src, "resized"), "aaaaaa", { mode: 0o644, mtime: OLD });
+      await writeFile(join(src, "touched"), "bbbb", {
+        mode: 0o644,
+        mtime: new Date(OLD.getTime() + 1000),
+      });
       // Same size and time as the source: not copied even though the bytes differ (as the original).
-      await writeFile(join(dst, "same"), "zzzz", 0o644, OLD);
+      await writeFile(join(dst, "same"), "zzzz", { mode: 0o644, mtime: OLD });
       const result = await syncDirectory(src, dst);
       assert.deepEqual(result, {
         copied: ["resized", "touched"],
@@ -104,7 +112,7 @@ Deno.test("syncDirectory", async (t) => {
   await t.step("links: the target's content under the link's name; others skipped", async () => {
     await withDirs(async (src, dst) => {
       await Deno.mkdir(join(src, "lib"));
-      await writeFile(join(src, "lib", "real.so"), "library", 0o755, OLD);
+      await writeFile(join(src, "lib", "real.so"), "library", { mode: 0o755, mtime: OLD });
       await Deno.symlink("lib/real.so", join(src, "link.so"));
       await Deno.symlink("missing", join(src, "broken"));
       await Deno.symlink("lib", join(src, "dirlink"));
@@ -125,9 +133,9 @@ Deno.test("syncDirectory", async (t) => {
   await t.step("a running binary is replaced by rename, not rewritten in place", async () => {
     await withDirs(async (src, dst) => {
       await Deno.mkdir(dst);
-      await writeFile(join(dst, "server"), "old", 0o755, OLD);
+      await writeFile(join(dst, "server"), "old", { mode: 0o755, mtime: OLD });
       const oldIno = (await Deno.stat(join(dst, "server"))).ino;
-      await writeFile(join(src, "server"), "new!", 0o755, OLD);
+      await writeFile(join(src, "server"), "new!", { mode: 0o755, mtime: OLD });
       await syncDirectory(src, dst);
       assert.notEqual((await Deno.stat(join(dst, "server"))).ino, oldIno);
       assert.deepEqual([...Deno.readDirSync(dst)].map((e) => e.name), ["server"]);
@@ -155,7 +163,7 @@ Deno.test("syncdir command", async (t) => {
 
   await t.step("prints what it copied and a summary", async () => {
     await withDirs(async (src, dst) => {
-      await writeFile(join(src, "a"), "1", 0o644, OLD);
+      await writeFile(join(src, "a"), "1", { mode: 0o644, mtime: OLD });
       await Deno.mkdir(join(src, "sub"));
       const { ctx, out } = capture({ TARS_SYNC_DIRECTORY: src, TARS_SYNC_TARGET_DIRECTORY: dst });
       assert.equal(await run([], ctx), 0);

@@ -8,8 +8,15 @@ import { createSocket } from "node:dgram";
 import type { Transport } from "../protocol/endpoint.ts";
 import type { PortRange } from "./settings.ts";
 
-/** Tells whether `port` can be bound on `host` for `transport`; throws when the host cannot be bound at all. */
-export type PortProbe = (host: string, port: number, transport: Transport) => Promise<boolean>;
+/** A port to probe: where, which, and for which transport. */
+export interface ProbeTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly transport: Transport;
+}
+
+/** Tells whether the target port can be bound; throws when its host cannot be bound at all. */
+export type PortProbe = (target: ProbeTarget) => Promise<boolean>;
 
 /** Hands out distinct free ports from one range. */
 export interface PortPicker {
@@ -37,11 +44,7 @@ function isTaken(error: unknown): boolean {
 }
 
 /** The real probe: binds the port (TCP for tcp and ssl, UDP for udp) and releases it at once. */
-export async function probePort(
-  host: string,
-  port: number,
-  transport: Transport,
-): Promise<boolean> {
+export async function probePort({ host, port, transport }: ProbeTarget): Promise<boolean> {
   try {
     if (transport === "udp") {
       await bindUdp(host, port);
@@ -69,7 +72,7 @@ export function createPortPicker(
     async take(host, transport) {
       for (let port = range.min; port <= range.max; port++) {
         if (used.has(port)) continue;
-        if (await probe(host, port, transport)) {
+        if (await probe({ host, port, transport })) {
           used.add(port);
           return port;
         }

@@ -26,12 +26,12 @@ Deno.test("probePort", async (t) => {
   await t.step("a listening TCP port is taken, a closed one is free", async () => {
     const [l] = listenRun(1);
     try {
-      assert.equal(await probePort("127.0.0.1", port(l), "tcp"), false);
-      assert.equal(await probePort("127.0.0.1", port(l), "ssl"), false);
+      assert.equal(await probePort({ host: "127.0.0.1", port: port(l), transport: "tcp" }), false);
+      assert.equal(await probePort({ host: "127.0.0.1", port: port(l), transport: "ssl" }), false);
     } finally {
       l.close();
     }
-    assert.equal(await probePort("127.0.0.1", port(l), "tcp"), true);
+    assert.equal(await probePort({ host: "127.0.0.1", port: port(l), transport: "tcp" }), true);
   });
 
   await t.step("a bound UDP port is taken", async () => {
@@ -40,15 +40,15 @@ Deno.test("probePort", async (t) => {
       socket.bind(0, "127.0.0.1", () => resolve(socket.address().port))
     );
     try {
-      assert.equal(await probePort("127.0.0.1", bound, "udp"), false);
+      assert.equal(await probePort({ host: "127.0.0.1", port: bound, transport: "udp" }), false);
     } finally {
       await new Promise<void>((resolve) => socket.close(() => resolve()));
     }
-    assert.equal(await probePort("127.0.0.1", bound, "udp"), true);
+    assert.equal(await probePort({ host: "127.0.0.1", port: bound, transport: "udp" }), true);
   });
 
   await t.step("a host that is not this machine's is an error, not a taken port", async () => {
-    await assert.rejects(probePort("192.0.2.254", 45000, "tcp"), {
+    await assert.rejects(probePort({ host: "192.0.2.254", port: 45000, transport: "tcp" }), {
       message:
         /^Cannot listen on 192\.0\.2\.254:45000 to find a free port \(.+\); use an address of this machine in the endpoint$/,
     });
@@ -116,7 +116,7 @@ Deno.test("createPortPicker", async (t) => {
   await t.step("the probe is asked about each port in order", async () => {
     const asked: string[] = [];
     const picker = createPortPicker({ min: 1, max: 5 }, {
-      probe: (host, p, transport) => {
+      probe: ({ host, port: p, transport }) => {
         asked.push(`${transport}://${host}:${p}`);
         return Promise.resolve(p === 3);
       },

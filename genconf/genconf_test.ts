@@ -144,7 +144,7 @@ interface ErrorCase {
   readonly env?: Record<string, string>;
   /** A merge file's text, written beside the TARS_PATH and named by TARS_MERGE_CONF. */
   readonly merge?: string;
-  readonly probe?: (host: string, port: number) => Promise<boolean>;
+  readonly probe?: () => Promise<boolean>;
   readonly message: string | RegExp;
 }
 

@@ -63,15 +63,14 @@ function checkNames(application: string, server: string, metaPath: string): void
 function fillPlaceholders(
   text: string,
   values: Readonly<Record<string, string>>,
-  where: string,
-  options: { endpoint: boolean },
+  options: { where: string; endpoint: boolean },
 ): string {
   const filled = text.replace(/\$\{(\w+)\}/g, (whole, name: string) => values[name] ?? whole);
   const left = filled.match(/\$\{[^}]*\}/g) ?? [];
   const unknown = left.find((p) => !(options.endpoint && p === RANDOM_PORT));
   if (unknown !== undefined) {
     const known = options.endpoint ? "${local_ip}, ${random_port} or ${namespace}" : "${namespace}";
-    throw new SyntaxError(`Unknown placeholder ${unknown} in ${where}; use ${known} there`);
+    throw new SyntaxError(`Unknown placeholder ${unknown} in ${options.where}; use ${known} there`);
   }
   return filled;
 }
@@ -158,12 +157,12 @@ export async function resolveServerInfo(
   }
 
   const locatorOrigin = settings.locator !== undefined ? "TARS_LOCATOR" : `locator in ${metaPath}`;
-  const locator = fillPlaceholders(
-    settings.locator ?? meta.locator,
-    { namespace: settings.namespace },
-    locatorOrigin,
-    { endpoint: false },
-  );
+  const locator = fillPlaceholders(settings.locator ?? meta.locator, {
+    namespace: settings.namespace,
+  }, {
+    where: locatorOrigin,
+    endpoint: false,
+  });
   let locatorRef;
   try {
     locatorRef = parseObjectRef(locator);
@@ -181,10 +180,10 @@ export async function resolveServerInfo(
   const pending = [
     ...meta.adapters.map((a) => {
       const where = `adapter ${a.object} in ${metaPath}`;
-      return checkEndpoint(fillPlaceholders(a.endpoint, values, where, { endpoint: true }), where);
+      return checkEndpoint(fillPlaceholders(a.endpoint, values, { where, endpoint: true }), where);
     }),
     checkEndpoint(
-      fillPlaceholders(meta.local, values, `local in ${metaPath}`, { endpoint: true }),
+      fillPlaceholders(meta.local, values, { where: `local in ${metaPath}`, endpoint: true }),
       `local in ${metaPath}`,
     ),
   ];
