@@ -108,6 +108,34 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     load: () => import("./syncdir.ts"),
   },
+  {
+    name: "registry",
+    summary: "run the TARS name registry (QueryObj, Registry, AdminObj); --help for its options",
+    usage: "tarscli registry [--endpoint EP] [--store SPEC] [--metrics HOST:PORT] [--init-db] …",
+    variables: [
+      {
+        name: "TARS_REGISTRY_STORE",
+        default: "",
+        description: "store spec: sqlite:PATH or mysql://USER:PASS@HOST:PORT/db_tars",
+      },
+      {
+        name: "DB_DSN",
+        default: "",
+        description: "the original's MySQL DSN user:pass@tcp(host:port)/db_tars",
+      },
+      { name: "DB_HOST", default: "", description: "MySQL host (with DB_PORT, DB_USER, DB_PASS)" },
+      { name: "DB_PORT", default: "3306", description: "MySQL port" },
+      { name: "DB_USER", default: "root", description: "MySQL user" },
+      { name: "DB_PASS", default: "", description: "MySQL password" },
+      { name: "POD_IP", default: "", description: "address the registry registers for itself" },
+      {
+        name: "TARS_PATH",
+        default: "/tars",
+        description: "the embedded store lives in $TARS_PATH/data/tarsregistry.db",
+      },
+    ],
+    load: () => import("../registry/command.ts"),
+  },
 ];
 
 /** Finds a command by name. */

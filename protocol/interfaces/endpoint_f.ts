@@ -1,4 +1,12 @@
-import { int32, opt, req, string, struct, type StructValue } from "../codec/mod.ts";
+import {
+  int32,
+  opt,
+  req,
+  string,
+  struct,
+  type StructInput,
+  type StructValue,
+} from "../codec/mod.ts";
 
 /**
  * `tars.EndpointF`: one endpoint in a name lookup answer. Tags above 12 differ between TARS
@@ -24,3 +32,6 @@ export const EndpointF = struct("tars.EndpointF", {
 
 /** A decoded `EndpointF`. */
 export type EndpointFValue = StructValue<typeof EndpointF.fields>;
+
+/** An `EndpointF` as given to the encoder (optional fields may be left out). */
+export type EndpointFInput = StructInput<typeof EndpointF.fields>;

@@ -1,0 +1,53 @@
+import type { RegistryService } from "./registry_service.ts";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Parses `YYYY-MM-DD[ HH:MM:SS]` (UTC, as the registry stores heartbeats) into a Date. */
+export function parseCleanTime(text: string): Date {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$/.exec(text.trim());
+  const date = m
+    ? new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0)))
+    : undefined;
+  if (!date || Number.isNaN(date.getTime()) || date.getUTCDate() !== +m![3]) {
+    throw new RangeError(
+      `Bad time "${text}": write it as YYYY-MM-DD or "YYYY-MM-DD HH:MM:SS" (UTC)`,
+    );
+  }
+  return date;
+}
+
+/**
+ * Runs an admin command sent to the registry's AdminObj and returns the answer text:
+ * `clean [y|n] [datetime]` removes nodes without a heartbeat since `datetime` (default: 24 hours
+ * ago); it is a dry run unless the second word is `n`. `status` lists row counts. Unknown commands
+ * are answered as TarsGo does.
+ */
+export async function runAdminCommand(
+  service: RegistryService,
+  command: string,
+  options: { now: () => number },
+): Promise<string> {
+  const [name = "", ...args] = command.trim().split(/\s+/);
+  if (name === "status") {
+    const c = await service.counts();
+    const g = service.gauges();
+    return `nodes=${c.nodes} servers=${c.servers} adapters=${c.adapters} ` +
+      `config_files=${c.configFiles} active_endpoints=${g.activeEndpoints} ` +
+      `inactive_endpoints=${g.endpoints - g.activeEndpoints} store=${service.store.kind}`;
+  }
+  if (name !== "clean") return `${command} not support now!`;
+  const dryRun = args.length === 0 || (args[0] !== "n" && args[0] !== "N");
+  const before = args.length > 1
+    ? parseCleanTime(args.slice(1).join(" "))
+    : new Date(options.now() - DAY_MS);
+  const result = await service.clean({ before, dryRun });
+  const lines = [
+    `${dryRun ? "Would remove" : "Removed"} ${result.nodes.length} node(s) without a heartbeat ` +
+    `since ${before.toISOString()}:`,
+    ...result.nodes,
+    ...result.servers.map((s) => `${s.application}.${s.server} on ${s.nodeName}`),
+    `adapters=${result.adapters} config_files=${result.configFiles}`,
+    dryRun ? 'Dry run: nothing removed; send "clean n" to remove.' : "Deleted.",
+  ];
+  return lines.join("\n");
+}

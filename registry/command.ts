@@ -1,0 +1,48 @@
+import type { CommandContext } from "../cli/context.ts";
+import { QUERY_OBJ } from "../protocol/interfaces/query_f.ts";
+import { readRegistryConfig, REGISTRY_USAGE } from "./config.ts";
+import { startRegistry } from "./run.ts";
+
+/**
+ * `tarscli registry` / `tarsregistry`: runs the registry until SIGTERM, SIGINT or an
+ * AdminF.shutdown, then stops gracefully.
+ */
+export async function run(args: string[], ctx: CommandContext): Promise<number> {
+  const config = readRegistryConfig(args, ctx.env);
+  if (config === "help") {
+    REGISTRY_USAGE.split("\n").forEach(ctx.out);
+    return 0;
+  }
+  // Listeners first: a signal during start-up must stop the registry, not kill it mid-write.
+  let signalled = () => {};
+  const stopSignal = new Promise<string>((resolve) => (signalled = () => resolve("signal")));
+  const signals: Deno.Signal[] = ["SIGTERM", "SIGINT"];
+  for (const s of signals) Deno.addSignalListener(s, signalled);
+  try {
+    const registry = await startRegistry(config, {
+      now: () => Date.now(),
+      log: (line) => ctx.err(`${new Date().toISOString()} ${line}`),
+      pid: Deno.pid,
+    });
+    const { host, port } = registry.address;
+    ctx.out(`tarsregistry listening on tcp -h ${host} -p ${port} (store ${redact(config.store)})`);
+    ctx.out(
+      `metrics on http://${registry.metricsAddress.host}:${registry.metricsAddress.port}` +
+        `/metrics, targets on /targets, health on /healthz`,
+    );
+    ctx.out(
+      `query it with the locator ${QUERY_OBJ}@tcp -h ${config.advertise} -p ${port}`,
+    );
+    await Promise.race([stopSignal, registry.shutdownRequested]);
+    ctx.out("tarsregistry stopping");
+    await registry.stop();
+    ctx.out("tarsregistry stopped");
+    return 0;
+  } finally {
+    for (const s of signals) Deno.removeSignalListener(s, signalled);
+  }
+}
+
+function redact(store: string): string {
+  return store.replace(/^(mysql:\/\/[^:@/]*):[^@]*@/, "$1:***@");
+}

@@ -1,0 +1,108 @@
+import type { EndpointFInput } from "../protocol/interfaces/endpoint_f.ts";
+import type { IndexedAdapter, RegistryState } from "./registry_state.ts";
+
+/** Active and inactive endpoints of an object, with the QueryF return code. */
+export interface LookupAnswer {
+  readonly ret: number;
+  readonly activeEp: EndpointFInput[];
+  readonly inactiveEp: EndpointFInput[];
+}
+
+/** What decides whether an endpoint is active. */
+export interface LookupOptions {
+  /** Clock in epoch ms. */
+  readonly now: number;
+  /** A node whose heartbeat is older than this (ms) counts as dead: its endpoints are inactive. */
+  readonly nodeTimeout: number;
+}
+
+const ISTCP = { udp: 0, tcp: 1, ssl: 2 } as const;
+
+/**
+ * An endpoint is active when its server's setting and present states are active, its traffic is
+ * on and its node sent a heartbeat within the node timeout.
+ */
+export function isActive(
+  state: RegistryState,
+  adapter: IndexedAdapter,
+  options: LookupOptions,
+): boolean {
+  const s = adapter.server;
+  if (s.settingState !== "active" || s.presentState !== "active" || !s.flowEnabled) return false;
+  const node = state.nodes.get(s.nodeName);
+  return node !== undefined && options.now - node.lastHeartbeat <= options.nodeTimeout;
+}
+
+function toEndpointF(adapter: IndexedAdapter): EndpointFInput {
+  const ep = adapter.endpoint;
+  const flag = (name: string) => Number(ep.extra.find(([f]) => f === name)?.[1] ?? 0) || 0;
+  // Tags 13 and 14 differ between TARS versions, so they are left unset on the wire.
+  return {
+    host: ep.host,
+    port: ep.port,
+    timeout: ep.timeout,
+    istcp: ISTCP[ep.transport],
+    grid: flag("-g"),
+    groupworkid: 0,
+    grouprealid: 0,
+    setId: adapter.server.setId,
+    qos: flag("-q"),
+    bakFlag: 0,
+    weight: flag("-w"),
+    weightType: flag("-v"),
+  };
+}
+
+function split(
+  state: RegistryState,
+  adapters: Iterable<IndexedAdapter>,
+  options: LookupOptions,
+): LookupAnswer {
+  const activeEp: EndpointFInput[] = [];
+  const inactiveEp: EndpointFInput[] = [];
+  for (const a of adapters) {
+    (isActive(state, a, options) ? activeEp : inactiveEp).push(toEndpointF(a));
+  }
+  return { ret: 0, activeEp, inactiveEp };
+}
+
+/**
+ * Every endpoint of an object, split into active and inactive. Without IDC group rules the
+ * group, station and "any" lookups all give this answer; an unknown object gives empty lists.
+ */
+export function findAll(state: RegistryState, id: string, options: LookupOptions): LookupAnswer {
+  return split(state, state.adaptersOf(id), options);
+}
+
+/**
+ * Set routing as the TARS registry does it: the set id is `name.area.group`; group `*` takes
+ * every group of `name.area`; otherwise the exact set first, then `name.area.*`. An object with
+ * no server in set `name` falls back to {@link findAll}; a malformed set id, or a set with no
+ * matching server, answers -1.
+ */
+export function findInSet(
+  state: RegistryState,
+  id: string,
+  setId: string,
+  options: LookupOptions,
+): LookupAnswer {
+  const parts = setId.split(".");
+  if (parts.length !== 3 || parts[0] === "*" || parts[1] === "*" || parts.some((p) => p === "")) {
+    return { ret: -1, activeEp: [], inactiveEp: [] };
+  }
+  const [name, area, group] = parts;
+  const inSetName = [...state.adaptersOf(id)].filter((a) =>
+    a.server.setId !== "" && a.server.setName === name
+  );
+  if (inSetName.length === 0) return findAll(state, id, options);
+  const inArea = inSetName.filter((a) => a.server.setArea === area);
+  let chosen: IndexedAdapter[];
+  if (group === "*") {
+    chosen = inArea;
+  } else {
+    chosen = inArea.filter((a) => a.server.setGroup === group);
+    if (chosen.length === 0) chosen = inArea.filter((a) => a.server.setGroup === "*");
+  }
+  if (chosen.length === 0) return { ret: -1, activeEp: [], inactiveEp: [] };
+  return split(state, chosen, options);
+}

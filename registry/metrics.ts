@@ -1,0 +1,88 @@
+/** Upper bounds (seconds) of the call latency histogram buckets. */
+const BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5];
+
+interface MethodStats {
+  calls: number;
+  errors: number;
+  sum: number;
+  buckets: number[];
+}
+
+/** Sizes of the registry's view, sampled when metrics are rendered. */
+export interface RegistryGauges {
+  readonly nodes: number;
+  readonly servers: number;
+  readonly endpoints: number;
+  readonly activeEndpoints: number;
+}
+
+const KIND: Record<string, string> = {
+  onStartup: "registration",
+  onPrestop: "deregistration",
+  keepAlive: "heartbeat",
+  registerMetrics: "metrics_registration",
+  getMetricsAdapters: "metrics_query",
+  notify: "admin",
+};
+
+/** Counts calls, errors and latency per servant method, rendered as Prometheus text. */
+export class RegistryMetrics {
+  readonly #methods = new Map<string, MethodStats>();
+
+  /** Records one call of `method` that took `seconds`. */
+  observe(method: string, seconds: number, ok: boolean): void {
+    let stats = this.#methods.get(method);
+    if (!stats) {
+      stats = { calls: 0, errors: 0, sum: 0, buckets: BUCKETS.map(() => 0) };
+      this.#methods.set(method, stats);
+    }
+    stats.calls++;
+    if (!ok) stats.errors++;
+    stats.sum += seconds;
+    for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]) stats.buckets[i]++;
+  }
+
+  /** Calls recorded for a method so far. */
+  calls(method: string): number {
+    return this.#methods.get(method)?.calls ?? 0;
+  }
+
+  /** The Prometheus text exposition of every counter and the given gauges. */
+  render(gauges: RegistryGauges): string {
+    const lines: string[] = [];
+    const family = (name: string, type: string, help: string) =>
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    family("tarsregistry_calls_total", "counter", "Registry calls by method and kind.");
+    for (const [m, s] of this.#methods) {
+      const kind = KIND[m] ?? "lookup";
+      lines.push(`tarsregistry_calls_total{method="${m}",kind="${kind}"} ${s.calls}`);
+    }
+    family("tarsregistry_call_errors_total", "counter", "Registry calls that failed.");
+    for (const [m, s] of this.#methods) {
+      lines.push(`tarsregistry_call_errors_total{method="${m}"} ${s.errors}`);
+    }
+    family("tarsregistry_call_duration_seconds", "histogram", "Registry call latency.");
+    for (const [m, s] of this.#methods) {
+      BUCKETS.forEach((le, i) =>
+        lines.push(
+          `tarsregistry_call_duration_seconds_bucket{method="${m}",le="${le}"} ${s.buckets[i]}`,
+        )
+      );
+      lines.push(
+        `tarsregistry_call_duration_seconds_bucket{method="${m}",le="+Inf"} ${s.calls}`,
+        `tarsregistry_call_duration_seconds_sum{method="${m}"} ${s.sum}`,
+        `tarsregistry_call_duration_seconds_count{method="${m}"} ${s.calls}`,
+      );
+    }
+    family("tarsregistry_nodes", "gauge", "Registered nodes (pods).");
+    lines.push(`tarsregistry_nodes ${gauges.nodes}`);
+    family("tarsregistry_servers", "gauge", "Registered servers.");
+    lines.push(`tarsregistry_servers ${gauges.servers}`);
+    family("tarsregistry_endpoints", "gauge", "Registered endpoints by activity.");
+    lines.push(
+      `tarsregistry_endpoints{active="true"} ${gauges.activeEndpoints}`,
+      `tarsregistry_endpoints{active="false"} ${gauges.endpoints - gauges.activeEndpoints}`,
+    );
+    return lines.join("\n") + "\n";
+  }
+}

@@ -1,0 +1,189 @@
+import { parseEndpoint } from "../protocol/endpoint.ts";
+import { findAll, findInSet, isActive, type LookupAnswer, type LookupOptions } from "./lookup.ts";
+import type { RegistryGauges } from "./metrics.ts";
+import { RegistryState } from "./registry_state.ts";
+import type {
+  CleanResult,
+  KeepAliveRequest,
+  KeepAliveResult,
+  MetricsRequest,
+  PrestopRequest,
+  PrestopResult,
+  RegistryStore,
+  StartupRequest,
+  StoreCounts,
+} from "./store/types.ts";
+import { keepAliveRows, metricsRow, prestopTarget, startupRows } from "./store/validate.ts";
+
+/** Prometheus targets of one application / server / set group. */
+export interface MetricsTargetGroup {
+  readonly targets: string[];
+  readonly labels: Map<string, string>;
+}
+
+/** Settings and dependencies of the registry service. */
+export interface RegistryServiceOptions {
+  /** Clock in epoch ms. */
+  readonly now: () => number;
+  /** Heartbeat age (ms) after which a node's endpoints count as inactive (250 s). */
+  readonly nodeTimeout?: number;
+  /** Where skipped rows and reload problems are reported. */
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * The registry: answers lookups from memory and changes memory only after the store has made a
+ * write durable. Reloads from the store pick up what other replicas wrote.
+ */
+export class RegistryService {
+  readonly #store: RegistryStore;
+  readonly #now: () => number;
+  readonly #nodeTimeout: number;
+  readonly #log: (line: string) => void;
+  #state: RegistryState;
+  /** Writes applied while a reload reads the store, replayed on the reloaded state. */
+  #replay: ((state: RegistryState) => void)[] | undefined;
+
+  private constructor(store: RegistryStore, state: RegistryState, options: RegistryServiceOptions) {
+    this.#store = store;
+    this.#state = state;
+    this.#now = options.now;
+    this.#nodeTimeout = options.nodeTimeout ?? 250_000;
+    this.#log = options.log ?? ((line) => console.error(line));
+  }
+
+  /** Loads the store into memory and returns the service. */
+  static async open(
+    store: RegistryStore,
+    options: RegistryServiceOptions,
+  ): Promise<RegistryService> {
+    const service = new RegistryService(store, new RegistryState(), options);
+    await service.reload();
+    return service;
+  }
+
+  /** The store behind the service. */
+  get store(): RegistryStore {
+    return this.#store;
+  }
+
+  #lookupOptions(): LookupOptions {
+    return { now: this.#now(), nodeTimeout: this.#nodeTimeout };
+  }
+
+  /** Every endpoint of an object, active and inactive. */
+  find(id: string): LookupAnswer {
+    return findAll(this.#state, id, this.#lookupOptions());
+  }
+
+  /** Endpoints of an object in a set (`name.area.group`). */
+  findInSet(id: string, setId: string): LookupAnswer {
+    return findInSet(this.#state, id, setId, this.#lookupOptions());
+  }
+
+  /** Registers a pod's server and adapters; bad endpoint strings are refused before any write. */
+  async onStartup(req: StartupRequest): Promise<void> {
+    const rows = startupRows(req);
+    for (const adapter of rows.server?.adapters ?? []) parseEndpoint(adapter.endpoint);
+    await this.#store.onStartup(req);
+    this.#apply((state) => state.applyStartup(rows, this.#now()));
+  }
+
+  /** A heartbeat: refreshes the node and sets the server state. */
+  async keepAlive(req: KeepAliveRequest): Promise<KeepAliveResult> {
+    const rows = keepAliveRows(req);
+    const result = await this.#store.keepAlive(req);
+    this.#apply((state) => state.applyKeepAlive(rows, this.#now()));
+    return result;
+  }
+
+  /** Removes a pod's server (or its whole node). */
+  async onPrestop(req: PrestopRequest): Promise<PrestopResult> {
+    const target = prestopTarget(req);
+    const result = await this.#store.onPrestop(req);
+    this.#apply((state) => state.applyPrestop(target));
+    return result;
+  }
+
+  /** Stores a server's metrics port. */
+  async registerMetrics(req: MetricsRequest): Promise<boolean> {
+    const row = metricsRow(req);
+    const found = await this.#store.registerMetrics(req);
+    this.#apply((state) => state.applyMetrics(row));
+    return found;
+  }
+
+  /** Removes nodes whose heartbeat is older than `before` (or lists them on a dry run). */
+  async clean(options: { before: Date; dryRun: boolean }): Promise<CleanResult> {
+    const result = await this.#store.clean(options);
+    if (!result.dryRun) this.#apply((state) => state.applyClean(result.nodes));
+    return result;
+  }
+
+  /** Row counts of the store. */
+  counts(): Promise<StoreCounts> {
+    return this.#store.counts();
+  }
+
+  /**
+   * Prometheus targets (`host:metricsPort`) grouped by application, server and set, for servers
+   * that registered a metrics port; `filter` keeps groups whose labels match every entry.
+   */
+  metricsTargets(filter?: ReadonlyMap<string, string>): MetricsTargetGroup[] {
+    const groups = new Map<string, MetricsTargetGroup>();
+    for (const s of this.#state.servers.values()) {
+      if (s.metricsPort <= 0) continue;
+      const labels = new Map([
+        ["application", s.application],
+        ["server", s.server],
+        ["set", s.setId],
+      ]);
+      if (filter && [...filter].some(([k, v]) => labels.get(k) !== v)) continue;
+      const key = `${s.application}|${s.server}|${s.setId}`;
+      let group = groups.get(key);
+      if (!group) groups.set(key, group = { targets: [], labels });
+      group.targets.push(`${s.nodeName}:${s.metricsPort}`);
+    }
+    return [...groups.values()];
+  }
+
+  /** Sizes of the view in memory. */
+  gauges(): RegistryGauges {
+    const options = this.#lookupOptions();
+    let endpoints = 0;
+    let activeEndpoints = 0;
+    for (const adapter of this.#state.allAdapters()) {
+      endpoints++;
+      if (isActive(this.#state, adapter, options)) activeEndpoints++;
+    }
+    return {
+      nodes: this.#state.nodes.size,
+      servers: this.#state.servers.size,
+      endpoints,
+      activeEndpoints,
+    };
+  }
+
+  /** Re-reads the store (other replicas' writes); writes made meanwhile are kept. */
+  async reload(): Promise<void> {
+    if (this.#replay) return;
+    this.#replay = [];
+    try {
+      const { state, skipped } = RegistryState.fromSnapshot(await this.#store.snapshot());
+      for (const s of skipped) {
+        this.#log(
+          `Skipping ${s.servant} of ${s.application}.${s.server} on ${s.nodeName}: ${s.reason}`,
+        );
+      }
+      for (const write of this.#replay) write(state);
+      this.#state = state;
+    } finally {
+      this.#replay = undefined;
+    }
+  }
+
+  #apply(write: (state: RegistryState) => void): void {
+    write(this.#state);
+    this.#replay?.push(write);
+  }
+}

@@ -1,0 +1,165 @@
+import { type Endpoint, parseEndpoint } from "../protocol/endpoint.ts";
+import type { KeepAliveRows, MetricsRow, ServerTarget, StartupRows } from "./store/validate.ts";
+import type { NodeRecord, ServerRecord, StoreSnapshot } from "./store/types.ts";
+
+/** An adapter with its endpoint parsed once, ready for lookups. */
+export interface IndexedAdapter {
+  readonly server: ServerRecord;
+  readonly servant: string;
+  readonly endpoint: Endpoint;
+}
+
+/** Where a registered endpoint string could not be parsed (skipped in lookups). */
+export interface SkippedAdapter {
+  readonly application: string;
+  readonly server: string;
+  readonly nodeName: string;
+  readonly servant: string;
+  readonly reason: string;
+}
+
+function serverKey(application: string, server: string, nodeName: string): string {
+  return `${application}\u0000${server}\u0000${nodeName}`;
+}
+
+/**
+ * The registry's view in memory: nodes, servers and an index from object name to adapters.
+ * Lookups read it; writes change it only after the store acknowledged them.
+ */
+export class RegistryState {
+  readonly nodes = new Map<string, NodeRecord>();
+  readonly servers = new Map<string, ServerRecord>();
+  readonly #byObject = new Map<string, Map<string, IndexedAdapter>>();
+
+  /** Builds the state from a store snapshot; unparseable endpoints are reported and skipped. */
+  static fromSnapshot(
+    snapshot: StoreSnapshot,
+  ): { state: RegistryState; skipped: SkippedAdapter[] } {
+    const state = new RegistryState();
+    const skipped: SkippedAdapter[] = [];
+    for (const node of snapshot.nodes) state.nodes.set(node.nodeName, { ...node });
+    for (const server of snapshot.servers) skipped.push(...state.#putServer({ ...server }));
+    return { state, skipped };
+  }
+
+  /** Adapters serving an object. */
+  adaptersOf(objectName: string): Iterable<IndexedAdapter> {
+    return this.#byObject.get(objectName)?.values() ?? [];
+  }
+
+  /** Every indexed adapter. */
+  *allAdapters(): Iterable<IndexedAdapter> {
+    for (const index of this.#byObject.values()) yield* index.values();
+  }
+
+  /** Applies an acknowledged `onStartup`. */
+  applyStartup(rows: StartupRows, now: number): void {
+    this.#touchNode(rows.nodeName, now);
+    if (!rows.server) return;
+    const s = rows.server;
+    const key = serverKey(s.application, s.server, rows.nodeName);
+    const before = this.servers.get(key);
+    this.#putServer({
+      application: s.application,
+      server: s.server,
+      nodeName: rows.nodeName,
+      settingState: "active",
+      presentState: s.presentState,
+      flowEnabled: s.gridFlag !== "NO_FLOW",
+      setId: s.enableSet === "Y" ? `${s.setName}.${s.setArea}.${s.setGroup}` : "",
+      setName: s.setName,
+      setArea: s.setArea,
+      setGroup: s.setGroup,
+      version: s.version,
+      metricsPort: before?.metricsPort ?? 0,
+      adapters: [...s.adapters].sort((a, b) => a.adapterName.localeCompare(b.adapterName)),
+    });
+  }
+
+  /** Applies an acknowledged `keepAlive`. */
+  applyKeepAlive(rows: KeepAliveRows, now: number): void {
+    const node = this.nodes.get(rows.nodeName);
+    if (node) {
+      node.lastHeartbeat = now;
+      node.presentState = "active";
+    }
+    for (const server of this.#serversOf(rows)) server.presentState = rows.presentState;
+  }
+
+  /** Applies an acknowledged `onPrestop`: the server, or everything on the node. */
+  applyPrestop(target: ServerTarget): void {
+    for (const server of [...this.#serversOf(target)]) this.#removeServer(server);
+    if (target.application === null) this.nodes.delete(target.nodeName);
+  }
+
+  /** Applies an acknowledged `registerMetrics`. */
+  applyMetrics(row: MetricsRow): void {
+    const server = this.servers.get(serverKey(row.application, row.server, row.nodeName));
+    if (server) server.metricsPort = row.metricsPort;
+  }
+
+  /** Removes what a `clean` removed. */
+  applyClean(nodeNames: readonly string[]): void {
+    for (const nodeName of nodeNames) {
+      this.applyPrestop({ nodeName, application: null, server: null });
+    }
+  }
+
+  *#serversOf(target: ServerTarget): Iterable<ServerRecord> {
+    if (target.application !== null && target.server !== null) {
+      const one = this.servers.get(serverKey(target.application, target.server, target.nodeName));
+      if (one) yield one;
+      return;
+    }
+    for (const server of this.servers.values()) {
+      if (server.nodeName === target.nodeName) yield server;
+    }
+  }
+
+  #touchNode(nodeName: string, now: number): void {
+    const node = this.nodes.get(nodeName);
+    if (node) {
+      node.lastHeartbeat = now;
+      node.presentState = "active";
+    } else {
+      this.nodes.set(nodeName, { nodeName, presentState: "active", lastHeartbeat: now });
+    }
+  }
+
+  #putServer(server: ServerRecord): SkippedAdapter[] {
+    const key = serverKey(server.application, server.server, server.nodeName);
+    const before = this.servers.get(key);
+    if (before) this.#removeServer(before);
+    this.servers.set(key, server);
+    const skipped: SkippedAdapter[] = [];
+    for (const adapter of server.adapters) {
+      let endpoint: Endpoint;
+      try {
+        endpoint = parseEndpoint(adapter.endpoint);
+      } catch (error) {
+        skipped.push({
+          application: server.application,
+          server: server.server,
+          nodeName: server.nodeName,
+          servant: adapter.servant,
+          reason: (error as Error).message,
+        });
+        continue;
+      }
+      let index = this.#byObject.get(adapter.servant);
+      if (!index) this.#byObject.set(adapter.servant, index = new Map());
+      index.set(key, { server, servant: adapter.servant, endpoint });
+    }
+    return skipped;
+  }
+
+  #removeServer(server: ServerRecord): void {
+    const key = serverKey(server.application, server.server, server.nodeName);
+    if (this.servers.get(key) !== server) return;
+    this.servers.delete(key);
+    for (const adapter of server.adapters) {
+      const index = this.#byObject.get(adapter.servant);
+      if (index?.delete(key) && index.size === 0) this.#byObject.delete(adapter.servant);
+    }
+  }
+}

@@ -1,0 +1,148 @@
+import { VERSION } from "../cli/version_info.ts";
+import { formatEndpoint, parseEndpoint } from "../protocol/endpoint.ts";
+import { ADMIN_OBJ, AdminF } from "../protocol/interfaces/admin_f.ts";
+import { QUERY_OBJ, QueryF } from "../protocol/interfaces/query_f.ts";
+import { REGISTRY_OBJ, RegistryF } from "../protocol/interfaces/registry_f.ts";
+import { type BoundAddress, TarsServer } from "../protocol/server.ts";
+import type { RegistryConfig } from "./config.ts";
+import { createHttpHandler } from "./http_handler.ts";
+import { RegistryMetrics } from "./metrics.ts";
+import { every } from "./periodic.ts";
+import { RegistryService } from "./registry_service.ts";
+import { adminServant, instrument, queryServant, registryServant } from "./servants.ts";
+import { openStore } from "./store/open_store.ts";
+import type { StartupRequest } from "./store/types.ts";
+
+/** A running registry. */
+export interface RunningRegistry {
+  /** Where the TARS servants listen. */
+  readonly address: BoundAddress;
+  /** Where the HTTP endpoint listens. */
+  readonly metricsAddress: BoundAddress;
+  /** The service, for in-process callers and tests. */
+  readonly service: RegistryService;
+  /** Resolves when something asked the registry to stop (AdminF.shutdown). */
+  readonly shutdownRequested: Promise<void>;
+  /** Deregisters itself, stops serving (calls in flight finish) and closes the store. */
+  stop(): Promise<void>;
+}
+
+/** Dependencies of a registry, passed in so tests drive them. */
+export interface RegistryDeps {
+  readonly now: () => number;
+  readonly log: (line: string) => void;
+  readonly pid: number;
+}
+
+/** The application and server name the registry registers itself under. */
+export const SELF = { application: "tars", server: "tarsregistry" } as const;
+
+/**
+ * Starts the registry: opens the store, loads it, serves QueryObj, Registry and AdminObj on the
+ * endpoint and HTTP metrics, registers itself and keeps its own heartbeat.
+ */
+export async function startRegistry(
+  config: RegistryConfig,
+  deps: RegistryDeps,
+): Promise<RunningRegistry> {
+  const store = await openStore(config.store, { now: deps.now, initDb: config.initDb });
+  let service: RegistryService;
+  try {
+    service = await RegistryService.open(store, {
+      now: deps.now,
+      nodeTimeout: config.nodeTimeout,
+      log: deps.log,
+    });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const metrics = new RegistryMetrics();
+  let requestShutdown = () => {};
+  const shutdownRequested = new Promise<void>((resolve) => (requestShutdown = resolve));
+  const server = new TarsServer({ log: deps.log });
+  server.addServant(QUERY_OBJ, QueryF, instrument(queryServant(service), { metrics }));
+  server.addServant(REGISTRY_OBJ, RegistryF, instrument(registryServant(service), { metrics }));
+  server.addServant(
+    ADMIN_OBJ,
+    AdminF,
+    instrument(adminServant(service, { now: deps.now, pid: deps.pid, shutdown: requestShutdown }), {
+      metrics,
+    }),
+  );
+  const ep = parseEndpoint(config.endpoint);
+  let address: BoundAddress;
+  let http: Deno.HttpServer<Deno.NetAddr>;
+  let lastReloadError: Error | undefined;
+  try {
+    address = server.listen(ep);
+    http = Deno.serve({
+      hostname: config.metrics.host,
+      port: config.metrics.port,
+      onListen: () => {},
+    }, createHttpHandler(service, { metrics, health: { lastReloadError: () => lastReloadError } }));
+  } catch (error) {
+    await server.stop();
+    await store.close();
+    throw error;
+  }
+  const advertised = formatEndpoint({ ...ep, host: config.advertise, port: address.port });
+  const self: StartupRequest = {
+    nodeName: config.advertise,
+    ...SELF,
+    adapters: [QUERY_OBJ, REGISTRY_OBJ].map((servant) => ({
+      servant,
+      endpoint: advertised,
+      protocol: "tars",
+    })),
+    state: "active",
+    version: VERSION,
+  };
+  await service.onStartup(self);
+  await service.registerMetrics({
+    nodeName: config.advertise,
+    ...SELF,
+    metricsPort: http.addr.port,
+  });
+  const heartbeat = every(
+    config.heartbeatInterval,
+    async () => {
+      await service.keepAlive({ nodeName: config.advertise, state: "active", ...SELF });
+    },
+    (error) => deps.log(`Own heartbeat failed: ${(error as Error).message}`),
+  );
+  // Only a shared database changes behind this process's back.
+  const reload = store.kind === "mysql"
+    ? every(
+      config.reloadInterval,
+      async () => {
+        try {
+          await service.reload();
+          lastReloadError = undefined;
+        } catch (error) {
+          lastReloadError = error as Error;
+          throw error;
+        }
+      },
+      (error) => deps.log(`Reloading from the store failed: ${(error as Error).message}`),
+    )
+    : undefined;
+  return {
+    address,
+    metricsAddress: { host: http.addr.hostname, port: http.addr.port },
+    service,
+    shutdownRequested,
+    async stop() {
+      await heartbeat.stop();
+      await reload?.stop();
+      try {
+        await service.onPrestop({ nodeName: config.advertise, ...SELF });
+      } catch (error) {
+        deps.log(`Removing own registration failed: ${(error as Error).message}`);
+      }
+      await server.stop();
+      await http.shutdown();
+      await store.close();
+    },
+  };
+}

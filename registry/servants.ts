@@ -1,0 +1,98 @@
+import { TarsCallError, TarsCode } from "../protocol/call_error.ts";
+import type { InterfaceDef } from "../protocol/interface.ts";
+import { AdminF } from "../protocol/interfaces/admin_f.ts";
+import { QueryF } from "../protocol/interfaces/query_f.ts";
+import { RegistryF } from "../protocol/interfaces/registry_f.ts";
+import type { ServantImpl } from "../protocol/server.ts";
+import { runAdminCommand } from "./admin_commands.ts";
+import type { RegistryMetrics } from "./metrics.ts";
+import type { RegistryService } from "./registry_service.ts";
+
+/**
+ * Wraps every method of a servant so each call is counted and timed, and so validation errors
+ * (RangeError, SyntaxError) reach the caller as a non-zero return with their message.
+ */
+export function instrument<I extends InterfaceDef>(
+  impl: ServantImpl<I>,
+  options: { metrics: RegistryMetrics; clock?: () => number },
+): ServantImpl<I> {
+  const clock = options.clock ?? (() => performance.now());
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(impl as Record<string, (...a: unknown[]) => unknown>)) {
+    wrapped[name] = async (args: unknown, ctx: unknown) => {
+      const started = clock();
+      try {
+        const result = await fn(args, ctx);
+        options.metrics.observe(name, (clock() - started) / 1000, true);
+        return result;
+      } catch (error) {
+        options.metrics.observe(name, (clock() - started) / 1000, false);
+        if (error instanceof RangeError || error instanceof SyntaxError) {
+          throw new TarsCallError(TarsCode.UNKNOWN, `${name}: ${error.message}`);
+        }
+        throw error;
+      }
+    };
+  }
+  return wrapped as ServantImpl<I>;
+}
+
+/** `tars.tarsregistry.QueryObj`: name lookups answered from memory. */
+export function queryServant(service: RegistryService): ServantImpl<typeof QueryF> {
+  return {
+    findObjectById: ({ id }) => ({ ret: service.find(id).activeEp }),
+    findObjectById4Any: ({ id }) => service.find(id),
+    findObjectById4All: ({ id }) => service.find(id),
+    findObjectByIdInSameGroup: ({ id }) => service.find(id),
+    findObjectByIdInSameStation: ({ id }) => service.find(id),
+    findObjectByIdInSameSet: ({ id, setId }) => service.findInSet(id, setId),
+  };
+}
+
+/** `tars.tarsregistry.Registry`: the K8STARS registration calls. */
+export function registryServant(service: RegistryService): ServantImpl<typeof RegistryF> {
+  return {
+    onStartup: async ({ req }) => {
+      await service.onStartup({
+        nodeName: req.nodeName,
+        application: req.application,
+        server: req.server,
+        setId: req.setID,
+        adapters: req.adapters,
+        disableFlow: req.disableFlow,
+        state: req.State,
+        version: req.Version,
+      });
+    },
+    keepAlive: async ({ req }) => {
+      await service.keepAlive(req);
+    },
+    onPrestop: async ({ req }) => {
+      await service.onPrestop(req);
+    },
+    registerMetrics: async ({ req }) => {
+      const found = await service.registerMetrics(req);
+      if (!found) {
+        throw new RangeError(
+          `no server ${req.application}.${req.server} is registered on ${req.nodeName}; ` +
+            `call onStartup first`,
+        );
+      }
+    },
+    getMetricsAdapters: ({ req }) => ({ rsp: service.metricsTargets(req.filter) }),
+  };
+}
+
+/** `AdminObj` of the registry: `clean [dryRun] [datetime]` and `status`. */
+export function adminServant(
+  service: RegistryService,
+  options: { now: () => number; pid: number; shutdown: () => void },
+): ServantImpl<typeof AdminF> {
+  return {
+    notify: async ({ command }) => ({
+      ret: await runAdminCommand(service, command, { now: options.now }),
+    }),
+    getPid: () => ({ ret: BigInt(options.pid) }),
+    shutdown: () => options.shutdown(),
+  };
+}
