@@ -118,6 +118,60 @@ function checkDistinctPorts(endpoints: readonly PendingEndpoint[]): void {
   }
 }
 
+function resolveLocator(meta: ServerMeta, settings: GenconfSettings, metaPath: string): string {
+  const where = settings.locator !== undefined ? "TARS_LOCATOR" : `locator in ${metaPath}`;
+  const locator = fillPlaceholders(settings.locator ?? meta.locator, {
+    namespace: settings.namespace,
+  }, {
+    where,
+    endpoint: false,
+  });
+  let endpointCount: number;
+  try {
+    endpointCount = parseObjectRef(locator).endpoints.length;
+  } catch (error) {
+    throw new SyntaxError(`${where}: ${(error as Error).message}`);
+  }
+  if (endpointCount === 0) {
+    throw new SyntaxError(
+      `${where}: locator "${locator}" has no endpoint; write e.g. tars.tarsregistry.QueryObj@tcp -h HOST -p 17890`,
+    );
+  }
+  return locator;
+}
+
+/**
+ * Fills in the adapters' endpoints and then `local`, in that order; fixed ports are reserved
+ * before any `${random_port}` is drawn. Returns the adapters' endpoints followed by `local`.
+ */
+async function resolveEndpoints(
+  meta: ServerMeta,
+  options: { metaPath: string; values: Readonly<Record<string, string>>; ports: PortPicker },
+): Promise<string[]> {
+  const { metaPath, values, ports } = options;
+  const sources = [
+    ...meta.adapters.map((a) => ({
+      text: a.endpoint,
+      where: `adapter ${a.object} in ${metaPath}`,
+    })),
+    { text: meta.local, where: `local in ${metaPath}` },
+  ];
+  const pending = sources.map(({ text, where }) =>
+    checkEndpoint(fillPlaceholders(text, values, { where, endpoint: true }), where)
+  );
+  checkDistinctPorts(pending);
+  for (const ep of pending) if (ep.port !== undefined) ports.reserve(ep.port);
+  const endpoints: string[] = [];
+  for (const ep of pending) {
+    let text = ep.text;
+    while (text.includes(RANDOM_PORT)) {
+      text = text.replace(RANDOM_PORT, String(await ports.take(ep.host, ep.transport)));
+    }
+    endpoints.push(text);
+  }
+  return endpoints;
+}
+
 /**
  * Resolves the service's configuration: environment over meta file, names checked,
  * `${local_ip}`, `${namespace}` and `${random_port}` filled in, endpoints and locator checked.
@@ -156,47 +210,13 @@ export async function resolveServerInfo(
     );
   }
 
-  const locatorOrigin = settings.locator !== undefined ? "TARS_LOCATOR" : `locator in ${metaPath}`;
-  const locator = fillPlaceholders(settings.locator ?? meta.locator, {
-    namespace: settings.namespace,
-  }, {
-    where: locatorOrigin,
-    endpoint: false,
-  });
-  let locatorRef;
-  try {
-    locatorRef = parseObjectRef(locator);
-  } catch (error) {
-    throw new SyntaxError(`${locatorOrigin}: ${(error as Error).message}`);
-  }
-  if (locatorRef.endpoints.length === 0) {
-    throw new SyntaxError(
-      `${locatorOrigin}: locator "${locator}" has no endpoint; write e.g. tars.tarsregistry.QueryObj@tcp -h HOST -p 17890`,
-    );
-  }
-
+  const locator = resolveLocator(meta, settings, metaPath);
   const localIp = await options.findLocalIp();
-  const values = { local_ip: localIp, namespace: settings.namespace };
-  const pending = [
-    ...meta.adapters.map((a) => {
-      const where = `adapter ${a.object} in ${metaPath}`;
-      return checkEndpoint(fillPlaceholders(a.endpoint, values, { where, endpoint: true }), where);
-    }),
-    checkEndpoint(
-      fillPlaceholders(meta.local, values, { where: `local in ${metaPath}`, endpoint: true }),
-      `local in ${metaPath}`,
-    ),
-  ];
-  checkDistinctPorts(pending);
-  for (const ep of pending) if (ep.port !== undefined) options.ports.reserve(ep.port);
-  const endpoints: string[] = [];
-  for (const ep of pending) {
-    let text = ep.text;
-    while (text.includes(RANDOM_PORT)) {
-      text = text.replace(RANDOM_PORT, String(await options.ports.take(ep.host, ep.transport)));
-    }
-    endpoints.push(text);
-  }
+  const endpoints = await resolveEndpoints(meta, {
+    metaPath,
+    values: { local_ip: localIp, namespace: settings.namespace },
+    ports: options.ports,
+  });
 
   const adapters: AdapterInfo[] = meta.adapters.map((a, i) =>
     Object.freeze({
