@@ -1,0 +1,302 @@
+import assert from "node:assert/strict";
+import { runAdminCommand } from "./admin_commands.ts";
+import { RegistryService } from "./registry_service.ts";
+import { SqliteStore } from "./store/sqlite_store.ts";
+import type { StartupRequest } from "./store/types.ts";
+
+const OBJ = "Test.Hello.HelloObj";
+
+function pod(nodeName: string, extra?: Partial<StartupRequest>): StartupRequest {
+  return {
+    nodeName,
+    application: "Test",
+    server: "Hello",
+    adapters: [{ servant: OBJ, endpoint: `tcp -h ${nodeName} -p 10000 -t 30000` }],
+    state: "active",
+    ...extra,
+  };
+}
+
+async function open(options?: { nodeTimeout?: number }) {
+  const dir = await Deno.makeTempDir({ prefix: "registry_service_test_" });
+  const clock = { now: Date.UTC(2026, 10, 23, 12) };
+  const now = () => clock.now;
+  const store = await SqliteStore.open(`${dir}/registry.db`, { now });
+  const service = await RegistryService.open(store, { now, log: () => {}, ...options });
+  return {
+    service,
+    store,
+    clock,
+    dir,
+    async close() {
+      await store.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+const hosts = (eps: { host: string }[]) => eps.map((e) => e.host).sort();
+
+Deno.test("registry service: lookups follow states, traffic and heartbeats", async (t) => {
+  const r = await open({ nodeTimeout: 250_000 });
+  try {
+    await t.step("an unknown object has empty lists", () => {
+      assert.deepEqual(r.service.find("No.Such.Obj"), { ret: 0, activeEp: [], inactiveEp: [] });
+    });
+
+    await t.step("a registered active pod is active, with its endpoint fields", async () => {
+      await r.service.onStartup(pod("10.0.0.1"));
+      const answer = r.service.find(OBJ);
+      assert.equal(answer.activeEp.length, 1);
+      assert.deepEqual(answer.activeEp[0], {
+        host: "10.0.0.1",
+        port: 10000,
+        timeout: 30000,
+        istcp: 1,
+        grid: 0,
+        groupworkid: 0,
+        grouprealid: 0,
+        setId: "",
+        qos: 0,
+        bakFlag: 0,
+        weight: 0,
+        weightType: 0,
+      });
+      assert.deepEqual(answer.inactiveEp, []);
+    });
+
+    await t.step("activating and traffic-off pods are inactive", async () => {
+      await r.service.onStartup(pod("10.0.0.2", { state: "activating" }));
+      await r.service.onStartup(pod("10.0.0.3", { disableFlow: true }));
+      const answer = r.service.find(OBJ);
+      assert.deepEqual(hosts(answer.activeEp), ["10.0.0.1"]);
+      assert.deepEqual(hosts(answer.inactiveEp), ["10.0.0.2", "10.0.0.3"]);
+    });
+
+    await t.step("a heartbeat with a state moves the pod", async () => {
+      await r.service.keepAlive({ nodeName: "10.0.0.2", state: "active" });
+      assert.deepEqual(hosts(r.service.find(OBJ).activeEp), ["10.0.0.1", "10.0.0.2"]);
+      await r.service.keepAlive({
+        nodeName: "10.0.0.1",
+        state: "deactivating",
+        application: "Test",
+        server: "Hello",
+      });
+      assert.deepEqual(hosts(r.service.find(OBJ).activeEp), ["10.0.0.2"]);
+    });
+
+    await t.step("a node without heartbeat past the timeout is inactive, not deleted", async () => {
+      r.clock.now += 200_000;
+      await r.service.keepAlive({ nodeName: "10.0.0.1", state: "active" });
+      r.clock.now += 100_000;
+      const answer = r.service.find(OBJ);
+      assert.deepEqual(hosts(answer.activeEp), ["10.0.0.1"]);
+      assert.deepEqual(hosts(answer.inactiveEp), ["10.0.0.2", "10.0.0.3"]);
+      await r.service.keepAlive({ nodeName: "10.0.0.2", state: "active" });
+      assert.deepEqual(hosts(r.service.find(OBJ).activeEp), ["10.0.0.1", "10.0.0.2"]);
+    });
+
+    await t.step("prestop removes the pod from every list", async () => {
+      await r.service.onPrestop({ nodeName: "10.0.0.1", application: "Test", server: "Hello" });
+      const answer = r.service.find(OBJ);
+      assert.deepEqual(hosts([...answer.activeEp, ...answer.inactiveEp]), [
+        "10.0.0.2",
+        "10.0.0.3",
+      ]);
+    });
+
+    await t.step("memory matches the store after a reload", async () => {
+      const before = r.service.find(OBJ);
+      await r.service.reload();
+      assert.deepEqual(r.service.find(OBJ), before);
+    });
+  } finally {
+    await r.close();
+  }
+});
+
+Deno.test("registry service: bad requests change nothing", async (t) => {
+  const r = await open();
+  try {
+    await r.service.onStartup(pod("10.0.0.1"));
+    const before = r.service.find(OBJ);
+    const counts = await r.service.counts();
+    const cases: [string, Promise<unknown>, RegExp][] = [
+      [
+        "a bad endpoint string",
+        r.service.onStartup(pod("10.0.0.9", {
+          adapters: [{ servant: OBJ, endpoint: "tcp -h 10.0.0.9 -p many" }],
+        })),
+        /-p needs a number/,
+      ],
+      ["an unknown state", r.service.onStartup(pod("10.0.0.9", { state: "running" })), /state/],
+      ["a missing node name", r.service.onStartup(pod("")), /nodeName/],
+      [
+        "a heartbeat with an unknown state",
+        r.service.keepAlive({ nodeName: "10.0.0.1", state: "sleeping" }),
+        /state/,
+      ],
+      [
+        "a prestop naming only the application",
+        r.service.onPrestop({ nodeName: "10.0.0.1", application: "Test" }),
+        /server/,
+      ],
+    ];
+    for (const [name, call, message] of cases) {
+      await t.step(name, async () => {
+        await assert.rejects(call, message);
+        assert.deepEqual(r.service.find(OBJ), before);
+        assert.deepEqual(await r.service.counts(), counts);
+      });
+    }
+  } finally {
+    await r.close();
+  }
+});
+
+Deno.test("registry service: set routing", async (t) => {
+  const r = await open();
+  try {
+    await r.service.onStartup(pod("10.0.1.1", { setId: "app.sz.1" }));
+    await r.service.onStartup(pod("10.0.1.2", { setId: "app.sz.2" }));
+    await r.service.onStartup(pod("10.0.1.9", { setId: "app.sz.*" }));
+    await r.service.onStartup(pod("10.0.2.1", { setId: "app.sh.1" }));
+
+    await t.step("an exact set comes first", () => {
+      const answer = r.service.findInSet(OBJ, "app.sz.1");
+      assert.equal(answer.ret, 0);
+      assert.deepEqual(hosts(answer.activeEp), ["10.0.1.1"]);
+      assert.equal(answer.activeEp[0].setId, "app.sz.1");
+    });
+
+    await t.step("a group without servers falls back to the * group", () => {
+      assert.deepEqual(hosts(r.service.findInSet(OBJ, "app.sz.7").activeEp), ["10.0.1.9"]);
+    });
+
+    await t.step("group * takes every group of the area", () => {
+      assert.deepEqual(hosts(r.service.findInSet(OBJ, "app.sz.*").activeEp), [
+        "10.0.1.1",
+        "10.0.1.2",
+        "10.0.1.9",
+      ]);
+    });
+
+    await t.step("an area without servers answers -1", () => {
+      assert.equal(r.service.findInSet(OBJ, "app.gz.1").ret, -1);
+    });
+
+    await t.step("a malformed set id answers -1", () => {
+      for (const bad of ["app.sz", "app", "*.sz.1", "app.*.1", "a.b.c.d", "app..1"]) {
+        assert.equal(r.service.findInSet(OBJ, bad).ret, -1, bad);
+      }
+    });
+
+    await t.step("a set name no server uses falls back to the group answer", () => {
+      const answer = r.service.findInSet(OBJ, "other.sz.1");
+      assert.equal(answer.ret, 0);
+      assert.equal(answer.activeEp.length, 4);
+    });
+  } finally {
+    await r.close();
+  }
+});
+
+Deno.test("registry service: metrics targets, clean and status", async (t) => {
+  const r = await open();
+  try {
+    await r.service.onStartup(pod("10.0.0.1"));
+    await r.service.onStartup(pod("10.0.0.2"));
+    await r.service.onStartup(pod("10.0.0.3", { setId: "app.sz.1" }));
+    await r.service.onStartup({ ...pod("10.0.0.4"), application: "Other", server: "World" });
+
+    await t.step("targets group by application, server and set", async () => {
+      for (const nodeName of ["10.0.0.1", "10.0.0.2", "10.0.0.3"]) {
+        assert.ok(
+          await r.service.registerMetrics({
+            nodeName,
+            application: "Test",
+            server: "Hello",
+            metricsPort: 9100,
+          }),
+        );
+      }
+      const groups = r.service.metricsTargets().map((g) => ({
+        targets: g.targets.sort(),
+        labels: Object.fromEntries(g.labels),
+      }));
+      assert.deepEqual(groups.sort((a, b) => a.labels.set.localeCompare(b.labels.set)), [
+        {
+          targets: ["10.0.0.1:9100", "10.0.0.2:9100"],
+          labels: { application: "Test", server: "Hello", set: "" },
+        },
+        {
+          targets: ["10.0.0.3:9100"],
+          labels: { application: "Test", server: "Hello", set: "app.sz.1" },
+        },
+      ]);
+      const filtered = r.service.metricsTargets(new Map([["set", "app.sz.1"]]));
+      assert.deepEqual(filtered.map((g) => g.targets), [["10.0.0.3:9100"]]);
+    });
+
+    await t.step("status lists counts", async () => {
+      const status = await runAdminCommand(r.service, "status", { now: () => r.clock.now });
+      assert.match(status, /nodes=4 servers=4 adapters=4/);
+      assert.match(status, /active_endpoints=4 inactive_endpoints=0 store=sqlite/);
+    });
+
+    await t.step("clean is a dry run unless told n, and removes stale nodes", async () => {
+      r.clock.now += 2 * 24 * 3600_000;
+      await r.service.keepAlive({ nodeName: "10.0.0.1", state: "active" });
+      const dry = await runAdminCommand(r.service, "clean", { now: () => r.clock.now });
+      assert.match(dry, /Would remove 3 node/);
+      assert.match(dry, /Dry run/);
+      assert.equal(r.service.find(OBJ).inactiveEp.length, 3);
+      const real = await runAdminCommand(r.service, "clean n", { now: () => r.clock.now });
+      assert.match(real, /Removed 3 node/);
+      assert.deepEqual(hosts(r.service.find(OBJ).activeEp), ["10.0.0.1"]);
+      assert.deepEqual(r.service.find(OBJ).inactiveEp, []);
+      assert.equal((await r.service.counts()).nodes, 1);
+    });
+
+    await t.step("clean takes a date and time, and refuses a bad one", async () => {
+      const out = await runAdminCommand(r.service, "clean y 2020-01-01 10:00:00", {
+        now: () => r.clock.now,
+      });
+      assert.match(out, /since 2020-01-01T10:00:00.000Z/);
+      await assert.rejects(
+        runAdminCommand(r.service, "clean y 2020-13-45", { now: () => r.clock.now }),
+        /Bad time "2020-13-45"/,
+      );
+    });
+
+    await t.step("unknown commands are answered as TarsGo does", async () => {
+      assert.equal(
+        await runAdminCommand(r.service, "tars.viewstatus", { now: () => r.clock.now }),
+        "tars.viewstatus not support now!",
+      );
+    });
+  } finally {
+    await r.close();
+  }
+});
+
+Deno.test("registry service: writes during a reload are kept", async () => {
+  const r = await open();
+  try {
+    await r.service.onStartup(pod("10.0.0.1"));
+    // The snapshot is read before the write lands, as with a slow shared database.
+    const snapshot = await r.store.snapshot();
+    const original = r.store.snapshot.bind(r.store);
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    r.store.snapshot = async () => (await gate, snapshot);
+    const reloading = r.service.reload();
+    await r.service.onStartup(pod("10.0.0.2"));
+    release();
+    await reloading;
+    r.store.snapshot = original;
+    assert.deepEqual(hosts(r.service.find(OBJ).activeEp), ["10.0.0.1", "10.0.0.2"]);
+  } finally {
+    await r.close();
+  }
+});
