@@ -1,22 +1,7 @@
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import { createPortPicker, probePort } from "./free_port.ts";
-
-/** Listens on a run of ports starting at a free one, so the test does not hang on a busy machine. */
-function listenRun(count: number): Deno.TcpListener[] {
-  for (let base = 41000; base < 60000; base += 97) {
-    const listeners: Deno.TcpListener[] = [];
-    try {
-      for (let i = 0; i < count; i++) {
-        listeners.push(Deno.listen({ hostname: "127.0.0.1", port: base + i }));
-      }
-      return listeners;
-    } catch {
-      listeners.forEach((l) => l.close());
-    }
-  }
-  throw new Error("No run of free ports to test with");
-}
+import { listenRun } from "../tests/support/port_run.ts";
 
 function port(l: Deno.TcpListener): number {
   return (l.addr as Deno.NetAddr).port;

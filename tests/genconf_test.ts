@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { listenRun } from "./support/port_run.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const READER = join(ROOT, "genconf", "testdata", "read_tars_config.cjs");
@@ -40,22 +41,6 @@ async function readWithTarsUtils(
   const out = await new Deno.Command("node", { args: [READER, path], stderr: "inherit" }).output();
   assert.equal(out.code, 0);
   return JSON.parse(new TextDecoder().decode(out.stdout));
-}
-
-/** Listens on `count` consecutive ports of 127.0.0.1 and returns the listeners. */
-function listenRun(count: number): Deno.TcpListener[] {
-  for (let base = 42000; base < 60000; base += 101) {
-    const listeners: Deno.TcpListener[] = [];
-    try {
-      for (let i = 0; i < count; i++) {
-        listeners.push(Deno.listen({ hostname: "127.0.0.1", port: base + i }));
-      }
-      return listeners;
-    } catch {
-      listeners.forEach((l) => l.close());
-    }
-  }
-  throw new Error("No run of free ports to test with");
 }
 
 function portOf(l: Deno.TcpListener): number {
