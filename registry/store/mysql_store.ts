@@ -294,7 +294,22 @@ export class MysqlStore implements RegistryStore {
     return this.#sql.flowColumns.includes("flow_state");
   }
 
+  /**
+   * Runs `work` in one transaction; one that InnoDB chose as a deadlock victim (concurrent
+   * registrations take gap locks on the same index ranges) was rolled back whole, so it is
+   * run again, up to {@link DEADLOCK_RETRIES} times.
+   */
   async #transaction<T>(work: (conn: PoolConnection) => Promise<T>): Promise<T> {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await this.#transactionOnce(work);
+      } catch (error) {
+        if (attempt > DEADLOCK_RETRIES || !isDeadlock(error)) throw error;
+      }
+    }
+  }
+
+  async #transactionOnce<T>(work: (conn: PoolConnection) => Promise<T>): Promise<T> {
     if (this.#closed) throw new Error("The registry store is closed: open a new one");
     const conn = await this.#pool.getConnection();
     try {
@@ -542,6 +557,14 @@ export class MysqlStore implements RegistryStore {
     this.#closed = true;
     await this.#pool.end();
   }
+}
+
+/** How many times a transaction chosen as a deadlock victim is run again. */
+const DEADLOCK_RETRIES = 5;
+
+/** ER_LOCK_DEADLOCK: InnoDB rolled the whole transaction back; running it again is safe. */
+function isDeadlock(error: unknown): boolean {
+  return (error as { errno?: number } | null)?.errno === 1213;
 }
 
 async function rollback(conn: PoolConnection, cause: unknown): Promise<void> {

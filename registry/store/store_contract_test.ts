@@ -591,6 +591,25 @@ async function mysqlOnly(t: Deno.TestContext, server: MariadbServer) {
     }
   });
 
+  await t.step("concurrent registrations all succeed (deadlock victims run again)", async () => {
+    const url = await server.createDatabase("concurrent");
+    const store = await openStore(url, { now: clock.now, initDb: true });
+    try {
+      const pods = Array.from({ length: 300 }, (_, i) => `10.1.${i >> 8}.${i & 255}`);
+      await Promise.all(pods.map((nodeName, i) =>
+        store.onStartup(startup({
+          nodeName,
+          server: `S${i % 10}`,
+          adapters: [{ servant: `App.S${i % 10}.Obj`, endpoint: `tcp -h ${nodeName} -p 1` }],
+        }))
+      ));
+      const counts = await store.counts();
+      assert.deepStrictEqual([counts.nodes, counts.servers, counts.adapters], [300, 300, 300]);
+    } finally {
+      await store.close();
+    }
+  });
+
   await t.step("writes the framework's columns with valid values", async () => {
     const url = await server.createDatabase("columns");
     const store = await openStore(url, { now: clock.now, initDb: true });
