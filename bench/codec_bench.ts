@@ -19,7 +19,7 @@ import {
   string,
   struct,
 } from "../protocol/codec/mod.ts";
-import { measure } from "./measure.ts";
+import { median, opsPerSecond } from "./measure.ts";
 
 type OutputStream = InstanceType<typeof TarsStream.TarsOutputStream>;
 type InputStream = InstanceType<typeof TarsStream.TarsInputStream>;
@@ -31,8 +31,6 @@ export interface CodecRow {
   readonly ours: number;
   /** Operations per second with `@tars/stream`. */
   readonly theirs: number;
-  /** Encoded size in bytes (the same for both). */
-  readonly bytes: number;
 }
 
 const Item = struct("Bench.Item", {
@@ -148,10 +146,10 @@ function theirInput(data: Uint8Array): InputStream {
 }
 
 /**
- * Measures encode and decode of a small and a larger struct: the median of `windows` periods of
- * `ms` milliseconds per case.
+ * Measures encode and decode of a small and a larger struct: `rounds` rounds, each timing every
+ * case for `ms` milliseconds with both codecs in turn (after one warm-up round); medians.
  */
-export function runCodecBench(ms: number, windows: number): CodecRow[] {
+export function runCodecBench(ms: number, rounds: number): CodecRow[] {
   const ourItem = encodeFields(Item, itemValue).slice();
   const ourRecord = encodeFields(Record, recordValue).slice();
   const theirItem = theirEncode(streamItem(itemValue));
@@ -162,36 +160,39 @@ export function runCodecBench(ms: number, windows: number): CodecRow[] {
   const si = streamItem(itemValue);
   const sr = streamRecord(recordValue);
   let sink = 0;
-  const rows: CodecRow[] = [
+  const cases = [
     {
       name: `encode Item (${ourItem.length} B)`,
-      ours: measure(ms, windows, () => (sink += encodeFields(Item, itemValue).length)),
-      theirs: measure(ms, windows, () => (sink += theirEncode(si).length)),
-      bytes: ourItem.length,
+      ours: () => (sink += encodeFields(Item, itemValue).length),
+      theirs: () => (sink += theirEncode(si).length),
     },
     {
       name: `decode Item (${ourItem.length} B)`,
-      ours: measure(ms, windows, () => (sink += decodeFields(Item, ourItem).id)),
-      theirs: measure(ms, windows, () => (sink += StreamItem._readFrom(theirInput(theirItem)).id)),
-      bytes: ourItem.length,
+      ours: () => (sink += decodeFields(Item, ourItem).id),
+      theirs: () => (sink += StreamItem._readFrom(theirInput(theirItem)).id),
     },
     {
       name: `encode Record (${ourRecord.length} B)`,
-      ours: measure(ms, windows, () => (sink += encodeFields(Record, recordValue).length)),
-      theirs: measure(ms, windows, () => (sink += theirEncode(sr).length)),
-      bytes: ourRecord.length,
+      ours: () => (sink += encodeFields(Record, recordValue).length),
+      theirs: () => (sink += theirEncode(sr).length),
     },
     {
       name: `decode Record (${ourRecord.length} B)`,
-      ours: measure(ms, windows, () => (sink += decodeFields(Record, ourRecord).id)),
-      theirs: measure(
-        ms,
-        windows,
-        () => (sink += StreamRecord._readFrom(theirInput(theirRecord)).id),
-      ),
-      bytes: ourRecord.length,
+      ours: () => (sink += decodeFields(Record, ourRecord).id),
+      theirs: () => (sink += StreamRecord._readFrom(theirInput(theirRecord)).id),
     },
   ];
+  const ours: number[][] = cases.map(() => []);
+  const theirs: number[][] = cases.map(() => []);
+  for (let round = 0; round <= rounds; round++) {
+    cases.forEach((c, i) => {
+      const a = opsPerSecond(ms, c.ours);
+      const b = opsPerSecond(ms, c.theirs);
+      if (round === 0) return;
+      ours[i].push(a);
+      theirs[i].push(b);
+    });
+  }
   if (sink === 0.5) console.log(sink); // Keeps the results observable to the optimiser.
-  return rows;
+  return cases.map((c, i) => ({ name: c.name, ours: median(ours[i]), theirs: median(theirs[i]) }));
 }

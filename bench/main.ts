@@ -2,16 +2,25 @@
  * The benchmarks of issue 2, all in one run: codec throughput against `@tars/stream`, then RPC
  * calls per second against our TarsServer, the official `@tars/rpc` server and raw
  * length-prefixed echoes, each a separate process driven by the same load generator (8
- * connections x 8 calls in flight), then our TarsClient against both RPC servers. Prints
- * Markdown tables with ratios. `--quick` makes every case short, to check the bench still works.
+ * connections x 8 calls in flight), then our TarsClient against both RPC servers. The servers
+ * are measured in interleaved rounds and every figure is a median, so load that comes and goes
+ * on the machine hits all of them alike. Prints Markdown tables with ratios. `--quick` runs one
+ * short round, to check the bench still works.
  *
  * Run: `deno task bench` (or `deno run --allow-all bench/main.ts [--quick]`).
  *
  * @module
  */
 import { runCodecBench } from "./codec_bench.ts";
+import { median } from "./measure.ts";
 import { runLoad } from "./rpc_load.ts";
-import { benchRequest, checkEchoReply, checkTarsReply, runClientLoad } from "./rpc_bench.ts";
+import {
+  type BenchRequest,
+  benchRequest,
+  checkEchoReply,
+  checkTarsReply,
+  runClientLoad,
+} from "./rpc_bench.ts";
 import { type RunningServer, SERVERS, startServer } from "./servers.ts";
 
 const CONNECTIONS = 8;
@@ -19,72 +28,80 @@ const DEPTH = 8;
 const PAYLOADS = [16, 1024];
 
 type ServerKind = keyof typeof SERVERS;
+const KINDS = Object.keys(SERVERS) as ServerKind[];
+const TARS_KINDS: ServerKind[] = ["ours", "tarsRpc"];
+
+interface Timing {
+  readonly rounds: number;
+  readonly warmupMs: number;
+  readonly measureMs: number;
+}
 
 /** Runs every benchmark and prints the tables. */
 export async function main(args: string[]): Promise<void> {
   const quick = args.includes("--quick");
-  const windows = quick ? 1 : 3;
+  const timing: Timing = quick
+    ? { rounds: 1, warmupMs: 200, measureMs: 300 }
+    : { rounds: 5, warmupMs: 300, measureMs: 1000 };
   const codecMs = quick ? 50 : 300;
-  const warmupMs = quick ? 200 : 1000;
-  const measureMs = quick ? 300 : 1000;
 
   console.log(`# TARS benchmarks${quick ? " (quick)" : ""}\n`);
   console.log(
-    `${Deno.build.target}, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}; every figure is the median of ${windows} window(s) of ${measureMs} ms (codec: ${codecMs} ms) after a warm-up\n`,
+    `${Deno.build.target}, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}, ` +
+      `Node ${await nodeVersion()}. Medians of ${timing.rounds} interleaved rounds; ` +
+      `RPC windows ${timing.measureMs} ms after ${timing.warmupMs} ms, codec windows ${codecMs} ms.\n`,
   );
 
   console.log("## Codec: operations per second, our codec vs @tars/stream (same process)\n");
   printTable(
     ["case", "ours (ops/s)", "@tars/stream (ops/s)", "ours / @tars/stream"],
-    runCodecBench(codecMs, windows).map((
-      r,
-    ) => [r.name, rate(r.ours), rate(r.theirs), ratio(r.ours, r.theirs)]),
+    runCodecBench(codecMs, timing.rounds).map((r) => [
+      r.name,
+      rate(r.ours),
+      rate(r.theirs),
+      ratio(r.ours, r.theirs),
+    ]),
   );
 
   const requests = PAYLOADS.map(benchRequest);
-  const rpc = new Map<ServerKind, number[]>();
-  const viaClient = new Map<ServerKind, number[]>();
-  for (const kind of Object.keys(SERVERS) as ServerKind[]) {
-    await withServer(kind, async (server) => {
-      const tars = kind === "ours" || kind === "tarsRpc";
-      const rates: number[] = [];
-      for (const req of requests) {
-        rates.push(
-          await runLoad({
-            port: server.port,
-            connections: CONNECTIONS,
-            depth: DEPTH,
-            frame: req.frame,
-            idOffset: req.idOffset,
-            check: (reply) =>
-              tars ? checkTarsReply(reply, req.payload) : checkEchoReply(reply, req.frame),
-            warmupMs,
-            measureMs,
-            windows,
-          }),
-        );
-      }
-      rpc.set(kind, rates);
-      if (!tars) return;
-      const clientRates: number[] = [];
-      for (const req of requests) {
-        clientRates.push(
-          await runClientLoad({
-            port: server.port,
-            inFlight: CONNECTIONS * DEPTH,
-            payload: req.payload,
-            warmupMs,
-            measureMs,
-            windows,
-          }),
-        );
-      }
-      viaClient.set(kind, clientRates);
-    });
+  const servers = new Map<ServerKind, RunningServer>();
+  const viaLoad = new Map<string, number>();
+  const viaClient = new Map<string, number>();
+  try {
+    for (const kind of KINDS) servers.set(kind, await startServer(kind));
+    for (const req of requests) {
+      const perServer = await rounds(timing.rounds, KINDS, (kind) =>
+        runLoad({
+          port: servers.get(kind)!.port,
+          connections: CONNECTIONS,
+          depth: DEPTH,
+          frame: req.frame,
+          idOffset: req.idOffset,
+          check: (reply) =>
+            TARS_KINDS.includes(kind)
+              ? checkTarsReply(reply, req.payload)
+              : checkEchoReply(reply, req.frame),
+          warmupMs: timing.warmupMs,
+          measureMs: timing.measureMs,
+        }));
+      for (const [kind, r] of perServer) viaLoad.set(key(kind, req), r);
+      const perClient = await rounds(timing.rounds, TARS_KINDS, (kind) =>
+        runClientLoad({
+          port: servers.get(kind)!.port,
+          inFlight: CONNECTIONS * DEPTH,
+          payload: req.payload,
+          warmupMs: timing.warmupMs,
+          measureMs: timing.measureMs,
+        }));
+      for (const [kind, r] of perClient) viaClient.set(key(kind, req), r);
+    }
+  } finally {
+    for (const server of servers.values()) await server.stop();
   }
 
   console.log(
-    `\n## RPC server: calls per second, ${CONNECTIONS} connections x ${DEPTH} in flight, same load generator\n`,
+    `\n## RPC server: calls per second, ${CONNECTIONS} connections x ${DEPTH} in flight, ` +
+      "one load generator for every server\n",
   );
   printTable(
     [
@@ -97,10 +114,8 @@ export async function main(args: string[]): Promise<void> {
       "echo, coalesced",
       "ours / coalesced",
     ],
-    requests.map((req, i) => {
-      const [ours, theirs, each, coalesced] =
-        (["ours", "tarsRpc", "echoEach", "echoCoalesced"] as const)
-          .map((k) => rpc.get(k)![i]);
+    requests.map((req) => {
+      const [ours, theirs, each, coalesced] = KINDS.map((k) => viaLoad.get(key(k, req))!);
       return [
         `${req.payload.length} B (${req.frame.length} B)`,
         rate(ours),
@@ -115,27 +130,39 @@ export async function main(args: string[]): Promise<void> {
   );
 
   console.log(
-    `\n## RPC client: calls per second through our TarsClient, 1 connection x ${
-      CONNECTIONS * DEPTH
-    } in flight\n`,
+    "\n## RPC client: calls per second through our TarsClient, " +
+      `1 connection x ${CONNECTIONS * DEPTH} in flight\n`,
   );
   printTable(
     ["payload", "our server", "@tars/rpc server", "ratio"],
-    requests.map((req, i) => {
-      const ours = viaClient.get("ours")![i];
-      const theirs = viaClient.get("tarsRpc")![i];
+    requests.map((req) => {
+      const ours = viaClient.get(key("ours", req))!;
+      const theirs = viaClient.get(key("tarsRpc", req))!;
       return [`${req.payload.length} B`, rate(ours), rate(theirs), ratio(ours, theirs)];
     }),
   );
 }
 
-async function withServer(kind: ServerKind, run: (s: RunningServer) => Promise<void>) {
-  const server = await startServer(kind);
-  try {
-    await run(server);
-  } finally {
-    await server.stop();
+/** Measures every kind once per round, in turn; returns each kind's median. */
+async function rounds(
+  count: number,
+  kinds: readonly ServerKind[],
+  measure: (kind: ServerKind) => Promise<number>,
+): Promise<Map<ServerKind, number>> {
+  const samples = new Map<ServerKind, number[]>(kinds.map((k) => [k, []]));
+  for (let i = 0; i < count; i++) {
+    for (const kind of kinds) samples.get(kind)!.push(await measure(kind));
   }
+  return new Map(kinds.map((k) => [k, median(samples.get(k)!)]));
+}
+
+function key(kind: ServerKind, req: BenchRequest): string {
+  return `${kind} ${req.payload.length}`;
+}
+
+async function nodeVersion(): Promise<string> {
+  const out = await new Deno.Command("node", { args: ["--version"], stdout: "piped" }).output();
+  return new TextDecoder().decode(out.stdout).trim();
 }
 
 function printTable(head: string[], rows: string[][]): void {

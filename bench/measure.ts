@@ -1,46 +1,15 @@
 /**
- * Timing helpers shared by the benchmarks.
+ * Timing helpers shared by the benchmarks. External load on a small machine comes and goes, so
+ * the benchmarks measure the things they compare in interleaved rounds and report medians.
  *
  * @module
  */
 
 /**
- * Runs `op` repeatedly for `windows` periods of about `ms` milliseconds after a warm-up of one
- * period, and returns the median operations per second. The clock is read once per batch of 256
- * calls.
+ * Runs `op` repeatedly for about `ms` milliseconds and returns operations per second. The clock
+ * is read once per batch of 256 calls.
  */
-export function measure(ms: number, windows: number, op: () => unknown): number {
-  run(ms, op);
-  return median(Array.from({ length: windows }, () => run(ms, op)));
-}
-
-/**
- * Measures an asynchronous load: `windows` periods of `ms` milliseconds; `take(true)` starts
- * counting and `take(false)` stops it, each returning and resetting the count so far. Returns the
- * median count per second.
- */
-export async function medianRate(
-  windows: number,
-  ms: number,
-  take: (counting: boolean) => number,
-): Promise<number> {
-  const rates: number[] = [];
-  for (let i = 0; i < windows; i++) {
-    take(true);
-    const start = performance.now();
-    await sleep(ms);
-    const n = take(false);
-    rates.push((n / (performance.now() - start)) * 1000);
-  }
-  return median(rates);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
-function run(ms: number, op: () => unknown): number {
+export function opsPerSecond(ms: number, op: () => unknown): number {
   const start = performance.now();
   const end = start + ms;
   let ops = 0;
@@ -51,6 +20,30 @@ function run(ms: number, op: () => unknown): number {
     now = performance.now();
   }
   return (ops / (now - start)) * 1000;
+}
+
+/**
+ * Measures a running asynchronous load: waits `warmupMs`, then counts for `measureMs`.
+ * `take(true)` starts counting and `take(false)` stops it, each returning and resetting the count
+ * so far. Returns the count per second.
+ */
+export async function countPerSecond(
+  warmupMs: number,
+  measureMs: number,
+  take: (counting: boolean) => number,
+): Promise<number> {
+  await sleep(warmupMs);
+  take(true);
+  const start = performance.now();
+  await sleep(measureMs);
+  const n = take(false);
+  return (n / (performance.now() - start)) * 1000;
+}
+
+/** The median of some numbers (the upper one of the middle two for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
 }
 
 /** Resolves after `ms` milliseconds. */

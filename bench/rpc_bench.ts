@@ -13,7 +13,7 @@ import {
   TARS_VERSION,
   TarsClient,
 } from "../protocol/mod.ts";
-import { medianRate, sleep } from "./measure.ts";
+import { countPerSecond } from "./measure.ts";
 import { BENCH_SERVANT, BenchEcho } from "./servers/echo_iface.ts";
 
 const ECHO = BenchEcho.compiled.get("echo")!;
@@ -71,8 +71,8 @@ export function checkEchoReply(reply: Uint8Array, frame: Uint8Array): void {
 
 /**
  * Calls `echo` through our TarsClient with `inFlight` calls outstanding at all times (one
- * connection, as the client multiplexes), and returns calls per second: the median over the
- * measured windows.
+ * connection, as the client multiplexes), and returns calls per second over `measureMs` after
+ * `warmupMs`.
  */
 export async function runClientLoad(
   options: {
@@ -81,7 +81,6 @@ export async function runClientLoad(
     payload: Uint8Array;
     warmupMs: number;
     measureMs: number;
-    windows: number;
   },
 ): Promise<number> {
   const client = new TarsClient();
@@ -105,8 +104,7 @@ export async function runClientLoad(
     const loops = Promise.all(Array.from({ length: options.inFlight }, loop));
     let failure: unknown;
     loops.catch((error) => (failure = error));
-    await sleep(options.warmupMs);
-    const rate = await medianRate(options.windows, options.measureMs, (on) => {
+    const rate = await countPerSecond(options.warmupMs, options.measureMs, (on) => {
       counting = on;
       const n = count;
       count = 0;

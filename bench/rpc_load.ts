@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { medianRate, sleep } from "./measure.ts";
+import { countPerSecond, sleep } from "./measure.ts";
 
 /** What to send and how much of it. */
 export interface LoadOptions {
@@ -20,12 +20,10 @@ export interface LoadOptions {
   /** Throws unless the first reply on a connection is the right answer. */
   readonly check: (reply: Uint8Array) => void;
   readonly warmupMs: number;
-  /** Length of each measured window; the result is the median of `windows` of them. */
   readonly measureMs: number;
-  readonly windows: number;
 }
 
-/** Replies per second: the median over the measured windows. */
+/** Replies per second over `measureMs` after `warmupMs`. */
 export async function runLoad(options: LoadOptions): Promise<number> {
   const conns: Deno.TcpConn[] = [];
   let nextId = 0;
@@ -98,8 +96,7 @@ export async function runLoad(options: LoadOptions): Promise<number> {
     const running = Promise.all(conns.map((c) => drive(c))).catch((error) => {
       failure ??= error;
     });
-    await sleep(options.warmupMs);
-    const rate = await medianRate(options.windows, options.measureMs, (on) => {
+    const rate = await countPerSecond(options.warmupMs, options.measureMs, (on) => {
       counting = on;
       const n = count;
       count = 0;
