@@ -764,3 +764,32 @@ Deno.test({
     }
   },
 });
+
+Deno.test("e2e: a pod without a heartbeat for --node-timeout turns inactive, a heartbeat revives it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tarsregistry-e2e-" });
+  const client = new TarsClient({ log: () => {}, timeout: 5000 });
+  let registry: RegistryProcess | undefined;
+  try {
+    registry = await startRegistryProcess([
+      "--store",
+      `sqlite:${join(dir, "r.db")}`,
+      "--node-timeout",
+      "1s",
+    ]);
+    const p = proxies(client, registry.port);
+    await p.registry.onStartup({ req: pod("10.4.0.1") });
+    assert.deepEqual(await lookup(p, "E2e.Pod.Obj"), { active: ["10.4.0.1:18000"], inactive: [] });
+    await eventually(
+      REPLICA_VISIBLE_MS,
+      "the silent pod turning inactive",
+      async () => (await lookup(p, "E2e.Pod.Obj")).inactive.length === 1,
+    );
+    // Nothing was deleted: the endpoint is still listed, and one heartbeat brings it back.
+    await p.registry.keepAlive({ req: { nodeName: "10.4.0.1", state: "active" } });
+    assert.deepEqual(await lookup(p, "E2e.Pod.Obj"), { active: ["10.4.0.1:18000"], inactive: [] });
+  } finally {
+    await client.close();
+    await registry?.kill();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
