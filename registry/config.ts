@@ -106,14 +106,16 @@ export function readRegistryConfig(
     throw new UsageError(`Store settings: ${(error as Error).message}`);
   }
   const wildcard = host === "0.0.0.0" || host === "::";
+  const nodeTimeout = duration("--node-timeout", values["node-timeout"]);
   return {
     endpoint: values.endpoint,
     store,
     metrics: { host: m[1].replace(/^\[|\]$/g, "") || "0.0.0.0", port: Number(m[2]) },
     advertise: values.advertise ?? env.POD_IP ?? (wildcard ? "127.0.0.1" : host),
-    nodeTimeout: duration("--node-timeout", values["node-timeout"]),
+    nodeTimeout,
     reloadInterval: duration("--reload-interval", values["reload-interval"]),
-    heartbeatInterval: 10_000,
+    // Often enough that a short --node-timeout never shows the registry itself as inactive.
+    heartbeatInterval: Math.min(10_000, Math.max(100, nodeTimeout / 3)),
     initDb: values["init-db"],
   };
 }

@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { UsageError } from "../cli/usage_error.ts";
+import { readRegistryConfig, type RegistryConfig } from "./config.ts";
+
+function read(args: string[], env: Record<string, string> = {}): RegistryConfig {
+  const config = readRegistryConfig(args, env);
+  assert.notEqual(config, "help");
+  return config as RegistryConfig;
+}
+
+Deno.test("registry config: defaults, flags and the original's variables", async (t) => {
+  await t.step("defaults", () => {
+    assert.deepEqual(read([], { TARS_PATH: "/srv/tars" }), {
+      endpoint: "tcp -h 0.0.0.0 -p 17890",
+      store: "sqlite:/srv/tars/data/tarsregistry.db",
+      metrics: { host: "0.0.0.0", port: 9325 },
+      advertise: "127.0.0.1",
+      nodeTimeout: 250_000,
+      reloadInterval: 10_000,
+      heartbeatInterval: 10_000,
+      initDb: false,
+    });
+  });
+
+  await t.step("the store comes from flags, then TARS_REGISTRY_STORE, DB_DSN, DB_HOST", () => {
+    const env = {
+      TARS_REGISTRY_STORE: "sqlite:/a.db",
+      DB_DSN: "u:p@tcp(db:3306)/db_tars",
+      DB_HOST: "h",
+    };
+    assert.equal(read(["--store", "sqlite:/flag.db"], env).store, "sqlite:/flag.db");
+    assert.equal(read([], env).store, "sqlite:/a.db");
+    assert.equal(read([], { DB_DSN: env.DB_DSN }).store, "mysql://u:p@db:3306/db_tars");
+    assert.equal(
+      read([], { DB_HOST: "db", DB_USER: "tars", DB_PASS: "x@y" }).store,
+      "mysql://tars:x%40y@db:3306/db_tars",
+    );
+  });
+
+  await t.step("the advertised address: flag, POD_IP, endpoint host", () => {
+    assert.equal(read(["--advertise", "10.1.1.1"], { POD_IP: "10.2.2.2" }).advertise, "10.1.1.1");
+    assert.equal(read([], { POD_IP: "10.2.2.2" }).advertise, "10.2.2.2");
+    assert.equal(read(["--endpoint", "tcp -h 10.3.3.3 -p 1"]).advertise, "10.3.3.3");
+  });
+
+  await t.step("durations, and a heartbeat well inside a short node timeout", () => {
+    const c = read(["--node-timeout", "3s", "--reload-interval", "500ms", "--init-db"]);
+    assert.equal(c.nodeTimeout, 3000);
+    assert.equal(c.reloadInterval, 500);
+    assert.equal(c.heartbeatInterval, 1000);
+    assert.equal(c.initDb, true);
+  });
+
+  await t.step("bad input is a usage error that names the flag", () => {
+    const cases: [string[], RegExp][] = [
+      [["--endpoint", "tcp -h x"], /--endpoint: Bad endpoint "tcp -h x": -p PORT is missing/],
+      [["--endpoint", "udp -h x -p 1"], /--endpoint: only tcp/],
+      [["--metrics", "9325"], /--metrics "9325": write HOST:PORT/],
+      [["--node-timeout", "soon"], /--node-timeout: Bad duration "soon"/],
+      [["--nope"], /Unknown option '--nope'.*--help/],
+    ];
+    for (const [args, message] of cases) {
+      assert.throws(() => readRegistryConfig(args, {}), (e: Error) => {
+        assert.ok(e instanceof UsageError);
+        assert.match(e.message, message);
+        return true;
+      });
+    }
+    assert.equal(readRegistryConfig(["--help"], {}), "help");
+  });
+});
