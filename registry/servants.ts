@@ -19,19 +19,30 @@ export function instrument<I extends InterfaceDef>(
   const clock = options.clock ?? (() => performance.now());
   const wrapped: Record<string, unknown> = {};
   for (const [name, fn] of Object.entries(impl as Record<string, (...a: unknown[]) => unknown>)) {
-    wrapped[name] = async (args: unknown, ctx: unknown) => {
+    const failed = (started: number, error: unknown): never => {
+      options.metrics.observe(name, (clock() - started) / 1000, false);
+      if (error instanceof RangeError || error instanceof SyntaxError) {
+        throw new TarsCallError(TarsCode.UNKNOWN, `${name}: ${error.message}`);
+      }
+      throw error;
+    };
+    // Lookups answer synchronously: they stay synchronous (no promise per call).
+    wrapped[name] = (args: unknown, ctx: unknown) => {
       const started = clock();
+      let result: unknown;
       try {
-        const result = await fn(args, ctx);
+        result = fn(args, ctx);
+      } catch (error) {
+        return failed(started, error);
+      }
+      if (!(result instanceof Promise)) {
         options.metrics.observe(name, (clock() - started) / 1000, true);
         return result;
-      } catch (error) {
-        options.metrics.observe(name, (clock() - started) / 1000, false);
-        if (error instanceof RangeError || error instanceof SyntaxError) {
-          throw new TarsCallError(TarsCode.UNKNOWN, `${name}: ${error.message}`);
-        }
-        throw error;
       }
+      return result.then((value) => {
+        options.metrics.observe(name, (clock() - started) / 1000, true);
+        return value;
+      }, (error) => failed(started, error));
     };
   }
   return wrapped as ServantImpl<I>;
