@@ -33,7 +33,11 @@ export function isActive(
   return node !== undefined && options.now - node.lastHeartbeat <= options.nodeTimeout;
 }
 
-function toEndpointF(adapter: IndexedAdapter): EndpointFInput {
+/**
+ * The `EndpointF` lookups answer for an adapter; the registry state builds it once when it
+ * indexes the adapter (see {@link IndexedAdapter.endpointF}).
+ */
+export function toEndpointF(adapter: Omit<IndexedAdapter, "endpointF">): EndpointFInput {
   const ep = adapter.endpoint;
   const flag = (name: string) => Number(ep.extra.find(([f]) => f === name)?.[1] ?? 0) || 0;
   // Tags 13 and 14 differ between TARS versions, so they are left unset on the wire.
@@ -61,7 +65,7 @@ function split(
   const activeEp: EndpointFInput[] = [];
   const inactiveEp: EndpointFInput[] = [];
   for (const a of adapters) {
-    (isActive(state, a, options) ? activeEp : inactiveEp).push(toEndpointF(a));
+    (isActive(state, a, options) ? activeEp : inactiveEp).push(a.endpointF);
   }
   return { ret: 0, activeEp, inactiveEp };
 }

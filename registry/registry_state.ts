@@ -1,4 +1,6 @@
 import { type Endpoint, parseEndpoint } from "../protocol/endpoint.ts";
+import type { EndpointFInput } from "../protocol/interfaces/endpoint_f.ts";
+import { toEndpointF } from "./lookup.ts";
 import type { KeepAliveRows, MetricsRow, ServerTarget, StartupRows } from "./store/validate.ts";
 import type { NodeRecord, ServerRecord, StoreSnapshot } from "./store/types.ts";
 
@@ -7,6 +9,8 @@ export interface IndexedAdapter {
   readonly server: ServerRecord;
   readonly servant: string;
   readonly endpoint: Endpoint;
+  /** What lookups answer for it, built once (frozen: answers share it). */
+  readonly endpointF: Readonly<EndpointFInput>;
 }
 
 /** Where a registered endpoint string could not be parsed (skipped in lookups). */
@@ -148,7 +152,8 @@ export class RegistryState {
       }
       let index = this.#byObject.get(adapter.servant);
       if (!index) this.#byObject.set(adapter.servant, index = new Map());
-      index.set(key, { server, servant: adapter.servant, endpoint });
+      const indexed = { server, servant: adapter.servant, endpoint };
+      index.set(key, { ...indexed, endpointF: Object.freeze(toEndpointF(indexed)) });
     }
     return skipped;
   }
