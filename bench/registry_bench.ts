@@ -1,0 +1,747 @@
+/**
+ * The registry benchmarks of issue 3, in one run, each server in its own process and the load
+ * generated here:
+ *
+ * - findObjectById calls per second at 64 in flight (8 connections x 8) against the registry,
+ *   against the official `@tars/rpc` server answering the same lists from a map, and against
+ *   the raw length-prefixed echoes, all driven by the same load generator ({@link runLoad});
+ * - memory (VmRSS) of the registry before and after registering 20,000 pods (onStartup, one
+ *   adapter each), and its CPU time while those pods heartbeat every 30 s (about 667
+ *   keepAlive/s), as a share of one core;
+ * - keepAlive calls per second at 64 in flight on SQLite and on a private MariaDB.
+ *
+ * The registry runs as `deno run` with the permissions of `deno task start`. Everything is on
+ * loopback, bounded in time, and every child process is killed before this returns.
+ *
+ * Run alone: `deno run --allow-all bench/registry_bench.ts [--quick]`.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import {
+  decodeFields,
+  decodeResponse,
+  encodeFields,
+  encodeRequestFrame,
+  type EndpointFInput,
+  PACKET_NORMAL,
+  QUERY_OBJ,
+  QueryF,
+  REGISTRY_OBJ,
+  RegistryF,
+  TARS_VERSION,
+  TarsClient,
+} from "../protocol/mod.ts";
+import { mariadbSearchPath, startMariadb } from "../tests/support/mariadb.ts";
+import { runLoad } from "./rpc_load.ts";
+import { type RunningServer, startServer } from "./servers.ts";
+
+const CONNECTIONS = 8;
+const DEPTH = 8;
+const IN_FLIGHT = CONNECTIONS * DEPTH;
+/** The object the lookup bench asks for, served by {@link LOOKUP_PODS} pods. */
+const LOOKUP_OBJECT = "Bench.QueryServer.QueryObj";
+const LOOKUP_PODS = 3;
+/** Heartbeat period of every pod in the CPU measurement. */
+const HEARTBEAT_PERIOD_S = 30;
+/** Servers the registered pods are spread over (pods per server: pods / SERVERS). */
+const SERVERS = 100;
+const FIND = QueryF.compiled.get("findObjectById")!;
+const FIRST_ID = 0x40000000;
+const here = new URL(".", import.meta.url);
+
+/** How much to run. */
+export interface RegistryBenchOptions {
+  /** Short windows and 2,000 pods: checks that the bench still works. */
+  readonly quick: boolean;
+  /** Skip the MariaDB case (also skipped, with a note, when mariadb-server is missing). */
+  readonly skipMysql?: boolean;
+}
+
+/** Everything measured, rates in calls per second, memory in KiB. */
+export interface RegistryBenchResult {
+  readonly lookups: {
+    readonly registry: number;
+    readonly tarsRpc: number;
+    readonly echoEach: number;
+    readonly echoCoalesced: number;
+  };
+  readonly pods: number;
+  readonly registrationsPerSecond: number;
+  readonly rssBeforeKiB: number;
+  readonly rssAfterKiB: number;
+  readonly heartbeat: {
+    readonly targetRate: number;
+    readonly achievedRate: number;
+    readonly seconds: number;
+    /** Registry CPU (user + system) as percent of one core. */
+    readonly cpuPercent: number;
+  };
+  readonly keepAlive: {
+    readonly sqlite: number;
+    /** Undefined when the MariaDB case was skipped; see `mysqlNote`. */
+    readonly mysql?: number;
+    readonly mysqlPods?: number;
+  };
+  readonly mysqlNote?: string;
+}
+
+/** A registry process that is listening. */
+interface RegistryProcess {
+  readonly pid: number;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/** Starts `registry/main.ts` on a free loopback port and waits for its listening line (30 s). */
+async function startRegistryProcess(
+  store: string,
+  ...extra: string[]
+): Promise<RegistryProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-sys",
+      new URL("../registry/main.ts", here).pathname,
+      "--endpoint",
+      "tcp -h 127.0.0.1 -p 0",
+      "--metrics",
+      "127.0.0.1:0",
+      "--store",
+      store,
+      ...extra,
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  let errors = "";
+  const collecting = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+    new WritableStream({ write: (s) => void (errors = (errors + s).slice(-4000)) }),
+  ).catch(() => {});
+  let exited = false;
+  const status = child.status.finally(() => (exited = true));
+  let listening = (_port: number) => {};
+  const port = new Promise<number>((resolve) => (listening = resolve));
+  let lines = "";
+  const reading = child.stdout.pipeThrough(new TextDecoderStream()).pipeTo(
+    new WritableStream({
+      write(s) {
+        lines += s;
+        const m = /tarsregistry listening on tcp -h \S+ -p (\d+)/.exec(lines);
+        if (m) listening(Number(m[1]));
+        lines = lines.slice(-1000);
+      },
+    }),
+  ).catch(() => {});
+  const registry = {
+    pid: child.pid,
+    port: 0,
+    async stop() {
+      if (!exited) {
+        try {
+          child.kill("SIGTERM");
+        } catch {
+          // It exited meanwhile.
+        }
+        const timer = setTimeout(() => {
+          try {
+            if (!exited) child.kill("SIGKILL");
+          } catch {
+            // It exited meanwhile.
+          }
+        }, 5000);
+        await status;
+        clearTimeout(timer);
+      }
+      await Promise.all([collecting, reading]);
+    },
+  };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const found = await Promise.race([
+      port,
+      status.then(() => Promise.reject(new Error("the registry exited"))),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("no listening line within 30 s")), 30_000);
+      }),
+    ]);
+    return { ...registry, port: found };
+  } catch (error) {
+    await registry.stop();
+    throw new Error(`The registry did not start: ${(error as Error).message}\n${errors}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Starts the `@tars/rpc` QueryF peer answering `endpoints` for {@link LOOKUP_OBJECT}. */
+async function startTarsRpcPeer(endpoints: EndpointFInput[]): Promise<RunningServer> {
+  const port = freePort();
+  const child = new Deno.Command("node", {
+    args: [
+      new URL("servers/tars_rpc_query_server.cjs", here).pathname,
+      String(port),
+      JSON.stringify({ [LOOKUP_OBJECT]: endpoints }),
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let errors = "";
+  const collecting = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+    new WritableStream({ write: (s) => void (errors = (errors + s).slice(-4000)) }),
+  ).catch(() => {});
+  let exited = false;
+  const status = child.status.finally(() => (exited = true));
+  const server = {
+    port,
+    async stop() {
+      if (!exited) {
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // It exited meanwhile.
+        }
+      }
+      await status;
+      await collecting;
+    },
+  };
+  const deadline = performance.now() + 15_000;
+  for (;;) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return server;
+    } catch (error) {
+      if (exited || performance.now() > deadline) {
+        await server.stop();
+        throw new Error(`The @tars/rpc peer did not start: ${(error as Error).message}\n${errors}`);
+      }
+      await sleep(50);
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Counts for `windows` windows of `measureMs` (via `take`, as in `runLoad`); the median rate. */
+async function medianRate(
+  windows: number,
+  measureMs: number,
+  take: (counting: boolean) => number,
+): Promise<number> {
+  const rates: number[] = [];
+  for (let i = 0; i < windows; i++) {
+    take(true);
+    const start = performance.now();
+    await sleep(measureMs);
+    rates.push((take(false) / (performance.now() - start)) * 1000);
+  }
+  return median(rates);
+}
+
+/** Throws unless `reply` has the length of `frame` (a raw echo). */
+function checkEchoReply(reply: Uint8Array, frame: Uint8Array): void {
+  if (reply.length !== frame.length) {
+    throw new Error(`The echo sent ${reply.length} bytes back instead of ${frame.length}`);
+  }
+}
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** Resident set size of a process in KiB (`VmRSS` in /proc/PID/status). */
+export async function rssKiB(pid: number): Promise<number> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(status);
+  if (!m) throw new Error(`No VmRSS in /proc/${pid}/status`);
+  return Number(m[1]);
+}
+
+/** CPU seconds (user + system) a process used so far, from /proc/PID/stat. */
+export async function cpuSeconds(pid: number, ticksPerSecond: number): Promise<number> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  // Fields after the command name (which may hold spaces) start at field 3.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
+async function clockTicks(): Promise<number> {
+  try {
+    const out = await new Deno.Command("getconf", { args: ["CLK_TCK"], stderr: "null" }).output();
+    const n = Number(new TextDecoder().decode(out.stdout).trim());
+    return n > 0 ? n : 100;
+  } catch {
+    return 100;
+  }
+}
+
+/** Node name (pod IP) of pod `i`. */
+function podIp(i: number): string {
+  return `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+}
+
+function podServer(i: number): string {
+  return `Pod${i % SERVERS}`;
+}
+
+function lookupEndpoint(i: number): string {
+  return `tcp -h 10.200.0.${i + 1} -p 12000 -t 60000`;
+}
+
+/** What the registry answers for {@link LOOKUP_OBJECT}, as the @tars/rpc peer's map holds it. */
+function lookupAnswer(): EndpointFInput[] {
+  return Array.from({ length: LOOKUP_PODS }, (_, i) => ({
+    host: `10.200.0.${i + 1}`,
+    port: 12000,
+    timeout: 60000,
+    istcp: 1,
+    grid: 0,
+    groupworkid: 0,
+    grouprealid: 0,
+    setId: "",
+    qos: 0,
+    bakFlag: 0,
+    weight: 0,
+    weightType: 0,
+  }));
+}
+
+/** Runs `work(i)` for i in [0, n) with at most `inFlight` calls outstanding. */
+async function pool(n: number, inFlight: number, work: (i: number) => Promise<unknown>) {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(inFlight, n) }, async () => {
+    while (next < n) await work(next++);
+  }));
+}
+
+function registryProxy(client: TarsClient, port: number) {
+  return client.proxy(RegistryF, `${REGISTRY_OBJ}@tcp -h 127.0.0.1 -p ${port} -t 30000`);
+}
+
+/** Registers the pods behind {@link LOOKUP_OBJECT}. */
+async function registerLookupPods(port: number): Promise<void> {
+  const client = new TarsClient({ timeout: 30_000 });
+  try {
+    const proxy = registryProxy(client, port);
+    for (let i = 0; i < LOOKUP_PODS; i++) {
+      await proxy.onStartup({
+        req: {
+          nodeName: `10.200.0.${i + 1}`,
+          application: "Bench",
+          server: "QueryServer",
+          adapters: [{ servant: LOOKUP_OBJECT, endpoint: lookupEndpoint(i), protocol: "tars" }],
+          State: "active",
+        },
+      });
+    }
+  } finally {
+    await client.close();
+  }
+}
+
+/** Registers `pods` pods (onStartup, one adapter each) at 64 in flight; returns calls/s. */
+async function registerPods(port: number, pods: number): Promise<number> {
+  const client = new TarsClient({ timeout: 60_000 });
+  try {
+    const proxy = registryProxy(client, port);
+    const started = performance.now();
+    await pool(pods, IN_FLIGHT, (i) =>
+      proxy.onStartup({
+        req: {
+          nodeName: podIp(i),
+          application: "Bench",
+          server: podServer(i),
+          adapters: [{
+            servant: `Bench.${podServer(i)}.Obj`,
+            endpoint: `tcp -h ${podIp(i)} -p 10000 -t 60000`,
+            protocol: "tars",
+          }],
+          State: "active",
+          Version: "1.0.0",
+        },
+      }));
+    return pods / ((performance.now() - started) / 1000);
+  } finally {
+    await client.close();
+  }
+}
+
+function keepAliveReq(i: number) {
+  return {
+    req: { nodeName: podIp(i), state: "active", application: "Bench", server: podServer(i) },
+  };
+}
+
+/** keepAlive calls/s at 64 in flight over the registered pods, round-robin. */
+async function keepAliveRate(
+  port: number,
+  pods: number,
+  timing: { warmupMs: number; measureMs: number; windows: number },
+): Promise<number> {
+  const client = new TarsClient({ timeout: 30_000 });
+  let stopped = false;
+  let counting = false;
+  let count = 0;
+  let next = 0;
+  try {
+    const proxy = registryProxy(client, port);
+    const loops = Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
+      while (!stopped) {
+        await proxy.keepAlive(keepAliveReq(next++ % pods));
+        if (counting) count++;
+      }
+    }));
+    let failure: unknown;
+    loops.catch((error) => (failure ??= error));
+    await sleep(timing.warmupMs);
+    const rate = await medianRate(timing.windows, timing.measureMs, (on) => {
+      counting = on;
+      const n = count;
+      count = 0;
+      return n;
+    });
+    stopped = true;
+    await loops.catch(() => {});
+    if (failure) throw failure;
+    return rate;
+  } finally {
+    stopped = true;
+    await client.close();
+  }
+}
+
+/**
+ * Sends keepAlive at `rate` calls/s (every pod once per heartbeat period) for `seconds`, and
+ * returns the achieved rate and the registry's CPU time over that window as percent of one core.
+ */
+async function pacedHeartbeats(
+  registry: RegistryProcess,
+  options: { pods: number; rate: number; seconds: number; ticks: number },
+): Promise<{ achievedRate: number; cpuPercent: number }> {
+  const client = new TarsClient({ timeout: 30_000 });
+  const pending = new Set<Promise<unknown>>();
+  let failure: unknown;
+  let sent = 0;
+  let next = 0;
+  try {
+    const proxy = registryProxy(client, registry.port);
+    // One call first so the connection exists before the window opens.
+    await proxy.keepAlive(keepAliveReq(0));
+    const cpuBefore = await cpuSeconds(registry.pid, options.ticks);
+    const started = performance.now();
+    const end = started + options.seconds * 1000;
+    while (performance.now() < end && failure === undefined) {
+      const due = Math.floor(((performance.now() - started) / 1000) * options.rate);
+      for (; sent < due; sent++) {
+        const call = proxy.keepAlive(keepAliveReq(next++ % options.pods)).catch((error) =>
+          failure ??= error
+        );
+        pending.add(call);
+        call.finally(() => pending.delete(call));
+      }
+      await sleep(5);
+    }
+    await Promise.all(pending);
+    const elapsed = (performance.now() - started) / 1000;
+    const cpu = await cpuSeconds(registry.pid, options.ticks) - cpuBefore;
+    if (failure) throw failure;
+    return { achievedRate: sent / elapsed, cpuPercent: (cpu / elapsed) * 100 };
+  } finally {
+    await client.close();
+  }
+}
+
+/** The request frame of `findObjectById(LOOKUP_OBJECT)` and where its request id sits. */
+function lookupFrame(): { frame: Uint8Array; idOffset: number } {
+  const encode = (requestId: number) =>
+    encodeRequestFrame({
+      version: TARS_VERSION,
+      packetType: PACKET_NORMAL,
+      messageType: 0,
+      requestId,
+      servantName: QUERY_OBJ,
+      funcName: "findObjectById",
+      buffer: encodeFields(FIND.args, { id: LOOKUP_OBJECT }),
+      timeout: 3000,
+      context: new Map(),
+      status: new Map(),
+    }).slice();
+  const frame = encode(FIRST_ID);
+  const other = encode(FIRST_ID + 1);
+  return { frame, idOffset: frame.findIndex((b, i) => b !== other[i]) - 3 };
+}
+
+/** Throws unless `reply` answers findObjectById with exactly the expected endpoints. */
+function checkLookupReply(reply: Uint8Array, expected: EndpointFInput[]): void {
+  const response = decodeResponse(reply.subarray(4));
+  if (response.ret !== 0) {
+    throw new Error(`The server answered ${response.ret}: ${response.resultDesc}`);
+  }
+  const { ret } = decodeFields(FIND.result, response.buffer) as {
+    ret: { host: string; port: number; istcp: number }[];
+  };
+  const got = ret.map((e) => `${e.host}:${e.port}/${e.istcp}`).sort().join(",");
+  const want = expected.map((e) => `${e.host}:${e.port}/${e.istcp}`).sort().join(",");
+  if (got !== want) throw new Error(`findObjectById answered [${got}], expected [${want}]`);
+}
+
+async function lookupRate(
+  port: number,
+  check: (reply: Uint8Array) => void,
+  timing: { warmupMs: number; measureMs: number },
+): Promise<number> {
+  const { frame, idOffset } = lookupFrame();
+  return await runLoad({
+    port,
+    connections: CONNECTIONS,
+    depth: DEPTH,
+    frame,
+    idOffset,
+    check,
+    warmupMs: timing.warmupMs,
+    measureMs: timing.measureMs,
+  });
+}
+
+/**
+ * findObjectById rates of the registry, the @tars/rpc peer and both raw echoes, measured in
+ * interleaved rounds (load on a small machine comes and goes); the median of each.
+ */
+async function lookupRates(
+  registryPort: number,
+  timing: { warmupMs: number; measureMs: number; windows: number },
+): Promise<RegistryBenchResult["lookups"]> {
+  const expected = lookupAnswer();
+  const { frame } = lookupFrame();
+  const servers: RunningServer[] = [];
+  try {
+    servers.push(await startTarsRpcPeer(expected));
+    servers.push(await startServer("echoEach"));
+    servers.push(await startServer("echoCoalesced"));
+    const [peer, each, coalesced] = servers;
+    const cases = [
+      { port: registryPort, check: (r: Uint8Array) => checkLookupReply(r, expected) },
+      { port: peer.port, check: (r: Uint8Array) => checkLookupReply(r, expected) },
+      { port: each.port, check: (r: Uint8Array) => checkEchoReply(r, frame) },
+      { port: coalesced.port, check: (r: Uint8Array) => checkEchoReply(r, frame) },
+    ];
+    const rates: number[][] = cases.map(() => []);
+    for (let round = 0; round < timing.windows; round++) {
+      for (const [i, c] of cases.entries()) {
+        rates[i].push(await lookupRate(c.port, c.check, timing));
+      }
+    }
+    const [registry, tarsRpc, echoEach, echoCoalesced] = rates.map(median);
+    return { registry, tarsRpc, echoEach, echoCoalesced };
+  } finally {
+    for (const server of servers) await server.stop();
+  }
+}
+
+/** Runs every registry benchmark, prints the Markdown tables and returns the figures. */
+export async function runRegistryBench(
+  options: RegistryBenchOptions,
+): Promise<RegistryBenchResult> {
+  const quick = options.quick;
+  const timing = quick
+    ? { warmupMs: 200, measureMs: 300, windows: 1 }
+    : { warmupMs: 1000, measureMs: 1000, windows: 3 };
+  const pods = quick ? 2_000 : 20_000;
+  const mysqlPods = quick ? 1_000 : 5_000;
+  const heartbeatSeconds = quick ? 3 : 15;
+  const heartbeatRate = 20_000 / HEARTBEAT_PERIOD_S;
+  const ticks = await clockTicks();
+  const dir = await Deno.makeTempDir({ prefix: "tars-registry-bench-" });
+  try {
+    // SQLite: lookups (against the peers too), registrations, memory, heartbeat CPU, keepAlive/s.
+    const registryStore = `sqlite:${join(dir, "registry.db")}`;
+    const registry = await startRegistryProcess(registryStore);
+    let sqlite;
+    try {
+      await registerLookupPods(registry.port);
+      const rssBeforeKiB = await rssKiB(registry.pid);
+      const lookups = await lookupRates(registry.port, timing);
+      const registrationsPerSecond = await registerPods(registry.port, pods);
+      const rssAfterKiB = await rssKiB(registry.pid);
+      const keepAliveSqlite = await keepAliveRate(registry.port, pods, timing);
+      const heartbeat = await pacedHeartbeats(registry, {
+        pods,
+        rate: heartbeatRate,
+        seconds: heartbeatSeconds,
+        ticks,
+      });
+      sqlite = {
+        lookups,
+        registrationsPerSecond,
+        rssBeforeKiB,
+        rssAfterKiB,
+        keepAliveSqlite,
+        heartbeat,
+      };
+    } finally {
+      await registry.stop();
+    }
+    // keepAlive on MariaDB.
+    let mysql: number | undefined;
+    let mysqlNote: string | undefined;
+    if (options.skipMysql || Deno.env.get("TARS_SKIP_MYSQL") === "1") {
+      mysqlNote = "MariaDB case skipped (TARS_SKIP_MYSQL=1 or --skip-mysql)";
+    } else {
+      let server;
+      try {
+        server = await startMariadb({ searchPath: mariadbSearchPath(Deno.env.get("PATH")) });
+      } catch (error) {
+        mysqlNote = `MariaDB case skipped: ${(error as Error).message.split("\n")[0]}`;
+      }
+      if (server) {
+        try {
+          const onMysql = await startRegistryProcess(server.url, "--init-db");
+          try {
+            await registerPods(onMysql.port, mysqlPods);
+            mysql = await keepAliveRate(onMysql.port, mysqlPods, timing);
+          } finally {
+            await onMysql.stop();
+          }
+        } finally {
+          await server.stop();
+        }
+      }
+    }
+
+    const result: RegistryBenchResult = {
+      lookups: sqlite.lookups,
+      pods,
+      registrationsPerSecond: sqlite.registrationsPerSecond,
+      rssBeforeKiB: sqlite.rssBeforeKiB,
+      rssAfterKiB: sqlite.rssAfterKiB,
+      heartbeat: {
+        targetRate: heartbeatRate,
+        achievedRate: sqlite.heartbeat.achievedRate,
+        seconds: heartbeatSeconds,
+        cpuPercent: sqlite.heartbeat.cpuPercent,
+      },
+      keepAlive: {
+        sqlite: sqlite.keepAliveSqlite,
+        mysql,
+        mysqlPods: mysql === undefined ? undefined : mysqlPods,
+      },
+      mysqlNote,
+    };
+    printResult(result, { quick, timing });
+    return result;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function printResult(
+  r: RegistryBenchResult,
+  options: { quick: boolean; timing: { measureMs: number; windows: number } },
+): void {
+  const { quick, timing } = options;
+  console.log(`\n## Registry${quick ? " (quick)" : ""}\n`);
+  console.log(
+    `Registry (\`deno run\` with the start task's permissions, SQLite store in a temp dir on ` +
+      `disk) and each peer in its own process; rates are the median of ${timing.windows} ` +
+      `window(s) of ${timing.measureMs} ms at ${IN_FLIGHT} calls in flight.\n`,
+  );
+  console.log(
+    `### findObjectById: calls per second, ${CONNECTIONS} connections x ${DEPTH} in flight, ` +
+      `${LOOKUP_PODS} endpoints per answer\n`,
+  );
+  table(
+    [
+      "registry",
+      "@tars/rpc from a map",
+      "registry / @tars/rpc (target >= 2x)",
+      "echo, write per frame",
+      "registry / echo",
+      "echo, coalesced",
+      "registry / coalesced",
+    ],
+    [[
+      rate(r.lookups.registry),
+      rate(r.lookups.tarsRpc),
+      ratio(r.lookups.registry, r.lookups.tarsRpc),
+      rate(r.lookups.echoEach),
+      ratio(r.lookups.registry, r.lookups.echoEach),
+      rate(r.lookups.echoCoalesced),
+      ratio(r.lookups.registry, r.lookups.echoCoalesced),
+    ]],
+  );
+  console.log(`\n### keepAlive: calls per second, ${IN_FLIGHT} in flight, round-robin over pods\n`);
+  table(
+    ["store", "pods", "keepAlive/s", "target"],
+    [
+      ["SQLite (WAL, synchronous=FULL)", rate(r.pods), rate(r.keepAlive.sqlite), ">= 5,000"],
+      r.keepAlive.mysql === undefined
+        ? ["MariaDB (private, strict mode)", "-", r.mysqlNote ?? "skipped", "-"]
+        : [
+          "MariaDB (private, strict mode)",
+          rate(r.keepAlive.mysqlPods ?? 0),
+          rate(r.keepAlive.mysql),
+          "-",
+        ],
+    ],
+  );
+  console.log(`\n### ${rate(r.pods)} registered pods (SQLite)\n`);
+  table(
+    ["measure", "value", "target"],
+    [
+      ["onStartup, 64 in flight", `${rate(r.registrationsPerSecond)} calls/s`, "-"],
+      ["registry RSS before registering", mib(r.rssBeforeKiB), "-"],
+      [`registry RSS with ${rate(r.pods)} pods`, mib(r.rssAfterKiB), "-"],
+      [
+        `registry CPU, keepAlive at ${
+          rate(r.heartbeat.achievedRate)
+        }/s for ${r.heartbeat.seconds} s ` +
+        `(20,000 pods / ${HEARTBEAT_PERIOD_S} s)`,
+        `${r.heartbeat.cpuPercent.toFixed(1)}% of one core`,
+        "< 10%",
+      ],
+    ],
+  );
+}
+
+function table(head: string[], rows: string[][]): void {
+  console.log(`| ${head.join(" | ")} |`);
+  console.log(`|${head.map((_, i) => (i === 0 ? " --- " : " ---: ")).join("|")}|`);
+  for (const row of rows) console.log(`| ${row.join(" | ")} |`);
+}
+
+function rate(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
+}
+
+function ratio(a: number, b: number): string {
+  return `${(a / b).toFixed(2)}x`;
+}
+
+function mib(kib: number): string {
+  return `${(kib / 1024).toFixed(1)} MiB`;
+}
+
+if (import.meta.main) {
+  await runRegistryBench({
+    quick: Deno.args.includes("--quick"),
+    skipMysql: Deno.args.includes("--skip-mysql"),
+  });
+}
