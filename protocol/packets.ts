@@ -12,6 +12,7 @@ import {
   type StructInput,
   type StructType,
   type StructValue,
+  TarsReader,
   TarsWriter,
 } from "./codec/mod.ts";
 
@@ -81,9 +82,14 @@ export function encodeResponseFrame(value: ResponseInput): Uint8Array {
   return encodeFrame(ResponsePacket, value, value.buffer?.length ?? 0);
 }
 
-/** Decodes a request from a frame body (the bytes after the length prefix). */
-export function decodeRequest(body: Uint8Array): Request {
-  return decodeFields(RequestPacket, body);
+/**
+ * Decodes a request from a frame body (the bytes after the length prefix). With `viewBuffer`, the
+ * request's `buffer` is a view into `body` rather than a copy: for a caller that decodes the
+ * arguments before `body` is reused.
+ */
+export function decodeRequest(body: Uint8Array, options?: { viewBuffer?: boolean }): Request {
+  if (!options?.viewBuffer) return decodeFields(RequestPacket, body);
+  return new TarsReader(body, { viewBytes: true }).readFields(RequestPacket, false) as Request;
 }
 
 /** Decodes a reply from a frame body (the bytes after the length prefix). */

@@ -205,7 +205,8 @@ export class TarsServer {
   #dispatch(body: Uint8Array, queue: WriteQueue, remote: CallContext["remote"]): void {
     let request: Request;
     try {
-      request = decodeRequest(body);
+      // The arguments are decoded below, before the read buffer under `body` is reused.
+      request = decodeRequest(body, { viewBuffer: true });
     } catch (error) {
       throw new Error(`Bad request packet: ${(error as Error).message}`, { cause: error });
     }

@@ -16,23 +16,34 @@ const INT_WIDTH: Record<string, number> = {
 /** Reads TARS-encoded values from a buffer; every error names the field tag and byte offset. */
 export class TarsReader {
   readonly #buf: Uint8Array;
-  readonly #view: DataView;
+  #dataView: DataView | undefined;
   #pos: number;
   readonly #end: number;
   #depth = 0;
+  readonly #viewBytes: boolean;
   /** Tag of the head read last. */
   tag = 0;
   /** Wire type of the head read last. */
   type = 0;
 
-  constructor(buf: Uint8Array) {
+  /**
+   * With `viewBytes`, `vector<byte>` values are views into `buf` instead of copies: cheaper, but
+   * only valid as long as `buf` is not reused.
+   */
+  constructor(buf: Uint8Array, options?: { viewBytes?: boolean }) {
     // A plain view: on a Node Buffer, slice() would alias the input instead of copying it.
     this.#buf = buf.constructor === Uint8Array
       ? buf
       : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-    this.#view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.#pos = 0;
     this.#end = buf.byteLength;
+    this.#viewBytes = options?.viewBytes ?? false;
+  }
+
+  /** A DataView for floats and 64-bit integers, made on first use: most values need none. */
+  get #view(): DataView {
+    const b = this.#buf;
+    return (this.#dataView ??= new DataView(b.buffer, b.byteOffset, b.byteLength));
   }
 
   /** Current byte offset. */
@@ -80,18 +91,23 @@ export class TarsReader {
     switch (type) {
       case WireType.INT1:
         this.#need(1, tag);
-        return this.#view.getInt8(this.#pos++);
+        return (this.#buf[this.#pos++] << 24) >> 24;
       case WireType.INT2:
         this.#need(2, tag);
         this.#pos += 2;
-        return this.#view.getInt16(start);
+        return (((this.#buf[start] << 8) | this.#buf[start + 1]) << 16) >> 16;
       case WireType.INT4:
         this.#need(4, tag);
         this.#pos += 4;
-        return this.#view.getInt32(start);
+        return this.#uint32(start) | 0;
       default:
         this.#fail(`wire type ${type} cannot be read as ${kind}`, tag, start - 1);
     }
+  }
+
+  #uint32(at: number): number {
+    const b = this.#buf;
+    return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
   }
 
   #readInt64(tag: number): bigint {
@@ -125,7 +141,7 @@ export class TarsReader {
       n = this.#buf[this.#pos++];
     } else if (this.type === WireType.STRING4) {
       this.#need(4, tag);
-      n = this.#view.getUint32(this.#pos);
+      n = this.#uint32(this.#pos);
       this.#pos += 4;
     } else {
       this.#fail(`wire type ${this.type} cannot be read as string`, tag, at - 1);
@@ -155,7 +171,9 @@ export class TarsReader {
         this.#fail(`simple list element type ${this.type} is not byte`, tag, at);
       }
       const n = this.#readLength(tag, 1);
-      const out = this.#buf.slice(this.#pos, this.#pos + n);
+      const out = this.#viewBytes
+        ? this.#buf.subarray(this.#pos, this.#pos + n)
+        : this.#buf.slice(this.#pos, this.#pos + n);
       this.#pos += n;
       return out;
     }
