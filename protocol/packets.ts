@@ -1,6 +1,7 @@
 import {
   bytes,
   decodeFields,
+  encodeWith,
   int16,
   int32,
   int8,
@@ -13,7 +14,6 @@ import {
   type StructType,
   type StructValue,
   TarsReader,
-  TarsWriter,
 } from "./codec/mod.ts";
 
 /** Packet version of plain TARS calls: arguments by tag. */
@@ -64,22 +64,22 @@ export type RequestInput = StructInput<typeof RequestPacket.fields>;
 /** A reply as given to the encoder (optional fields may be left out). */
 export type ResponseInput = StructInput<typeof ResponsePacket.fields>;
 
-function encodeFrame(packet: StructType, value: object, bodySize: number): Uint8Array {
-  const w = new TarsWriter(64 + bodySize);
-  w.writeUint32Raw(0);
-  w.writeFields(packet, value as Record<string, unknown>);
-  w.patchUint32(0, w.length);
-  return w.bytes();
+function encodeFrame(packet: StructType, value: object): Uint8Array {
+  return encodeWith((w) => {
+    w.writeUint32Raw(0);
+    w.writeFields(packet, value as Record<string, unknown>);
+    w.patchUint32(0, w.length);
+  });
 }
 
 /** Encodes a request with its 4-byte length prefix, ready to write to a socket. */
 export function encodeRequestFrame(value: RequestInput): Uint8Array {
-  return encodeFrame(RequestPacket, value, value.buffer.length);
+  return encodeFrame(RequestPacket, value);
 }
 
 /** Encodes a reply with its 4-byte length prefix, ready to write to a socket. */
 export function encodeResponseFrame(value: ResponseInput): Uint8Array {
-  return encodeFrame(ResponsePacket, value, value.buffer?.length ?? 0);
+  return encodeFrame(ResponsePacket, value);
 }
 
 /**

@@ -3,15 +3,34 @@ import { TarsReader } from "./reader.ts";
 import type { Infer, InferInput, StructType, StructValue, TarsType } from "./types.ts";
 import { TarsWriter } from "./writer.ts";
 
+/** Writers this large are not kept for reuse, so one huge value does not pin its buffer. */
+const KEEP_WRITER_BYTES = 64 * 1024;
+let spareWriter: TarsWriter | undefined = new TarsWriter(KEEP_WRITER_BYTES);
+
+/**
+ * Runs `write` on a reusable writer and returns a copy of what it wrote: one exact-size
+ * allocation per value instead of a growing buffer. Safe to nest (a nested call gets its own
+ * writer).
+ */
+export function encodeWith(write: (w: TarsWriter) => void): Uint8Array {
+  const w = spareWriter ?? new TarsWriter();
+  spareWriter = undefined;
+  w.reset();
+  try {
+    write(w);
+    return w.bytes().slice();
+  } finally {
+    if (w.length <= KEEP_WRITER_BYTES) spareWriter = w;
+  }
+}
+
 /** Encodes one value of a declared type at a tag (0 unless given). */
 export function encode<T extends TarsType>(
   type: T,
   value: InferInput<T>,
   options?: { tag?: number },
 ): Uint8Array {
-  const w = new TarsWriter();
-  w.writeValue(options?.tag ?? 0, type, value);
-  return w.bytes();
+  return encodeWith((w) => w.writeValue(options?.tag ?? 0, type, value));
 }
 
 /**
@@ -38,9 +57,7 @@ export function encodeFields<S extends StructType>(
   type: S,
   value: S extends StructType<infer F> ? InferInput<StructType<F>> : never,
 ): Uint8Array {
-  const w = new TarsWriter();
-  w.writeFields(type, value as Record<string, unknown>);
-  return w.bytes();
+  return encodeWith((w) => w.writeFields(type, value as Record<string, unknown>));
 }
 
 /** Decodes struct fields that fill a whole buffer (function arguments, packets). */

@@ -27,6 +27,11 @@ export class TarsWriter {
     return this.#pos;
   }
 
+  /** Empties the writer; its buffer is kept for the next values. */
+  reset(): void {
+    this.#pos = 0;
+  }
+
   /** The bytes written so far (a view, valid until the next write). */
   bytes(): Uint8Array {
     return this.#buf.subarray(0, this.#pos);
