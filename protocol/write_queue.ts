@@ -1,3 +1,4 @@
+import { allocBytes } from "./codec/pool.ts";
 import type { Conn } from "./transport.ts";
 
 /** Bytes queued for a connection above which the reader should pause (backpressure). */
@@ -75,7 +76,7 @@ export class WriteQueue {
 }
 
 function concat(frames: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
+  const out = allocBytes(total);
   let off = 0;
   for (const f of frames) {
     out.set(f, off);

@@ -1,4 +1,5 @@
 import { TarsDecodeError } from "./errors.ts";
+import { copyBytes } from "./pool.ts";
 import { TarsReader } from "./reader.ts";
 import type { Infer, InferInput, StructType, StructValue, TarsType } from "./types.ts";
 import { TarsWriter } from "./writer.ts";
@@ -8,9 +9,8 @@ const KEEP_WRITER_BYTES = 64 * 1024;
 let spareWriter: TarsWriter | undefined = new TarsWriter(KEEP_WRITER_BYTES);
 
 /**
- * Runs `write` on a reusable writer and returns a copy of what it wrote: one exact-size
- * allocation per value instead of a growing buffer. Safe to nest (a nested call gets its own
- * writer).
+ * Runs `write` on a reusable writer and returns a copy of what it wrote, from the byte pool:
+ * no growing buffer per value. Safe to nest (a nested call gets its own writer).
  */
 export function encodeWith(write: (w: TarsWriter) => void): Uint8Array {
   const w = spareWriter ?? new TarsWriter();
@@ -18,7 +18,7 @@ export function encodeWith(write: (w: TarsWriter) => void): Uint8Array {
   w.reset();
   try {
     write(w);
-    return w.bytes().slice();
+    return copyBytes(w.bytes());
   } finally {
     if (w.length <= KEEP_WRITER_BYTES) spareWriter = w;
   }

@@ -1,4 +1,5 @@
 import { TarsDecodeError } from "./errors.ts";
+import { copyBytes } from "./pool.ts";
 import { defaultOf, type StructType, type TarsType, WireType } from "./types.ts";
 
 /** Deepest nesting of structs, lists and maps a reader follows before it gives up. */
@@ -173,7 +174,7 @@ export class TarsReader {
       const n = this.#readLength(tag, 1);
       const out = this.#viewBytes
         ? this.#buf.subarray(this.#pos, this.#pos + n)
-        : this.#buf.slice(this.#pos, this.#pos + n);
+        : copyBytes(this.#buf.subarray(this.#pos, this.#pos + n));
       this.#pos += n;
       return out;
     }
