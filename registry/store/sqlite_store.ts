@@ -1,14 +1,21 @@
 /**
  * Embedded registry store on SQLite (`node:sqlite`).
  *
- * WAL journal with `synchronous=FULL`: every call is one transaction whose commit is
- * fsynced before the promise resolves, so an acknowledged registration survives a
- * crash and a power loss. Statements are prepared once; calls run synchronously, so
- * they never interleave.
+ * WAL journal with `synchronous=FULL`: every call's commit is fsynced before its promise
+ * resolves, so an acknowledged registration survives a crash and a power loss. Statements are
+ * prepared once; calls run synchronously, so they never interleave.
+ *
+ * Heartbeats are group-committed: keepAlive calls that arrive in the same turn of the event
+ * loop (the requests read from the sockets before it next polls) share one transaction and one
+ * fsync, each in its own
+ * savepoint so one failing call leaves nothing of itself and does not affect the others; every
+ * call resolves only after that commit. Any other write first commits the heartbeats queued
+ * before it, so writes still take effect in the order they arrived.
  */
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { dirname } from "node:path";
+import { clearImmediate, setImmediate } from "node:timers";
 import { SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from "./sqlite_schema.ts";
 import {
   type AdapterTableRow,
@@ -100,6 +107,12 @@ const STATEMENTS = {
 
 type Statements = { [name in keyof typeof STATEMENTS]: StatementSync };
 
+interface QueuedHeartbeat {
+  readonly run: () => KeepAliveResult;
+  readonly resolve: (result: KeepAliveResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 /** The SQLite implementation of {@link RegistryStore}. */
 export class SqliteStore implements RegistryStore {
   /** Always `sqlite`. */
@@ -108,6 +121,8 @@ export class SqliteStore implements RegistryStore {
   readonly #now: () => number;
   readonly #sql: Statements;
   #closed = false;
+  #heartbeats: QueuedHeartbeat[] = [];
+  #flushTimer: ReturnType<typeof setImmediate> | undefined;
 
   private constructor(db: DatabaseSync, options: StoreOptions) {
     this.#db = db;
@@ -153,6 +168,7 @@ export class SqliteStore implements RegistryStore {
   #transaction<T>(begin: "BEGIN" | "BEGIN IMMEDIATE", work: () => T): Promise<T> {
     try {
       this.#assertOpen();
+      this.#flushHeartbeats();
       this.#db.exec(begin);
       let result: T;
       try {
@@ -231,18 +247,67 @@ export class SqliteStore implements RegistryStore {
 
   /** {@inheritDoc RegistryStore.keepAlive} */
   keepAlive(req: KeepAliveRequest): Promise<KeepAliveResult> {
-    return this.#write(() => {
-      const rows = keepAliveRows(req);
-      const node = this.#sql.heartbeat.run(this.#now(), rows.nodeName).changes > 0;
-      const servers = rows.application === null || rows.server === null
-        ? this.#sql.stateOfNode.run(rows.presentState, rows.nodeName)
-        : this.#sql.stateOfServer.run(
-          rows.presentState,
-          rows.nodeName,
-          rows.application,
-          rows.server,
-        );
-      return { node, servers: Number(servers.changes) };
+    let rows: ReturnType<typeof keepAliveRows>;
+    try {
+      this.#assertOpen();
+      rows = keepAliveRows(req);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      this.#heartbeats.push({ run: () => this.#heartbeat(rows), resolve, reject });
+      this.#flushTimer ??= setImmediate(() => this.#flushHeartbeats());
+    });
+  }
+
+  #heartbeat(rows: ReturnType<typeof keepAliveRows>): KeepAliveResult {
+    const node = this.#sql.heartbeat.run(this.#now(), rows.nodeName).changes > 0;
+    const servers = rows.application === null || rows.server === null
+      ? this.#sql.stateOfNode.run(rows.presentState, rows.nodeName)
+      : this.#sql.stateOfServer.run(
+        rows.presentState,
+        rows.nodeName,
+        rows.application,
+        rows.server,
+      );
+    return { node, servers: Number(servers.changes) };
+  }
+
+  /** Commits the queued heartbeats in one transaction, then settles each call. */
+  #flushHeartbeats(): void {
+    if (this.#flushTimer !== undefined) clearImmediate(this.#flushTimer);
+    this.#flushTimer = undefined;
+    const batch = this.#heartbeats;
+    if (batch.length === 0) return;
+    this.#heartbeats = [];
+    const db = this.#db;
+    const outcomes: ({ ok: true; value: KeepAliveResult } | { ok: false; error: unknown })[] = [];
+    try {
+      db.exec("BEGIN IMMEDIATE");
+      try {
+        for (const item of batch) {
+          db.exec("SAVEPOINT heartbeat");
+          try {
+            outcomes.push({ ok: true, value: item.run() });
+          } catch (error) {
+            db.exec("ROLLBACK TO heartbeat");
+            outcomes.push({ ok: false, error });
+          }
+          db.exec("RELEASE heartbeat");
+        }
+        db.exec("COMMIT");
+      } catch (error) {
+        if (db.isTransaction) db.exec("ROLLBACK");
+        throw error;
+      }
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    batch.forEach((item, i) => {
+      const outcome = outcomes[i];
+      if (outcome.ok) item.resolve(outcome.value);
+      else item.reject(outcome.error);
     });
   }
 
@@ -345,6 +410,7 @@ export class SqliteStore implements RegistryStore {
   /** {@inheritDoc RegistryStore.close} */
   close(): Promise<void> {
     if (!this.#closed) {
+      this.#flushHeartbeats();
       this.#closed = true;
       this.#db.close();
     }
