@@ -22,6 +22,7 @@ import {
   runClientLoad,
 } from "./rpc_bench.ts";
 import { type RunningServer, SERVERS, startServer } from "./servers.ts";
+import { runRegistryBench } from "./registry_bench.ts";
 
 const CONNECTIONS = 8;
 const DEPTH = 8;
@@ -141,6 +142,8 @@ export async function main(args: string[]): Promise<void> {
       return [`${req.payload.length} B`, rate(ours), rate(theirs), ratio(ours, theirs)];
     }),
   );
+
+  await runRegistryBench({ quick });
 }
 
 /** Measures every kind once per round, in turn; returns each kind's median. */
