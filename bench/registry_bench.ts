@@ -34,7 +34,8 @@ import {
 } from "../protocol/mod.ts";
 import { mariadbSearchPath, startMariadb } from "../tests/support/mariadb.ts";
 import { runLoad } from "./rpc_load.ts";
-import { type RunningServer, startServer } from "./servers.ts";
+import { sleep } from "./measure.ts";
+import { type RunningServer, startCommandServer, startServer } from "./servers.ts";
 
 const CONNECTIONS = 8;
 const DEPTH = 8;
@@ -181,55 +182,13 @@ async function startRegistryProcess(
 }
 
 /** Starts the `@tars/rpc` QueryF peer answering `endpoints` for {@link LOOKUP_OBJECT}. */
-async function startTarsRpcPeer(endpoints: EndpointFInput[]): Promise<RunningServer> {
-  const port = freePort();
-  const child = new Deno.Command("node", {
-    args: [
-      new URL("servers/tars_rpc_query_server.cjs", here).pathname,
-      String(port),
-      JSON.stringify({ [LOOKUP_OBJECT]: endpoints }),
-    ],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let errors = "";
-  const collecting = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
-    new WritableStream({ write: (s) => void (errors = (errors + s).slice(-4000)) }),
-  ).catch(() => {});
-  let exited = false;
-  const status = child.status.finally(() => (exited = true));
-  const server = {
-    port,
-    async stop() {
-      if (!exited) {
-        try {
-          child.kill("SIGKILL");
-        } catch {
-          // It exited meanwhile.
-        }
-      }
-      await status;
-      await collecting;
-    },
-  };
-  const deadline = performance.now() + 15_000;
-  for (;;) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return server;
-    } catch (error) {
-      if (exited || performance.now() > deadline) {
-        await server.stop();
-        throw new Error(`The @tars/rpc peer did not start: ${(error as Error).message}\n${errors}`);
-      }
-      await sleep(50);
-    }
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+function startTarsRpcPeer(endpoints: EndpointFInput[]): Promise<RunningServer> {
+  return startCommandServer("@tars/rpc QueryF", (port) => [
+    "node",
+    new URL("servers/tars_rpc_query_server.cjs", here).pathname,
+    String(port),
+    JSON.stringify({ [LOOKUP_OBJECT]: endpoints }),
+  ]);
 }
 
 function median(values: readonly number[]): number {
@@ -258,13 +217,6 @@ function checkEchoReply(reply: Uint8Array, frame: Uint8Array): void {
   if (reply.length !== frame.length) {
     throw new Error(`The echo sent ${reply.length} bytes back instead of ${frame.length}`);
   }
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 /** Resident set size of a process in KiB (`VmRSS` in /proc/PID/status). */

@@ -23,9 +23,20 @@ export const SERVERS = {
 } as const;
 
 /** Starts a server and resolves once it accepts connections (at most 15 s). */
-export async function startServer(kind: keyof typeof SERVERS): Promise<RunningServer> {
+export function startServer(kind: keyof typeof SERVERS): Promise<RunningServer> {
+  return startCommandServer(kind, SERVERS[kind]);
+}
+
+/**
+ * Starts the command `commandFor(port)` on a free port and resolves once it accepts connections
+ * (at most 15 s); its standard error is quoted when it does not start.
+ */
+export async function startCommandServer(
+  name: string,
+  commandFor: (port: number) => string[],
+): Promise<RunningServer> {
   const port = freePort();
-  const [cmd, ...args] = SERVERS[kind](port);
+  const [cmd, ...args] = commandFor(port);
   const child = new Deno.Command(cmd, {
     args,
     stdin: "null",
@@ -57,7 +68,7 @@ export async function startServer(kind: keyof typeof SERVERS): Promise<RunningSe
     return server;
   } catch (error) {
     await server.stop();
-    throw new Error(`The ${kind} server did not start: ${(error as Error).message}\n${errors}`);
+    throw new Error(`The ${name} server did not start: ${(error as Error).message}\n${errors}`);
   }
 }
 
