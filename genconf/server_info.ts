@@ -6,22 +6,14 @@
  */
 import { join } from "node:path";
 import { isMap, parseDocument, stringify } from "yaml";
+import type { AdapterMeta, ServerMeta } from "./server_meta.ts";
 
 /** One adapter as the service runs it. */
-export interface AdapterInfo {
-  /** The object name, e.g. `MainObj`. */
-  readonly object: string;
+export interface AdapterInfo extends AdapterMeta {
   /** `App.Server.MainObj`. */
   readonly servant: string;
   /** `App.Server.MainObjAdapter`: the config section and the registry's adapter name. */
   readonly adapter: string;
-  /** The resolved endpoint, e.g. `tcp -h 10.0.0.3 -p 13000 -t 30000`. */
-  readonly endpoint: string;
-  readonly maxconns: number;
-  readonly protocol: string;
-  readonly queuecap: number;
-  readonly queuetimeout: number;
-  readonly threads: number;
 }
 
 /** Where the service's files are. */
@@ -35,8 +27,14 @@ export interface ServerPaths {
   readonly configFile: string;
 }
 
+/** Tuning values that go from `_server_meta.yaml` into the config unchanged. */
+type MetaValues = Omit<
+  ServerMeta,
+  "application" | "server" | "setId" | "locator" | "adapters" | "local"
+>;
+
 /** The resolved configuration of the service, placeholders filled in. */
-export interface ServerInfo {
+export interface ServerInfo extends MetaValues {
   readonly application: string;
   readonly server: string;
   /** The config file's base name (the binary's name); the server name unless TARS_BUILD_SERVER says. */
@@ -49,22 +47,6 @@ export interface ServerInfo {
   /** The admin endpoint (`AdminObj`), resolved. */
   readonly local: string;
   readonly adapters: readonly AdapterInfo[];
-  readonly logSize: string;
-  readonly logNum: number;
-  readonly logLevel: string;
-  readonly configObj: string;
-  readonly notifyObj: string;
-  readonly logObj: string;
-  readonly statObj: string;
-  readonly propertyObj: string;
-  readonly sampleRate: number;
-  readonly maxSampleCount: number;
-  readonly asyncThreadNum: number;
-  readonly syncInvokeTimeout: number;
-  readonly asyncInvokeTimeout: number;
-  readonly reportInterval: number;
-  readonly refreshEndpointInterval: number;
-  readonly deactivatingTimeout: number;
   readonly paths: ServerPaths;
 }
 
