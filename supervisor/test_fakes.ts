@@ -1,0 +1,174 @@
+/**
+ * For the supervisor's unit tests: one in-process TarsServer on 127.0.0.1 serving fake QueryF,
+ * Registry, NotifyF and AdminF servants that record what they are sent, and a ServerInfo for a
+ * temporary TARS_PATH. Not used by the commands.
+ *
+ * @module
+ */
+import type { ServerInfo } from "../genconf/mod.ts";
+import { serverPaths } from "../genconf/server_info.ts";
+import {
+  ADMIN_OBJ,
+  AdminF,
+  NOTIFY_OBJ,
+  NotifyF,
+  QUERY_OBJ,
+  QueryF,
+  REGISTRY_OBJ,
+  RegistryF,
+  TarsCallError,
+  TarsServer,
+} from "../protocol/mod.ts";
+
+/** A method of a fake servant: `Registry.keepAlive`, `AdminF.notify`, `NotifyF.reportNotifyInfo`, `QueryF.findObjectById`. */
+export type FakeMethod =
+  | "Registry.onStartup"
+  | "Registry.keepAlive"
+  | "Registry.onPrestop"
+  | "AdminF.notify"
+  | "AdminF.shutdown"
+  | "NotifyF.reportNotifyInfo"
+  | "QueryF.findObjectById";
+
+/** One recorded call: the method and its decoded argument. */
+export interface FakeCall {
+  readonly method: FakeMethod;
+  readonly arg: unknown;
+}
+
+/** A running fake TARS framework. */
+export interface FakeTars {
+  readonly port: number;
+  /** `tars.tarsregistry.QueryObj@tcp -h 127.0.0.1 -p PORT`. */
+  readonly locator: string;
+  /** `tcp -h 127.0.0.1 -p PORT -t 5000`: where AdminObj is served. */
+  readonly local: string;
+  /** Every call in arrival order. */
+  readonly calls: FakeCall[];
+  /** Objects QueryF answers with this server's endpoint (Registry and NotifyObj at first). */
+  readonly registered: Set<string>;
+  /** Methods that answer with this TARS code instead of working. */
+  readonly failing: Map<FakeMethod, number>;
+  /** Methods that never answer (until the server stops). */
+  readonly hanging: Set<FakeMethod>;
+  /** What `AdminF.notify` answers. */
+  adminAnswer: (command: string) => string;
+  /** The calls of one method, their arguments. */
+  argsOf(method: FakeMethod): unknown[];
+  stop(): Promise<void>;
+}
+
+/** Starts the fake framework on a free loopback port. */
+export function startFakeTars(): FakeTars {
+  const server = new TarsServer({ log: () => {} });
+  const hangs = new Set<() => void>();
+  const calls: FakeCall[] = [];
+  const failing = new Map<FakeMethod, number>();
+  const hanging = new Set<FakeMethod>();
+  const registered = new Set([REGISTRY_OBJ, NOTIFY_OBJ]);
+  let port = 0;
+
+  async function record(method: FakeMethod, arg: unknown): Promise<void> {
+    calls.push({ method, arg });
+    if (hanging.has(method)) await new Promise<void>((resolve) => hangs.add(resolve));
+    const code = failing.get(method);
+    if (code !== undefined) throw new TarsCallError(code, `${method} asked to fail`);
+  }
+
+  server.addServant(QUERY_OBJ, QueryF, {
+    findObjectById: async ({ id }) => {
+      await record("QueryF.findObjectById", id);
+      const ep = { host: "127.0.0.1", port, timeout: 60000, istcp: 1, grid: 0 };
+      return { ret: registered.has(id) ? [ep] : [] };
+    },
+    findObjectById4Any: () => ({ ret: 0, activeEp: [], inactiveEp: [] }),
+    findObjectById4All: () => ({ ret: 0, activeEp: [], inactiveEp: [] }),
+    findObjectByIdInSameGroup: () => ({ ret: 0, activeEp: [], inactiveEp: [] }),
+    findObjectByIdInSameStation: () => ({ ret: 0, activeEp: [], inactiveEp: [] }),
+    findObjectByIdInSameSet: () => ({ ret: 0, activeEp: [], inactiveEp: [] }),
+  });
+  server.addServant(REGISTRY_OBJ, RegistryF, {
+    onStartup: ({ req }) => record("Registry.onStartup", req),
+    keepAlive: ({ req }) => record("Registry.keepAlive", req),
+    onPrestop: ({ req }) => record("Registry.onPrestop", req),
+    registerMetrics: () => {},
+    getMetricsAdapters: () => ({ rsp: [] }),
+  });
+  server.addServant(NOTIFY_OBJ, NotifyF, {
+    reportNotifyInfo: ({ info }) => record("NotifyF.reportNotifyInfo", info),
+  });
+  const fake: FakeTars = {
+    port: 0,
+    locator: "",
+    local: "",
+    calls,
+    registered,
+    failing,
+    hanging,
+    adminAnswer: (command) => `done: ${command}`,
+    argsOf: (method) => calls.filter((c) => c.method === method).map((c) => c.arg),
+    async stop() {
+      for (const release of hangs) release();
+      await server.stop({ timeout: 2000 });
+    },
+  };
+  server.addServant(ADMIN_OBJ, AdminF, {
+    notify: async ({ command }) => {
+      await record("AdminF.notify", command);
+      return { ret: fake.adminAnswer(command) };
+    },
+    shutdown: () => record("AdminF.shutdown", undefined),
+    getPid: () => ({ ret: BigInt(Deno.pid) }),
+  });
+  port = server.listen("tcp -h 127.0.0.1 -p 0").port;
+  return Object.assign(fake, {
+    port,
+    locator: `${QUERY_OBJ}@tcp -h 127.0.0.1 -p ${port}`,
+    local: `tcp -h 127.0.0.1 -p ${port} -t 5000`,
+  });
+}
+
+/** A ServerInfo of `App.Srv` (one adapter, MainObj) under `tarsPath`. */
+export function fakeServerInfo(
+  tarsPath: string,
+  overrides: Partial<ServerInfo> = {},
+): ServerInfo {
+  return {
+    application: "App",
+    server: "Srv",
+    buildServer: "Srv",
+    setId: "",
+    locator: `${QUERY_OBJ}@tcp -h 127.0.0.1 -p 1`,
+    localIp: "10.0.0.3",
+    local: "tcp -h 127.0.0.1 -p 1 -t 5000",
+    adapters: [{
+      object: "MainObj",
+      servant: "App.Srv.MainObj",
+      adapter: "App.Srv.MainObjAdapter",
+      endpoint: "tcp -h 10.0.0.3 -p 13000 -t 30000",
+      maxconns: 200000,
+      protocol: "tars",
+      queuecap: 10000,
+      queuetimeout: 60000,
+      threads: 5,
+    }],
+    logSize: "100M",
+    logNum: 5,
+    logLevel: "DEBUG",
+    configObj: "tars.tarsconfig.ConfigObj",
+    notifyObj: NOTIFY_OBJ,
+    logObj: "tars.tarslog.LogObj",
+    statObj: "tars.tarsstat.StatObj",
+    propertyObj: "tars.tarsproperty.PropertyObj",
+    sampleRate: 100000,
+    maxSampleCount: 50,
+    asyncThreadNum: 3,
+    syncInvokeTimeout: 3000,
+    asyncInvokeTimeout: 5000,
+    reportInterval: 6000,
+    refreshEndpointInterval: 60000,
+    deactivatingTimeout: 3000,
+    paths: serverPaths(tarsPath, "Srv"),
+    ...overrides,
+  };
+}
