@@ -1,0 +1,124 @@
+/**
+ * The prestop sequence, run by `tarscli prestop` (the preStop hook) and by the supervisor on
+ * SIGTERM, whichever comes first: the `data/prestop` marker makes it run once per pod. It takes
+ * the pod out of traffic before the service stops, and no step can stall it: every call is
+ * bounded and a failed one is logged and skipped.
+ *
+ * @module
+ */
+import { dirname, join } from "node:path";
+import type { ServerInfo } from "../genconf/mod.ts";
+import type { RegistryLink } from "./registry_link.ts";
+import { keepAliveRequest, prestopRequest } from "./registry_requests.ts";
+import type { LifecycleSettings } from "./settings.ts";
+import { stateFilePath, writeStateFile } from "./state_file.ts";
+
+/** What the prestop sequence works with. */
+export interface PrestopDeps {
+  readonly info: ServerInfo;
+  readonly settings: LifecycleSettings;
+  readonly link: RegistryLink;
+  /** Sends an `AdminF.notify` command to the service and resolves to its answer. */
+  readonly admin: (command: string) => Promise<string>;
+  readonly log: (line: string) => void;
+  /** Epoch milliseconds (written into the state file). */
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Bound of each registry or service call in ms; default 3 s. */
+  readonly callTimeout?: number;
+}
+
+/** `$TARS_PATH/data/prestop`: present once the prestop sequence has started in this pod. */
+export function prestopMarkerPath(tarsPath: string): string {
+  return join(tarsPath, "data", "prestop");
+}
+
+/**
+ * Once per pod: creates the marker exclusively, resolving to "already" when it existed. Then the
+ * state file `deactivating`, keepAlive `deactivating`, `AdminF.notify("prestop")`, a wait of
+ * `settings.prestopWaitTime`, and `onPrestop`.
+ */
+export async function runPrestop(deps: PrestopDeps): Promise<"done" | "already"> {
+  const { info, settings, link, log } = deps;
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const callTimeout = deps.callTimeout ?? 3000;
+  const marker = prestopMarkerPath(settings.tarsPath);
+  const marked = await createMarker(marker, `${new Date(now()).toISOString()}\n`);
+  if (marked === "exists") {
+    log(`prestop: already run in this pod (${marker} exists)`);
+    return "already";
+  }
+  if (marked instanceof Error) {
+    log(`prestop: cannot create ${marker} (${marked.message}); going on without it`);
+  }
+
+  try {
+    await writeStateFile(stateFilePath(settings.tarsPath), {
+      state: "deactivating",
+      writtenAt: now(),
+    });
+    log("prestop: state deactivating");
+  } catch (error) {
+    log(`prestop: state file: ${(error as Error).message}`);
+  }
+  const bounded = <T>(what: string, call: () => Promise<T>) =>
+    boundedCall(call, { what: `prestop: ${what}`, timeout: callTimeout, log });
+  if (
+    await bounded(
+      "registry keepAlive deactivating",
+      () => link.keepAlive(keepAliveRequest(info, "deactivating")),
+    )
+  ) {
+    log("prestop: registry keepAlive deactivating sent");
+  }
+  const answer = await bounded('AdminF.notify("prestop")', () => deps.admin("prestop"));
+  if (answer) log(`prestop: AdminF.notify("prestop") answered ${JSON.stringify(answer.value)}`);
+  log(
+    `prestop: waiting ${settings.prestopWaitTime} ms (TARS_PRESTOP_WAITTIME) for calls in flight`,
+  );
+  await sleep(settings.prestopWaitTime);
+  if (await bounded("registry onPrestop", () => link.onPrestop(prestopRequest(info)))) {
+    log(
+      `prestop: registry onPrestop sent: ${info.application}.${info.server} on ${info.localIp} removed`,
+    );
+  }
+  return "done";
+}
+
+/** Runs `call`, resolving to its value, or to null after logging its failure or its timeout. */
+async function boundedCall<T>(
+  call: () => Promise<T>,
+  options: { what: string; timeout: number; log: (line: string) => void },
+): Promise<{ value: T } | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`no answer within ${options.timeout} ms`)),
+      options.timeout,
+    );
+  });
+  try {
+    return { value: await Promise.race([call(), expired]) };
+  } catch (error) {
+    options.log(`${options.what} failed: ${(error as Error).message}; going on`);
+    return null;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Creates the marker only when it does not exist yet; an Error when it cannot be created. */
+async function createMarker(path: string, text: string): Promise<"created" | "exists" | Error> {
+  try {
+    await Deno.mkdir(dirname(path), { recursive: true });
+  } catch (error) {
+    return error as Error;
+  }
+  try {
+    await Deno.writeTextFile(path, text, { createNew: true });
+    return "created";
+  } catch (error) {
+    return error instanceof Deno.errors.AlreadyExists ? "exists" : error as Error;
+  }
+}
