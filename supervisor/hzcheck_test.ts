@@ -1,0 +1,134 @@
+import assert from "node:assert/strict";
+import { relative } from "node:path";
+import { fileURLToPath as fromFileUrl } from "node:url";
+import { run } from "./hzcheck.ts";
+import { type ServiceState, stateFilePath, writeStateFile } from "./state_file.ts";
+
+const ROOT = fromFileUrl(new URL("../", import.meta.url));
+
+async function probe(tarsPath: string, env: Record<string, string> = {}) {
+  const err: string[] = [];
+  const out: string[] = [];
+  const code = await run([], {
+    env: { TARS_PATH: tarsPath, ...env },
+    out: (line) => out.push(line),
+    err: (line) => err.push(line),
+  });
+  assert.deepEqual(out, []);
+  return { code, err };
+}
+
+Deno.test("hzcheck", async (t) => {
+  const tarsPath = await Deno.makeTempDir();
+  const path = stateFilePath(tarsPath);
+  const write = (state: ServiceState, age = 0) =>
+    writeStateFile(path, { state, writtenAt: Date.now() - age });
+  try {
+    await t.step("no state file: not ready, saying where it looked", async () => {
+      assert.deepEqual(await probe(tarsPath), {
+        code: 1,
+        err: [`not ready: no state file at ${path} (supervisor not started?)`],
+      });
+    });
+
+    await t.step("active and deactivating are ready; the others say their state", async () => {
+      await write("active");
+      assert.deepEqual(await probe(tarsPath), { code: 0, err: [] });
+      await write("deactivating");
+      assert.deepEqual(await probe(tarsPath), { code: 0, err: [] });
+      await write("activating");
+      assert.deepEqual(await probe(tarsPath), { code: 1, err: ["not ready: activating"] });
+      await write("inactive");
+      assert.deepEqual(await probe(tarsPath), { code: 1, err: ["not ready: inactive"] });
+    });
+
+    await t.step("a state older than 2 x TARS_REPORT_INTERVAL: supervisor not alive", async () => {
+      await write("active", 95_000);
+      assert.deepEqual(await probe(tarsPath, { TARS_REPORT_INTERVAL: "30s" }), {
+        code: 1,
+        err: ["supervisor not alive: state 95 s old"],
+      });
+      assert.deepEqual(await probe(tarsPath, { TARS_REPORT_INTERVAL: "1m" }), { code: 0, err: [] });
+    });
+
+    await t.step("a damaged state file: its message", async () => {
+      await Deno.writeTextFile(path, "running\n1\n");
+      const { code, err } = await probe(tarsPath);
+      assert.equal(code, 1);
+      assert.equal(err.length, 1);
+      assert.match(err[0], /check_status: "running" is not a state/);
+    });
+
+    await t.step("arguments are a usage error", async () => {
+      await assert.rejects(
+        run(["now"], { env: {}, out: () => {}, err: () => {} }),
+        { name: "UsageError" },
+      );
+    });
+  } finally {
+    await Deno.remove(tarsPath, { recursive: true });
+  }
+});
+
+interface InfoModule {
+  specifier: string;
+  dependencies?: { code?: { specifier: string }; isDynamic?: boolean }[];
+}
+
+async function moduleGraph(file: string): Promise<InfoModule[]> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", file],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(output.success, new TextDecoder().decode(output.stderr));
+  return JSON.parse(new TextDecoder().decode(output.stdout)).modules;
+}
+
+/** `file:///…/x.ts` as a path from the repository root; other specifiers as they are. */
+function name(specifier: string): string {
+  return specifier.startsWith("file:") ? relative(ROOT, fromFileUrl(specifier)) : specifier;
+}
+
+Deno.test("hzcheck loads nothing but the settings and the state file", async (t) => {
+  await t.step("every module hzcheck.ts reaches is on the allow-list", async () => {
+    const allowed = new Set([
+      "supervisor/hzcheck.ts",
+      "supervisor/settings.ts",
+      "supervisor/state_file.ts",
+      "cli/duration.ts",
+      "genconf/write_atomic.ts",
+      "cli/context.ts",
+      "cli/usage_error.ts",
+      "node:path",
+    ]);
+    const modules = (await moduleGraph("supervisor/hzcheck.ts")).map((m) => name(m.specifier));
+    assert.ok(modules.includes("supervisor/state_file.ts"), modules.join(", "));
+    assert.deepEqual(modules.filter((m) => !allowed.has(m)), []);
+  });
+
+  await t.step("main.ts loads no protocol, YAML or database code before the command", async () => {
+    const modules = new Map((await moduleGraph("main.ts")).map((m) => [m.specifier, m]));
+    const root = [...modules.keys()].find((s) => name(s) === "main.ts")!;
+    const seen = new Set([root]);
+    const queue = [root];
+    while (queue.length > 0) {
+      for (const dep of modules.get(queue.pop()!)?.dependencies ?? []) {
+        const next = dep.code?.specifier;
+        if (next && !dep.isDynamic && !seen.has(next)) {
+          seen.add(next);
+          queue.push(next);
+        }
+      }
+    }
+    const loaded = [...seen].map(name);
+    assert.ok(loaded.includes("cli/command_table.ts"), loaded.join(", "));
+    assert.deepEqual(
+      loaded.filter((m) =>
+        /protocol\/|registry\/|genconf\/(?!write_atomic)|yaml|sqlite|mysql|npm:/.test(m)
+      ),
+      [],
+    );
+  });
+});
