@@ -1,0 +1,51 @@
+/**
+ * `tarscli prestop`: the preStop hook. Runs the prestop sequence (once per pod; the supervisor
+ * runs it on SIGTERM too and whichever comes second does nothing) and prints what it did.
+ *
+ * @module
+ */
+import type { CommandContext } from "../cli/context.ts";
+import { UsageError } from "../cli/usage_error.ts";
+import { readServerInfo } from "../genconf/mod.ts";
+import { ADMIN_OBJ, AdminF, TarsClient } from "../protocol/mod.ts";
+import { createObjectResolver } from "./object_resolver.ts";
+import { runPrestop } from "./prestop.ts";
+import { createRegistryLink } from "./registry_link.ts";
+import { readLifecycleSettings } from "./settings.ts";
+
+/** Bound of each call to the registry and to the service, in ms. */
+const CALL_TIMEOUT = 3000;
+
+/** Exits 0 once the sequence ran (or had run); 1 only when the server info cannot be read. */
+export async function run(args: string[], ctx: CommandContext): Promise<number> {
+  if (args.length > 0) {
+    throw new UsageError(
+      "prestop takes no arguments; it reads TARS_PATH and TARS_PRESTOP_WAITTIME",
+    );
+  }
+  const settings = readLifecycleSettings(ctx.env, { cwd: Deno.cwd() });
+  const info = await readServerInfo(settings.tarsPath);
+  const client = new TarsClient({ timeout: CALL_TIMEOUT, log: ctx.err });
+  try {
+    const resolver = createObjectResolver({
+      client,
+      locator: info.locator,
+      dataDir: info.paths.data,
+      timeout: CALL_TIMEOUT,
+      log: ctx.err,
+    });
+    const admin = client.proxy(AdminF, `${ADMIN_OBJ}@${info.local}`, { timeout: CALL_TIMEOUT });
+    const outcome = await runPrestop({
+      info,
+      settings,
+      link: createRegistryLink(resolver, { client, timeout: CALL_TIMEOUT }),
+      admin: async (command) => (await admin.notify({ command })).ret,
+      log: ctx.out,
+      callTimeout: CALL_TIMEOUT,
+    });
+    if (outcome === "done") ctx.out("prestop: done");
+    return 0;
+  } finally {
+    await client.close();
+  }
+}
