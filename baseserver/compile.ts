@@ -1,10 +1,22 @@
 /**
  * `deno task compile`: builds `dist/tarscli` and `dist/tarsregistry`, each with only the
- * permissions it needs baked in. `deno compile` needs the `denort` runtime of this Deno version;
- * where it cannot be downloaded, point `DENORT_BIN` at one.
+ * permissions it needs baked in and only the modules it reaches embedded.
+ *
+ * The project's deno.json uses the npm-installed `node_modules` ("manual"), and `deno compile`
+ * would embed all of it (the Deno toolchain, the test peers: about 100 MB). So the binaries are
+ * compiled with a generated config instead: the runtime `dependencies` of package.json (and only
+ * those) mapped to `npm:` specifiers, resolved by Deno itself (no node_modules directory), with
+ * `--exclude-unused-npm` so that only the packages an entry point reaches are embedded, and
+ * `DENO_NO_PACKAGE_JSON=1` so the devDependencies are not even resolved. Local files are embedded
+ * when the entry point's module graph reaches them, lazily loaded commands included; tests are not.
+ *
+ * `deno compile` needs the `denort` runtime of this Deno version; where it cannot be downloaded,
+ * point `DENORT_BIN` at one.
  *
  * @module
  */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** One binary to build: its entry, output, baked-in permissions and extra files. */
 export interface BinarySpec {
@@ -19,27 +31,61 @@ export const BINARIES: readonly BinarySpec[] = [
   {
     entry: "main.ts",
     output: "dist/tarscli",
-    permissions: [
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-net",
-      "--allow-sys",
-    ],
+    // The supervisor spawns `sh` and the service (--allow-run) and reaps zombies with libc's
+    // waitpid (--allow-ffi): each already grants the process everything. And Deno lets a
+    // program read /proc (the zombie reaper's /proc/PID/stat, genconf's /proc/net/route) only
+    // with --allow-all, whatever --allow-read says (compile_test.ts checks that this still holds).
+    permissions: ["--allow-all"],
     include: ["baseserver/db/db_tars.sql"],
   },
   {
     entry: "registry/main.ts",
     output: "dist/tarsregistry",
-    permissions: ["--allow-read", "--allow-write", "--allow-env", "--allow-net", "--allow-sys"],
+    permissions: ["--allow-read", "--allow-write", "--allow-env", "--allow-net"],
     include: ["baseserver/db/db_tars.sql"],
   },
 ];
 
-/** The `deno compile` arguments for one binary. */
-export function compileArgs(spec: BinarySpec): string[] {
+/** Where `compileAll` writes the generated config, relative to the project root. */
+export const COMPILE_CONFIG = ".tmp/compile/deno.json";
+
+/** The environment `deno compile` runs with on top of the caller's: package.json is ignored. */
+export const COMPILE_ENV: Readonly<Record<string, string>> = { DENO_NO_PACKAGE_JSON: "1" };
+
+/** The generated Deno config the binaries are compiled with. */
+export interface CompileConfig {
+  readonly nodeModulesDir: "none";
+  readonly lock: false;
+  readonly imports: Readonly<Record<string, string>>;
+}
+
+/**
+ * The config for `deno compile`: every runtime dependency of package.json (exactly pinned) as an
+ * import-map entry for the bare name and its sub-paths, npm packages managed by Deno, no lockfile.
+ */
+export function compileConfig(
+  packageJson: { readonly dependencies?: Readonly<Record<string, string>> },
+): CompileConfig {
+  const imports: Record<string, string> = {};
+  for (const [name, version] of Object.entries(packageJson.dependencies ?? {})) {
+    if (!/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(version)) {
+      throw new RangeError(
+        `package.json pins ${name} to "${version}": pin an exact version (npm install --save-exact)`,
+      );
+    }
+    imports[name] = `npm:${name}@${version}`;
+    imports[`${name}/`] = `npm:/${name}@${version}/`;
+  }
+  return { nodeModulesDir: "none", lock: false, imports };
+}
+
+/** The `deno compile` arguments for one binary, given the generated config's path. */
+export function compileArgs(spec: BinarySpec, config: string): string[] {
   return [
     "compile",
+    "--config",
+    config,
+    "--exclude-unused-npm",
     ...spec.permissions,
     ...(spec.include ?? []).flatMap((file) => ["--include", file]),
     "--output",
@@ -48,9 +94,17 @@ export function compileArgs(spec: BinarySpec): string[] {
   ];
 }
 
-/** Builds every binary; resolves to the exit code. */
+/** The variables of `env` that are set. */
+function definedEntries(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+}
+
+/** Builds every binary from the project at `root`; resolves to the exit code. */
 export async function compileAll(options: {
   deno: string;
+  root: string;
   env: Readonly<Record<string, string | undefined>>;
   log: (line: string) => void;
 }): Promise<number> {
@@ -63,31 +117,43 @@ export async function compileAll(options: {
       return 1;
     }
   }
-  for (const spec of BINARIES) {
-    options.log(`compiling ${spec.entry} into ${spec.output}`);
-    const out = await new Deno.Command(options.deno, {
-      args: compileArgs(spec),
-      stdout: "inherit",
-      stderr: "inherit",
-    }).output();
-    if (out.code !== 0) {
-      options.log(
-        denort
-          ? `deno compile failed for ${spec.entry} (DENORT_BIN=${denort})`
-          : `deno compile failed for ${spec.entry}: it needs the denort runtime of Deno ` +
-            `${Deno.version.deno}, which it downloads unless DENORT_BIN names one; on a machine ` +
-            `without internet, set DENORT_BIN to a denort binary of that version`,
-      );
-      return out.code;
+  const packageJson = JSON.parse(await Deno.readTextFile(join(options.root, "package.json")));
+  const config = join(options.root, COMPILE_CONFIG);
+  await Deno.mkdir(join(config, ".."), { recursive: true });
+  await Deno.writeTextFile(config, JSON.stringify(compileConfig(packageJson), null, 2) + "\n");
+  try {
+    for (const spec of BINARIES) {
+      options.log(`compiling ${spec.entry} into ${spec.output}`);
+      const out = await new Deno.Command(options.deno, {
+        args: compileArgs(spec, COMPILE_CONFIG),
+        cwd: options.root,
+        clearEnv: true,
+        env: { ...definedEntries(options.env), ...COMPILE_ENV },
+        stdout: "inherit",
+        stderr: "inherit",
+      }).output();
+      if (out.code !== 0) {
+        options.log(
+          denort
+            ? `deno compile failed for ${spec.entry} (DENORT_BIN=${denort})`
+            : `deno compile failed for ${spec.entry}: it needs the denort runtime of Deno ` +
+              `${Deno.version.deno}, which it downloads unless DENORT_BIN names one; on a machine ` +
+              `without internet, set DENORT_BIN to a denort binary of that version`,
+        );
+        return out.code;
+      }
     }
+    return 0;
+  } finally {
+    await Deno.remove(config);
   }
-  return 0;
 }
 
 if (import.meta.main) {
   Deno.exit(
     await compileAll({
       deno: Deno.execPath(),
+      root: fileURLToPath(new URL("../", import.meta.url)),
       env: Deno.env.toObject(),
       log: (line) => console.error(line),
     }),
