@@ -135,14 +135,21 @@ function createTail(max: number): { push(chunk: Uint8Array): void; text(): strin
   };
 }
 
-/** Reads `stream` into `sink` until its end or until `cancel()`. */
+/**
+ * Reads `stream` into `sink` until its end or until `cancel()`; `done` never rejects: a read
+ * error goes into the sink as text, so it shows in the detail.
+ */
 function drain(
   stream: ReadableStream<Uint8Array>,
   sink: (chunk: Uint8Array) => void,
 ): { done: Promise<void>; cancel(): Promise<void> } {
   const reader = stream.getReader();
   const done = (async () => {
-    for (let r = await reader.read(); !r.done; r = await reader.read()) sink(r.value);
+    try {
+      for (let r = await reader.read(); !r.done; r = await reader.read()) sink(r.value);
+    } catch (error) {
+      sink(new TextEncoder().encode(`\n[cannot read the output: ${(error as Error).message}]\n`));
+    }
   })();
   return { done, cancel: () => reader.cancel() };
 }
