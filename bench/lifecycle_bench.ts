@@ -1,0 +1,529 @@
+/**
+ * The lifecycle benchmarks of issue 5:
+ *
+ * - the readiness probe: wall time and peak RSS of `deno run --allow-read --allow-env main.ts
+ *   hzcheck` on a fresh `active` state file, against an empty `deno run` script, in interleaved
+ *   rounds with references that show where the difference comes from: a probe script with no
+ *   imports, a script importing only `node:path`, `main.ts version`, and hzcheck with
+ *   `--unstable-lazy-dynamic-imports` (Deno otherwise reads every command module `main.ts`
+ *   imports dynamically before it runs anything). Each sample
+ *   runs under `servers/peak_rss.pl` (fork, exec, wait, then getrusage(RUSAGE_CHILDREN)): a
+ *   child's peak RSS includes the memory of the process that forked it until its exec, so the
+ *   forking parent must be small, which rules out a Deno wrapper (about 35 MB).
+ * - the supervisor when idle: a real registry (SQLite in a temp dir), then `main.ts supervisor`
+ *   with a stand-in service (`servers/idle_service.ts`, listening on the endpoints genconf
+ *   wrote) and default check and report intervals; once the state file says `active`, its
+ *   VmRSS, VmHWM and CPU time (utime + stime of the process, not its children) over a window,
+ *   against an empty Deno process with a 10 s timer measured over the same window.
+ *
+ * Everything is on loopback, bounded in time, and every child process is killed before this
+ * returns.
+ *
+ * Run alone: `deno run --allow-all bench/lifecycle_bench.ts [--quick]`.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { readStateFile, stateFilePath, writeStateFile } from "../supervisor/state_file.ts";
+import { median, sleep } from "./measure.ts";
+import { cpuSeconds } from "./registry_bench.ts";
+import { type RunningServer, startCommandServer } from "./servers.ts";
+
+const here = new URL(".", import.meta.url);
+const ROOT = new URL("..", here).pathname;
+const MAIN = new URL("../main.ts", here).pathname;
+/** The permissions `tarscli hzcheck` needs when run with `deno run`. */
+export const HZCHECK_PERMISSIONS = ["--allow-read", "--allow-env"] as const;
+/** Targets of issue 5 (ratios to the baselines). */
+const PROBE_TARGET = 1.2;
+const HZCHECK_CASE = "tarscli hzcheck";
+const IDLE_TARGET = 1.3;
+
+/** How much to run. */
+export interface LifecycleBenchOptions {
+  /** 3 probe rounds and a 5 s idle window: checks that the bench still works. */
+  readonly quick: boolean;
+}
+
+/** One probe case: its samples' medians and 90th percentiles. */
+export interface ProbeFigures {
+  readonly name: string;
+  readonly wallMedianMs: number;
+  readonly wallP90Ms: number;
+  readonly peakRssMedianKiB: number;
+  readonly peakRssMaxKiB: number;
+  /** User + system CPU, median, ms. */
+  readonly cpuMedianMs: number;
+}
+
+/** One process over the idle window. */
+export interface IdleFigures {
+  readonly rssKiB: number;
+  readonly hwmKiB: number;
+  readonly cpuMs: number;
+}
+
+/** Everything measured. */
+export interface LifecycleBenchResult {
+  readonly probe: {
+    readonly rounds: number;
+    /** The empty script first, then the references, and `tarscli hzcheck`. */
+    readonly cases: readonly ProbeFigures[];
+    /** The modules `main.ts hzcheck` loads (static imports of main.ts and of the command). */
+    readonly modules: readonly string[];
+  };
+  readonly idle: {
+    readonly windowS: number;
+    readonly supervisor: IdleFigures;
+    readonly baseline: IdleFigures;
+  };
+}
+
+/** The wrapper's view of one run. */
+interface Sample {
+  readonly code: number;
+  readonly wallMs: number;
+  readonly peakRssKiB: number;
+  readonly cpuMs: number;
+}
+
+/** `clock_gettime` and `getrusage` syscall numbers for the wrapper. */
+function syscallNumbers(): [number, number] {
+  switch (Deno.build.arch) {
+    case "x86_64":
+      return [228, 98];
+    case "aarch64":
+      return [113, 165];
+    default:
+      throw new RangeError(`No syscall numbers for ${Deno.build.arch}; add them to syscallNumbers`);
+  }
+}
+
+/** Runs `deno ...args` once under the peak-RSS wrapper; throws with its output on failure. */
+async function sample(args: readonly string[], env: Record<string, string>): Promise<Sample> {
+  const out = await new Deno.Command("perl", {
+    args: [
+      new URL("servers/peak_rss.pl", here).pathname,
+      ...syscallNumbers().map(String),
+      Deno.execPath(),
+      ...args,
+    ],
+    cwd: ROOT,
+    env: { NO_COLOR: "1", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  const fields = new TextDecoder().decode(out.stdout).trim().split(" ").map(Number);
+  if (!out.success || fields.length !== 5 || fields.some((n) => !Number.isFinite(n))) {
+    throw new Error(`perl peak_rss.pl failed (is perl installed?): ${stderr}`);
+  }
+  const [code, wallUs, peakRssKiB, userUs, sysUs] = fields;
+  if (code !== 0) throw new Error(`deno ${args.join(" ")} exited with ${code}: ${stderr}`);
+  return { code, wallMs: wallUs / 1000, peakRssKiB, cpuMs: (userUs + sysUs) / 1000 };
+}
+
+/** The 90th percentile (nearest rank). */
+function p90(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.9) - 1)];
+}
+
+interface DenoInfoModule {
+  readonly specifier: string;
+  readonly dependencies?: readonly {
+    readonly code?: { readonly specifier?: string };
+    readonly isDynamic?: boolean;
+  }[];
+}
+
+/**
+ * The modules loaded at run time from `roots`: static code imports only (type imports and
+ * dynamic imports are not followed), from `deno info --json`.
+ */
+async function staticClosure(entry: string, roots: readonly string[]): Promise<string[]> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", entry],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    modules: DenoInfoModule[];
+  };
+  const bySpecifier = new Map(info.modules.map((m) => [m.specifier, m]));
+  const seen = new Set<string>();
+  const pending = [...roots];
+  while (pending.length > 0) {
+    const specifier = pending.pop()!;
+    if (seen.has(specifier)) continue;
+    seen.add(specifier);
+    for (const dep of bySpecifier.get(specifier)?.dependencies ?? []) {
+      if (dep.code?.specifier && !dep.isDynamic) pending.push(dep.code.specifier);
+    }
+  }
+  const root = new URL("..", here).href;
+  return [...seen].map((s) => s.replace(root, "")).sort();
+}
+
+/** Probe bench: interleaved rounds of the four cases; their figures and hzcheck's modules. */
+async function measureProbe(rounds: number): Promise<LifecycleBenchResult["probe"]> {
+  const tarsPath = await Deno.makeTempDir({ prefix: "lifecycle_probe_" });
+  try {
+    const env = { TARS_PATH: tarsPath };
+    const statePath = stateFilePath(tarsPath);
+    const cases = [
+      { name: "empty script", args: ["run", new URL("servers/empty.ts", here).pathname] },
+      {
+        name: "state file read, no imports",
+        args: ["run", ...HZCHECK_PERMISSIONS, new URL("servers/read_state.ts", here).pathname],
+      },
+      {
+        name: "import node:path only",
+        args: ["run", new URL("servers/node_path.ts", here).pathname],
+      },
+      { name: "tarscli version", args: ["run", ...HZCHECK_PERMISSIONS, MAIN, "version"] },
+      {
+        name: "tarscli hzcheck, --unstable-lazy-dynamic-imports",
+        args: ["run", ...HZCHECK_PERMISSIONS, "--unstable-lazy-dynamic-imports", MAIN, "hzcheck"],
+      },
+      { name: HZCHECK_CASE, args: ["run", ...HZCHECK_PERMISSIONS, MAIN, "hzcheck"] },
+    ];
+    const samples: Sample[][] = cases.map(() => []);
+    // One unmeasured run each, so every module is in Deno's cache.
+    await writeStateFile(statePath, { state: "active", writtenAt: Date.now() });
+    for (const c of cases) await sample(c.args, env);
+    for (let round = 0; round < rounds; round++) {
+      await writeStateFile(statePath, { state: "active", writtenAt: Date.now() });
+      for (const [i, c] of cases.entries()) samples[i].push(await sample(c.args, env));
+    }
+    const hzcheck = new URL("../supervisor/hzcheck.ts", here).href;
+    return {
+      rounds,
+      cases: cases.map((c, i) => {
+        const s = samples[i];
+        return {
+          name: c.name,
+          wallMedianMs: median(s.map((x) => x.wallMs)),
+          wallP90Ms: p90(s.map((x) => x.wallMs)),
+          peakRssMedianKiB: median(s.map((x) => x.peakRssKiB)),
+          peakRssMaxKiB: Math.max(...s.map((x) => x.peakRssKiB)),
+          cpuMedianMs: median(s.map((x) => x.cpuMs)),
+        };
+      }),
+      modules: await staticClosure(MAIN, [new URL(MAIN, "file:").href, hzcheck]),
+    };
+  } finally {
+    await Deno.remove(tarsPath, { recursive: true });
+  }
+}
+
+/** VmRSS and VmHWM of a process, KiB. */
+async function memoryKiB(pid: number): Promise<{ rss: number; hwm: number }> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  const field = (name: string) => {
+    const m = new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status);
+    if (!m) throw new Error(`No ${name} in /proc/${pid}/status`);
+    return Number(m[1]);
+  };
+  return { rss: field("VmRSS"), hwm: field("VmHWM") };
+}
+
+async function clockTicks(): Promise<number> {
+  const out = await new Deno.Command("getconf", { args: ["CLK_TCK"], stderr: "null" }).output();
+  const n = Number(new TextDecoder().decode(out.stdout).trim());
+  return n > 0 ? n : 100;
+}
+
+/** A long-running child whose output is kept (last 4,000 characters) for error messages. */
+interface Watched {
+  readonly pid: number;
+  readonly exited: () => boolean;
+  readonly output: () => string;
+  /** SIGKILL (when still running) and wait. */
+  kill(): Promise<void>;
+}
+
+function spawnWatched(
+  args: readonly string[],
+  options: { cwd: string; env: Record<string, string> },
+): Watched {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [...args],
+    cwd: options.cwd,
+    env: { NO_COLOR: "1", ...options.env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let output = "";
+  const keep = (stream: ReadableStream<Uint8Array>) =>
+    stream.pipeThrough(new TextDecoderStream()).pipeTo(
+      new WritableStream({ write: (s) => void (output = (output + s).slice(-4000)) }),
+    ).catch(() => {});
+  const draining = Promise.all([keep(child.stdout), keep(child.stderr)]);
+  let exited = false;
+  const status = child.status.finally(() => (exited = true));
+  return {
+    pid: child.pid,
+    exited: () => exited,
+    output: () => output,
+    async kill() {
+      try {
+        if (!exited) child.kill("SIGKILL");
+      } catch {
+        // It exited meanwhile.
+      }
+      await status;
+      await draining;
+    },
+  };
+}
+
+/** Direct children of a process (every thread's `children` list). */
+async function childPids(pid: number): Promise<number[]> {
+  const pids: number[] = [];
+  for await (const task of Deno.readDir(`/proc/${pid}/task`)) {
+    try {
+      const text = await Deno.readTextFile(`/proc/${pid}/task/${task.name}/children`);
+      pids.push(...text.split(" ").filter((s) => s.trim()).map(Number));
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return pids;
+}
+
+/** Kills each process group (the supervisor starts the service in its own), else the process. */
+function killGroups(pids: readonly number[]): void {
+  for (const pid of pids) {
+    for (const target of [-pid, pid]) {
+      try {
+        Deno.kill(target, "SIGKILL");
+      } catch {
+        // Gone already, or not a group leader.
+      }
+    }
+  }
+}
+
+/** Writes a pod's `bin/` (meta and a start.sh running the stand-in service). */
+async function preparePod(tarsPath: string): Promise<void> {
+  const bin = join(tarsPath, "bin");
+  await Deno.mkdir(bin, { recursive: true });
+  await Deno.writeTextFile(
+    join(bin, "_server_meta.yaml"),
+    "application: Bench\nserver: Idle\nadapters:\n  - object: IdleObj\n",
+  );
+  const service = new URL("servers/idle_service.ts", here).pathname;
+  const conf = join(tarsPath, "conf", "Idle.conf");
+  await Deno.writeTextFile(
+    join(bin, "start.sh"),
+    `#!/bin/sh\nexec '${Deno.execPath()}' run --allow-read --allow-net '${service}' '${conf}'\n`,
+    { mode: 0o755 },
+  );
+}
+
+/** Polls the state file until it says `active` (at most `timeoutMs`). */
+async function waitActive(tarsPath: string, supervisor: Watched, timeoutMs: number) {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const record = await readStateFile(stateFilePath(tarsPath)).catch(() => undefined);
+    if (record?.state === "active") return;
+    if (supervisor.exited() || performance.now() > deadline) {
+      throw new Error(
+        `The supervisor did not report active within ${timeoutMs / 1000} s ` +
+          `(state: ${record?.state ?? "no file"}); its output:\n${supervisor.output()}`,
+      );
+    }
+    await sleep(200);
+  }
+}
+
+/** Supervisor idle bench over `windowMs`, after it is active and `settleMs` more. */
+async function measureIdle(
+  windowMs: number,
+  settleMs: number,
+): Promise<LifecycleBenchResult["idle"]> {
+  const dir = await Deno.makeTempDir({ prefix: "lifecycle_idle_" });
+  const tarsPath = join(dir, "pod");
+  let registry: RunningServer | undefined;
+  let baseline: Watched | undefined;
+  let supervisor: Watched | undefined;
+  let service: number[] = [];
+  try {
+    registry = await startCommandServer("registry", (port) => [
+      Deno.execPath(),
+      "run",
+      "--allow-net",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-sys",
+      new URL("../registry/main.ts", here).pathname,
+      "--endpoint",
+      `tcp -h 127.0.0.1 -p ${port}`,
+      "--metrics",
+      "127.0.0.1:0",
+      "--store",
+      `sqlite:${join(dir, "registry.db")}`,
+    ]);
+    await preparePod(tarsPath);
+    baseline = spawnWatched(["run", new URL("servers/idle_timer.ts", here).pathname], {
+      cwd: ROOT,
+      env: {},
+    });
+    const portMin = 20000 + Math.floor(Math.random() * 12000);
+    supervisor = spawnWatched(["run", "--allow-all", MAIN, "supervisor"], {
+      cwd: dir,
+      env: {
+        TARS_PATH: tarsPath,
+        TARS_LOCATOR: `tars.tarsregistry.QueryObj@tcp -h 127.0.0.1 -p ${registry.port}`,
+        POD_IP: "127.0.0.1",
+        TARS_RAND_PORT_MIN: String(portMin),
+        TARS_RAND_PORT_MAX: String(portMin + 500),
+      },
+    });
+    await waitActive(tarsPath, supervisor, 60_000);
+    service = await childPids(supervisor.pid);
+    await sleep(settleMs);
+    const ticks = await clockTicks();
+    const pids = [supervisor.pid, baseline.pid];
+    const before = await Promise.all(pids.map((pid) => cpuSeconds(pid, ticks)));
+    await sleep(windowMs);
+    const after = await Promise.all(pids.map((pid) => cpuSeconds(pid, ticks)));
+    const memory = await Promise.all(pids.map(memoryKiB));
+    if (supervisor.exited() || baseline.exited()) {
+      throw new Error(`A measured process exited:\n${supervisor.output()}${baseline.output()}`);
+    }
+    const figures = pids.map((_, i) => ({
+      rssKiB: memory[i].rss,
+      hwmKiB: memory[i].hwm,
+      cpuMs: (after[i] - before[i]) * 1000,
+    }));
+    return { windowS: windowMs / 1000, supervisor: figures[0], baseline: figures[1] };
+  } finally {
+    if (supervisor && !supervisor.exited()) {
+      service = [...service, ...await childPids(supervisor.pid)];
+    }
+    await supervisor?.kill();
+    killGroups(service);
+    await baseline?.kill();
+    await registry?.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function printTable(head: string[], rows: string[][]): void {
+  console.log(`| ${head.join(" | ")} |`);
+  console.log(`|${head.map((_, i) => (i === 0 ? " --- " : " ---: ")).join("|")}|`);
+  for (const row of rows) console.log(`| ${row.join(" | ")} |`);
+}
+
+function mib(kib: number): string {
+  return `${(kib / 1024).toFixed(1)} MiB`;
+}
+
+function ms(n: number): string {
+  return `${n.toFixed(1)} ms`;
+}
+
+function ratio(a: number, b: number): string {
+  return b > 0 ? `${(a / b).toFixed(2)}x` : "n/a (baseline 0)";
+}
+
+function verdict(value: number, base: number, target: number): string {
+  return base > 0 && value / base <= target ? "met" : "**not met**";
+}
+
+/** Runs both lifecycle benchmarks, prints the Markdown tables and returns the figures. */
+export async function runLifecycleBench(
+  options: LifecycleBenchOptions,
+): Promise<LifecycleBenchResult> {
+  const rounds = options.quick ? 3 : 30;
+  const windowMs = options.quick ? 5_000 : 30_000;
+  const settleMs = options.quick ? 1_000 : 5_000;
+  const probe = await measureProbe(rounds);
+  printProbe(probe);
+  const idle = await measureIdle(windowMs, settleMs);
+  printIdle(idle);
+  return { probe, idle };
+}
+
+function printProbe(probe: LifecycleBenchResult["probe"]): void {
+  const [empty] = probe.cases;
+  const hzcheck = probe.cases.find((c) => c.name === HZCHECK_CASE)!;
+  console.log(
+    `\n## Lifecycle: readiness probe, ${probe.rounds} interleaved rounds ` +
+      `(\`deno run ${HZCHECK_PERMISSIONS.join(" ")}\`, fresh \`active\` state file)\n`,
+  );
+  printTable(
+    [
+      "command",
+      "wall median",
+      "wall p90",
+      "wall / empty",
+      "peak RSS median",
+      "peak RSS max",
+      "RSS / empty",
+      "CPU median",
+    ],
+    probe.cases.map((c) => [
+      c.name,
+      ms(c.wallMedianMs),
+      ms(c.wallP90Ms),
+      ratio(c.wallMedianMs, empty.wallMedianMs),
+      mib(c.peakRssMedianKiB),
+      mib(c.peakRssMaxKiB),
+      ratio(c.peakRssMedianKiB, empty.peakRssMedianKiB),
+      ms(c.cpuMedianMs),
+    ]),
+  );
+  console.log(
+    `\nTarget ${PROBE_TARGET}x the empty script: wall time ` +
+      `${verdict(hzcheck.wallMedianMs, empty.wallMedianMs, PROBE_TARGET)}, peak RSS ` +
+      `${verdict(hzcheck.peakRssMedianKiB, empty.peakRssMedianKiB, PROBE_TARGET)}. ` +
+      `hzcheck loads ${probe.modules.length} modules: ${probe.modules.join(", ")}.`,
+  );
+}
+
+function printIdle(idle: LifecycleBenchResult["idle"]): void {
+  console.log(
+    `\n## Lifecycle: supervisor idle over ${idle.windowS} s (default intervals, ` +
+      "a real registry), vs an empty Deno process with a 10 s timer\n",
+  );
+  const { supervisor: sup, baseline: base } = idle;
+  const percent = (cpuMs: number) => `${((cpuMs / (idle.windowS * 1000)) * 100).toFixed(3)} %`;
+  printTable(
+    ["process", "VmRSS", "VmHWM", "CPU in window", "CPU, share of one core"],
+    [
+      ["supervisor", mib(sup.rssKiB), mib(sup.hwmKiB), ms(sup.cpuMs), percent(sup.cpuMs)],
+      [
+        "empty Deno + timer",
+        mib(base.rssKiB),
+        mib(base.hwmKiB),
+        ms(base.cpuMs),
+        percent(base.cpuMs),
+      ],
+      [
+        "supervisor / empty",
+        ratio(sup.rssKiB, base.rssKiB),
+        ratio(sup.hwmKiB, base.hwmKiB),
+        ratio(sup.cpuMs, base.cpuMs),
+        "",
+      ],
+    ],
+  );
+  console.log(
+    `\nTarget ${IDLE_TARGET}x: RSS ${verdict(sup.rssKiB, base.rssKiB, IDLE_TARGET)}, CPU ` +
+      `${verdict(sup.cpuMs, base.cpuMs, IDLE_TARGET)}.`,
+  );
+}
+
+if (import.meta.main) {
+  const quick = Deno.args.includes("--quick");
+  console.log(`# Lifecycle benchmarks${quick ? " (quick)" : ""}`);
+  await runLifecycleBench({ quick });
+}

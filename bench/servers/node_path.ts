@@ -1,0 +1,2 @@
+// A reference for the probe bench: what importing one Node built-in module costs at startup.
+import "node:path";
