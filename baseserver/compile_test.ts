@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { compiledGraph, localFiles, type ModuleGraph } from "./compiled_graph.ts";
 import {
   BINARIES,
   COMPILE_CONFIG,
@@ -11,41 +12,6 @@ import {
 } from "./compile.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
-
-/** What `deno info --json` reports of a module graph (the fields these tests read). */
-interface ModuleGraph {
-  modules: { specifier: string }[];
-  npmPackages?: Record<string, { name: string; version: string }>;
-}
-
-/** The module graph `deno compile` embeds for `entry`: `deno info` with the same config. */
-async function compiledGraph(entry: string): Promise<ModuleGraph> {
-  const dir = await Deno.makeTempDir();
-  try {
-    const packageJson = JSON.parse(await Deno.readTextFile(join(ROOT, "package.json")));
-    const config = join(dir, "deno.json");
-    await Deno.writeTextFile(config, JSON.stringify(compileConfig(packageJson)));
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["info", "--json", "--config", config, entry],
-      cwd: ROOT,
-      env: COMPILE_ENV,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-    return JSON.parse(new TextDecoder().decode(out.stdout));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-/** Project files of a graph, relative to the project root. */
-function localFiles(graph: ModuleGraph): string[] {
-  return graph.modules
-    .map((m) => m.specifier)
-    .filter((s) => s.startsWith("file:"))
-    .map((s) => fileURLToPath(s).slice(ROOT.length));
-}
 
 Deno.test("compile: the exact deno compile command line of each binary", () => {
   const [tarscli, registry] = BINARIES.map((spec) => compileArgs(spec, COMPILE_CONFIG));
@@ -165,11 +131,13 @@ Deno.test({
     const lock = JSON.parse(await Deno.readTextFile(join(ROOT, "package-lock.json")));
     const locked: Record<string, { version: string; dev?: boolean }> = lock.packages;
     const graphs = new Map<string, ModuleGraph>();
-    for (const spec of BINARIES) graphs.set(spec.entry, await compiledGraph(spec.entry));
+    for (const spec of BINARIES) {
+      graphs.set(spec.entry, await compiledGraph(ROOT, spec.entry));
+    }
 
     await t.step("no test, test-support or bench file is reached", () => {
       for (const [entry, graph] of graphs) {
-        const files = localFiles(graph);
+        const files = localFiles(ROOT, graph);
         assert.ok(files.includes(entry), `${entry} is not in its own graph`);
         const unwanted = files.filter((f) =>
           /_test\.ts$|(^|\/)testdata\//.test(f) || /^(tests|bench)\//.test(f)
@@ -184,7 +152,7 @@ Deno.test({
         .map((m) => fileURLToPath(new URL(m[1], new URL("cli/", `file://${ROOT}`))))
         .map((path) => path.slice(ROOT.length));
       assert.ok(lazy.length >= 5, `only ${lazy.length} lazy imports found in the command table`);
-      const files = localFiles(graphs.get("main.ts")!);
+      const files = localFiles(ROOT, graphs.get("main.ts")!);
       assert.deepEqual(lazy.filter((f) => !files.includes(f)), []);
     });
 
