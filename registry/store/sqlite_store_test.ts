@@ -1,13 +1,160 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
-import { SqliteStore } from "./sqlite_store.ts";
+import { type HeartbeatBatching, SqliteStore } from "./sqlite_store.ts";
+import type { KeepAliveResult } from "./types.ts";
 
 const WRITER = new URL("./testdata/write_registrations.ts", import.meta.url);
 
 async function tempDir(): Promise<string> {
   return await Deno.makeTempDir({ prefix: "tars-sqlite-" });
 }
+
+/** Whether `promise` settles within a few event-loop turns (no timer involved). */
+async function settlesSoon(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  promise.then(() => (settled = true), () => (settled = true));
+  for (let turn = 0; turn < 5 && !settled; turn++) {
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return settled;
+}
+
+/** A store on a temp file with `nodes` registered nodes, and a second connection to read it. */
+async function withNodes(
+  options: { nodes: number; batching?: HeartbeatBatching },
+  test: (
+    store: SqliteStore,
+    context: { db: DatabaseSync; clock: { now: number }; node: (i: number) => string },
+  ) => Promise<void>,
+): Promise<void> {
+  const dir = await tempDir();
+  const path = join(dir, "registry.db");
+  const clock = { now: 1000 };
+  const store = SqliteStore.open(path, { now: () => clock.now, batching: options.batching });
+  const db = new DatabaseSync(path);
+  const node = (i: number) => `10.9.0.${i}`;
+  try {
+    for (let i = 0; i < options.nodes; i++) {
+      await store.onStartup({ nodeName: node(i), application: "A", server: "S" });
+    }
+    clock.now = 2000;
+    await test(store, { db, clock, node });
+  } finally {
+    db.close();
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Last heartbeat of every node, as committed (read through a second connection). */
+function heartbeats(db: DatabaseSync): Record<string, number> {
+  const rows = db.prepare("SELECT node_name, last_heartbeat FROM t_node_info").all() as {
+    node_name: string;
+    last_heartbeat: number;
+  }[];
+  return Object.fromEntries(rows.map((row) => [row.node_name, Number(row.last_heartbeat)]));
+}
+
+/** A window no test waits out: a held heartbeat commits only on a full batch or another write. */
+const HOLD: HeartbeatBatching = { windowMs: 600_000, batchSize: 4 };
+
+Deno.test("SQLite store: heartbeat batching", async (t) => {
+  const beat = (store: SqliteStore, nodeName: string) =>
+    store.keepAlive({ nodeName, state: "active", application: "A", server: "S" });
+
+  await t.step("a lone caller's heartbeats commit at once, each before it resolves", async () => {
+    await withNodes({ nodes: 3, batching: HOLD }, async (store, { db, clock, node }) => {
+      for (let i = 0; i < 10; i++) {
+        clock.now = 2000 + i;
+        const call = beat(store, node(i % 3));
+        assert.ok(await settlesSoon(call), `heartbeat ${i} waited for the window`);
+        assert.deepStrictEqual(await call, { node: true, servers: 1 });
+        assert.equal(heartbeats(db)[node(i % 3)], 2000 + i);
+      }
+    });
+  });
+
+  await t.step("after a shared commit, heartbeats wait for a full batch", async () => {
+    await withNodes({ nodes: 6, batching: HOLD }, async (store, { db, node }) => {
+      await Promise.all([beat(store, node(0)), beat(store, node(1))]);
+      const held = beat(store, node(2));
+      assert.equal(await settlesSoon(held), false);
+      assert.equal(heartbeats(db)[node(2)], 1000, "a held heartbeat is not committed yet");
+      const rest = [3, 4, 5].map((i) => beat(store, node(i)));
+      for (const call of [held, ...rest]) assert.ok(await settlesSoon(call));
+      const committed = heartbeats(db);
+      assert.deepStrictEqual([2, 3, 4, 5].map((i) => committed[node(i)]), [2000, 2000, 2000, 2000]);
+    });
+  });
+
+  await t.step(
+    "the window commits a partial batch, then a lone heartbeat goes at once",
+    async () => {
+      await withNodes(
+        { nodes: 4, batching: { windowMs: 1, batchSize: 100 } },
+        async (store, { db, node }) => {
+          await Promise.all([beat(store, node(0)), beat(store, node(1))]);
+          await beat(store, node(2));
+          assert.equal(heartbeats(db)[node(2)], 2000);
+          assert.ok(await settlesSoon(beat(store, node(3))));
+        },
+      );
+    },
+  );
+
+  await t.step("another write commits the held heartbeats before itself", async () => {
+    await withNodes({ nodes: 3, batching: HOLD }, async (store, { db, node }) => {
+      await Promise.all([beat(store, node(0)), beat(store, node(1))]);
+      const order: string[] = [];
+      const held = beat(store, node(2)).then(() => order.push("keepAlive"));
+      await store.onPrestop({ nodeName: node(2) }).then(() => order.push("onPrestop"));
+      await held;
+      assert.deepStrictEqual(order, ["keepAlive", "onPrestop"]);
+      assert.equal(heartbeats(db)[node(2)], undefined);
+    });
+  });
+
+  await t.step("close commits the held heartbeats", async () => {
+    await withNodes({ nodes: 3, batching: HOLD }, async (store, { db, node }) => {
+      await Promise.all([beat(store, node(0)), beat(store, node(1))]);
+      const held = beat(store, node(2));
+      await store.close();
+      assert.deepStrictEqual(await held, { node: true, servers: 1 });
+      assert.equal(heartbeats(db)[node(2)], 2000);
+    });
+  });
+
+  await t.step("a failing heartbeat leaves nothing of itself; its batch commits", async () => {
+    await withNodes({ nodes: 3 }, async (store, { db, node }) => {
+      // The node row is updated first, then the server row fails.
+      db.exec(`CREATE TRIGGER fail_one BEFORE UPDATE ON t_server_conf
+        WHEN NEW.node_name = '${node(1)}' BEGIN SELECT RAISE(ABORT, 'forced failure'); END`);
+      const results = await Promise.allSettled([0, 1, 2].map((i) => beat(store, node(i))));
+      assert.deepStrictEqual(results.map((r) => r.status), ["fulfilled", "rejected", "fulfilled"]);
+      assert.match(String((results[1] as PromiseRejectedResult).reason), /forced failure/);
+      const committed = heartbeats(db);
+      assert.deepStrictEqual([0, 1, 2].map((i) => committed[node(i)]), [2000, 1000, 2000]);
+    });
+  });
+
+  await t.step("a failure that ends the transaction rejects its whole batch", async () => {
+    await withNodes({ nodes: 3 }, async (store, { db, node }) => {
+      db.exec(`CREATE TRIGGER fail_all BEFORE UPDATE ON t_server_conf
+        WHEN NEW.node_name = '${node(1)}' BEGIN SELECT RAISE(ROLLBACK, 'forced rollback'); END`);
+      const results = await Promise.allSettled([0, 1, 2].map((i) => beat(store, node(i))));
+      for (const result of results) {
+        assert.equal(result.status, "rejected");
+        assert.match(String((result as PromiseRejectedResult).reason), /forced rollback/);
+      }
+      assert.deepStrictEqual(Object.values(heartbeats(db)), [1000, 1000, 1000]);
+      db.exec("DROP TRIGGER fail_all");
+      const next: KeepAliveResult = await beat(store, node(1));
+      assert.deepStrictEqual(next, { node: true, servers: 1 });
+      assert.equal(heartbeats(db)[node(1)], 2000);
+    });
+  });
+});
 
 Deno.test("SQLite store", async (t) => {
   await t.step("creates the file and its directory in WAL mode", async () => {
