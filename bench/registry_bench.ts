@@ -6,8 +6,9 @@
  *   against the official `@tars/rpc` server answering the same lists from a map, and against
  *   the raw length-prefixed echoes, all driven by the same load generator ({@link runLoad});
  * - memory (VmRSS) of the registry before and after registering 20,000 pods (onStartup, one
- *   adapter each), and its CPU time while those pods heartbeat every 30 s (about 667
- *   keepAlive/s), as a share of one core;
+ *   adapter each), and its CPU time (user + system of the registry process alone, from /proc)
+ *   while those pods heartbeat every 30 s (about 667 keepAlive/s, pods in a scattered order),
+ *   as a share of one core;
  * - keepAlive calls per second at 64 in flight on SQLite and on a private MariaDB.
  *
  * The registry runs as `deno run` with the permissions of `deno task start`. Everything is on
@@ -45,6 +46,12 @@ const LOOKUP_OBJECT = "Bench.QueryServer.QueryObj";
 const LOOKUP_PODS = 3;
 /** Heartbeat period of every pod in the CPU measurement. */
 const HEARTBEAT_PERIOD_S = 30;
+/**
+ * Step through the pods in the heartbeat CPU measurement: a prime, so every pod comes once per
+ * period, but neighbours in registration (and key) order do not follow each other, as pods that
+ * started at different times would not.
+ */
+const HEARTBEAT_STRIDE = 7919;
 /** Servers the registered pods are spread over (pods per server: pods / SERVERS). */
 const SERVERS = 100;
 const FIND = QueryF.compiled.get("findObjectById")!;
@@ -74,9 +81,12 @@ export interface RegistryBenchResult {
   readonly heartbeat: {
     readonly targetRate: number;
     readonly achievedRate: number;
+    /** Length of each measuring window. */
     readonly seconds: number;
-    /** Registry CPU (user + system) as percent of one core. */
+    /** Registry CPU (user + system) as percent of one core: the median window. */
     readonly cpuPercent: number;
+    /** Every window, in order. */
+    readonly windows: readonly CpuShare[];
   };
   readonly keepAlive: {
     readonly sqlite: number;
@@ -85,6 +95,13 @@ export interface RegistryBenchResult {
     readonly mysqlPods?: number;
   };
   readonly mysqlNote?: string;
+}
+
+/** CPU time of one process over a window, as percent of one core. */
+export interface CpuShare {
+  readonly user: number;
+  readonly system: number;
+  readonly total: number;
 }
 
 /** A registry process that is listening. */
@@ -227,12 +244,32 @@ export async function rssKiB(pid: number): Promise<number> {
   return Number(m[1]);
 }
 
-/** CPU seconds (user + system) a process used so far, from /proc/PID/stat. */
-export async function cpuSeconds(pid: number, ticksPerSecond: number): Promise<number> {
+/**
+ * CPU seconds a process (all its threads, not its children) used so far in user and in system
+ * mode: utime and stime of /proc/PID/stat.
+ */
+export async function cpuTimes(
+  pid: number,
+  ticksPerSecond: number,
+): Promise<{ user: number; system: number }> {
   const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
   // Fields after the command name (which may hold spaces) start at field 3.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+  return { user: Number(fields[11]) / ticksPerSecond, system: Number(fields[12]) / ticksPerSecond };
+}
+
+/** CPU seconds (user + system) a process used so far, from /proc/PID/stat. */
+export async function cpuSeconds(pid: number, ticksPerSecond: number): Promise<number> {
+  const { user, system } = await cpuTimes(pid, ticksPerSecond);
+  return user + system;
+}
+
+/** Throws unless `pid` runs `registry/main.ts` (so its CPU is the registry's alone). */
+async function assertRegistryProcess(pid: number): Promise<void> {
+  const args = (await Deno.readTextFile(`/proc/${pid}/cmdline`)).split("\0");
+  if (!args.some((arg) => arg.endsWith("/registry/main.ts"))) {
+    throw new Error(`Process ${pid} is not the registry: ${args.join(" ")}`);
+  }
 }
 
 async function clockTicks(): Promise<number> {
@@ -381,41 +418,52 @@ async function keepAliveRate(
 }
 
 /**
- * Sends keepAlive at `rate` calls/s (every pod once per heartbeat period) for `seconds`, and
- * returns the achieved rate and the registry's CPU time over that window as percent of one core.
+ * Sends keepAlive at `rate` calls/s (every pod once per heartbeat period, in a scattered order)
+ * through `windows` back-to-back windows of `seconds`, and returns the achieved rate and the
+ * registry process's CPU time in each window as percent of one core.
  */
 async function pacedHeartbeats(
   registry: RegistryProcess,
-  options: { pods: number; rate: number; seconds: number; ticks: number },
-): Promise<{ achievedRate: number; cpuPercent: number }> {
+  options: { pods: number; rate: number; seconds: number; windows: number; ticks: number },
+): Promise<{ achievedRate: number; windows: CpuShare[] }> {
+  await assertRegistryProcess(registry.pid);
   const client = new TarsClient({ timeout: 30_000 });
   const pending = new Set<Promise<unknown>>();
   let failure: unknown;
   let sent = 0;
-  let next = 0;
   try {
     const proxy = registryProxy(client, registry.port);
     // One call first so the connection exists before the window opens.
     await proxy.keepAlive(keepAliveReq(0));
-    const cpuBefore = await cpuSeconds(registry.pid, options.ticks);
+    const windows: CpuShare[] = [];
     const started = performance.now();
-    const end = started + options.seconds * 1000;
-    while (performance.now() < end && failure === undefined) {
-      const due = Math.floor(((performance.now() - started) / 1000) * options.rate);
-      for (; sent < due; sent++) {
-        const call = proxy.keepAlive(keepAliveReq(next++ % options.pods)).catch((error) =>
-          failure ??= error
-        );
-        pending.add(call);
-        call.finally(() => pending.delete(call));
+    let windowStart = started;
+    let cpuBefore = await cpuTimes(registry.pid, options.ticks);
+    for (let w = 1; w <= options.windows && failure === undefined; w++) {
+      const end = started + w * options.seconds * 1000;
+      while (performance.now() < end && failure === undefined) {
+        const due = Math.floor(((performance.now() - started) / 1000) * options.rate);
+        for (; sent < due; sent++) {
+          const pod = (sent * HEARTBEAT_STRIDE) % options.pods;
+          const call = proxy.keepAlive(keepAliveReq(pod)).catch((error) => failure ??= error);
+          pending.add(call);
+          call.finally(() => pending.delete(call));
+        }
+        await sleep(5);
       }
-      await sleep(5);
+      if (w === options.windows) await Promise.all(pending);
+      const now = performance.now();
+      const cpu = await cpuTimes(registry.pid, options.ticks);
+      const elapsed = (now - windowStart) / 1000;
+      const user = ((cpu.user - cpuBefore.user) / elapsed) * 100;
+      const system = ((cpu.system - cpuBefore.system) / elapsed) * 100;
+      windows.push({ user, system, total: user + system });
+      windowStart = now;
+      cpuBefore = cpu;
     }
     await Promise.all(pending);
-    const elapsed = (performance.now() - started) / 1000;
-    const cpu = await cpuSeconds(registry.pid, options.ticks) - cpuBefore;
     if (failure) throw failure;
-    return { achievedRate: sent / elapsed, cpuPercent: (cpu / elapsed) * 100 };
+    return { achievedRate: sent / ((performance.now() - started) / 1000), windows };
   } finally {
     await client.close();
   }
@@ -518,7 +566,9 @@ export async function runRegistryBench(
     : { warmupMs: 1000, measureMs: 1000, windows: 3 };
   const pods = quick ? 2_000 : 20_000;
   const mysqlPods = quick ? 1_000 : 5_000;
-  const heartbeatSeconds = quick ? 3 : 15;
+  // Three windows of 10 s: one heartbeat period, every pod once.
+  const heartbeatSeconds = quick ? 1 : 10;
+  const heartbeatWindows = 3;
   const heartbeatRate = 20_000 / HEARTBEAT_PERIOD_S;
   const ticks = await clockTicks();
   const dir = await Deno.makeTempDir({ prefix: "tars-registry-bench-" });
@@ -538,6 +588,7 @@ export async function runRegistryBench(
         pods,
         rate: heartbeatRate,
         seconds: heartbeatSeconds,
+        windows: heartbeatWindows,
         ticks,
       });
       sqlite = {
@@ -588,7 +639,8 @@ export async function runRegistryBench(
         targetRate: heartbeatRate,
         achievedRate: sqlite.heartbeat.achievedRate,
         seconds: heartbeatSeconds,
-        cpuPercent: sqlite.heartbeat.cpuPercent,
+        cpuPercent: median(sqlite.heartbeat.windows.map((w) => w.total)),
+        windows: sqlite.heartbeat.windows,
       },
       keepAlive: {
         sqlite: sqlite.keepAliveSqlite,
@@ -662,11 +714,14 @@ function printResult(
       ["registry RSS before registering", mib(r.rssBeforeKiB), "-"],
       [`registry RSS with ${rate(r.pods)} pods`, mib(r.rssAfterKiB), "-"],
       [
-        `registry CPU, keepAlive at ${
-          rate(r.heartbeat.achievedRate)
-        }/s for ${r.heartbeat.seconds} s ` +
-        `(20,000 pods / ${HEARTBEAT_PERIOD_S} s)`,
-        `${r.heartbeat.cpuPercent.toFixed(1)}% of one core`,
+        `registry CPU (its process's user + system), keepAlive at ` +
+        `${rate(r.heartbeat.achievedRate)}/s (20,000 pods / ${HEARTBEAT_PERIOD_S} s), median of ` +
+        `${r.heartbeat.windows.length} windows of ${r.heartbeat.seconds} s`,
+        `${r.heartbeat.cpuPercent.toFixed(1)}% of one core (windows ${
+          r.heartbeat.windows.map((w) => `${w.total.toFixed(1)}`).join(" / ")
+        }; mean user ${percentOf(r.heartbeat.windows, "user")}, system ${
+          percentOf(r.heartbeat.windows, "system")
+        })`,
         "< 10%",
       ],
     ],
@@ -685,6 +740,11 @@ function rate(n: number): string {
 
 function ratio(a: number, b: number): string {
   return `${(a / b).toFixed(2)}x`;
+}
+
+/** Mean `part` of CPU over `windows`, as "n.n%". */
+function percentOf(windows: readonly CpuShare[], part: "user" | "system"): string {
+  return `${(windows.reduce((sum, w) => sum + w[part], 0) / windows.length).toFixed(1)}%`;
 }
 
 function mib(kib: number): string {
