@@ -75,6 +75,8 @@ const STATEMENTS = {
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   heartbeat: `UPDATE t_node_info SET last_heartbeat = ?, present_state = 'active'
     WHERE node_name = ?`,
+  serverState: `SELECT present_state FROM t_server_conf
+    WHERE application = ? AND server_name = ? AND node_name = ?`,
   stateOfServer: `UPDATE t_server_conf SET present_state = ?
     WHERE node_name = ? AND application = ? AND server_name = ?`,
   stateOfNode: `UPDATE t_server_conf SET present_state = ? WHERE node_name = ?`,
@@ -312,16 +314,21 @@ export class SqliteStore implements RegistryStore {
   }
 
   #heartbeat(rows: ReturnType<typeof keepAliveRows>): KeepAliveResult {
-    const node = this.#sql.heartbeat.run(this.#now(), rows.nodeName).changes > 0;
-    const servers = rows.application === null || rows.server === null
-      ? this.#sql.stateOfNode.run(rows.presentState, rows.nodeName)
-      : this.#sql.stateOfServer.run(
-        rows.presentState,
-        rows.nodeName,
-        rows.application,
-        rows.server,
-      );
-    return { node, servers: Number(servers.changes) };
+    const sql = this.#sql;
+    const node = sql.heartbeat.run(this.#now(), rows.nodeName).changes > 0;
+    const { application, server, presentState } = rows;
+    if (application === null || server === null) {
+      return { node, servers: Number(sql.stateOfNode.run(presentState, rows.nodeName).changes) };
+    }
+    const row = sql.serverState.get(application, server, rows.nodeName) as
+      | { present_state: string }
+      | undefined;
+    if (row === undefined) return { node, servers: 0 };
+    // Most heartbeats repeat the state: rewriting it would dirty one more page per heartbeat.
+    if (row.present_state !== presentState) {
+      sql.stateOfServer.run(presentState, rows.nodeName, application, server);
+    }
+    return { node, servers: 1 };
   }
 
   /** Commits the queued heartbeats in one transaction, then settles each call. */

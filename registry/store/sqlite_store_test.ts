@@ -60,8 +60,8 @@ function heartbeats(db: DatabaseSync): Record<string, number> {
 const HOLD: HeartbeatBatching = { windowMs: 600_000, batchSize: 4 };
 
 Deno.test("SQLite store: heartbeat batching", async (t) => {
-  const beat = (store: SqliteStore, nodeName: string) =>
-    store.keepAlive({ nodeName, state: "active", application: "A", server: "S" });
+  const beat = (store: SqliteStore, nodeName: string, state = "active") =>
+    store.keepAlive({ nodeName, state, application: "A", server: "S" });
 
   await t.step("a lone caller's heartbeats commit at once, each before it resolves", async () => {
     await withNodes({ nodes: 3, batching: HOLD }, async (store, { db, clock, node }) => {
@@ -127,10 +127,12 @@ Deno.test("SQLite store: heartbeat batching", async (t) => {
 
   await t.step("a failing heartbeat leaves nothing of itself; its batch commits", async () => {
     await withNodes({ nodes: 3 }, async (store, { db, node }) => {
-      // The node row is updated first, then the server row fails.
+      // The node row is updated first, then the server row (its state changes) fails.
       db.exec(`CREATE TRIGGER fail_one BEFORE UPDATE ON t_server_conf
         WHEN NEW.node_name = '${node(1)}' BEGIN SELECT RAISE(ABORT, 'forced failure'); END`);
-      const results = await Promise.allSettled([0, 1, 2].map((i) => beat(store, node(i))));
+      const results = await Promise.allSettled(
+        [0, 1, 2].map((i) => beat(store, node(i), i === 1 ? "inactive" : "active")),
+      );
       assert.deepStrictEqual(results.map((r) => r.status), ["fulfilled", "rejected", "fulfilled"]);
       assert.match(String((results[1] as PromiseRejectedResult).reason), /forced failure/);
       const committed = heartbeats(db);
@@ -142,7 +144,9 @@ Deno.test("SQLite store: heartbeat batching", async (t) => {
     await withNodes({ nodes: 3 }, async (store, { db, node }) => {
       db.exec(`CREATE TRIGGER fail_all BEFORE UPDATE ON t_server_conf
         WHEN NEW.node_name = '${node(1)}' BEGIN SELECT RAISE(ROLLBACK, 'forced rollback'); END`);
-      const results = await Promise.allSettled([0, 1, 2].map((i) => beat(store, node(i))));
+      const results = await Promise.allSettled(
+        [0, 1, 2].map((i) => beat(store, node(i), i === 1 ? "inactive" : "active")),
+      );
       for (const result of results) {
         assert.equal(result.status, "rejected");
         assert.match(String((result as PromiseRejectedResult).reason), /forced rollback/);
