@@ -1,0 +1,290 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import type { ServerInfo } from "../genconf/mod.ts";
+import type {
+  KeepAliveRequest,
+  OnPrestopRequest,
+  OnStartupRequest,
+} from "../protocol/interfaces/registry_f.ts";
+import { createProcessRunner } from "./process_runner.ts";
+import type { RunningService, ServiceExit } from "./service_process.ts";
+import { type LifecycleSettings, readLifecycleSettings } from "./settings.ts";
+import { readStateFile, stateFilePath } from "./state_file.ts";
+import { runSupervisor, type SupervisorDeps } from "./supervisor.ts";
+
+interface FakeService extends RunningService {
+  exit(exit?: ServiceExit): void;
+  readonly stopped: boolean;
+}
+
+function fakeService(pid: number): FakeService {
+  let resolve!: (exit: ServiceExit) => void;
+  const exited = new Promise<ServiceExit>((r) => resolve = r);
+  let stopped = false;
+  return {
+    pid,
+    exited,
+    logClosed: exited.then(() => undefined),
+    signal() {},
+    stop() {
+      stopped = true;
+      resolve({ code: 0, signal: "SIGTERM" });
+      return exited;
+    },
+    exit(exit = { code: 1, signal: null }) {
+      resolve(exit);
+    },
+    get stopped() {
+      return stopped;
+    },
+  };
+}
+
+function serverInfo(tarsPath: string): ServerInfo {
+  return {
+    application: "TestApp",
+    server: "Hello",
+    buildServer: "Hello",
+    setId: "",
+    locator: "tars.tarsregistry.QueryObj@tcp -h 127.0.0.1 -p 1",
+    localIp: "127.0.0.1",
+    local: "tcp -h 127.0.0.1 -p 2 -t 5000",
+    adapters: [{
+      object: "HelloObj",
+      servant: "TestApp.Hello.HelloObj",
+      adapter: "TestApp.Hello.HelloObjAdapter",
+      endpoint: "tcp -h 127.0.0.1 -p 3 -t 30000",
+      maxconns: 200000,
+      protocol: "tars",
+      queuecap: 10000,
+      queuetimeout: 60000,
+      threads: 5,
+    }],
+    paths: {
+      tarsPath,
+      bin: join(tarsPath, "bin"),
+      conf: join(tarsPath, "conf"),
+      data: join(tarsPath, "data"),
+      log: join(tarsPath, "log"),
+      configFile: join(tarsPath, "conf", "Hello.conf"),
+    },
+  } as unknown as ServerInfo;
+}
+
+interface Harness {
+  readonly deps: SupervisorDeps;
+  readonly settings: LifecycleSettings;
+  readonly tarsPath: string;
+  readonly calls: string[];
+  readonly services: FakeService[];
+  readonly reports: string[];
+  readonly lines: string[];
+  registryUp: boolean;
+  endpointsUp: boolean;
+}
+
+async function harness(env: Record<string, string> = {}): Promise<Harness> {
+  const tarsPath = await Deno.makeTempDir({ prefix: "supervisor_test_" });
+  const settings = readLifecycleSettings({
+    TARS_PATH: tarsPath,
+    TARS_CHECK_INTERVAL: "20ms",
+    TARS_REPORT_INTERVAL: "1s",
+    TARS_PRESTOP_WAITTIME: "0s",
+    ...env,
+  }, { cwd: "/" });
+  const info = serverInfo(tarsPath);
+  const h: Harness = {
+    tarsPath,
+    settings,
+    calls: [],
+    services: [],
+    reports: [],
+    lines: [],
+    registryUp: true,
+    endpointsUp: true,
+    deps: undefined as unknown as SupervisorDeps,
+  };
+  const registry = (name: string) => {
+    if (!h.registryUp) throw new Error("connection refused");
+    h.calls.push(name);
+  };
+  (h as { deps: SupervisorDeps }).deps = {
+    info,
+    settings,
+    link: {
+      onStartup: (req: OnStartupRequest) =>
+        Promise.resolve(registry(`onStartup ${req.State} ${req.disableFlow}`)),
+      keepAlive: (req: KeepAliveRequest) => Promise.resolve(registry(`keepAlive ${req.state}`)),
+      onPrestop: (_req: OnPrestopRequest) => Promise.resolve(registry("onPrestop")),
+    },
+    reporter: {
+      report: (level, message) => {
+        h.reports.push(`${level} ${message}`);
+        return Promise.resolve();
+      },
+    },
+    admin: {
+      notify: (command) => {
+        h.calls.push(`notify ${command}`);
+        return Promise.resolve("ok");
+      },
+      shutdown: () => {
+        h.calls.push("shutdown");
+        return Promise.resolve();
+      },
+    },
+    runner: createProcessRunner(),
+    startService: () => {
+      const service = fakeService(1000 + h.services.length);
+      h.services.push(service);
+      return service;
+    },
+    checkEndpoints: () =>
+      Promise.resolve(h.endpointsUp ? { ok: true } : { ok: false, failure: "refused" }),
+    isListening: () => Promise.resolve(false),
+    startLogTail: () => Promise.resolve(["last line of start.log"]),
+    log: (line) => h.lines.push(line),
+    out: (line) => h.lines.push(`out: ${line}`),
+  };
+  return h;
+}
+
+async function until(what: string, test: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await test()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`Timed out waiting for ${what}`);
+}
+
+async function stateOf(h: Harness): Promise<string | undefined> {
+  return (await readStateFile(stateFilePath(h.tarsPath)))?.state;
+}
+
+Deno.test("runSupervisor", async (t) => {
+  await t.step("registers, starts, reports active, and stops through prestop", async () => {
+    const h = await harness();
+    const stop = new AbortController();
+    const running = runSupervisor(h.deps, { stop: stop.signal });
+    await until("active", async () => (await stateOf(h)) === "active");
+    await until("keepAlive active", () => h.calls.includes("keepAlive active"));
+    assert.equal(h.calls[0], "onStartup activating false");
+    assert.equal(h.services.length, 1);
+    stop.abort();
+    await running;
+    assert.deepEqual(h.calls.slice(h.calls.indexOf("keepAlive active") + 1), [
+      "keepAlive deactivating",
+      "notify prestop",
+      "onPrestop",
+      "shutdown",
+    ]);
+    assert.ok(h.services[0].stopped);
+    assert.equal(await stateOf(h), "deactivating");
+  });
+
+  await t.step("waits for the registry before starting the service", async () => {
+    const h = await harness();
+    h.registryUp = false;
+    const stop = new AbortController();
+    const running = runSupervisor(h.deps, { stop: stop.signal, registerRetryDelay: 20 });
+    await until("retries logged", () => h.lines.filter((l) => l.includes("retrying")).length >= 2);
+    assert.equal(h.services.length, 0);
+    assert.equal(await stateOf(h), "activating");
+    h.registryUp = true;
+    await until("active", async () => (await stateOf(h)) === "active");
+    stop.abort();
+    await running;
+  });
+
+  await t.step("keeps writing the state file while the registry is down", async () => {
+    const h = await harness();
+    const stop = new AbortController();
+    const running = runSupervisor(h.deps, { stop: stop.signal });
+    await until("active", async () => (await stateOf(h)) === "active");
+    h.registryUp = false;
+    const before = (await readStateFile(stateFilePath(h.tarsPath)))!.writtenAt;
+    await until(
+      "a newer state file",
+      async () => (await readStateFile(stateFilePath(h.tarsPath)))!.writtenAt > before,
+    );
+    assert.equal(await stateOf(h), "active");
+    h.registryUp = true;
+    stop.abort();
+    await running;
+  });
+
+  await t.step("restarts at once, then with a back-off, and reports each down", async () => {
+    const h = await harness();
+    const stop = new AbortController();
+    const running = runSupervisor(h.deps, {
+      stop: stop.signal,
+      restartDelay: 300,
+      stableAfter: 60_000,
+    });
+    await until("active", async () => (await stateOf(h)) === "active");
+    h.services[0].exit();
+    await until("second start", () => h.services.length === 2);
+    assert.ok(h.calls.includes("keepAlive inactive"));
+    assert.ok(h.reports.some((r) => r.startsWith("warn [warn] server down")));
+    assert.ok(h.lines.includes("out: last line of start.log"));
+    const exitedAt = Date.now();
+    h.services[1].exit();
+    await until("third start", () => h.services.length === 3);
+    assert.ok(Date.now() - exitedAt >= 250, "the second restart waits for the back-off");
+    assert.equal(h.reports.filter((r) => r.includes("restart")).length, 2);
+    stop.abort();
+    await running;
+  });
+
+  await t.step("data/stop suspends restarts", async () => {
+    const h = await harness();
+    const stop = new AbortController();
+    const running = runSupervisor(h.deps, { stop: stop.signal });
+    await until("active", async () => (await stateOf(h)) === "active");
+    await Deno.writeTextFile(join(h.tarsPath, "data", "stop"), "");
+    h.services[0].exit();
+    await until("inactive", async () => (await stateOf(h)) === "inactive");
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(h.services.length, 1);
+    await Deno.remove(join(h.tarsPath, "data", "stop"));
+    await until("restart", () => h.services.length === 2);
+    stop.abort();
+    await running;
+  });
+
+  await t.step("failing checks keep activating, then inactive after the timeout", async () => {
+    const h = await harness({ TARS_ACTIVATING_TIMEOUT: "150ms" });
+    h.endpointsUp = false;
+    const stop = new AbortController();
+    const running = runSupervisor(h.deps, { stop: stop.signal });
+    await until("activating written", async () => (await stateOf(h)) === "activating");
+    await until("inactive", async () => (await stateOf(h)) === "inactive");
+    h.endpointsUp = true;
+    await until("active", async () => (await stateOf(h)) === "active");
+    stop.abort();
+    await running;
+  });
+
+  await t.step("a prestop hook makes the state deactivating and is not repeated", async () => {
+    const h = await harness();
+    const stop = new AbortController();
+    const running = runSupervisor(h.deps, { stop: stop.signal });
+    await until("active", async () => (await stateOf(h)) === "active");
+    await Deno.writeTextFile(join(h.tarsPath, "data", "prestop"), "");
+    await until("deactivating", async () => (await stateOf(h)) === "deactivating");
+    stop.abort();
+    await running;
+    assert.ok(!h.calls.includes("onPrestop"), "the hook's prestop is not run again");
+    assert.ok(h.calls.includes("shutdown"));
+  });
+
+  await t.step("traffic off is passed to onStartup", async () => {
+    const h = await harness({ TARS_DISABLE_FLOW: "1" });
+    const stop = new AbortController();
+    const running = runSupervisor(h.deps, { stop: stop.signal });
+    await until("registered", () => h.calls.length > 0);
+    assert.equal(h.calls[0], "onStartup activating true");
+    stop.abort();
+    await running;
+  });
+});
