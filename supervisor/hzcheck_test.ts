@@ -130,5 +130,11 @@ Deno.test("hzcheck loads nothing but the settings and the state file", async (t)
       ),
       [],
     );
+    // The dynamic import of hzcheck's table entry points at the module checked above.
+    const table = [...modules.values()].find((m) => name(m.specifier) === "cli/command_table.ts");
+    const lazy = (table?.dependencies ?? []).filter((d) => d.isDynamic && d.code).map((d) =>
+      name(d.code!.specifier)
+    );
+    assert.ok(lazy.includes("supervisor/hzcheck.ts"), lazy.join(", "));
   });
 });
