@@ -116,6 +116,7 @@ export async function runSupervisor(
   let state: ServiceState = "activating";
   let reportedState: ServiceState | undefined;
   let reportedAt = -Infinity;
+  let heartbeatFailed = false;
   const startedAt = now();
   let lastActiveAt = startedAt;
 
@@ -130,16 +131,42 @@ export async function runSupervisor(
     }
   }
 
+  /** Registers the pod with its present state; throws when the registry does not take it. */
+  async function register(): Promise<void> {
+    await deps.link.onStartup(startupRequest(info, {
+      state,
+      disableFlow: settings.disableFlow,
+      version: settings.serverVersion,
+    }));
+    reportedState = state;
+    reportedAt = now();
+    log(
+      `registry: onStartup ${info.application}.${info.server} on ${info.localIp} ${state}` +
+        (settings.disableFlow ? " (traffic off)" : ""),
+    );
+  }
+
+  /**
+   * Heartbeat when the state changed or the report interval passed. After a failed one the next
+   * contact registers the pod again: a registry that was rebuilt or lost its store learns the pod
+   * back from its next heartbeat instead of waiting for the pod to restart.
+   */
   async function heartbeat(force: boolean): Promise<void> {
     const due = now() - reportedAt >= settings.reportInterval;
     if (!force && state === reportedState && !due) return;
     try {
-      await deps.link.keepAlive(keepAliveRequest(info, state));
-      if (state !== reportedState) log(`registry: keepAlive ${state}`);
-      reportedState = state;
-      reportedAt = now();
+      if (heartbeatFailed) await register();
+      else {
+        await deps.link.keepAlive(keepAliveRequest(info, state));
+        if (state !== reportedState) log(`registry: keepAlive ${state}`);
+        reportedState = state;
+        reportedAt = now();
+      }
+      heartbeatFailed = false;
     } catch (error) {
-      log(`registry: keepAlive ${state} failed: ${(error as Error).message}`);
+      const call = heartbeatFailed ? "onStartup" : "keepAlive";
+      log(`registry: ${call} ${state} failed: ${(error as Error).message}`);
+      heartbeatFailed = true;
     }
   }
 
@@ -152,17 +179,7 @@ export async function runSupervisor(
   let delay = options.registerRetryDelay ?? 1000;
   while (!stop.aborted) {
     try {
-      await deps.link.onStartup(startupRequest(info, {
-        state: "activating",
-        disableFlow: settings.disableFlow,
-        version: settings.serverVersion,
-      }));
-      reportedState = "activating";
-      reportedAt = now();
-      log(
-        `registry: onStartup ${info.application}.${info.server} on ${info.localIp}` +
-          (settings.disableFlow ? " (traffic off)" : ""),
-      );
+      await register();
       break;
     } catch (error) {
       log(`registry: onStartup failed: ${(error as Error).message}; retrying in ${delay} ms`);

@@ -213,6 +213,22 @@ Deno.test("runSupervisor", async (t) => {
     await running;
   });
 
+  await t.step("after a failed heartbeat the next contact registers the pod again", async () => {
+    const h = await harness({ TARS_REPORT_INTERVAL: "40ms" });
+    const stop = new AbortController();
+    const running = runSupervisor(h.deps, { stop: stop.signal });
+    await until("keepAlive active", () => h.calls.includes("keepAlive active"));
+    h.registryUp = false;
+    await until("a failed keepAlive", () => h.lines.some((l) => /keepAlive active failed/.test(l)));
+    await until("a failed onStartup", () => h.lines.some((l) => /onStartup active failed/.test(l)));
+    h.registryUp = true;
+    await until("registered again", () => h.calls.includes("onStartup active false"));
+    const again = h.calls.indexOf("onStartup active false");
+    await until("heartbeats after it", () => h.calls.slice(again).includes("keepAlive active"));
+    stop.abort();
+    await running;
+  });
+
   await t.step("restarts at once, then with a back-off, and reports each down", async () => {
     const h = await harness();
     const stop = new AbortController();
