@@ -14,145 +14,16 @@ import { QUERY_OBJ, QueryF } from "../protocol/interfaces/query_f.ts";
 import { OnStartupReq, REGISTRY_OBJ, RegistryF } from "../protocol/interfaces/registry_f.ts";
 import type { StructInput } from "../protocol/codec/mod.ts";
 import { SqliteStore } from "../registry/store/sqlite_store.ts";
+import { readLines } from "./support/child.ts";
 import { mariadbSearchPath, startMariadb } from "./support/mariadb.ts";
+import { type RegistryProcess, startRegistryProcess } from "./support/registry_process.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const PEERS = new URL("./peers/", import.meta.url);
-/** The permissions of `deno task start` (deno.json). */
-const PERMISSIONS = [
-  "--allow-net",
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-sys",
-];
-/** Bound on a process starting, a peer run and a graceful stop. */
+/** Bound on a peer run and a Node server starting. */
 const PROCESS_TIMEOUT_MS = 20_000;
 /** Bound on a write on one replica showing on the other (reload interval 1 s). */
 const REPLICA_VISIBLE_MS = 3_000;
-
-/** A registry process started by a test. */
-interface RegistryProcess {
-  /** Port of QueryObj, Registry and AdminObj. */
-  readonly port: number;
-  /** Port of /metrics, /targets and /healthz. */
-  readonly metricsPort: number;
-  /** Everything it printed on standard output so far. */
-  readonly stdout: string[];
-  /** Sends SIGTERM and waits (bounded) for the exit. */
-  terminate(): Promise<Deno.CommandStatus>;
-  /** SIGKILL (no-op once it exited) and waits for the exit. */
-  kill(): Promise<Deno.CommandStatus>;
-}
-
-/** Starts registry/main.ts and waits (bounded) for the two lines giving its ports. */
-async function startRegistryProcess(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<RegistryProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...PERMISSIONS,
-      "registry/main.ts",
-      "--endpoint",
-      "tcp -h 127.0.0.1 -p 0",
-      "--metrics",
-      "127.0.0.1:0",
-      ...args,
-    ],
-    cwd: ROOT,
-    env: { NO_COLOR: "1", ...env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let exited = false;
-  const status = child.status.then((s) => {
-    exited = true;
-    return s;
-  });
-  const stderr: string[] = [];
-  const stderrDone = drainLines(child.stderr, (line) => stderr.push(line));
-  const stdout: string[] = [];
-  let ports: ((p: { port: number; metricsPort: number }) => void) | undefined;
-  const portsSeen = new Promise<{ port: number; metricsPort: number }>((r) => (ports = r));
-  let port = 0;
-  let metricsPort = 0;
-  const stdoutDone = drainLines(child.stdout, (line) => {
-    stdout.push(line);
-    port ||= Number(/^tarsregistry listening on tcp -h \S+ -p (\d+)/.exec(line)?.[1] ?? 0);
-    metricsPort ||= Number(/^metrics on http:\/\/[^/]*:(\d+)\/metrics/.exec(line)?.[1] ?? 0);
-    if (port && metricsPort) ports?.({ port, metricsPort });
-  });
-  const waitExit = async (): Promise<Deno.CommandStatus> => {
-    const s = await status;
-    await Promise.all([stdoutDone, stderrDone]);
-    return s;
-  };
-  const kill = async () => {
-    if (!exited) {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // It exited meanwhile.
-      }
-    }
-    return await waitExit();
-  };
-  const terminate = async () => {
-    if (!exited) child.kill("SIGTERM");
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<"late">((
-      r,
-    ) => (timer = setTimeout(() => r("late"), PROCESS_TIMEOUT_MS)));
-    try {
-      const first = await Promise.race([status, late]);
-      if (first === "late") {
-        await kill();
-        throw new Error(`tarsregistry did not stop on SIGTERM: ${stderr.join("\n")}`);
-      }
-      return await waitExit();
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    const started = await Promise.race([
-      portsSeen,
-      status.then((s) => {
-        throw new Error(`tarsregistry exited with ${s.code} before listening`);
-      }),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error("tarsregistry did not print its ports")),
-          PROCESS_TIMEOUT_MS,
-        );
-      }),
-    ]);
-    return { ...started, stdout, terminate, kill };
-  } catch (error) {
-    await kill();
-    throw new Error(`${(error as Error).message}; stderr:\n${stderr.join("\n")}`);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Reads a byte stream to its end, line by line. */
-async function drainLines(
-  stream: ReadableStream<Uint8Array>,
-  onLine: (line: string) => void,
-): Promise<void> {
-  let rest = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    const lines = (rest + chunk).split("\n");
-    rest = lines.pop()!;
-    lines.forEach(onLine);
-  }
-  if (rest) onLine(rest);
-}
 
 /** Runs a Node peer script to completion (bounded) and gives its parsed JSON output. */
 async function runNodePeer(script: string, args: string[]): Promise<Record<string, unknown>> {
@@ -189,7 +60,7 @@ async function startNodeEchoServer(): Promise<{ port: number; stop(): Promise<vo
   };
   let found: ((port: number) => void) | undefined;
   const portSeen = new Promise<number>((r) => (found = r));
-  const done = drainLines(child.stdout, (line) => {
+  const done = readLines(child.stdout, (line) => {
     const port = Number(JSON.parse(line).port);
     if (port) found?.(port);
   });
@@ -684,7 +555,7 @@ Deno.test({
       }@tcp(${url.host})/db_tars`;
       const b = await startRegistryProcess(
         ["--reload-interval", "1s", "--advertise", "127.0.0.2"],
-        { DB_DSN: dsn, TARS_REGISTRY_STORE: "" },
+        { env: { DB_DSN: dsn, TARS_REGISTRY_STORE: "" } },
       );
       running.push(b);
       assert.match(b.stdout[0], /\(store mysql:\/\/tars:\*\*\*@127\.0\.0\.1:\d+\/db_tars\)$/);

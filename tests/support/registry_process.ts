@@ -1,0 +1,89 @@
+/**
+ * Starts `registry/main.ts` as its own process, as `deno task start` does, on loopback with the
+ * ports it picks (or the one given), for end-to-end tests and the demo.
+ *
+ * @module
+ */
+import { QUERY_OBJ } from "../../protocol/interfaces/query_f.ts";
+import { type Child, spawnChild, tail } from "./child.ts";
+
+const ROOT = new URL("../../", import.meta.url);
+/** The permissions of `deno task start` (deno.json). */
+export const REGISTRY_PERMISSIONS = [
+  "--allow-net",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-sys",
+];
+/** Bound on the registry starting and on a graceful stop. */
+const PROCESS_TIMEOUT_MS = 20_000;
+
+/** A registry process that is listening. */
+export interface RegistryProcess {
+  /** Port of QueryObj, Registry and AdminObj. */
+  readonly port: number;
+  /** Port of /metrics, /targets and /healthz. */
+  readonly metricsPort: number;
+  /** `tars.tarsregistry.QueryObj@tcp -h 127.0.0.1 -p PORT`: what pods and clients use. */
+  readonly locator: string;
+  readonly child: Child;
+  /** Its standard output so far. */
+  readonly stdout: readonly string[];
+  /** SIGTERM and wait (bounded, then SIGKILL); throws when it needed SIGKILL. */
+  terminate(): Promise<Deno.CommandStatus>;
+  /** SIGKILL and wait for the exit. */
+  kill(): Promise<Deno.CommandStatus>;
+}
+
+/**
+ * Starts the registry with `args` after `--endpoint tcp -h 127.0.0.1 -p PORT` (`port`, default
+ * 0: any free one) and `--metrics 127.0.0.1:0`; resolves once it printed both ports.
+ */
+export async function startRegistryProcess(
+  args: string[],
+  options: { env?: Record<string, string>; port?: number } = {},
+): Promise<RegistryProcess> {
+  const child = spawnChild("tarsregistry", Deno.execPath(), {
+    args: [
+      "run",
+      ...REGISTRY_PERMISSIONS,
+      "registry/main.ts",
+      "--endpoint",
+      `tcp -h 127.0.0.1 -p ${options.port ?? 0}`,
+      "--metrics",
+      "127.0.0.1:0",
+      ...args,
+    ],
+    cwd: ROOT,
+    env: options.env,
+  });
+  const kill = async () =>
+    (await child.stop({ signal: "SIGKILL", grace: PROCESS_TIMEOUT_MS })).status;
+  try {
+    const [, port] = await child.waitForLine(
+      /^tarsregistry listening on tcp -h \S+ -p (\d+)/,
+      PROCESS_TIMEOUT_MS,
+    );
+    const [, metricsPort] = await child.waitForLine(
+      /^metrics on http:\/\/[^/]*:(\d+)\/metrics/,
+      PROCESS_TIMEOUT_MS,
+    );
+    return {
+      port: Number(port),
+      metricsPort: Number(metricsPort),
+      locator: `${QUERY_OBJ}@tcp -h 127.0.0.1 -p ${port}`,
+      child,
+      stdout: child.stdout,
+      kill,
+      async terminate() {
+        const { status, killed } = await child.stop({ grace: PROCESS_TIMEOUT_MS });
+        if (killed) throw new Error(`tarsregistry did not stop on SIGTERM:\n${tail(child.lines)}`);
+        return status;
+      },
+    };
+  } catch (error) {
+    await kill();
+    throw error;
+  }
+}
