@@ -14,6 +14,8 @@ export interface Child {
   readonly lines: readonly string[];
   /** The lines of its standard output alone. */
   readonly stdout: readonly string[];
+  /** The lines of its standard error alone. */
+  readonly stderr: readonly string[];
   /** Resolves when it exited and both output pipes reached their end. */
   readonly done: Promise<Deno.CommandStatus>;
   /** True once it exited. */
@@ -61,14 +63,19 @@ export function spawnChild(name: string, command: string, options: SpawnChildOpt
     options.onLine?.(line);
     for (const watcher of watchers) watcher();
   };
+  const stderr: string[] = [];
   const onStdoutLine = (line: string) => {
     stdout.push(line);
+    onLine(line);
+  };
+  const onStderrLine = (line: string) => {
+    stderr.push(line);
     onLine(line);
   };
   let exited = false;
   const done = Promise.all([
     readLines(process.stdout, onStdoutLine),
-    readLines(process.stderr, onLine),
+    readLines(process.stderr, onStderrLine),
   ])
     .then(() => process.status).then((status) => {
       exited = true;
@@ -91,6 +98,7 @@ export function spawnChild(name: string, command: string, options: SpawnChildOpt
     pid: process.pid,
     lines,
     stdout,
+    stderr,
     done,
     get exited() {
       return exited;
@@ -137,6 +145,34 @@ export function spawnChild(name: string, command: string, options: SpawnChildOpt
       signal("SIGKILL");
       return { status: await done, killed: true };
     },
+  };
+}
+
+/** What {@linkcode runChild} gives. */
+export interface RunResult {
+  /** The exit code; 124 when it was killed at the timeout. */
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `command` to its end, SIGKILLed after `timeout` ms. */
+export async function runChild(
+  command: string,
+  options: SpawnChildOptions & { timeout: number },
+): Promise<RunResult> {
+  const child = spawnChild(command, command, options);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((r) => timer = setTimeout(() => r("late"), options.timeout));
+  const first = await Promise.race([child.done, late]);
+  clearTimeout(timer);
+  const timedOut = first === "late";
+  const status = timedOut ? (await child.stop({ signal: "SIGKILL", grace: 10_000 })).status : first;
+  return {
+    code: timedOut ? 124 : status.code,
+    stdout: child.stdout.join("\n"),
+    stderr: (timedOut ? [`timed out after ${options.timeout} ms`, ...child.stderr] : child.stderr)
+      .join("\n"),
   };
 }
 
