@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BINARIES } from "./compile.ts";
 import { compiledGraph, localFiles } from "./compiled_graph.ts";
+import { VERSION } from "../cli/version_info.ts";
+import { EXAMPLE_POD_FILES } from "../tests/support/kubelet.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const DISTROLESS_CC = "gcr.io/distroless/cc-debian12";
@@ -174,4 +176,36 @@ Deno.test(".dockerignore: keeps every file the binaries are compiled from, drops
     needed.push(...localFiles(ROOT, await compiledGraph(ROOT, spec.entry)), ...spec.include ?? []);
   }
   assert.deepEqual(needed.filter(ignored), []);
+});
+
+Deno.test("examples/simple/Dockerfile: the example service on the tarscli base image", () => {
+  const path = "examples/simple/Dockerfile";
+  const stages = parseDockerfile(Deno.readTextFileSync(join(ROOT, path)));
+  const [deps, final] = stages;
+  assert.equal(stages.length, 2);
+  // The base image is this project's Dockerfile, tagged with the version tarscli reports.
+  assert.equal(final.image, `tarscli:${VERSION}`, "FROM the tarscli base image");
+  assert.match(deps.image, /^node:\d+\.\d+\.\d+-bookworm-slim$/, "Node for Debian 12, pinned");
+  assert.deepEqual(find(final, "CMD"), [], "the base image's CMD (tarscli supervisor) stays");
+  const copies = find(final, "COPY").map(copyPaths);
+  const fromContext = find(final, "COPY").filter((c) => c.flags.from === undefined)
+    .flatMap((c) => copyPaths(c).sources);
+  for (const source of fromContext) Deno.statSync(join(ROOT, source));
+  // What the service needs in /tars/bin: the pod files the lifecycle tests run.
+  assert.deepEqual(
+    fromContext.map((s) => s.replace("examples/simple/", "")).sort(),
+    [...EXAMPLE_POD_FILES].sort(),
+  );
+  assert.ok(copies.some((c) => c.destination === "/tars/bin/"));
+  // start.sh runs node with NODE_PATH=/app/node_modules.
+  const start = Deno.readTextFileSync(join(ROOT, "examples/simple/start.sh"));
+  assert.match(start, /NODE_PATH:-\/app\/node_modules/);
+  assert.ok(copies.some((c) => c.destination === "/app/node_modules"));
+  assert.ok(copies.some((c) => c.destination === "/usr/local/bin/node"));
+  // The image's framework versions are the ones the tests run against.
+  const example = JSON.parse(Deno.readTextFileSync(join(ROOT, "examples/simple/package.json")));
+  const root = JSON.parse(Deno.readTextFileSync(join(ROOT, "package.json")));
+  for (const [name, version] of Object.entries(example.dependencies)) {
+    assert.equal(root.devDependencies[name], version, `${name}: tested version`);
+  }
 });
