@@ -1,4 +1,4 @@
-import type { RegistryService } from "./registry_service.ts";
+import type { RegistryService, ServerView } from "./registry_service.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -19,7 +19,8 @@ export function parseCleanTime(text: string): Date {
 /**
  * Runs an admin command sent to the registry's AdminObj and returns the answer text:
  * `clean [y|n] [datetime]` removes nodes without a heartbeat since `datetime` (default: 24 hours
- * ago); it is a dry run unless the second word is `n`. `status` lists row counts. Unknown commands
+ * ago); it is a dry run unless the second word is `n`. `status` lists row counts; `servers
+ * [APP[.SERVER]]` lists the registered servers with their states and endpoints. Unknown commands
  * are answered as TarsGo does.
  */
 export async function runAdminCommand(
@@ -35,6 +36,7 @@ export async function runAdminCommand(
       `config_files=${c.configFiles} active_endpoints=${g.activeEndpoints} ` +
       `inactive_endpoints=${g.endpoints - g.activeEndpoints} store=${service.store.kind}`;
   }
+  if (name === "servers") return formatServers(service.servers(), args[0]);
   if (name !== "clean") return `${command} not support now!`;
   const dryRun = args.length === 0 || (args[0] !== "n" && args[0] !== "N");
   const before = args.length > 1
@@ -49,5 +51,36 @@ export async function runAdminCommand(
     `adapters=${result.adapters} config_files=${result.configFiles}`,
     dryRun ? 'Dry run: nothing removed; send "clean n" to remove.' : "Deleted.",
   ];
+  return lines.join("\n");
+}
+
+/**
+ * One line per server (`App.Server on NODE: active|inactive (present, setting, traffic, version,
+ * heartbeat age)`) and one indented line per endpoint; `filter` keeps `App` or `App.Server`.
+ */
+function formatServers(views: readonly ServerView[], filter?: string): string {
+  const shown = views.filter(({ server: s }) =>
+    !filter || filter === s.application || filter === `${s.application}.${s.server}`
+  );
+  if (shown.length === 0) return filter ? `No server ${filter} is registered.` : "No servers.";
+  const lines: string[] = [];
+  for (const { server: s, active, heartbeatAge } of shown) {
+    const heartbeat = heartbeatAge === undefined
+      ? "no heartbeat"
+      : `heartbeat ${Math.max(0, Math.round(heartbeatAge / 1000))} s ago`;
+    const details = [
+      `present ${s.presentState}`,
+      `setting ${s.settingState}`,
+      `traffic ${s.flowEnabled ? "on" : "off"}`,
+      ...(s.setId ? [`set ${s.setId}`] : []),
+      ...(s.version ? [`version ${s.version}`] : []),
+      heartbeat,
+    ];
+    lines.push(
+      `${s.application}.${s.server} on ${s.nodeName}: ${active ? "active" : "inactive"} ` +
+        `(${details.join(", ")})`,
+    );
+    for (const a of s.adapters) lines.push(`  ${a.servant} ${a.endpoint}`);
+  }
   return lines.join("\n");
 }

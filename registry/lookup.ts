@@ -1,5 +1,6 @@
 import type { EndpointFInput } from "../protocol/interfaces/endpoint_f.ts";
 import type { IndexedAdapter, RegistryState } from "./registry_state.ts";
+import type { ServerRecord } from "./store/types.ts";
 
 /** Active and inactive endpoints of an object, with the QueryF return code. */
 export interface LookupAnswer {
@@ -27,7 +28,15 @@ export function isActive(
   adapter: IndexedAdapter,
   options: LookupOptions,
 ): boolean {
-  const s = adapter.server;
+  return isServerActive(state, adapter.server, options);
+}
+
+/** Whether the endpoints of a server are active (the rule of {@linkcode isActive}). */
+export function isServerActive(
+  state: RegistryState,
+  s: ServerRecord,
+  options: LookupOptions,
+): boolean {
   if (s.settingState !== "active" || s.presentState !== "active" || !s.flowEnabled) return false;
   const node = state.nodes.get(s.nodeName);
   return node !== undefined && options.now - node.lastHeartbeat <= options.nodeTimeout;

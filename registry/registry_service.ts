@@ -1,5 +1,12 @@
 import { parseEndpoint } from "../protocol/endpoint.ts";
-import { findAll, findInSet, isActive, type LookupAnswer, type LookupOptions } from "./lookup.ts";
+import {
+  findAll,
+  findInSet,
+  isActive,
+  isServerActive,
+  type LookupAnswer,
+  type LookupOptions,
+} from "./lookup.ts";
 import type { RegistryGauges } from "./metrics.ts";
 import { RegistryState } from "./registry_state.ts";
 import type {
@@ -10,6 +17,7 @@ import type {
   PrestopRequest,
   PrestopResult,
   RegistryStore,
+  ServerRecord,
   StartupRequest,
   StoreCounts,
 } from "./store/types.ts";
@@ -19,6 +27,20 @@ import { keepAliveRows, metricsRow, prestopTarget, startupRows } from "./store/v
 export interface MetricsTargetGroup {
   readonly targets: string[];
   readonly labels: Map<string, string>;
+}
+
+/** A registered server as lookups see it. */
+export interface ServerView {
+  readonly server: Readonly<ServerRecord>;
+  /** Whether lookups answer its endpoints as active. */
+  readonly active: boolean;
+  /** Milliseconds since its node's last heartbeat; undefined without a node row. */
+  readonly heartbeatAge: number | undefined;
+}
+
+function viewKey(view: ServerView): string {
+  const s = view.server;
+  return `${s.application}.${s.server}\u0000${s.nodeName}`;
 }
 
 /** Settings and dependencies of the registry service. */
@@ -145,6 +167,19 @@ export class RegistryService {
       group.targets.push(`${s.nodeName}:${s.metricsPort}`);
     }
     return [...groups.values()];
+  }
+
+  /** The registered servers in memory, sorted by application, server and node. */
+  servers(): ServerView[] {
+    const options = this.#lookupOptions();
+    return [...this.#state.servers.values()].map((s) => {
+      const node = this.#state.nodes.get(s.nodeName);
+      return {
+        server: s,
+        active: isServerActive(this.#state, s, options),
+        heartbeatAge: node ? options.now - node.lastHeartbeat : undefined,
+      };
+    }).sort((a, b) => viewKey(a).localeCompare(viewKey(b)));
   }
 
   /** Sizes of the view in memory. */

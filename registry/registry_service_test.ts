@@ -244,6 +244,35 @@ Deno.test("registry service: metrics targets, clean and status", async (t) => {
       assert.match(status, /active_endpoints=4 inactive_endpoints=0 store=sqlite/);
     });
 
+    await t.step("servers lists each server with its states and endpoints", async () => {
+      await r.service.keepAlive({ nodeName: "10.0.0.2", state: "inactive" });
+      const all = await runAdminCommand(r.service, "servers", { now: () => r.clock.now });
+      assert.equal(
+        all.split("\n")[0],
+        "Other.World on 10.0.0.4: active " +
+          "(present active, setting active, traffic on, heartbeat 0 s ago)",
+      );
+      const hello = await runAdminCommand(r.service, "servers Test.Hello", {
+        now: () => r.clock.now,
+      });
+      assert.deepEqual(hello.split("\n"), [
+        "Test.Hello on 10.0.0.1: active " +
+        "(present active, setting active, traffic on, heartbeat 0 s ago)",
+        `  ${OBJ} tcp -h 10.0.0.1 -p 10000 -t 30000`,
+        "Test.Hello on 10.0.0.2: inactive " +
+        "(present inactive, setting active, traffic on, heartbeat 0 s ago)",
+        `  ${OBJ} tcp -h 10.0.0.2 -p 10000 -t 30000`,
+        "Test.Hello on 10.0.0.3: active " +
+        "(present active, setting active, traffic on, set app.sz.1, heartbeat 0 s ago)",
+        `  ${OBJ} tcp -h 10.0.0.3 -p 10000 -t 30000`,
+      ]);
+      assert.equal(
+        await runAdminCommand(r.service, "servers Nope", { now: () => r.clock.now }),
+        "No server Nope is registered.",
+      );
+      await r.service.keepAlive({ nodeName: "10.0.0.2", state: "active" });
+    });
+
     await t.step("clean is a dry run unless told n, and removes stale nodes", async () => {
       r.clock.now += 2 * 24 * 3600_000;
       await r.service.keepAlive({ nodeName: "10.0.0.1", state: "active" });
