@@ -1,0 +1,145 @@
+/**
+ * `deno task demo`: the whole flow on one machine, step by step in plain words. It starts the
+ * registry on the embedded store, a pod running examples/simple under `tarscli supervisor` in a
+ * temp `TARS_PATH` (with the kubelet stand-in of the tests probing it with `tarscli hzcheck`),
+ * waits until it is ready, calls the service through the registry, shows the registry's view,
+ * stops the pod as Kubernetes does (preStop `tarscli prestop`, then SIGTERM) and shows it gone.
+ * Everything it starts is stopped and its temp directories removed, also on Ctrl-C.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { TarsClient } from "../protocol/client.ts";
+import { ADMIN_OBJ, AdminF } from "../protocol/interfaces/admin_f.ts";
+import type { EndpointFValue } from "../protocol/interfaces/endpoint_f.ts";
+import { QueryF } from "../protocol/interfaces/query_f.ts";
+import { type Pod, startPod } from "../tests/support/kubelet.ts";
+import { type RegistryProcess, startRegistryProcess } from "../tests/support/registry_process.ts";
+import { greet } from "./simple/client.ts";
+import { HELLO_OBJ } from "./simple/hello_f.ts";
+
+/** Bound of every wait in the demo. */
+const STEP_TIMEOUT = 60_000;
+/** The pod's own address, as a pod has its own IP. */
+const POD_IP = "127.0.0.2";
+
+/** What the demo needs from outside, so the test can run it with its own output. */
+export interface DemoOptions {
+  /** Prints one line. */
+  readonly say: (line: string) => void;
+  /** Aborts the demo (Ctrl-C): everything started is stopped and removed. */
+  readonly signal?: AbortSignal;
+}
+
+function describe(endpoints: readonly EndpointFValue[]): string {
+  return endpoints.length === 0 ? "none" : endpoints.map((e) => `${e.host}:${e.port}`).join(", ");
+}
+
+/** Polls `probe` until it gives a value, at most STEP_TIMEOUT; stops early when `signal` aborts. */
+async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  signal?: AbortSignal,
+): Promise<T> {
+  const deadline = Date.now() + STEP_TIMEOUT;
+  for (;;) {
+    signal?.throwIfAborted();
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) {
+      throw new Error(`Timed out after ${STEP_TIMEOUT / 1000} s waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Runs the demo; resolves when everything it started is stopped and removed. */
+export async function runDemo(options: DemoOptions): Promise<void> {
+  const { say, signal } = options;
+  const temp = await Deno.makeTempDir({ prefix: "tars_demo_" });
+  const client = new TarsClient({ timeout: 3000, log: () => {} });
+  let registry: RegistryProcess | undefined;
+  let pod: Pod | undefined;
+  try {
+    say(`1. Start tarsregistry on its embedded SQLite store (${join(temp, "registry.db")}).`);
+    registry = await startRegistryProcess(["--store", `sqlite:${join(temp, "registry.db")}`]);
+    const { locator } = registry;
+    say(`   It listens; pods and clients find it as ${locator}`);
+    const admin = client.proxy(AdminF, `${ADMIN_OBJ}@tcp -h 127.0.0.1 -p ${registry.port}`);
+    const query = client.proxy(QueryF, locator);
+    const showRegistry = async () => {
+      const view = await query.findObjectById4Any({ id: HELLO_OBJ });
+      say(
+        `   Lookup of ${HELLO_OBJ}: active ${describe(view.activeEp)}; ` +
+          `inactive ${describe(view.inactiveEp)}`,
+      );
+      const servers = (await admin.notify({ command: "servers" })).ret;
+      for (const line of servers.split("\n")) say(`   ${line}`);
+    };
+    signal?.throwIfAborted();
+
+    say("2. Start a pod: tarscli supervisor runs the example service (examples/simple, a TARS");
+    say(`   service on the official Node framework) with POD_IP=${POD_IP}.`);
+    pod = await startPod({
+      name: "hello-demo",
+      podIp: POD_IP,
+      locator,
+      env: { TARS_PRESTOP_WAITTIME: "3s" },
+    });
+    say(`   Its TARS_PATH is ${pod.tarsPath}: genconf writes conf/Hello.conf there.`);
+
+    say("3. The readiness probe (tarscli hzcheck) runs until the pod is ready.");
+    let lastReason = "";
+    const started = pod;
+    await waitFor("the pod to become ready", () => {
+      const reason = started.probes.at(-1)?.reason ?? "";
+      if (reason && reason !== lastReason) say(`   not ready yet: ${reason}`);
+      lastReason = reason || lastReason;
+      return started.ready ? true : undefined;
+    }, signal);
+    say("   Ready: the supervisor registered the pod and every endpoint accepts connections.");
+
+    say(`4. A client calls ${HELLO_OBJ}, finding it through the registry.`);
+    say(`   The service answers: "${await greet(locator, "demo")}"`);
+
+    say("5. The registry's view.");
+    await showRegistry();
+
+    say("6. Stop the pod as Kubernetes does: the preStop hook (tarscli prestop) takes it out of");
+    say("   traffic and waits TARS_PRESTOP_WAITTIME (3 s here), then SIGTERM stops the service.");
+    const end = await pod.terminate();
+    for (const line of end.prestop.stdout.split("\n").filter(Boolean)) say(`   ${line}`);
+    say(
+      `   The supervisor exited with code ${end.status.code} ${end.stopMs} ms after SIGTERM` +
+        (end.killed ? " (it had to be killed)" : "."),
+    );
+
+    say("7. The registry's view now: the pod is gone.");
+    await showRegistry();
+  } finally {
+    await client.close();
+    await pod?.cleanup();
+    await registry?.terminate().catch(() => registry?.kill());
+    await Deno.remove(temp, { recursive: true });
+    say("Cleaned up: every process stopped, the temp directories removed.");
+  }
+}
+
+if (import.meta.main) {
+  const abort = new AbortController();
+  const onInterrupt = () => {
+    console.log("Interrupted: stopping everything the demo started.");
+    abort.abort();
+  };
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  try {
+    await runDemo({ say: (line) => console.log(line), signal: abort.signal });
+  } catch (error) {
+    if (!abort.signal.aborted) {
+      console.error(`The demo failed: ${(error as Error).message}`);
+      Deno.exitCode = 1;
+    }
+  } finally {
+    Deno.removeSignalListener("SIGINT", onInterrupt);
+  }
+}
