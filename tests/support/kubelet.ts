@@ -222,27 +222,37 @@ export async function startPod(options: PodOptions): Promise<Pod> {
     },
     async cleanup() {
       if (!supervisor.exited) {
-        // SIGKILL of a namespace's PID 1 ends everything in the namespace; otherwise end the
-        // service's process group too (the supervisor started it with setsid).
+        // SIGKILL of a namespace's PID 1 ends everything in it. Otherwise the service, in its own
+        // process group, outlives a killed supervisor: its groups are killed below.
         const pid = await supervisorPid().catch(() => supervisor.pid);
-        const service = await servicePid(tarsPath);
-        for (const target of [pid, supervisor.pid]) {
+        for (const target of new Set([pid, supervisor.pid])) {
           try {
             Deno.kill(target, "SIGKILL");
           } catch { /* gone already */ }
         }
-        if (service) {
-          try {
-            Deno.kill(-service, "SIGKILL");
-          } catch { /* gone already */ }
-        }
       }
       await supervisor.done;
+      for (const group of await serviceGroups(tarsPath)) {
+        try {
+          Deno.kill(-group, "SIGKILL");
+        } catch { /* gone already */ }
+      }
       await probeLoop;
       await Deno.remove(tarsPath, { recursive: true });
     },
   };
   return pod;
+}
+
+/**
+ * Every process group the supervisor started the service in: the pids of its log/supervisor.log
+ * "service started" lines and of the service's own lines in log/start.log.
+ */
+async function serviceGroups(tarsPath: string): Promise<Set<number>> {
+  const log = await Deno.readTextFile(join(tarsPath, "log", "supervisor.log")).catch(() => "");
+  const pids = [...log.matchAll(/service started: .* \(pid (\d+)\)$/gm)].map((m) => Number(m[1]));
+  const last = await servicePid(tarsPath);
+  return new Set(last ? [...pids, last] : pids);
 }
 
 /** The service's pid from its start.log ("[PID] …" lines of service.cjs), or 0. */
