@@ -1,6 +1,6 @@
 # The tarscli base image. Service images start FROM it, put their files in /tars/bin and run
 # `tarscli supervisor` (the default CMD). Build from the repository root:
-#   docker build -t tarscli:latest .
+#   docker build -t tarscli/tarscli:0.1.0 .
 
 # Build stage: the Deno that the project pins (package.json, deno.json) compiles dist/tarscli.
 FROM denoland/deno:2.9.6 AS build

@@ -184,7 +184,7 @@ Deno.test("examples/simple/Dockerfile: the example service on the tarscli base i
   const [deps, final] = stages;
   assert.equal(stages.length, 2);
   // The base image is this project's Dockerfile, tagged with the version tarscli reports.
-  assert.equal(final.image, `tarscli:${VERSION}`, "FROM the tarscli base image");
+  assert.equal(final.image, `tarscli/tarscli:${VERSION}`, "FROM the tarscli base image");
   assert.match(deps.image, /^node:\d+\.\d+\.\d+-bookworm-slim$/, "Node for Debian 12, pinned");
   assert.deepEqual(find(final, "CMD"), [], "the base image's CMD (tarscli supervisor) stays");
   const copies = find(final, "COPY").map(copyPaths);
