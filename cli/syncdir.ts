@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { basename, dirname, isAbsolute, join } from "node:path";
+import { basename, dirname, isAbsolute, join } from "./posix_path.ts";
 import type { CommandContext } from "./context.ts";
 import { UsageError } from "./usage_error.ts";
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../cli/posix_path.ts";
 import { createPortPicker, type PortProbe } from "./free_port.ts";
 import { buildTarsConfig, resolveServerInfo } from "./generate.ts";
 import { findLocalIp } from "./local_ip.ts";

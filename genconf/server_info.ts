@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../cli/posix_path.ts";
 import { isMap, parseDocument, stringify } from "yaml";
 import type { AdapterMeta, ServerMeta } from "./server_meta.ts";
 

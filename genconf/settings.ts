@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { isAbsolute, join } from "node:path";
+import { isAbsolute, join } from "../cli/posix_path.ts";
 import { parseDuration } from "../cli/duration.ts";
 
 /** The inclusive port range `${random_port}` is drawn from. */

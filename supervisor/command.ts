@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../cli/posix_path.ts";
 import type { CommandContext } from "../cli/context.ts";
 import { UsageError } from "../cli/usage_error.ts";
 import { readGenconfSettings, runGenconf } from "../genconf/mod.ts";

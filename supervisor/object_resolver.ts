@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../cli/posix_path.ts";
 import { writeFilesAtomic } from "../genconf/write_atomic.ts";
 import {
   type EndpointFValue,

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../cli/posix_path.ts";
 import { writeFilesAtomic } from "../genconf/write_atomic.ts";
 
 /** The states a service goes through (spec: States). */
