@@ -149,13 +149,15 @@ export async function runSupervisor(
   /**
    * Heartbeat when the state changed or the report interval passed. After a failed one the next
    * contact registers the pod again: a registry that was rebuilt or lost its store learns the pod
-   * back from its next heartbeat instead of waiting for the pod to restart.
+   * back from its next heartbeat instead of waiting for the pod to restart. Not once prestop
+   * started: it removes the pod from the registry, and the pod must stay removed.
    */
   async function heartbeat(force: boolean): Promise<void> {
     const due = now() - reportedAt >= settings.reportInterval;
     if (!force && state === reportedState && !due) return;
+    const reRegister = heartbeatFailed && state !== "deactivating";
     try {
-      if (heartbeatFailed) await register();
+      if (reRegister) await register();
       else {
         await deps.link.keepAlive(keepAliveRequest(info, state));
         if (state !== reportedState) log(`registry: keepAlive ${state}`);
@@ -164,7 +166,7 @@ export async function runSupervisor(
       }
       heartbeatFailed = false;
     } catch (error) {
-      const call = heartbeatFailed ? "onStartup" : "keepAlive";
+      const call = reRegister ? "onStartup" : "keepAlive";
       log(`registry: ${call} ${state} failed: ${(error as Error).message}`);
       heartbeatFailed = true;
     }

@@ -229,6 +229,26 @@ Deno.test("runSupervisor", async (t) => {
     await running;
   });
 
+  await t.step("once prestop ran, a failed heartbeat does not register the pod again", async () => {
+    const h = await harness({ TARS_REPORT_INTERVAL: "40ms" });
+    const stop = new AbortController();
+    const running = runSupervisor(h.deps, { stop: stop.signal });
+    await until("keepAlive active", () => h.calls.includes("keepAlive active"));
+    await Deno.writeTextFile(join(h.tarsPath, "data", "prestop"), "");
+    await until("keepAlive deactivating", () => h.calls.includes("keepAlive deactivating"));
+    h.registryUp = false;
+    await until(
+      "a failed keepAlive",
+      () => h.lines.some((l) => /keepAlive deactivating failed/.test(l)),
+    );
+    h.registryUp = true;
+    const from = h.calls.length;
+    await until("heartbeats again", () => h.calls.slice(from).includes("keepAlive deactivating"));
+    assert.ok(!h.calls.slice(from).some((c) => c.startsWith("onStartup")), h.calls.join(", "));
+    stop.abort();
+    await running;
+  });
+
   await t.step("restarts at once, then with a back-off, and reports each down", async () => {
     const h = await harness();
     const stop = new AbortController();
