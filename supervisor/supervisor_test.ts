@@ -272,6 +272,22 @@ Deno.test("runSupervisor", async (t) => {
     await running;
   });
 
+  await t.step(
+    "an exit after TARS_ACTIVATING_TIMEOUT without being active is an [alarm]",
+    async () => {
+      const h = await harness({ TARS_ACTIVATING_TIMEOUT: "100ms" });
+      h.endpointsUp = false;
+      const stop = new AbortController();
+      const running = runSupervisor(h.deps, { stop: stop.signal });
+      await until("inactive", async () => (await stateOf(h)) === "inactive");
+      h.services[0].exit();
+      await until("a report", () => h.reports.length > 0);
+      assert.equal(h.reports[0], "error [alarm] down, server is inactive");
+      stop.abort();
+      await running;
+    },
+  );
+
   await t.step("data/stop suspends restarts", async () => {
     const h = await harness();
     const stop = new AbortController();
