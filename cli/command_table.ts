@@ -148,8 +148,9 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "genconf",
     summary: "write $TARS_PATH/conf/<BuildServer>.conf and $TARS_PATH/data/server_info.yaml from " +
-      "$TARS_PATH/bin/_server_meta.yaml and the environment",
-    usage: "tarscli genconf",
+      "$TARS_PATH/bin/_server_meta.yaml and the environment; --json prints what was written " +
+      "(server info, paths, warnings) as one JSON line instead (the supervisor runs it so)",
+    usage: "tarscli genconf [--json]",
     variables: GENCONF_VARIABLES,
     load: () => import("../genconf/command.ts"),
   },

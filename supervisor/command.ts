@@ -1,17 +1,18 @@
 /**
  * `tarscli supervisor`: the container entrypoint. Installs its signal listeners before anything
  * else (as PID 1 a signal without a listener is dropped by the kernel, and Deno must not die on
- * one either), reaps orphaned zombies when it is PID 1, runs genconf, then {@linkcode runSupervisor}.
+ * one either), reaps orphaned zombies when it is PID 1, runs genconf (in a child process: see
+ * genconf_child.ts), then {@linkcode runSupervisor}.
  *
  * @module
  */
 import { join } from "../cli/posix_path.ts";
 import type { CommandContext } from "../cli/context.ts";
 import { UsageError } from "../cli/usage_error.ts";
-import { readGenconfSettings, runGenconf } from "../genconf/mod.ts";
 import { ADMIN_OBJ, AdminF, TarsClient } from "../protocol/mod.ts";
 import { parseEndpoint } from "../protocol/endpoint.ts";
 import { checkEndpoints, runBeforeCheckScript, tcpConnect } from "./checks.ts";
+import { currentTarscli, runGenconfChild } from "./genconf_child.ts";
 import { createNotifyReporter } from "./notify_reporter.ts";
 import { createObjectResolver } from "./object_resolver.ts";
 import { createProcessRunner } from "./process_runner.ts";
@@ -55,7 +56,13 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
     }
     const cwd = Deno.cwd();
     const settings = readLifecycleSettings(ctx.env, { cwd });
-    const generated = await runGenconf(readGenconfSettings(ctx.env, { cwd }));
+    const generated = await runGenconfChild({
+      tarscli: currentTarscli(),
+      runner,
+      env: ctx.env,
+      cwd,
+      err: ctx.err,
+    });
     for (const warning of generated.warnings) ctx.err(`supervisor: ${warning}`);
     const info = generated.info;
     const log = await openSupervisorLog(join(info.paths.log, "supervisor.log"), {
