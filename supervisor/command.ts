@@ -9,7 +9,8 @@
 import { join } from "../cli/posix_path.ts";
 import type { CommandContext } from "../cli/context.ts";
 import { UsageError } from "../cli/usage_error.ts";
-import { ADMIN_OBJ, AdminF, TarsClient } from "../protocol/mod.ts";
+import { TarsClient } from "../protocol/client.ts";
+import { ADMIN_OBJ, AdminF } from "../protocol/interfaces/admin_f.ts";
 import { parseEndpoint } from "../protocol/endpoint.ts";
 import { checkEndpoints, runBeforeCheckScript, tcpConnect } from "./checks.ts";
 import { currentTarscli, runGenconfChild } from "./genconf_child.ts";

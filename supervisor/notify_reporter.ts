@@ -6,7 +6,8 @@
  * @module
  */
 import type { ServerInfo } from "../genconf/mod.ts";
-import { NotifyF, NotifyLevel, ReportType, type TarsClient } from "../protocol/mod.ts";
+import type { TarsClient } from "../protocol/client.ts";
+import { NotifyF, NotifyLevel, ReportType } from "../protocol/interfaces/notify_f.ts";
 import type { ObjectResolver } from "./object_resolver.ts";
 
 /** How serious a report is. */

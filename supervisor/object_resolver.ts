@@ -8,14 +8,10 @@
  */
 import { join } from "../cli/posix_path.ts";
 import { writeFilesAtomic } from "../genconf/write_atomic.ts";
-import {
-  type EndpointFValue,
-  formatEndpoint,
-  parseObjectRef,
-  QueryF,
-  type TarsClient,
-  type Transport,
-} from "../protocol/mod.ts";
+import type { TarsClient } from "../protocol/client.ts";
+import { formatEndpoint, parseObjectRef, type Transport } from "../protocol/endpoint.ts";
+import type { EndpointFValue } from "../protocol/interfaces/endpoint_f.ts";
+import { QueryF } from "../protocol/interfaces/query_f.ts";
 
 /** Finds `Obj@endpoints` for a servant name through the locator, with a file cache per object. */
 export interface ObjectResolver {

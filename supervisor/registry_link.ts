@@ -5,14 +5,14 @@
  *
  * @module
  */
+import type { TarsClient } from "../protocol/client.ts";
 import {
   type KeepAliveRequest,
   type OnPrestopRequest,
   type OnStartupRequest,
   REGISTRY_OBJ,
   RegistryF,
-  type TarsClient,
-} from "../protocol/mod.ts";
+} from "../protocol/interfaces/registry_f.ts";
 import type { ObjectResolver } from "./object_resolver.ts";
 
 /** Register, heartbeat and remove, each throwing an Error that names the call when it fails. */
