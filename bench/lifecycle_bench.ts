@@ -4,9 +4,8 @@
  * - the readiness probe: wall time and peak RSS of `deno run --allow-read --allow-env main.ts
  *   hzcheck` on a fresh `active` state file, against an empty `deno run` script, in interleaved
  *   rounds with references that show where the difference comes from: a probe script with no
- *   imports, a script importing only `node:path`, `main.ts version`, and hzcheck with
- *   `--unstable-lazy-dynamic-imports` (Deno otherwise reads every command module `main.ts`
- *   imports dynamically before it runs anything). Each sample
+ *   imports, a script importing only `node:path` (what any `node:` import costs) and
+ *   `main.ts version`. Each sample
  *   runs under `servers/peak_rss.pl` (fork, exec, wait, then getrusage(RUSAGE_CHILDREN)): a
  *   child's peak RSS includes the memory of the process that forked it until its exec, so the
  *   forking parent must be small, which rules out a Deno wrapper (about 35 MB).
@@ -14,7 +13,9 @@
  *   with a stand-in service (`servers/idle_service.ts`, listening on the endpoints genconf
  *   wrote) and default check and report intervals; once the state file says `active`, its
  *   VmRSS, VmHWM and CPU time (utime + stime of the process, not its children) over a window,
- *   against an empty Deno process with a 10 s timer measured over the same window.
+ *   against an empty Deno process with a 10 s timer measured over the same window, and against
+ *   `servers/idle_io.ts`, an empty Deno doing the kinds of I/O the supervisor does (what the
+ *   runtime itself costs for that work).
  *
  * Everything is on loopback, bounded in time, and every child process is killed before this
  * returns.
@@ -80,7 +81,11 @@ export interface LifecycleBenchResult {
     /** Resolution of the CPU times (one clock tick). */
     readonly tickMs: number;
     readonly supervisor: IdleFigures;
+    /** The empty Deno doing the supervisor's kinds of I/O (`servers/idle_io.ts`). */
+    readonly io: IdleFigures;
     readonly baseline: IdleFigures;
+    /** The modules `main.ts supervisor` loads (static imports of main.ts and of the command). */
+    readonly modules: readonly string[];
   };
 }
 
@@ -190,10 +195,6 @@ async function measureProbe(rounds: number): Promise<LifecycleBenchResult["probe
         args: ["run", new URL("servers/node_path.ts", here).pathname],
       },
       { name: "tarscli version", args: ["run", ...HZCHECK_PERMISSIONS, MAIN, "version"] },
-      {
-        name: "tarscli hzcheck, --unstable-lazy-dynamic-imports",
-        args: ["run", ...HZCHECK_PERMISSIONS, "--unstable-lazy-dynamic-imports", MAIN, "hzcheck"],
-      },
       { name: HZCHECK_CASE, args: ["run", ...HZCHECK_PERMISSIONS, MAIN, "hzcheck"] },
     ];
     const samples: Sample[][] = cases.map(() => []);
@@ -363,6 +364,7 @@ async function measureIdle(
   const tarsPath = join(dir, "pod");
   let registry: RunningServer | undefined;
   let baseline: Watched | undefined;
+  let io: Watched | undefined;
   let supervisor: Watched | undefined;
   let service: number[] = [];
   try {
@@ -387,6 +389,13 @@ async function measureIdle(
       cwd: ROOT,
       env: {},
     });
+    const ioDir = join(dir, "io");
+    await Deno.mkdir(ioDir);
+    const ioScript = new URL("servers/idle_io.ts", here).pathname;
+    io = spawnWatched(["run", "--allow-all", ioScript, String(registry.port), ioDir], {
+      cwd: ROOT,
+      env: {},
+    });
     const portMin = 20000 + Math.floor(Math.random() * 12000);
     supervisor = spawnWatched(["run", "--allow-all", MAIN, "supervisor"], {
       cwd: dir,
@@ -402,13 +411,15 @@ async function measureIdle(
     service = await childPids(supervisor.pid);
     await sleep(settleMs);
     const ticks = await clockTicks();
-    const pids = [supervisor.pid, baseline.pid];
+    const pids = [supervisor.pid, io.pid, baseline.pid];
     const before = await Promise.all(pids.map((pid) => cpuSeconds(pid, ticks)));
     await sleep(windowMs);
     const after = await Promise.all(pids.map((pid) => cpuSeconds(pid, ticks)));
     const memory = await Promise.all(pids.map(memoryKiB));
-    if (supervisor.exited() || baseline.exited()) {
-      throw new Error(`A measured process exited:\n${supervisor.output()}${baseline.output()}`);
+    if (supervisor.exited() || io.exited() || baseline.exited()) {
+      throw new Error(
+        `A measured process exited:\n${supervisor.output()}${io.output()}${baseline.output()}`,
+      );
     }
     const figures = pids.map((_, i) => ({
       rssKiB: memory[i].rss,
@@ -421,7 +432,12 @@ async function measureIdle(
       windowS: windowMs / 1000,
       tickMs: 1000 / ticks,
       supervisor: figures[0],
-      baseline: figures[1],
+      io: figures[1],
+      baseline: figures[2],
+      modules: await staticClosure(MAIN, [
+        new URL(MAIN, "file:").href,
+        new URL("../supervisor/command.ts", here).href,
+      ]),
     };
   } finally {
     if (supervisor && !supervisor.exited()) {
@@ -429,6 +445,7 @@ async function measureIdle(
     }
     await supervisor?.kill();
     killGroups(service);
+    await io?.kill();
     await baseline?.kill();
     await registry?.stop();
     await Deno.remove(dir, { recursive: true });
@@ -513,7 +530,7 @@ function printIdle(idle: LifecycleBenchResult["idle"]): void {
     `\n## Lifecycle: supervisor idle over ${idle.windowS} s (default intervals, ` +
       "a real registry), vs an empty Deno process with a 10 s timer\n",
   );
-  const { supervisor: sup, baseline: base } = idle;
+  const { supervisor: sup, io, baseline: base } = idle;
   const percent = (cpuMs: number) => `${((cpuMs / (idle.windowS * 1000)) * 100).toFixed(3)} %`;
   const row = (name: string, f: IdleFigures) => [
     name,
@@ -524,27 +541,33 @@ function printIdle(idle: LifecycleBenchResult["idle"]): void {
     ms(f.cpuMs),
     percent(f.cpuMs),
   ];
+  const ratios = (name: string, f: IdleFigures) => [
+    name,
+    ratio(f.rssKiB, base.rssKiB),
+    ratio(f.hwmKiB, base.hwmKiB),
+    ratio(f.anonKiB, base.anonKiB),
+    ratio(f.fileKiB, base.fileKiB),
+    ratio(f.cpuMs, base.cpuMs),
+    "",
+  ];
   printTable(
     ["process", "VmRSS", "VmHWM", "RssAnon", "RssFile", "CPU in window", "share of one core"],
     [
       row("supervisor", sup),
+      row("empty Deno + the same kinds of I/O", io),
       row("empty Deno + timer", base),
-      [
-        "supervisor / empty",
-        ratio(sup.rssKiB, base.rssKiB),
-        ratio(sup.hwmKiB, base.hwmKiB),
-        ratio(sup.anonKiB, base.anonKiB),
-        ratio(sup.fileKiB, base.fileKiB),
-        ratio(sup.cpuMs, base.cpuMs),
-        "",
-      ],
+      ratios("supervisor / empty", sup),
+      ratios("same I/O / empty", io),
     ],
   );
   // CPU times come in clock ticks: within one tick of the baseline counts as equal.
   const cpuMet = sup.cpuMs <= Math.max(base.cpuMs * IDLE_TARGET, base.cpuMs + idle.tickMs);
   console.log(
     `\nTarget ${IDLE_TARGET}x: RSS ${verdict(sup.rssKiB, base.rssKiB, IDLE_TARGET)}, CPU ` +
-      `${cpuMet ? "met" : "**not met**"} (CPU times have a resolution of ${idle.tickMs} ms).`,
+      `${cpuMet ? "met" : "**not met**"} (CPU times have a resolution of ${idle.tickMs} ms). ` +
+      `The supervisor loads ${idle.modules.length} modules, ` +
+      `${idle.modules.filter((m) => /^(node|npm):|yaml/.test(m)).length} of them node:, npm: or ` +
+      "YAML ones.",
   );
 }
 
