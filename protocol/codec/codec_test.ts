@@ -684,3 +684,33 @@ Deno.test("input views", async (t) => {
     assert.deepStrictEqual(out, Uint8Array.of(1, 2, 3));
   });
 });
+
+Deno.test("frozen values of flat structs", async (t) => {
+  const Flat = struct("Flat", { id: req(0, int32), name: opt(1, string), score: opt(2, double) });
+  await t.step("encode as the same value unfrozen, reused in lists", () => {
+    const value = { id: 7, name: "seven", score: 0.5 };
+    const frozen = Object.freeze({ ...value });
+    const List = list(Flat);
+    assert.equal(hex(encode(List, [frozen, frozen])), hex(encode(List, [value, value])));
+    assert.equal(hex(encode(Flat, frozen, { tag: 3 })), hex(encode(Flat, value, { tag: 3 })));
+    assert.equal(hex(encode(Flat, frozen, { tag: 3 })), hex(encode(Flat, value, { tag: 3 })));
+  });
+
+  await t.step("a bad frozen value fails each time, naming the field", () => {
+    const bad = Object.freeze({ id: 1.5 });
+    for (let i = 0; i < 2; i++) {
+      assert.throws(() => encode(Flat, bad as never), /Struct Flat, field "id"/);
+    }
+  });
+
+  await t.step("a frozen struct holding a list is encoded afresh (its list may change)", () => {
+    const Holder = struct("Holder", { items: req(0, list(int32)) });
+    assert.equal(Holder.flat, false);
+    const items = [1];
+    const holder = Object.freeze({ items });
+    const before = encode(Holder, holder);
+    items.push(2);
+    assert.notEqual(hex(encode(Holder, holder)), hex(before));
+    assert.deepStrictEqual(decode(Holder, encode(Holder, holder)), { items: [1, 2] });
+  });
+});

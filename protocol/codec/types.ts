@@ -62,6 +62,8 @@ export interface StructType<F extends Fields = Fields> {
   readonly byTag: readonly (readonly [string, FieldDef] | undefined)[];
   /** Fields in ascending tag order for encoding. */
   readonly ordered: readonly (readonly [string, FieldDef])[];
+  /** True when every field is a scalar (no struct, list or map): a frozen value cannot change. */
+  readonly flat: boolean;
 }
 
 /** Every TARS type. */
@@ -176,7 +178,8 @@ export function struct<F extends Fields>(name: string, fields: F): StructType<F>
     byTag[def.tag] = [key, def];
   }
   const ordered = byTag.filter((x): x is readonly [string, FieldDef] => x !== undefined);
-  return { kind: "struct", name, fields, byTag, ordered };
+  const flat = ordered.every(([, def]) => !["struct", "list", "map"].includes(def.type.kind));
+  return { kind: "struct", name, fields, byTag, ordered, flat };
 }
 
 /** The value a reader gives an absent optional field of this type. */

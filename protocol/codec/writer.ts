@@ -10,6 +10,12 @@ const RANGES: Record<string, readonly [number, number]> = {
   int32: [INT32_MIN, INT32_MAX],
 };
 const utf8 = new TextEncoder();
+/**
+ * Field bytes of frozen values of flat structs, encoded once. A frozen object whose fields are
+ * all scalars cannot change, so its encoding cannot either; the registry answers every lookup
+ * with frozen EndpointF values built when an adapter is indexed.
+ */
+const frozenFields = new WeakMap<object, Uint8Array>();
 
 /** Writes TARS-encoded values into a growing buffer. */
 export class TarsWriter {
@@ -220,7 +226,8 @@ export class TarsWriter {
           throw new TypeError(`Expected a ${type.name} object, got ${show(value)}`);
         }
         this.writeHead(tag, WireType.STRUCT_BEGIN);
-        this.writeFields(type, value as Record<string, unknown>);
+        if (type.flat && Object.isFrozen(value)) this.writeRaw(frozenFieldBytes(type, value));
+        else this.writeFields(type, value as Record<string, unknown>);
         this.writeHead(0, WireType.STRUCT_END);
         return;
     }
@@ -251,6 +258,18 @@ export class TarsWriter {
       throw error;
     }
   }
+}
+
+/** The field bytes of a frozen flat struct value, from the cache or encoded once. */
+function frozenFieldBytes(type: StructType, value: object): Uint8Array {
+  let bytes = frozenFields.get(value);
+  if (!bytes) {
+    const writer = new TarsWriter(64);
+    writer.writeFields(type, value as Record<string, unknown>);
+    bytes = writer.bytes().slice();
+    frozenFields.set(value, bytes);
+  }
+  return bytes;
 }
 
 function show(value: unknown): string {
