@@ -28,7 +28,8 @@ import { join } from "node:path";
 import { readStateFile, stateFilePath, writeStateFile } from "../supervisor/state_file.ts";
 import { median, sleep } from "./measure.ts";
 import { cpuSeconds } from "./registry_bench.ts";
-import { type RunningServer, startCommandServer } from "./servers.ts";
+import { type Child, spawnChild, tail } from "../tests/support/child.ts";
+import { type RegistryProcess, startRegistryProcess } from "../tests/support/registry_process.ts";
 
 const here = new URL(".", import.meta.url);
 const ROOT = new URL("..", here).pathname;
@@ -250,49 +251,17 @@ async function clockTicks(): Promise<number> {
   return n > 0 ? n : 100;
 }
 
-/** A long-running child whose output is kept (last 4,000 characters) for error messages. */
-interface Watched {
-  readonly pid: number;
-  readonly exited: () => boolean;
-  readonly output: () => string;
-  /** SIGKILL (when still running) and wait. */
-  kill(): Promise<void>;
-}
-
-function spawnWatched(
+/** Spawns `deno ARGS…` with its output kept for error messages (tests/support/child.ts). */
+function spawnDeno(
   args: readonly string[],
   options: { cwd: string; env: Record<string, string> },
-): Watched {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [...args],
-    cwd: options.cwd,
-    env: { NO_COLOR: "1", ...options.env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let output = "";
-  const keep = (stream: ReadableStream<Uint8Array>) =>
-    stream.pipeThrough(new TextDecoderStream()).pipeTo(
-      new WritableStream({ write: (s) => void (output = (output + s).slice(-4000)) }),
-    ).catch(() => {});
-  const draining = Promise.all([keep(child.stdout), keep(child.stderr)]);
-  let exited = false;
-  const status = child.status.finally(() => (exited = true));
-  return {
-    pid: child.pid,
-    exited: () => exited,
-    output: () => output,
-    async kill() {
-      try {
-        if (!exited) child.kill("SIGKILL");
-      } catch {
-        // It exited meanwhile.
-      }
-      await status;
-      await draining;
-    },
-  };
+): Child {
+  return spawnChild(args.join(" "), Deno.execPath(), { args: [...args], ...options });
+}
+
+/** SIGKILL (when still running) and wait. */
+async function kill(child: Child | undefined): Promise<void> {
+  await child?.stop({ signal: "SIGKILL", grace: 10_000 });
 }
 
 /** Direct children of a process (every thread's `children` list). */
@@ -340,15 +309,15 @@ async function preparePod(tarsPath: string): Promise<void> {
 }
 
 /** Polls the state file until it says `active` (at most `timeoutMs`). */
-async function waitActive(tarsPath: string, supervisor: Watched, timeoutMs: number) {
+async function waitActive(tarsPath: string, supervisor: Child, timeoutMs: number) {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const record = await readStateFile(stateFilePath(tarsPath)).catch(() => undefined);
     if (record?.state === "active") return;
-    if (supervisor.exited() || performance.now() > deadline) {
+    if (supervisor.exited || performance.now() > deadline) {
       throw new Error(
         `The supervisor did not report active within ${timeoutMs / 1000} s ` +
-          `(state: ${record?.state ?? "no file"}); its output:\n${supervisor.output()}`,
+          `(state: ${record?.state ?? "no file"}); its output:\n${tail(supervisor.lines)}`,
       );
     }
     await sleep(200);
@@ -362,42 +331,27 @@ async function measureIdle(
 ): Promise<LifecycleBenchResult["idle"]> {
   const dir = await Deno.makeTempDir({ prefix: "lifecycle_idle_" });
   const tarsPath = join(dir, "pod");
-  let registry: RunningServer | undefined;
-  let baseline: Watched | undefined;
-  let io: Watched | undefined;
-  let supervisor: Watched | undefined;
+  let registry: RegistryProcess | undefined;
+  let baseline: Child | undefined;
+  let io: Child | undefined;
+  let supervisor: Child | undefined;
   let service: number[] = [];
   try {
-    registry = await startCommandServer("registry", (port) => [
-      Deno.execPath(),
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
-      new URL("../registry/main.ts", here).pathname,
-      "--endpoint",
-      `tcp -h 127.0.0.1 -p ${port}`,
-      "--metrics",
-      "127.0.0.1:0",
-      "--store",
-      `sqlite:${join(dir, "registry.db")}`,
-    ]);
+    registry = await startRegistryProcess(["--store", `sqlite:${join(dir, "registry.db")}`]);
     await preparePod(tarsPath);
-    baseline = spawnWatched(["run", new URL("servers/idle_timer.ts", here).pathname], {
+    baseline = spawnDeno(["run", new URL("servers/idle_timer.ts", here).pathname], {
       cwd: ROOT,
       env: {},
     });
     const ioDir = join(dir, "io");
     await Deno.mkdir(ioDir);
     const ioScript = new URL("servers/idle_io.ts", here).pathname;
-    io = spawnWatched(["run", "--allow-all", ioScript, String(registry.port), ioDir], {
+    io = spawnDeno(["run", "--allow-all", ioScript, String(registry.port), ioDir], {
       cwd: ROOT,
       env: {},
     });
     const portMin = 20000 + Math.floor(Math.random() * 12000);
-    supervisor = spawnWatched(["run", "--allow-all", MAIN, "supervisor"], {
+    supervisor = spawnDeno(["run", "--allow-all", MAIN, "supervisor"], {
       cwd: dir,
       env: {
         TARS_PATH: tarsPath,
@@ -416,10 +370,9 @@ async function measureIdle(
     await sleep(windowMs);
     const after = await Promise.all(pids.map((pid) => cpuSeconds(pid, ticks)));
     const memory = await Promise.all(pids.map(memoryKiB));
-    if (supervisor.exited() || io.exited() || baseline.exited()) {
-      throw new Error(
-        `A measured process exited:\n${supervisor.output()}${io.output()}${baseline.output()}`,
-      );
+    if (supervisor.exited || io.exited || baseline.exited) {
+      const outputs = [supervisor, io, baseline].map((c) => tail(c.lines)).join("\n");
+      throw new Error(`A measured process exited:\n${outputs}`);
     }
     const figures = pids.map((_, i) => ({
       rssKiB: memory[i].rss,
@@ -440,14 +393,14 @@ async function measureIdle(
       ]),
     };
   } finally {
-    if (supervisor && !supervisor.exited()) {
+    if (supervisor && !supervisor.exited) {
       service = [...service, ...await childPids(supervisor.pid)];
     }
-    await supervisor?.kill();
+    await kill(supervisor);
     killGroups(service);
-    await io?.kill();
-    await baseline?.kill();
-    await registry?.stop();
+    await kill(io);
+    await kill(baseline);
+    await registry?.kill();
     await Deno.remove(dir, { recursive: true });
   }
 }

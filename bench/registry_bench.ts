@@ -34,6 +34,7 @@ import {
   TarsClient,
 } from "../protocol/mod.ts";
 import { mariadbSearchPath, startMariadb } from "../tests/support/mariadb.ts";
+import { startRegistryProcess } from "../tests/support/registry_process.ts";
 import { runLoad } from "./rpc_load.ts";
 import { sleep } from "./measure.ts";
 import { type RunningServer, startCommandServer, startServer } from "./servers.ts";
@@ -104,98 +105,23 @@ export interface CpuShare {
   readonly total: number;
 }
 
-/** A registry process that is listening. */
-interface RegistryProcess {
+/** A registry process that is listening: its pid is the registry's own (the Deno process). */
+interface BenchRegistry {
   readonly pid: number;
   readonly port: number;
   stop(): Promise<void>;
 }
 
-/** Starts `registry/main.ts` on a free loopback port and waits for its listening line (30 s). */
-async function startRegistryProcess(
-  store: string,
-  ...extra: string[]
-): Promise<RegistryProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
-      new URL("../registry/main.ts", here).pathname,
-      "--endpoint",
-      "tcp -h 127.0.0.1 -p 0",
-      "--metrics",
-      "127.0.0.1:0",
-      "--store",
-      store,
-      ...extra,
-    ],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-  let errors = "";
-  const collecting = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
-    new WritableStream({ write: (s) => void (errors = (errors + s).slice(-4000)) }),
-  ).catch(() => {});
-  let exited = false;
-  const status = child.status.finally(() => (exited = true));
-  let listening = (_port: number) => {};
-  const port = new Promise<number>((resolve) => (listening = resolve));
-  let lines = "";
-  const reading = child.stdout.pipeThrough(new TextDecoderStream()).pipeTo(
-    new WritableStream({
-      write(s) {
-        lines += s;
-        const m = /tarsregistry listening on tcp -h \S+ -p (\d+)/.exec(lines);
-        if (m) listening(Number(m[1]));
-        lines = lines.slice(-1000);
-      },
-    }),
-  ).catch(() => {});
-  const registry = {
-    pid: child.pid,
-    port: 0,
+/** Starts `registry/main.ts` on `store` (tests/support/registry_process.ts, a free loopback port). */
+async function startBenchRegistry(store: string, ...extra: string[]): Promise<BenchRegistry> {
+  const registry = await startRegistryProcess(["--store", store, ...extra]);
+  return {
+    pid: registry.child.pid,
+    port: registry.port,
     async stop() {
-      if (!exited) {
-        try {
-          child.kill("SIGTERM");
-        } catch {
-          // It exited meanwhile.
-        }
-        const timer = setTimeout(() => {
-          try {
-            if (!exited) child.kill("SIGKILL");
-          } catch {
-            // It exited meanwhile.
-          }
-        }, 5000);
-        await status;
-        clearTimeout(timer);
-      }
-      await Promise.all([collecting, reading]);
+      await registry.child.stop({ grace: 5000 });
     },
   };
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    const found = await Promise.race([
-      port,
-      status.then(() => Promise.reject(new Error("the registry exited"))),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error("no listening line within 30 s")), 30_000);
-      }),
-    ]);
-    return { ...registry, port: found };
-  } catch (error) {
-    await registry.stop();
-    throw new Error(`The registry did not start: ${(error as Error).message}\n${errors}`);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Starts the `@tars/rpc` QueryF peer answering `endpoints` for {@link LOOKUP_OBJECT}. */
@@ -267,7 +193,7 @@ export async function cpuSeconds(pid: number, ticksPerSecond: number): Promise<n
 /** Throws unless `pid` runs `registry/main.ts` (so its CPU is the registry's alone). */
 async function assertRegistryProcess(pid: number): Promise<void> {
   const args = (await Deno.readTextFile(`/proc/${pid}/cmdline`)).split("\0");
-  if (!args.some((arg) => arg.endsWith("/registry/main.ts"))) {
+  if (!args.some((arg) => arg === "registry/main.ts" || arg.endsWith("/registry/main.ts"))) {
     throw new Error(`Process ${pid} is not the registry: ${args.join(" ")}`);
   }
 }
@@ -423,7 +349,7 @@ async function keepAliveRate(
  * registry process's CPU time in each window as percent of one core.
  */
 async function pacedHeartbeats(
-  registry: RegistryProcess,
+  registry: BenchRegistry,
   options: { pods: number; rate: number; seconds: number; windows: number; ticks: number },
 ): Promise<{ achievedRate: number; windows: CpuShare[] }> {
   await assertRegistryProcess(registry.pid);
@@ -575,7 +501,7 @@ export async function runRegistryBench(
   try {
     // SQLite: lookups (against the peers too), registrations, memory, heartbeat CPU, keepAlive/s.
     const registryStore = `sqlite:${join(dir, "registry.db")}`;
-    const registry = await startRegistryProcess(registryStore);
+    const registry = await startBenchRegistry(registryStore);
     let sqlite;
     try {
       await registerLookupPods(registry.port);
@@ -616,7 +542,7 @@ export async function runRegistryBench(
       }
       if (server) {
         try {
-          const onMysql = await startRegistryProcess(server.url, "--init-db");
+          const onMysql = await startBenchRegistry(server.url, "--init-db");
           try {
             await registerPods(onMysql.port, mysqlPods);
             mysql = await keepAliveRate(onMysql.port, mysqlPods, timing);
