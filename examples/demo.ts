@@ -93,7 +93,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     const started = pod;
     await waitFor("the pod to become ready", () => {
       const reason = started.probes.at(-1)?.reason ?? "";
-      if (reason && reason !== lastReason) say(`   not ready yet: ${reason}`);
+      if (reason && reason !== lastReason) say(`   tarscli hzcheck: ${reason}`);
       lastReason = reason || lastReason;
       return started.ready ? true : undefined;
     }, signal);
