@@ -100,6 +100,25 @@ export async function checkEndpoints(
   return failure === undefined ? { ok: true } : { ok: false, failure };
 }
 
+/**
+ * Whether an endpoint string accepts a TCP connection right now (one try, bounded by `timeout`
+ * ms; a wildcard host is tried on loopback, as {@linkcode checkEndpoints} does). False also for
+ * an endpoint that cannot be parsed.
+ */
+export async function acceptsConnection(
+  text: string,
+  timeout: number,
+  connect: Connect = tcpConnect,
+): Promise<boolean> {
+  try {
+    const endpoint = parseEndpoint(text);
+    await connect(WILDCARD_HOSTS[endpoint.host] ?? endpoint.host, endpoint.port, timeout);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Options of {@linkcode runBeforeCheckScript}. */
 export interface BeforeCheckOptions {
   readonly runner: ProcessRunner;

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { checkEndpoints, type Connect, runBeforeCheckScript, tcpConnect } from "./checks.ts";
+import {
+  acceptsConnection,
+  checkEndpoints,
+  type Connect,
+  runBeforeCheckScript,
+  tcpConnect,
+} from "./checks.ts";
 import { createProcessRunner } from "./process_runner.ts";
 
 /** A fake clock whose sleep moves time on. */
@@ -34,6 +40,34 @@ Deno.test("tcpConnect", async (t) => {
     const port = listener.addr.port;
     listener.close();
     await assert.rejects(tcpConnect("127.0.0.1", port, 5000), Deno.errors.ConnectionRefused);
+  });
+});
+
+Deno.test("acceptsConnection", async (t) => {
+  await t.step("one try on the endpoint, wildcard hosts on loopback", async () => {
+    const tried: string[] = [];
+    const connect: Connect = (host, port, timeout) => {
+      tried.push(`${host}:${port}/${timeout}`);
+      return port === 1 ? Promise.reject(new Error("refused")) : Promise.resolve();
+    };
+    assert.equal(await acceptsConnection("tcp -h 0.0.0.0 -p 2 -t 5000", 1000, connect), true);
+    assert.equal(await acceptsConnection("tcp -h :: -p 2", 1000, connect), true);
+    assert.equal(await acceptsConnection("tcp -h 10.0.0.1 -p 1", 1000, connect), false);
+    assert.deepEqual(tried, ["127.0.0.1:2/1000", "::1:2/1000", "10.0.0.1:1/1000"]);
+  });
+
+  await t.step("an endpoint that does not parse is not listening", async () => {
+    assert.equal(await acceptsConnection("tcp -h 127.0.0.1", 1000), false);
+  });
+
+  await t.step("a real listener, then none", async () => {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const { port } = listener.addr as Deno.NetAddr;
+    const accepting = listener.accept().then((conn) => conn.close());
+    assert.equal(await acceptsConnection(`tcp -h 127.0.0.1 -p ${port}`, 1000), true);
+    await accepting;
+    listener.close();
+    assert.equal(await acceptsConnection(`tcp -h 127.0.0.1 -p ${port}`, 1000), false);
   });
 });
 

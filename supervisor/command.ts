@@ -11,8 +11,7 @@ import type { CommandContext } from "../cli/context.ts";
 import { UsageError } from "../cli/usage_error.ts";
 import { TarsClient } from "../protocol/client.ts";
 import { ADMIN_OBJ, AdminF } from "../protocol/interfaces/admin_f.ts";
-import { parseEndpoint } from "../protocol/endpoint.ts";
-import { checkEndpoints, runBeforeCheckScript, tcpConnect } from "./checks.ts";
+import { acceptsConnection, checkEndpoints, runBeforeCheckScript } from "./checks.ts";
 import { currentTarscli, runGenconfChild } from "./genconf_child.ts";
 import { createNotifyReporter } from "./notify_reporter.ts";
 import { createObjectResolver } from "./object_resolver.ts";
@@ -95,7 +94,6 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
           await adminProxy.shutdown({});
         },
       },
-      runner,
       startService: () => {
         current = startService(settings.startPath, {
           runner,
@@ -106,15 +104,7 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
       },
       checkEndpoints: (endpoints) =>
         checkEndpoints(endpoints, { retryTimeout: settings.checkRetryTimeout }),
-      isListening: async (endpoint) => {
-        const { host, port } = parseEndpoint(endpoint);
-        try {
-          await tcpConnect(host === "0.0.0.0" ? "127.0.0.1" : host, port, 1000);
-          return true;
-        } catch {
-          return false;
-        }
-      },
+      isListening: (endpoint) => acceptsConnection(endpoint, 1000),
       runBeforeCheck: settings.beforeCheckScript === undefined
         ? undefined
         : () =>

@@ -11,7 +11,6 @@ import type { ServerInfo } from "../genconf/mod.ts";
 import type { EndpointCheckResult } from "./checks.ts";
 import type { NotifyReporter } from "./notify_reporter.ts";
 import { prestopMarkerPath, runPrestop } from "./prestop.ts";
-import type { ProcessRunner } from "./process_runner.ts";
 import type { RegistryLink } from "./registry_link.ts";
 import { keepAliveRequest, startupRequest } from "./registry_requests.ts";
 import type { RunningService, ServiceExit } from "./service_process.ts";
@@ -27,7 +26,6 @@ export interface SupervisorDeps {
   readonly reporter: NotifyReporter;
   /** Sends an admin command (`AdminF`) to the service's AdminObj; `shutdown` asks it to stop. */
   readonly admin: AdminChannel;
-  readonly runner: ProcessRunner;
   /** Starts the service (service_process.ts `startService` bound to the paths). */
   readonly startService: () => RunningService;
   /** Checks that every endpoint accepts a TCP connection, retrying within the retry timeout. */

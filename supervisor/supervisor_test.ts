@@ -6,7 +6,6 @@ import type {
   OnPrestopRequest,
   OnStartupRequest,
 } from "../protocol/interfaces/registry_f.ts";
-import { createProcessRunner } from "./process_runner.ts";
 import type { RunningService, ServiceExit } from "./service_process.ts";
 import { type LifecycleSettings, readLifecycleSettings } from "./settings.ts";
 import { readStateFile, stateFilePath } from "./state_file.ts";
@@ -133,7 +132,6 @@ async function harness(env: Record<string, string> = {}): Promise<Harness> {
         return Promise.resolve();
       },
     },
-    runner: createProcessRunner(),
     startService: () => {
       const service = fakeService(1000 + h.services.length);
       h.services.push(service);
