@@ -250,10 +250,11 @@ Deno.test("lifecycle: the registry down at start, and down later", async (t) => 
         return (await lookup(s.client, registry.locator)).active.includes(endpoint);
       });
       assert.ok(pod.ready);
-      const log = await supervisorLog(pod);
-      assert.ok(
-        log.some((l) => /registry: onStartup TestApp\.Hello on 127\.0\.0\.5 active/.test(l)),
-      );
+      // The supervisor logs the call after the registry answered it: the line may come later.
+      await eventually(5000, "the new registration in supervisor.log", async () => {
+        const log = await supervisorLog(pod);
+        return log.some((l) => /registry: onStartup TestApp\.Hello on 127\.0\.0\.5 active/.test(l));
+      });
     });
   } finally {
     await s.close();
