@@ -1,11 +1,15 @@
 /**
  * `$TARS_PATH/data/server_info.yaml`: the configuration genconf resolved (names, endpoints with
- * their ports, paths). supervisor, prestop and notify read it instead of resolving again.
+ * their ports, paths). prestop and notify read it instead of resolving again.
+ *
+ * genconf writes it in JSON style, which is YAML too (YAML 1.2 contains JSON), so those readers
+ * parse it with `JSON.parse` and never load a YAML parser: the `yaml` package brings Deno's Node
+ * layer with it (about 10 MiB), and `tarscli prestop` stays in the pod for the whole
+ * `TARS_PRESTOP_WAITTIME`. A file edited into block-style YAML is still read, with `yaml`.
  *
  * @module
  */
 import { join } from "../cli/posix_path.ts";
-import { isMap, parseDocument, stringify } from "yaml";
 import type { AdapterMeta, ServerMeta } from "./server_meta.ts";
 
 /** One adapter as the service runs it. */
@@ -67,10 +71,11 @@ export function serverPaths(tarsPath: string, buildServer: string): ServerPaths 
   };
 }
 
-/** Prints the server info as YAML with a header saying where it came from. */
+/** Prints the server info as JSON-style YAML with a header saying where it came from. */
 export function stringifyServerInfo(info: ServerInfo): string {
   return "# Written by tarscli genconf: the resolved configuration of this service.\n" +
-    stringify(info, { lineWidth: 0 });
+    "# JSON, which is YAML as well; run tarscli genconf again instead of editing it.\n" +
+    `${JSON.stringify(info, null, 2)}\n`;
 }
 
 type Kind = "string" | "number";
@@ -141,21 +146,52 @@ function pick(
   return out;
 }
 
-/** Parses server info text; a malformed file throws a SyntaxError saying to run genconf again. */
-export function parseServerInfo(text: string, options: { source: string }): ServerInfo {
+/** The text after the leading comment lines (`#`) and blank lines. */
+function withoutLeadingComments(text: string): string {
+  let at = 0;
+  for (;;) {
+    while (at < text.length && (text[at] === " " || text[at] === "\t")) at++;
+    if (text[at] === "#") {
+      const end = text.indexOf("\n", at);
+      at = end < 0 ? text.length : end + 1;
+    } else if (text[at] === "\n" || text[at] === "\r") at++;
+    else return text.slice(at);
+  }
+}
+
+/** Parses block-style YAML (a hand-edited file) with the `yaml` package, loaded only then. */
+async function parseYaml(text: string, fail: (what: string) => never): Promise<unknown> {
+  const { isMap, parseDocument } = await import("yaml");
+  const doc = parseDocument(text, { prettyErrors: false });
+  if (doc.errors.length > 0) fail(`not valid YAML (${doc.errors[0].message})`);
+  if (!isMap(doc.contents)) fail("not a mapping");
+  return doc.toJS();
+}
+
+/**
+ * Parses server info text: JSON-style as genconf writes it, or any YAML. A malformed file
+ * rejects with a SyntaxError saying to run genconf again.
+ */
+export async function parseServerInfo(
+  text: string,
+  options: { source: string },
+): Promise<ServerInfo> {
   const fail = (what: string): never => {
     throw new SyntaxError(`${options.source}: ${what}; run "tarscli genconf" again to rewrite it`);
   };
-  const doc = parseDocument(text, { prettyErrors: false });
-  if (doc.errors.length > 0) fail(`not valid YAML (${doc.errors[0].message})`);
-  if (!isMap(doc.contents)) fail("not a YAML mapping");
-  const data = doc.toJS() as Record<string, unknown>;
+  let data: unknown;
+  try {
+    data = JSON.parse(withoutLeadingComments(text));
+  } catch {
+    data = await parseYaml(text, fail); // Not JSON: edited by hand, or damaged.
+  }
   const top = pick(data, SCALARS, "", fail);
-  if (!Array.isArray(data.adapters)) fail("adapters is not a list");
-  const adapters = (data.adapters as unknown[]).map((a, i) =>
+  const record = data as Record<string, unknown>;
+  if (!Array.isArray(record.adapters)) fail("adapters is not a list");
+  const adapters = (record.adapters as unknown[]).map((a, i) =>
     Object.freeze(pick(a, ADAPTER_SCALARS, `adapters[${i}].`, fail))
   );
-  const paths = Object.freeze(pick(data.paths, PATH_SCALARS, "paths.", fail));
+  const paths = Object.freeze(pick(record.paths, PATH_SCALARS, "paths.", fail));
   return Object.freeze({
     ...top,
     adapters: Object.freeze(adapters),
@@ -175,5 +211,5 @@ export async function readServerInfo(tarsPath: string): Promise<ServerInfo> {
       : "check its permissions";
     throw new Error(`Cannot read ${path}: ${(error as Error).message}; ${hint}`);
   }
-  return parseServerInfo(text, { source: path });
+  return await parseServerInfo(text, { source: path });
 }

@@ -58,26 +58,46 @@ Deno.test("server info", async (t) => {
     });
   });
 
-  await t.step("stringify then parse gives the same frozen value", () => {
-    const back = parseServerInfo(stringifyServerInfo(INFO), { source: "info.yaml" });
+  await t.step("stringify then parse gives the same frozen value", async () => {
+    const back = await parseServerInfo(stringifyServerInfo(INFO), { source: "info.yaml" });
     assert.deepEqual(back, INFO);
     assert.ok(
       Object.isFrozen(back) && Object.isFrozen(back.adapters[0]) && Object.isFrozen(back.paths),
     );
   });
 
-  await t.step("malformed files say to run genconf again", () => {
+  await t.step("the file is JSON after its comment lines, so it is YAML as well", async () => {
+    const text = stringifyServerInfo(INFO);
+    const lines = text.split("\n");
+    assert.match(lines[0], /^# Written by tarscli genconf/);
+    const body = lines.filter((line) => !line.startsWith("#")).join("\n");
+    assert.deepEqual(JSON.parse(body), INFO);
+    const { parse } = await import("yaml");
+    assert.deepEqual(parse(text), INFO);
+  });
+
+  await t.step("a file edited into block-style YAML is read the same", async () => {
+    const { stringify } = await import("yaml");
+    const yaml = `# edited by hand\n${stringify(INFO)}`;
+    assert.deepEqual(await parseServerInfo(yaml, { source: "info.yaml" }), INFO);
+  });
+
+  await t.step("malformed files say to run genconf again", async () => {
     const text = stringifyServerInfo(INFO);
     const cases: [string, string][] = [
       ["a: [\n", "not valid YAML"],
-      ["- a\n", "not a YAML mapping"],
-      [text.replace("logNum: 5", "logNum: five"), "logNum is not a number"],
-      [text.replace(/^server: Srv\n/m, ""), "server is not a string"],
-      [text.replace("threads: 5", "threads: many"), "adapters[0].threads is not a number"],
-      [text.replace(/^paths:[\s\S]*$/m, "paths: 3\n"), "paths is not a mapping"],
+      ['{ "a": [\n', "not valid YAML"],
+      ["- a\n", "not a mapping"],
+      ["[1, 2]\n", "the file is not a mapping"],
+      [text.replace('"logNum": 5', '"logNum": "five"'), "logNum is not a number"],
+      [text.replace('"server": "Srv",', ""), "server is not a string"],
+      [text.replace('"threads": 5', '"threads": "many"'), "adapters[0].threads is not a number"],
+      [text.replace(/"paths": \{[^}]*\}/, '"paths": 3'), "paths is not a mapping"],
+      ["application: App\n", "server is not a string"],
     ];
     for (const [bad, what] of cases) {
-      assert.throws(() => parseServerInfo(bad, { source: "/tars/data/server_info.yaml" }), {
+      assert.notEqual(bad, text, `the case "${what}" did not change the text`);
+      await assert.rejects(parseServerInfo(bad, { source: "/tars/data/server_info.yaml" }), {
         name: "SyntaxError",
         message: new RegExp(
           `^/tars/data/server_info\\.yaml: ${

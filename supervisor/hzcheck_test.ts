@@ -1,10 +1,7 @@
 import assert from "node:assert/strict";
-import { relative } from "node:path";
-import { fileURLToPath as fromFileUrl } from "node:url";
+import { denoInfo, repositoryPath, staticModules } from "../tests/support/module_graph.ts";
 import { run } from "./hzcheck.ts";
 import { type ServiceState, stateFilePath, writeStateFile } from "./state_file.ts";
-
-const ROOT = fromFileUrl(new URL("../", import.meta.url));
 
 async function probe(tarsPath: string, env: Record<string, string> = {}) {
   const err: string[] = [];
@@ -70,27 +67,6 @@ Deno.test("hzcheck", async (t) => {
   }
 });
 
-interface InfoModule {
-  specifier: string;
-  dependencies?: { code?: { specifier: string }; isDynamic?: boolean }[];
-}
-
-async function moduleGraph(file: string): Promise<InfoModule[]> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", file],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.ok(output.success, new TextDecoder().decode(output.stderr));
-  return JSON.parse(new TextDecoder().decode(output.stdout)).modules;
-}
-
-/** `file:///…/x.ts` as a path from the repository root; other specifiers as they are. */
-function name(specifier: string): string {
-  return specifier.startsWith("file:") ? relative(ROOT, fromFileUrl(specifier)) : specifier;
-}
-
 Deno.test("hzcheck loads nothing but the settings and the state file", async (t) => {
   await t.step("every module hzcheck.ts reaches is on the allow-list", async () => {
     const allowed = new Set([
@@ -103,14 +79,14 @@ Deno.test("hzcheck loads nothing but the settings and the state file", async (t)
       "cli/usage_error.ts",
       "cli/posix_path.ts",
     ]);
-    const modules = (await moduleGraph("supervisor/hzcheck.ts")).map((m) => name(m.specifier));
+    const modules = await staticModules(["supervisor/hzcheck.ts"]);
     assert.ok(modules.includes("supervisor/state_file.ts"), modules.join(", "));
     assert.deepEqual(modules.filter((m) => !allowed.has(m)), []);
   });
 
   await t.step("no node: module, not even node:path", async () => {
     // Any node: import sets up Deno's Node layer: about +5 MiB and +6-8 ms per probe.
-    const modules = (await moduleGraph("supervisor/hzcheck.ts")).map((m) => name(m.specifier));
+    const modules = await staticModules(["supervisor/hzcheck.ts"]);
     assert.deepEqual(
       modules.filter((m) => m.startsWith("node:")),
       [],
@@ -119,20 +95,7 @@ Deno.test("hzcheck loads nothing but the settings and the state file", async (t)
   });
 
   await t.step("main.ts loads no protocol, YAML or database code before the command", async () => {
-    const modules = new Map((await moduleGraph("main.ts")).map((m) => [m.specifier, m]));
-    const root = [...modules.keys()].find((s) => name(s) === "main.ts")!;
-    const seen = new Set([root]);
-    const queue = [root];
-    while (queue.length > 0) {
-      for (const dep of modules.get(queue.pop()!)?.dependencies ?? []) {
-        const next = dep.code?.specifier;
-        if (next && !dep.isDynamic && !seen.has(next)) {
-          seen.add(next);
-          queue.push(next);
-        }
-      }
-    }
-    const loaded = [...seen].map(name);
+    const loaded = await staticModules(["main.ts"]);
     assert.ok(loaded.includes("cli/command_table.ts"), loaded.join(", "));
     assert.deepEqual(
       loaded.filter((m) =>
@@ -141,10 +104,12 @@ Deno.test("hzcheck loads nothing but the settings and the state file", async (t)
       [],
     );
     // The dynamic import of hzcheck's table entry points at the module checked above.
-    const table = [...modules.values()].find((m) => name(m.specifier) === "cli/command_table.ts");
-    const lazy = (table?.dependencies ?? []).filter((d) => d.isDynamic && d.code).map((d) =>
-      name(d.code!.specifier)
+    const table = (await denoInfo("main.ts")).find((m) =>
+      repositoryPath(m.specifier) === "cli/command_table.ts"
     );
+    const lazy = (table?.dependencies ?? []).filter((d) => d.isDynamic && d.code?.specifier).map((
+      d,
+    ) => repositoryPath(d.code!.specifier!));
     assert.ok(lazy.includes("supervisor/hzcheck.ts"), lazy.join(", "));
   });
 });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { serverInfoPath, stringifyServerInfo } from "../genconf/server_info.ts";
 import { run } from "./notify_command.ts";
 import { fakeServerInfo, startFakeTars } from "./test_fakes.ts";
+import { commandModules } from "../tests/support/module_graph.ts";
 
 Deno.test("tarscli notify", async (t) => {
   const fake = startFakeTars();
@@ -54,4 +55,14 @@ Deno.test("tarscli notify", async (t) => {
     await fake.stop();
     await Deno.remove(tarsPath, { recursive: true });
   }
+});
+
+Deno.test("notify_command.ts loads no YAML, npm, node: or RPC server module", async () => {
+  // it runs at every admin command: the yaml package alone brings Deno's Node layer (about 10 MiB).
+  const modules = await commandModules("supervisor/notify_command.ts");
+  assert.ok(modules.includes("protocol/client.ts"), modules.join(", "));
+  assert.deepEqual(
+    modules.filter((m) => /yaml|^npm:|^node:|protocol\/(server|mod)\.ts|registry\//.test(m)),
+    [],
+  );
 });

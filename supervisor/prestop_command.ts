@@ -6,8 +6,9 @@
  */
 import type { CommandContext } from "../cli/context.ts";
 import { UsageError } from "../cli/usage_error.ts";
-import { readServerInfo } from "../genconf/mod.ts";
-import { ADMIN_OBJ, AdminF, TarsClient } from "../protocol/mod.ts";
+import { readServerInfo } from "../genconf/server_info.ts";
+import { TarsClient } from "../protocol/client.ts";
+import { ADMIN_OBJ, AdminF } from "../protocol/interfaces/admin_f.ts";
 import { createObjectResolver } from "./object_resolver.ts";
 import { runPrestop } from "./prestop.ts";
 import { createRegistryLink } from "./registry_link.ts";

@@ -3,6 +3,7 @@ import { serverInfoPath, stringifyServerInfo } from "../genconf/server_info.ts";
 import { run } from "./prestop_command.ts";
 import { readStateFile, stateFilePath } from "./state_file.ts";
 import { fakeServerInfo, startFakeTars } from "./test_fakes.ts";
+import { commandModules } from "../tests/support/module_graph.ts";
 
 Deno.test("tarscli prestop", async (t) => {
   const fake = startFakeTars();
@@ -51,4 +52,14 @@ Deno.test("tarscli prestop", async (t) => {
     await fake.stop();
     await Deno.remove(tarsPath, { recursive: true });
   }
+});
+
+Deno.test("prestop_command.ts loads no YAML, npm, node: or RPC server module", async () => {
+  // it waits in the pod for the whole TARS_PRESTOP_WAITTIME: the yaml package alone brings Deno's Node layer (about 10 MiB).
+  const modules = await commandModules("supervisor/prestop_command.ts");
+  assert.ok(modules.includes("protocol/client.ts"), modules.join(", "));
+  assert.deepEqual(
+    modules.filter((m) => /yaml|^npm:|^node:|protocol\/(server|mod)\.ts|registry\//.test(m)),
+    [],
+  );
 });
