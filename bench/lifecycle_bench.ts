@@ -44,6 +44,8 @@ export const HZCHECK_PERMISSIONS = ["--allow-read", "--allow-env"] as const;
 const PROBE_TARGET = 1.2;
 const HZCHECK_CASE = "tarscli hzcheck";
 const IDLE_TARGET = 1.3;
+/** How long `tarscli prestop` has waited when its memory is read (a tenth of its wait). */
+const PRESTOP_SETTLE_MS = 3_000;
 /** TARS_CHECK_INTERVAL's default, which the idle bench keeps. */
 const CHECK_INTERVAL_S = LIFECYCLE_DEFAULTS.checkInterval / 1000;
 
@@ -349,10 +351,11 @@ async function measureIdle(
     }));
     prestop = spawnDeno(["run", "--allow-all", MAIN, "prestop"], {
       cwd: dir,
-      env: { TARS_PATH: tarsPath, TARS_PRESTOP_WAITTIME: "30s" },
+      env: { TARS_PATH: tarsPath, TARS_PRESTOP_WAITTIME: `${PRESTOP_SETTLE_MS * 10}ms` },
     });
     await prestop.waitForLine(/waiting \d+ ms/, 20_000);
-    await sleep(settleMs);
+    await sleep(PRESTOP_SETTLE_MS);
+    if (prestop.exited) throw new Error(`tarscli prestop exited early:\n${tail(prestop.lines)}`);
     const prestopMemory = await memoryKiB(prestop.pid);
     return {
       windowS: windowMs / 1000,
