@@ -184,12 +184,6 @@ export async function cpuTimes(
   return { user: Number(fields[11]) / ticksPerSecond, system: Number(fields[12]) / ticksPerSecond };
 }
 
-/** CPU seconds (user + system) a process used so far, from /proc/PID/stat. */
-export async function cpuSeconds(pid: number, ticksPerSecond: number): Promise<number> {
-  const { user, system } = await cpuTimes(pid, ticksPerSecond);
-  return user + system;
-}
-
 /** Throws unless `pid` runs `registry/main.ts` (so its CPU is the registry's alone). */
 async function assertRegistryProcess(pid: number): Promise<void> {
   const args = (await Deno.readTextFile(`/proc/${pid}/cmdline`)).split("\0");

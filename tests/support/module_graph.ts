@@ -45,9 +45,13 @@ export function repositoryPath(specifier: string): string {
  */
 export async function staticModules(roots: readonly string[]): Promise<string[]> {
   const seen = new Set<string>();
+  // One graph serves every root it already holds (main.ts's holds each command module).
+  const bySpecifier = new Map<string, DenoInfoModule>();
   for (const root of roots) {
     const entry = new URL(root, ROOT).href;
-    const bySpecifier = new Map((await denoInfo(root)).map((m) => [m.specifier, m]));
+    if (!bySpecifier.has(entry)) {
+      for (const m of await denoInfo(root)) bySpecifier.set(m.specifier, m);
+    }
     const pending = [entry];
     while (pending.length > 0) {
       const specifier = pending.pop()!;
