@@ -5,8 +5,8 @@
  * @module
  */
 import { findCommand } from "./cli/command_table.ts";
-import type { CommandContext } from "./cli/context.ts";
-import { UsageError } from "./cli/usage_error.ts";
+import type { CommandContext } from "./lib/context.ts";
+import { UsageError } from "./lib/usage_error.ts";
 
 /** Runs one `tarscli` invocation and resolves to its exit code. */
 export async function main(args: string[], ctx: CommandContext): Promise<number> {

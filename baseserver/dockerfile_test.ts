@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BINARIES } from "./compile.ts";
 import { compiledGraph, localFiles } from "./compiled_graph.ts";
-import { VERSION } from "../cli/version_info.ts";
+import { VERSION } from "../lib/version_info.ts";
 import { EXAMPLE_POD_FILES } from "../tests/support/kubelet.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));

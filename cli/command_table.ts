@@ -1,4 +1,4 @@
-import type { CommandModule } from "./context.ts";
+import type { CommandModule } from "../lib/context.ts";
 
 /** An environment variable a command reads, with its default as shown to users. */
 export interface VariableSpec {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { LIFECYCLE_DEFAULTS, readLifecycleSettings } from "../supervisor/settings.ts";
 import { COMMANDS, findCommand } from "./command_table.ts";
-import { parseDuration } from "./duration.ts";
+import { parseDuration } from "../lib/duration.ts";
 
 const DURATIONS: Record<string, keyof typeof LIFECYCLE_DEFAULTS> = {
   TARS_REPORT_INTERVAL: "reportInterval",

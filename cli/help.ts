@@ -1,6 +1,5 @@
 import { COMMANDS, type CommandSpec, findCommand } from "./command_table.ts";
-import type { CommandContext } from "./context.ts";
-import { UsageError } from "./usage_error.ts";
+import { type CommandContext, UsageError } from "../lib/mod.ts";
 
 /** Renders the help of one command: usage, summary and its variables with defaults. */
 export function renderCommandHelp(spec: CommandSpec): string[] {

@@ -5,9 +5,14 @@
  *
  * @module
  */
-import { basename, dirname, isAbsolute, join } from "./posix_path.ts";
-import type { CommandContext } from "./context.ts";
-import { UsageError } from "./usage_error.ts";
+import {
+  basename,
+  type CommandContext,
+  dirname,
+  isAbsolute,
+  join,
+  UsageError,
+} from "../lib/mod.ts";
 
 /** syncdir's environment, typed. */
 export interface SyncSettings {

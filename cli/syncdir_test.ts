@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { CommandContext } from "./context.ts";
+import type { CommandContext } from "../lib/context.ts";
 import { readSyncSettings, run, syncDirectory } from "./syncdir.ts";
 
 const OLD = new Date("2023-05-06T07:08:09.000Z");

@@ -1,5 +1,4 @@
-import type { CommandContext } from "./context.ts";
-import { VERSION } from "./version_info.ts";
+import { type CommandContext, VERSION } from "../lib/mod.ts";
 
 /** `tarscli version`: prints the version, and the Deno runtime it was built with. */
 export function run(_args: string[], ctx: CommandContext): Promise<number> {

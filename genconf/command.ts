@@ -4,8 +4,7 @@
  *
  * @module
  */
-import type { CommandContext } from "../cli/context.ts";
-import { UsageError } from "../cli/usage_error.ts";
+import { type CommandContext, UsageError } from "../lib/mod.ts";
 import { runGenconf } from "./genconf.ts";
 import { readGenconfSettings } from "./settings.ts";
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { join } from "../cli/posix_path.ts";
+import { join, writeFilesAtomic } from "../lib/mod.ts";
 import { createPortPicker, type PortProbe } from "./free_port.ts";
 import { buildTarsConfig, resolveServerInfo } from "./generate.ts";
 import { findLocalIp } from "./local_ip.ts";
@@ -17,7 +17,6 @@ import {
   parseTarsConfig,
   printTarsConfig,
 } from "./tars_config.ts";
-import { writeFilesAtomic } from "./write_atomic.ts";
 
 /** Replaceable lookups of the outside world, for tests. */
 export interface GenconfOptions {

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { join } from "../cli/posix_path.ts";
+import { join } from "../lib/posix_path.ts";
 import type { AdapterMeta, ServerMeta } from "./server_meta.ts";
 
 /** One adapter as the service runs it. */

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { isAbsolute, join } from "../cli/posix_path.ts";
-import { parseDuration } from "../cli/duration.ts";
+import { isAbsolute, join } from "../lib/posix_path.ts";
+import { parseDuration } from "../lib/duration.ts";
 
 /** The inclusive port range `${random_port}` is drawn from. */
 export interface PortRange {

@@ -1,4 +1,4 @@
-import type { CommandContext } from "../cli/context.ts";
+import type { CommandContext } from "../lib/mod.ts";
 import { QUERY_OBJ } from "../protocol/interfaces/query_f.ts";
 import { readRegistryConfig, REGISTRY_USAGE } from "./config.ts";
 import { startRegistry } from "./run.ts";

@@ -1,6 +1,5 @@
 import { parseArgs } from "node:util";
-import { parseDuration } from "../cli/duration.ts";
-import { UsageError } from "../cli/usage_error.ts";
+import { parseDuration, UsageError } from "../lib/mod.ts";
 import { parseEndpoint } from "../protocol/endpoint.ts";
 import { mysqlUrlFromDsn, mysqlUrlFromParts } from "./store/open_store.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { UsageError } from "../cli/usage_error.ts";
+import { UsageError } from "../lib/usage_error.ts";
 import { readRegistryConfig, type RegistryConfig } from "./config.ts";
 
 function read(args: string[], env: Record<string, string> = {}): RegistryConfig {

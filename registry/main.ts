@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { UsageError } from "../cli/usage_error.ts";
+import { UsageError } from "../lib/mod.ts";
 import { run } from "./command.ts";
 
 if (import.meta.main) {

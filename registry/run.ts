@@ -1,4 +1,4 @@
-import { VERSION } from "../cli/version_info.ts";
+import { VERSION } from "../lib/mod.ts";
 import { formatEndpoint, parseEndpoint } from "../protocol/endpoint.ts";
 import { ADMIN_OBJ, AdminF } from "../protocol/interfaces/admin_f.ts";
 import { QUERY_OBJ, QueryF } from "../protocol/interfaces/query_f.ts";

@@ -6,9 +6,9 @@
  *
  * @module
  */
-import { join } from "../cli/posix_path.ts";
-import type { CommandContext } from "../cli/context.ts";
-import { UsageError } from "../cli/usage_error.ts";
+import { join } from "../lib/posix_path.ts";
+import type { CommandContext } from "../lib/context.ts";
+import { UsageError } from "../lib/usage_error.ts";
 import { TarsClient } from "../protocol/client.ts";
 import { ADMIN_OBJ, AdminF } from "../protocol/interfaces/admin_f.ts";
 import { acceptsConnection, checkEndpoints, runBeforeCheckScript } from "./checks.ts";

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import type { CommandContext } from "../cli/context.ts";
-import { UsageError } from "../cli/usage_error.ts";
+import type { CommandContext } from "../lib/context.ts";
+import { UsageError } from "../lib/usage_error.ts";
 import { readLifecycleSettings } from "./settings.ts";
 import { readStateFile, stateFilePath } from "./state_file.ts";
 

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { CommandContext } from "../cli/context.ts";
-import { UsageError } from "../cli/usage_error.ts";
+import type { CommandContext } from "../lib/context.ts";
+import { UsageError } from "../lib/usage_error.ts";
 import { readServerInfo } from "../genconf/server_info.ts";
 import { TarsClient } from "../protocol/client.ts";
 import { ADMIN_OBJ, AdminF } from "../protocol/interfaces/admin_f.ts";

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { join } from "../cli/posix_path.ts";
-import { writeFilesAtomic } from "../genconf/write_atomic.ts";
+import { join } from "../lib/posix_path.ts";
+import { writeFilesAtomic } from "../lib/write_atomic.ts";
 import type { TarsClient } from "../protocol/client.ts";
 import { formatEndpoint, parseObjectRef, type Transport } from "../protocol/endpoint.ts";
 import type { EndpointFValue } from "../protocol/interfaces/endpoint_f.ts";

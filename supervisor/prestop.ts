@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { dirname, join } from "../cli/posix_path.ts";
+import { dirname, join } from "../lib/posix_path.ts";
 import type { ServerInfo } from "../genconf/mod.ts";
 import type { RegistryLink } from "./registry_link.ts";
 import { keepAliveRequest, prestopRequest } from "./registry_requests.ts";

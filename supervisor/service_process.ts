@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { dirname } from "../cli/posix_path.ts";
+import { dirname } from "../lib/posix_path.ts";
 import type { ProcessRunner } from "./process_runner.ts";
 
 /** How the service ended: its exit code, or the signal that killed it (code 128 + signal). */

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { isAbsolute, join } from "../cli/posix_path.ts";
-import { parseDuration } from "../cli/duration.ts";
+import { isAbsolute, join } from "../lib/posix_path.ts";
+import { parseDuration } from "../lib/duration.ts";
 
 /** The lifecycle variables, typed; durations in milliseconds. */
 export interface LifecycleSettings {

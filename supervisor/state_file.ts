@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { join } from "../cli/posix_path.ts";
-import { writeFilesAtomic } from "../genconf/write_atomic.ts";
+import { join } from "../lib/posix_path.ts";
+import { writeFilesAtomic } from "../lib/write_atomic.ts";
 
 /** The states a service goes through (spec: States). */
 export const SERVICE_STATES = ["activating", "active", "inactive", "deactivating"] as const;

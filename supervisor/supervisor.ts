@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { join } from "../cli/posix_path.ts";
+import { join } from "../lib/posix_path.ts";
 import type { ServerInfo } from "../genconf/mod.ts";
 import type { EndpointCheckResult } from "./checks.ts";
 import type { NotifyReporter } from "./notify_reporter.ts";

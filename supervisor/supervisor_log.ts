@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { dirname } from "../cli/posix_path.ts";
+import { dirname } from "../lib/posix_path.ts";
 
 /** Writes one line to the supervisor's log. */
 export type LogLine = (line: string) => void;

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { join } from "../cli/posix_path.ts";
+import { join } from "../lib/posix_path.ts";
 
 /** Reaps orphaned zombies re-parented to this process (when it is PID 1 or a subreaper) without touching the children it spawned itself. */
 export interface ZombieReaper {

@@ -33,14 +33,14 @@ export async function denoInfo(root: string): Promise<DenoInfoModule[]> {
     .modules;
 }
 
-/** A module's specifier as a repository path (`cli/duration.ts`), other specifiers unchanged. */
+/** A module's specifier as a repository path (`lib/duration.ts`), other specifiers unchanged. */
 export function repositoryPath(specifier: string): string {
   return specifier.startsWith(ROOT.href) ? specifier.slice(ROOT.href.length) : specifier;
 }
 
 /**
  * The modules reached from `roots` (repository paths such as `main.ts`) by static imports, as
- * repository paths (`cli/duration.ts`) or, outside the repository, specifiers (`node:path`,
+ * repository paths (`lib/duration.ts`) or, outside the repository, specifiers (`node:path`,
  * `npm:…`), sorted.
  */
 export async function staticModules(roots: readonly string[]): Promise<string[]> {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { basename, dirname, join } from "../cli/posix_path.ts";
+import { basename, dirname, join } from "./posix_path.ts";
 
 /** One file to write. */
 export interface FileToWrite {

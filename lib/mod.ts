@@ -1,0 +1,23 @@
+/**
+ * The bottom layer: small helpers every other package uses, importing nothing of the project.
+ *
+ * - `posix_path.ts`: POSIX path helpers without `node:path` (no Node layer in the probe).
+ * - `duration.ts`: durations such as `1m30s`.
+ * - `write_atomic.ts`: files replaced by rename, so readers never see half of one.
+ * - `usage_error.ts`: a mistake in how a command was called (exit code 2).
+ * - `context.ts`: what a command gets from the entry point (environment, output).
+ * - `version_info.ts`: the release version.
+ *
+ * Import this module, or the files above directly: each of them is public, and the modules on
+ * the paths of `main.ts`, the short-lived commands (`hzcheck`, `prestop`, `notify`) and the
+ * supervisor import the files one by one to keep those module graphs small (module-graph tests in
+ * supervisor/ guard them).
+ *
+ * @module
+ */
+export type { CommandContext, CommandModule } from "./context.ts";
+export { parseDuration } from "./duration.ts";
+export { basename, dirname, isAbsolute, join, normalize } from "./posix_path.ts";
+export { UsageError } from "./usage_error.ts";
+export { VERSION } from "./version_info.ts";
+export { type FileToWrite, writeFilesAtomic } from "./write_atomic.ts";
