@@ -5,14 +5,9 @@
  *
  * @module
  */
-import {
-  basename,
-  type CommandContext,
-  dirname,
-  isAbsolute,
-  join,
-  UsageError,
-} from "../lib/mod.ts";
+import type { CommandContext } from "../lib/context.ts";
+import { basename, dirname, isAbsolute, join } from "../lib/posix_path.ts";
+import { UsageError } from "../lib/usage_error.ts";
 
 /** syncdir's environment, typed. */
 export interface SyncSettings {

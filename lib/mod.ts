@@ -7,6 +7,9 @@
  * - `usage_error.ts`: a mistake in how a command was called (exit code 2).
  * - `context.ts`: what a command gets from the entry point (environment, output).
  * - `version_info.ts`: the release version.
+ * - `timers.ts`: a delay an abort cuts short, a deadline on a promise, retries with back-off.
+ * - `process_group.ts`: the process runner, and `sh` in a process group of its own: run with a
+ *   time bound, its output read to the end, the whole group killed.
  *
  * Import this module, or the files above directly: each of them is public, and the modules on
  * the paths of `main.ts`, the short-lived commands (`hzcheck`, `prestop`, `notify`) and the
@@ -19,5 +22,26 @@ export type { CommandContext, CommandModule } from "./context.ts";
 export { parseDuration } from "./duration.ts";
 export { basename, dirname, isAbsolute, join, normalize } from "./posix_path.ts";
 export { UsageError } from "./usage_error.ts";
+export {
+  type Backoff,
+  backoffDelay,
+  delay,
+  retry,
+  type RetryOptions,
+  settlesWithin,
+  withDeadline,
+} from "./timers.ts";
+export {
+  createProcessRunner,
+  type Drain,
+  drain,
+  type GroupExit,
+  type ProcessRunner,
+  runInGroup,
+  type RunInGroupOptions,
+  type ShellOptions,
+  signalGroup,
+  spawnShell,
+} from "./process_group.ts";
 export { VERSION } from "./version_info.ts";
 export { type FileToWrite, writeFilesAtomic } from "./write_atomic.ts";

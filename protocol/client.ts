@@ -1,4 +1,4 @@
-import { decodeFields, encodeFields } from "./codec/mod.ts";
+import { decodeFields, encodeFields } from "./codec/codec.ts";
 import { describeCode, TarsCallError, TarsCode } from "./call_error.ts";
 import { TarsConnection } from "./connection.ts";
 import { type Endpoint, parseObjectRef } from "./endpoint.ts";
@@ -8,6 +8,7 @@ import { QueryF } from "./interfaces/query_f.ts";
 import { Locator } from "./locator.ts";
 import { encodeRequestFrame, PACKET_NORMAL, PACKET_ONEWAY, TARS_VERSION } from "./packets.ts";
 import { denoNetwork, type Network } from "./transport.ts";
+import { type Backoff, backoffDelay } from "../lib/timers.ts";
 
 /** Options of one call. */
 export interface CallOptions {
@@ -61,12 +62,14 @@ interface Target {
   next: number;
 }
 
-interface Backoff {
+/** Connection failures to one endpoint, and when it may be tried again. */
+interface EndpointBackoff {
   failures: number;
   retryAt: number;
 }
 
-const MAX_BACKOFF_MS = 5_000;
+/** Waits before connecting again to an endpoint that refused: 100 ms, doubling up to 5 s. */
+const RECONNECT_BACKOFF: Backoff = { first: 100, max: 5_000 };
 
 /**
  * A TARS RPC client: calls objects by object string or through a locator, over shared
@@ -80,7 +83,7 @@ export class TarsClient {
   readonly #maxFrame: number | undefined;
   readonly #log: (line: string) => void;
   readonly #connections = new Map<string, Promise<TarsConnection>>();
-  readonly #backoff = new Map<string, Backoff>();
+  readonly #backoff = new Map<string, EndpointBackoff>();
   readonly #locator: Locator | undefined;
   #requestId = 0;
   #closed = false;
@@ -278,7 +281,7 @@ export class TarsClient {
         this.#connections.delete(key);
         const b = this.#backoff.get(key) ?? { failures: 0, retryAt: 0 };
         b.failures++;
-        b.retryAt = this.#now() + Math.min(100 * 2 ** (b.failures - 1), MAX_BACKOFF_MS);
+        b.retryAt = this.#now() + backoffDelay(b.failures, RECONNECT_BACKOFF);
         this.#backoff.set(key, b);
         throw error;
       },

@@ -3,6 +3,7 @@ import { DEFAULT_MAX_FRAME, FrameDecoder } from "./frame_decoder.ts";
 import { decodeResponse, type Response } from "./packets.ts";
 import type { Conn, Network } from "./transport.ts";
 import { WriteQueue } from "./write_queue.ts";
+import { withDeadline } from "../lib/timers.ts";
 
 interface Pending {
   readonly resolve: (response: Response) => void;
@@ -61,19 +62,13 @@ export class TarsConnection {
     },
   ): Promise<TarsConnection> {
     const peer = `${target.host}:${target.port}`;
-    let timer: ReturnType<typeof setTimeout> | undefined;
     const connecting = network.connect({ hostname: target.host, port: target.port });
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new TarsCallError(TarsCode.PROXY_CONNECT_ERR, `Connecting to ${peer} timed out`),
-          ),
-        options.timeout,
-      );
-    });
     try {
-      const conn = await Promise.race([connecting, timedOut]);
+      const conn = await withDeadline(
+        connecting,
+        options.timeout,
+        () => new TarsCallError(TarsCode.PROXY_CONNECT_ERR, `Connecting to ${peer} timed out`),
+      );
       return new TarsConnection(conn, { ...options, peer });
     } catch (error) {
       // A connection that completes after the timeout is closed, not leaked.
@@ -84,8 +79,6 @@ export class TarsConnection {
         `Cannot connect to ${peer}: ${(error as Error).message}`,
         { cause: error },
       );
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -4,9 +4,8 @@
  *
  * @module
  */
+import { decode, encode } from "./codec/codec.ts";
 import {
-  decode,
-  encode,
   type FieldDef,
   type Infer,
   type InferInput,
@@ -14,7 +13,7 @@ import {
   struct,
   type StructType,
   type TarsType,
-} from "./codec/mod.ts";
+} from "./codec/types.ts";
 
 /** One parameter of a method; `out` parameters travel in the reply. */
 export interface ParamDef<N extends string = string, T extends TarsType = TarsType> {

@@ -1,7 +1,7 @@
+import { decodeFields, encodeWith } from "./codec/codec.ts";
+import { TarsReader } from "./codec/reader.ts";
 import {
   bytes,
-  decodeFields,
-  encodeWith,
   int16,
   int32,
   int8,
@@ -13,8 +13,7 @@ import {
   type StructInput,
   type StructType,
   type StructValue,
-  TarsReader,
-} from "./codec/mod.ts";
+} from "./codec/types.ts";
 
 /** Packet version of plain TARS calls: arguments by tag. */
 export const TARS_VERSION = 1;

@@ -1,4 +1,5 @@
-import { bytes, decode, decodeFields, encode, encodeFields, map, string } from "./codec/mod.ts";
+import { decode, decodeFields, encode, encodeFields } from "./codec/codec.ts";
+import { bytes, map, string } from "./codec/types.ts";
 import { describeCode, TarsCallError, TarsCode } from "./call_error.ts";
 import { type Endpoint, parseEndpoint } from "./endpoint.ts";
 import { DEFAULT_MAX_FRAME, FrameDecoder } from "./frame_decoder.ts";
@@ -22,6 +23,7 @@ import {
 } from "./packets.ts";
 import { type Conn, denoNetwork, describeAddr, type Listener, type Network } from "./transport.ts";
 import { WriteQueue } from "./write_queue.ts";
+import { settlesWithin } from "../lib/timers.ts";
 
 /** What a servant method learns about the call besides its arguments. */
 export interface CallContext {
@@ -130,12 +132,8 @@ export class TarsServer {
     for (const l of this.#listeners) l.close();
     this.#listeners.clear();
     if (this.#inFlight > 0) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        new Promise<void>((resolve) => (this.#idle = resolve)),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, options?.timeout ?? 10_000))),
-      ]);
-      clearTimeout(timer);
+      const idle = new Promise<void>((resolve) => (this.#idle = resolve));
+      await settlesWithin(idle, options?.timeout ?? 10_000);
     }
     for (const conn of this.#conns) {
       try {

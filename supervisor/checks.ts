@@ -4,8 +4,9 @@
  *
  * @module
  */
+import { drain, type GroupExit, type ProcessRunner, runInGroup } from "../lib/process_group.ts";
+import { delay } from "../lib/timers.ts";
 import { parseEndpoint } from "../protocol/endpoint.ts";
-import type { ProcessRunner } from "./process_runner.ts";
 
 /** One TCP connect to host:port bounded by timeout; rejects when refused or timed out. */
 export type Connect = (host: string, port: number, timeout: number) => Promise<void>;
@@ -45,10 +46,6 @@ export interface CheckEndpointsOptions {
   readonly retryDelay?: number;
   /** Bound of one connect, default 2000 ms (the endpoint's `-t` when that is shorter). */
   readonly connectTimeout?: number;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Hosts that mean "every interface": checked on the loopback address of the same family. */
@@ -155,87 +152,33 @@ function createTail(max: number): { push(chunk: Uint8Array): void; text(): strin
 }
 
 /**
- * Reads `stream` into `sink` until its end or until `cancel()`; `done` never rejects: a read
- * error goes into the sink as text, so it shows in the detail.
- */
-function drain(
-  stream: ReadableStream<Uint8Array>,
-  sink: (chunk: Uint8Array) => void,
-): { done: Promise<void>; cancel(): Promise<void> } {
-  const reader = stream.getReader();
-  const done = (async () => {
-    try {
-      for (let r = await reader.read(); !r.done; r = await reader.read()) sink(r.value);
-    } catch (error) {
-      sink(new TextEncoder().encode(`\n[cannot read the output: ${(error as Error).message}]\n`));
-    }
-  })();
-  return { done, cancel: () => reader.cancel() };
-}
-
-/** How long the output pipes may stay open after the script ended (held by a stray process). */
-const PIPE_GRACE = 1000;
-
-/**
  * Runs the before-check script with `sh -c` in its own process group, killed (SIGKILL to the
  * group) after `timeout` ms. `ok` when it exited 0 in time; `detail` says why not, with the end of
- * its output (stdout and stderr).
+ * its output (stdout and stderr; a failure to read it shows there too).
  */
 export async function runBeforeCheckScript(
   script: string,
   options: BeforeCheckOptions,
 ): Promise<{ ok: boolean; detail: string }> {
-  const max = options.maxOutputBytes ?? 2048;
-  let child: Deno.ChildProcess;
+  const output = createTail(options.maxOutputBytes ?? 2048);
+  const onError = (error: Error) =>
+    output.push(new TextEncoder().encode(`\n[cannot read the output: ${error.message}]\n`));
+  let exit: GroupExit;
   try {
-    child = options.runner.spawn("sh", {
-      args: ["-c", script],
-      cwd: options.cwd,
-      env: options.env,
-      detached: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
+    exit = await runInGroup(["-c", script], {
+      ...options,
+      output: (stream) => drain(stream, output.push, onError),
     });
   } catch (error) {
     return { ok: false, detail: `cannot start sh: ${(error as Error).message}` };
   }
-  const output = createTail(max);
-  const pipes = [drain(child.stdout, output.push), drain(child.stderr, output.push)];
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    killGroup(child.pid);
-  }, options.timeout);
-  const status = await child.status;
-  clearTimeout(timer);
-  // A background command of the script may hold the pipes: end the group, wait a little, then
-  // stop reading (a process that left the group is not ours to wait for).
-  if (!timedOut) killGroup(child.pid);
-  const reading = Promise.all(pipes.map((p) => p.done));
-  let graceTimer: ReturnType<typeof setTimeout> | undefined;
-  const drained = await Promise.race([
-    reading.then(() => true),
-    new Promise<false>((resolve) => graceTimer = setTimeout(() => resolve(false), PIPE_GRACE)),
-  ]);
-  clearTimeout(graceTimer);
-  if (!drained) await Promise.all(pipes.map((p) => p.cancel()));
-  await reading;
+  const { status, killed } = exit;
   const text = output.text();
   let detail: string;
-  if (timedOut) detail = `killed after ${options.timeout} ms`;
+  if (killed) detail = `killed after ${options.timeout} ms`;
   else if (status.success) detail = "";
   else if (status.signal) detail = `killed by ${status.signal}`;
   else detail = `exit code ${status.code}`;
   if (text && detail) detail += `: ${text}`;
-  return { ok: status.success && !timedOut, detail };
-}
-
-/** SIGKILL to a process group; a group that is already gone is fine. */
-function killGroup(pgid: number): void {
-  try {
-    Deno.kill(-pgid, "SIGKILL");
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
+  return { ok: status.success && !killed, detail };
 }

@@ -6,7 +6,7 @@ import {
   runBeforeCheckScript,
   tcpConnect,
 } from "./checks.ts";
-import { createProcessRunner } from "./process_runner.ts";
+import { createProcessRunner } from "../lib/process_group.ts";
 
 /** A fake clock whose sleep moves time on. */
 function fakeClock() {

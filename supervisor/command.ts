@@ -15,7 +15,7 @@ import { acceptsConnection, checkEndpoints, runBeforeCheckScript } from "./check
 import { currentTarscli, runGenconfChild } from "./genconf_child.ts";
 import { createNotifyReporter } from "./notify_reporter.ts";
 import { createObjectResolver } from "./object_resolver.ts";
-import { createProcessRunner } from "./process_runner.ts";
+import { createProcessRunner } from "../lib/process_group.ts";
 import { createRegistryLink } from "./registry_link.ts";
 import { readLogTail, type RunningService, startService } from "./service_process.ts";
 import { readLifecycleSettings } from "./settings.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 import type { GenconfResult } from "../genconf/mod.ts";
-import type { ProcessRunner } from "./process_runner.ts";
+import type { ProcessRunner } from "../lib/process_group.ts";
 
 /** A program and the arguments that come before the sub-command. */
 export interface TarscliCommand {

@@ -9,7 +9,7 @@ import {
   type TarscliCommand,
   tarscliCommand,
 } from "./genconf_child.ts";
-import { createProcessRunner } from "./process_runner.ts";
+import { createProcessRunner } from "../lib/process_group.ts";
 
 /** Fixed endpoints and IP, so a run in the child and one in-process give the same result. */
 const META = `application: TestApp

@@ -7,6 +7,7 @@
  * @module
  */
 import { dirname, join } from "../lib/posix_path.ts";
+import { delay, withDeadline } from "../lib/timers.ts";
 import type { ServerInfo } from "../genconf/mod.ts";
 import type { RegistryLink } from "./registry_link.ts";
 import { keepAliveRequest, prestopRequest } from "./registry_requests.ts";
@@ -41,7 +42,7 @@ export function prestopMarkerPath(tarsPath: string): string {
 export async function runPrestop(deps: PrestopDeps): Promise<"done" | "already"> {
   const { info, settings, link, log } = deps;
   const now = deps.now ?? Date.now;
-  const sleep = deps.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = deps.sleep ?? delay;
   const callTimeout = deps.callTimeout ?? 3000;
   const marker = prestopMarkerPath(settings.tarsPath);
   const marked = await createMarker(marker, `${new Date(now()).toISOString()}\n`);
@@ -91,20 +92,16 @@ async function boundedCall<T>(
   call: () => Promise<T>,
   options: { what: string; timeout: number; log: (line: string) => void },
 ): Promise<{ value: T } | null> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`no answer within ${options.timeout} ms`)),
-      options.timeout,
-    );
-  });
   try {
-    return { value: await Promise.race([call(), expired]) };
+    const value = await withDeadline(
+      call(),
+      options.timeout,
+      () => new Error(`no answer within ${options.timeout} ms`),
+    );
+    return { value };
   } catch (error) {
     options.log(`${options.what} failed: ${(error as Error).message}; going on`);
     return null;
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -6,7 +6,15 @@
  * @module
  */
 import { dirname } from "../lib/posix_path.ts";
-import type { ProcessRunner } from "./process_runner.ts";
+import {
+  type Drain,
+  drain,
+  type ProcessRunner,
+  runInGroup,
+  signalGroup,
+  spawnShell,
+} from "../lib/process_group.ts";
+import { settlesWithin } from "../lib/timers.ts";
 
 /** How the service ended: its exit code, or the signal that killed it (code 128 + signal). */
 export interface ServiceExit {
@@ -60,7 +68,7 @@ const DEFAULT_MAX_LOG_BYTES = 10 * 1024 * 1024;
 /** Appends to a size-bounded file, shared by the streams attached to it; one write at a time. */
 interface RotatingLog {
   /** Copies `stream` into the file until its end or `cancel()`. */
-  attach(stream: ReadableStream<Uint8Array>): { done: Promise<void>; cancel(): Promise<void> };
+  attach(stream: ReadableStream<Uint8Array>): Drain;
 }
 
 function createRotatingLog(
@@ -124,46 +132,28 @@ function createRotatingLog(
   return {
     attach(stream) {
       attached++;
-      const reader = stream.getReader();
-      const done = (async () => {
-        try {
-          for (let r = await reader.read(); !r.done; r = await reader.read()) {
-            const chunk = r.value;
-            await enqueue(() => writeChunk(chunk));
-          }
-        } catch (error) {
-          options.report(`Cannot read the service's output: ${(error as Error).message}`);
-        } finally {
-          attached--;
-          if (attached === 0) {
-            await enqueue(() => {
-              file?.close();
-              file = undefined;
-              return Promise.resolve();
-            });
-          }
+      const copy = drain(
+        stream,
+        (chunk) => enqueue(() => writeChunk(chunk)),
+        (error) => options.report(`Cannot read the service's output: ${error.message}`),
+      );
+      const done = copy.done.then(async () => {
+        attached--;
+        if (attached === 0) {
+          await enqueue(() => {
+            file?.close();
+            file = undefined;
+            return Promise.resolve();
+          });
         }
-      })();
-      return { done, cancel: () => reader.cancel() };
+      });
+      return { done, cancel: copy.cancel };
     },
   };
 }
 
 function toExit(status: Deno.CommandStatus): ServiceExit {
   return { code: status.code, signal: status.signal };
-}
-
-/** Waits `ms`, clearing the timer when `promise` settles first; true when it did. */
-async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise.then(() => true),
-      new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), ms)),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** How long the stop script's output pipes may stay open after its group ended. */
@@ -179,66 +169,39 @@ export function startService(startPath: string, options: StartServiceOptions): R
     maxBytes: options.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES,
     report,
   });
-  const child = options.runner.spawn("sh", {
-    args: [startPath],
-    cwd: options.cwd,
-    env: options.env,
-    detached: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  });
+  const child = spawnShell([startPath], options);
   const pid = child.pid;
   const pipes = [output.attach(child.stdout), output.attach(child.stderr)];
   const logClosed = Promise.all(pipes.map((p) => p.done)).then(() => undefined);
   let running = true;
 
   /** Signals a process group; a group already gone is fine, other failures are reported. */
-  function signalGroup(pgid: number, signal: Deno.Signal): void {
-    try {
-      Deno.kill(-pgid, signal);
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) {
-        report(`Cannot send ${signal} to process group ${pgid}: ${(error as Error).message}`);
-      }
-    }
-  }
+  const sendToGroup = (pgid: number, sig: Deno.Signal) => signalGroup(pgid, sig, { log: report });
 
   const exited = child.status.then(async (status) => {
     running = false;
-    if (options.killGroupOnExit ?? true) signalGroup(pid, "SIGKILL");
-    await within(logClosed, options.exitDrainWait ?? 500);
+    if (options.killGroupOnExit ?? true) sendToGroup(pid, "SIGKILL");
+    await settlesWithin(logClosed, options.exitDrainWait ?? 500);
     return toExit(status);
   });
 
   /** Runs the stop script until it ends or `deadline` fires; true when it exited 0. */
   async function runStopScript(stopPath: string, deadline: AbortSignal): Promise<boolean> {
-    let script: Deno.ChildProcess;
+    let status: Deno.CommandStatus;
     try {
-      script = options.runner.spawn("sh", {
-        args: [stopPath],
+      ({ status } = await runInGroup([stopPath], {
+        runner: options.runner,
         cwd: options.cwd,
         env: { ...options.env, TARS_SERVICE_PID: String(pid) },
-        detached: true,
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      });
+        output: output.attach,
+        signal: deadline,
+        pipeGrace: STOP_PIPE_GRACE,
+        log: report,
+      }));
     } catch (error) {
       report(`Cannot run the stop script ${stopPath}: ${(error as Error).message}`);
       return false;
     }
-    const scriptPipes = [output.attach(script.stdout), output.attach(script.stderr)];
-    const kill = () => signalGroup(script.pid, "SIGKILL");
-    deadline.addEventListener("abort", kill);
-    const status = await script.status;
-    deadline.removeEventListener("abort", kill);
-    kill(); // what the script left behind in its group
-    const scriptOutput = Promise.all(scriptPipes.map((p) => p.done));
-    if (!await within(scriptOutput, STOP_PIPE_GRACE)) {
-      await Promise.all(scriptPipes.map((p) => p.cancel()));
-    }
-    await scriptOutput;
     if (!status.success) {
       const how = deadline.aborted ? "killed at the stop grace" : `failed with code ${status.code}`;
       report(`The stop script ${stopPath} ${how}`);
@@ -252,15 +215,15 @@ export function startService(startPath: string, options: StartServiceOptions): R
     const deadline = new AbortController();
     const timer = setTimeout(() => {
       deadline.abort();
-      if (running) signalGroup(pid, "SIGKILL");
+      if (running) sendToGroup(pid, "SIGKILL");
     }, stopOptions.grace);
     try {
       if (stopOptions.stopPath === undefined) {
-        signalGroup(pid, "SIGTERM");
+        sendToGroup(pid, "SIGTERM");
         return await exited;
       }
       const script = runStopScript(stopOptions.stopPath, deadline.signal).then((ok) => {
-        if (!ok && running) signalGroup(pid, "SIGTERM");
+        if (!ok && running) sendToGroup(pid, "SIGTERM");
       });
       const [exit] = await Promise.all([exited, script]);
       return exit;
@@ -274,7 +237,7 @@ export function startService(startPath: string, options: StartServiceOptions): R
     exited,
     logClosed,
     signal(signal) {
-      if (running) signalGroup(pid, signal);
+      if (running) sendToGroup(pid, signal);
     },
     stop(stopOptions) {
       stopping ??= stop(stopOptions);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { createProcessRunner } from "./process_runner.ts";
+import { createProcessRunner } from "../lib/process_group.ts";
 import {
   readLogTail,
   type RunningService,

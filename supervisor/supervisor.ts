@@ -7,6 +7,7 @@
  * @module
  */
 import { join } from "../lib/posix_path.ts";
+import { backoffDelay, delay, retry } from "../lib/timers.ts";
 import type { ServerInfo } from "../genconf/mod.ts";
 import type { EndpointCheckResult } from "./checks.ts";
 import type { NotifyReporter } from "./notify_reporter.ts";
@@ -65,21 +66,6 @@ export interface SupervisorOptions {
   readonly registerRetryDelay?: number;
 }
 
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
 function describeExit(exit: ServiceExit): string {
   return exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
 }
@@ -105,7 +91,7 @@ export async function runSupervisor(
   const { info, settings, log } = deps;
   const { stop } = options;
   const now = deps.now ?? Date.now;
-  const sleep = deps.sleep ?? abortableSleep;
+  const sleep = deps.sleep ?? ((ms: number, signal?: AbortSignal) => delay(ms, { signal }));
   const statePath = stateFilePath(settings.tarsPath);
   const stopMarker = join(info.paths.data, "stop");
   const prestopMarker = prestopMarkerPath(settings.tarsPath);
@@ -176,18 +162,15 @@ export async function runSupervisor(
   });
   await setState("activating", "starting");
 
-  let delay = options.registerRetryDelay ?? 1000;
-  while (!stop.aborted) {
-    try {
-      await register();
-      break;
-    } catch (error) {
-      log(`registry: onStartup failed: ${(error as Error).message}; retrying in ${delay} ms`);
+  await retry(register, {
+    backoff: { first: options.registerRetryDelay ?? 1000, max: 30_000 },
+    signal: stop,
+    sleep,
+    onFailure: async (error, wait) => {
+      log(`registry: onStartup failed: ${(error as Error).message}; retrying in ${wait} ms`);
       await setState("activating", "waiting for the registry");
-      await sleep(delay, stop);
-      delay = Math.min(delay * 2, 30_000);
-    }
-  }
+    },
+  });
   if (stop.aborted) {
     log("stop requested before the service started; exiting");
     return;
@@ -198,7 +181,8 @@ export async function runSupervisor(
   let restarts = 0;
   let serviceStartedAt = 0;
   let restartAt = 0;
-  let restartDelay = 0;
+  /** Exits after a short run since the last immediate restart: the back-off's step. */
+  let quickExits = 0;
 
   function launch(): void {
     try {
@@ -229,13 +213,12 @@ export async function runSupervisor(
       alarm ? "[alarm] down, server is inactive" : `[warn] server down: ${describeExit(exit)}`,
     );
     const stable = ran >= (options.stableAfter ?? 60_000);
-    if (restarts === 0 || stable) restartDelay = 0;
-    else {
-      restartDelay = Math.min(
-        restartDelay === 0 ? options.restartDelay ?? 1000 : restartDelay * 2,
-        options.maxRestartDelay ?? 60_000,
-      );
-    }
+    // The first restart, and one after a stable run, is immediate; then the back-off doubles.
+    quickExits = restarts === 0 || stable ? 0 : quickExits + 1;
+    const restartDelay = quickExits === 0 ? 0 : backoffDelay(quickExits, {
+      first: options.restartDelay ?? 1000,
+      max: options.maxRestartDelay ?? 60_000,
+    });
     restartAt = now() + restartDelay;
   }
 

@@ -1,4 +1,4 @@
-import { int64, string } from "../codec/mod.ts";
+import { int64, string } from "../codec/types.ts";
 import { defineInterface, param } from "../interface.ts";
 
 /** Servant name every TARS service serves on its `local` endpoint. */

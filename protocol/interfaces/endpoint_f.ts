@@ -6,7 +6,7 @@ import {
   struct,
   type StructInput,
   type StructValue,
-} from "../codec/mod.ts";
+} from "../codec/types.ts";
 
 /**
  * `tars.EndpointF`: one endpoint in a name lookup answer. Tags above 12 differ between TARS

@@ -1,4 +1,4 @@
-import { int32, opt, req, string, struct } from "../codec/mod.ts";
+import { int32, opt, req, string, struct } from "../codec/types.ts";
 import { defineInterface, param } from "../interface.ts";
 
 /** Servant name of the TARS notify service. */

@@ -1,4 +1,4 @@
-import { int32, list, string } from "../codec/mod.ts";
+import { int32, list, string } from "../codec/types.ts";
 import { defineInterface, out, param } from "../interface.ts";
 import { EndpointF } from "./endpoint_f.ts";
 

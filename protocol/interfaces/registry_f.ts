@@ -8,7 +8,7 @@ import {
   string,
   struct,
   type StructValue,
-} from "../codec/mod.ts";
+} from "../codec/types.ts";
 import { defineInterface, out, param } from "../interface.ts";
 
 /** Servant name of the registry's registration object. */

@@ -3,7 +3,7 @@
  * children are re-parented to it, as they are to PID 1 in a container), makes an orphan zombie
  * and a zombie of its own, and prints what the reaper did as JSON on stdout.
  */
-import { createProcessRunner } from "../process_runner.ts";
+import { createProcessRunner } from "../../lib/process_group.ts";
 import { startZombieReaper } from "../zombie_reaper.ts";
 
 const PR_SET_CHILD_SUBREAPER = 36;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createProcessRunner } from "./process_runner.ts";
+import { createProcessRunner } from "./process_group.ts";
 
 Deno.test("process runner", async (t) => {
   await t.step("a child is live until its status is collected", async () => {
