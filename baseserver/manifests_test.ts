@@ -24,7 +24,7 @@ import { CronJob, type ICronJob } from "kubernetes-models/batch/v1/CronJob";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { COMMANDS } from "../cli/command_table.ts";
 import { type ConfigSection, parseTarsConfig } from "../genconf/tars_config.ts";
-import { readLifecycleSettings } from "../supervisor/settings.ts";
+import { readSettings, variablesOf } from "../lib/settings.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 /** Kubernetes' default terminationGracePeriodSeconds. */
@@ -206,7 +206,7 @@ Deno.test("manifests: a pod with preStop tarscli prestop outlives TARS_PRESTOP_W
     for (const container of pod?.containers ?? []) {
       const preStop = container.lifecycle?.preStop?.exec?.command ?? [];
       if (!/(^|\/)tarscli$/.test(preStop[0]) || preStop[1] !== "prestop") continue;
-      const { prestopWaitTime } = readLifecycleSettings(literalEnv(container), { cwd: "/" });
+      const { prestopWaitTime } = readSettings(literalEnv(container), "prestop", { cwd: "/" });
       const grace = (pod.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
       assert.ok(
         grace > prestopWaitTime,
@@ -287,8 +287,7 @@ Deno.test("baseserver: the manifests agree with each other and with the binaries
   });
 
   await t.step("the registry's ConfigMap holds only variables the registry reads", () => {
-    const registry = COMMANDS.find((c) => c.name === "registry")!;
-    const known = new Set(registry.variables.map((v) => v.name));
+    const known = new Set(variablesOf("registry").map((v) => v.name));
     const config = baseObject("ConfigMap", "tars-registry-db");
     for (const key of Object.keys(config.data)) assert.ok(known.has(key), `${key} is not read`);
     const [container] = baseObject("Deployment", "tars-registry").spec.template.spec.containers;

@@ -27,7 +27,7 @@
  * @module
  */
 import { join } from "node:path";
-import { LIFECYCLE_DEFAULTS } from "../supervisor/settings.ts";
+import { readSettings } from "../lib/settings.ts";
 import { readStateFile, stateFilePath, writeStateFile } from "../supervisor/state_file.ts";
 import { median, sleep } from "./measure.ts";
 import { measureThreadCpu } from "./thread_cpu.ts";
@@ -47,7 +47,7 @@ const IDLE_TARGET = 1.3;
 /** How long `tarscli prestop` has waited when its memory is read (a tenth of its wait). */
 const PRESTOP_SETTLE_MS = 3_000;
 /** TARS_CHECK_INTERVAL's default, which the idle bench keeps. */
-const CHECK_INTERVAL_S = LIFECYCLE_DEFAULTS.checkInterval / 1000;
+const CHECK_INTERVAL_S = readSettings({}, "supervisor", { cwd: "/" }).checkInterval / 1000;
 
 /** How much to run. */
 export interface LifecycleBenchOptions {

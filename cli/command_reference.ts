@@ -1,24 +1,59 @@
+/**
+ * The README's generated sections: the command reference (commands and the variables each reads)
+ * and the registry's flags, from the tables `tarscli help` and `tarsregistry --help` print.
+ * `deno run cli/command_reference.ts` prints both; cli/command_reference_test.ts keeps README.md
+ * equal to them.
+ *
+ * @module
+ */
+import {
+  type FlagSpec,
+  REGISTRY_FLAGS,
+  shownDefault,
+  shownName,
+  type VariableSpec,
+} from "../lib/mod.ts";
 import { COMMANDS, type CommandSpec } from "./command_table.ts";
+import { variablesFor } from "./help.ts";
 
 /** Markers around the generated command reference in README.md. */
-export const REFERENCE_BEGIN = "<!-- commands: generated from cli/command_table.ts -->";
+export const REFERENCE_BEGIN =
+  "<!-- commands: generated from cli/command_table.ts and lib/settings.ts -->";
 /** End marker of the generated command reference. */
 export const REFERENCE_END = "<!-- commands: end -->";
+/** Markers around the generated table of the registry's flags in README.md. */
+export const FLAGS_BEGIN = "<!-- registry flags: generated from lib/settings.ts -->";
+/** End marker of the generated flag table. */
+export const FLAGS_END = "<!-- registry flags: end -->";
+
+/** A Markdown table of settings: name, default, meaning. */
+function settingsTable(
+  heading: string,
+  specs: readonly (VariableSpec | FlagSpec)[],
+): string[] {
+  const lines = [`| ${heading} | default | meaning |`, "|---|---|---|"];
+  for (const spec of specs) {
+    const dflt = spec.default || spec.unset ? `\`${shownDefault(spec)}\`` : "unset";
+    lines.push(`| \`${shownName(spec)}\` | ${dflt} | ${spec.description} |`);
+  }
+  return lines;
+}
 
 /** The README's command and variable reference, in Markdown, from the table `help` prints. */
 export function renderCommandReference(commands: readonly CommandSpec[] = COMMANDS): string {
   const lines = [REFERENCE_BEGIN];
   for (const spec of commands) {
     lines.push("", `### \`${spec.name}\``, "", `\`${spec.usage}\`: ${spec.summary}.`);
-    if (spec.variables.length === 0) continue;
-    lines.push("", "| variable | default | meaning |", "|---|---|---|");
-    for (const v of spec.variables) {
-      const dflt = v.default === "" ? "unset" : `\`${v.default}\``;
-      lines.push(`| \`${v.name}\` | ${dflt} | ${v.description} |`);
-    }
+    const variables = variablesFor(spec);
+    if (variables.length > 0) lines.push("", ...settingsTable("variable", variables));
   }
   lines.push("", REFERENCE_END);
   return lines.join("\n");
 }
 
-if (import.meta.main) console.log(renderCommandReference());
+/** The README's table of the registry's flags, from the table `--help` prints. */
+export function renderFlagReference(): string {
+  return [FLAGS_BEGIN, "", ...settingsTable("flag", REGISTRY_FLAGS), "", FLAGS_END].join("\n");
+}
+
+if (import.meta.main) console.log(`${renderCommandReference()}\n\n${renderFlagReference()}`);

@@ -1,14 +1,34 @@
+/**
+ * `tarscli help [COMMAND]`: the command table with the variables each command reads, as
+ * lib/settings.ts declares them.
+ *
+ * @module
+ */
+import {
+  type CommandContext,
+  helpLines,
+  UsageError,
+  VARIABLES,
+  type VariableSpec,
+} from "../lib/mod.ts";
 import { COMMANDS, type CommandSpec, findCommand } from "./command_table.ts";
-import { type CommandContext, UsageError } from "../lib/mod.ts";
+
+/**
+ * The variables a command reads, in table order: its own and those of the command it runs (the
+ * supervisor passes genconf's on to the genconf child).
+ */
+export function variablesFor(spec: CommandSpec): VariableSpec[] {
+  const readers: readonly string[] = spec.runs ? [spec.name, spec.runs] : [spec.name];
+  return VARIABLES.filter((v) => v.readBy.some((reader) => readers.includes(reader)));
+}
 
 /** Renders the help of one command: usage, summary and its variables with defaults. */
 export function renderCommandHelp(spec: CommandSpec): string[] {
-  const lines = [`  ${spec.usage}`, `      ${spec.summary}`];
-  for (const v of spec.variables) {
-    const dflt = v.default === "" ? "unset" : v.default;
-    lines.push(`      ${v.name.padEnd(28)} ${v.description} (default: ${dflt})`);
-  }
-  return lines;
+  return [
+    `  ${spec.usage}`,
+    `      ${spec.summary}`,
+    ...helpLines(variablesFor(spec), { indent: "      " }),
+  ];
 }
 
 /** Renders the full help: every command and every variable it reads. */

@@ -6,7 +6,8 @@
  * @module
  */
 import type { CommandContext } from "../lib/context.ts";
-import { basename, dirname, isAbsolute, join } from "../lib/posix_path.ts";
+import { basename, dirname, join } from "../lib/posix_path.ts";
+import { type Environment, readSettings } from "../lib/settings.ts";
 import { UsageError } from "../lib/usage_error.ts";
 
 /** syncdir's environment, typed. */
@@ -26,15 +27,9 @@ export interface SyncResult {
 }
 
 /** Reads syncdir's variables from `env`; relative paths are taken from `cwd`. */
-export function readSyncSettings(
-  env: Readonly<Record<string, string | undefined>>,
-  options: { cwd: string },
-): SyncSettings {
-  const absolute = (path: string) => isAbsolute(path) ? path : join(options.cwd, path);
-  const source = env.TARS_SYNC_DIRECTORY?.trim();
-  const tarsPath = env.TARS_PATH?.trim() || "/tars";
-  const target = env.TARS_SYNC_TARGET_DIRECTORY?.trim() || join(tarsPath, "bin");
-  return Object.freeze({ source: source ? absolute(source) : undefined, target: absolute(target) });
+export function readSyncSettings(env: Environment, options: { cwd: string }): SyncSettings {
+  const settings = readSettings(env, "syncdir", options);
+  return Object.freeze({ source: settings.syncDirectory, target: settings.syncTarget });
 }
 
 async function copyKeepingTimes(

@@ -7,6 +7,7 @@
  * - `usage_error.ts`: a mistake in how a command was called (exit code 2).
  * - `context.ts`: what a command gets from the entry point (environment, output).
  * - `version_info.ts`: the release version.
+ * - `settings.ts`: every environment variable and registry flag, declared once (add one there).
  * - `timers.ts`: a delay an abort cuts short, a deadline on a promise, retries with back-off.
  * - `process_group.ts`: the process runner, and `sh` in a process group of its own: run with a
  *   time bound, its output read to the end, the whole group killed.
@@ -43,5 +44,22 @@ export {
   signalGroup,
   spawnShell,
 } from "./process_group.ts";
+export {
+  type Environment,
+  type FlagSpec,
+  helpLines,
+  type LifecycleSettings,
+  readRegistryFlags,
+  readSettings,
+  REGISTRY_FLAGS,
+  type RegistryFlags,
+  type SettingsOf,
+  type SettingsReader,
+  shownDefault,
+  shownName,
+  VARIABLES,
+  variablesOf,
+  type VariableSpec,
+} from "./settings.ts";
 export { VERSION } from "./version_info.ts";
 export { type FileToWrite, writeFilesAtomic } from "./write_atomic.ts";

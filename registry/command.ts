@@ -1,6 +1,6 @@
 import type { CommandContext } from "../lib/mod.ts";
 import { QUERY_OBJ } from "../protocol/interfaces/query_f.ts";
-import { readRegistryConfig, REGISTRY_USAGE } from "./config.ts";
+import { readRegistryConfig, registryUsage } from "./config.ts";
 import { startRegistry } from "./run.ts";
 
 /**
@@ -8,9 +8,9 @@ import { startRegistry } from "./run.ts";
  * AdminF.shutdown, then stops gracefully.
  */
 export async function run(args: string[], ctx: CommandContext): Promise<number> {
-  const config = readRegistryConfig(args, ctx.env);
+  const config = readRegistryConfig(args, ctx.env, { cwd: Deno.cwd() });
   if (config === "help") {
-    REGISTRY_USAGE.split("\n").forEach(ctx.out);
+    registryUsage().forEach(ctx.out);
     return 0;
   }
   // Listeners first: a signal during start-up must stop the registry, not kill it mid-write.

@@ -3,7 +3,7 @@ import { UsageError } from "../lib/usage_error.ts";
 import { readRegistryConfig, type RegistryConfig } from "./config.ts";
 
 function read(args: string[], env: Record<string, string> = {}): RegistryConfig {
-  const config = readRegistryConfig(args, env);
+  const config = readRegistryConfig(args, env, { cwd: "/" });
   assert.notEqual(config, "help");
   return config as RegistryConfig;
 }
@@ -60,12 +60,12 @@ Deno.test("registry config: defaults, flags and the original's variables", async
       [["--nope"], /Unknown option '--nope'.*--help/],
     ];
     for (const [args, message] of cases) {
-      assert.throws(() => readRegistryConfig(args, {}), (e: Error) => {
+      assert.throws(() => readRegistryConfig(args, {}, { cwd: "/" }), (e: Error) => {
         assert.ok(e instanceof UsageError);
         assert.match(e.message, message);
         return true;
       });
     }
-    assert.equal(readRegistryConfig(["--help"], {}), "help");
+    assert.equal(readRegistryConfig(["--help"], {}, { cwd: "/" }), "help");
   });
 });

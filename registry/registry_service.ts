@@ -47,8 +47,8 @@ function viewKey(view: ServerView): string {
 export interface RegistryServiceOptions {
   /** Clock in epoch ms. */
   readonly now: () => number;
-  /** Heartbeat age (ms) after which a node's endpoints count as inactive (250 s). */
-  readonly nodeTimeout?: number;
+  /** Heartbeat age (ms) after which a node's endpoints count as inactive (`--node-timeout`). */
+  readonly nodeTimeout: number;
   /** Where skipped rows and reload problems are reported. */
   readonly log?: (line: string) => void;
 }
@@ -70,7 +70,7 @@ export class RegistryService {
     this.#store = store;
     this.#state = state;
     this.#now = options.now;
-    this.#nodeTimeout = options.nodeTimeout ?? 250_000;
+    this.#nodeTimeout = options.nodeTimeout;
     this.#log = options.log ?? ((line) => console.error(line));
   }
 

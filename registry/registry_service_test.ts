@@ -22,7 +22,12 @@ async function open(options?: { nodeTimeout?: number }) {
   const clock = { now: Date.UTC(2026, 10, 23, 12) };
   const now = () => clock.now;
   const store = await SqliteStore.open(`${dir}/registry.db`, { now });
-  const service = await RegistryService.open(store, { now, log: () => {}, ...options });
+  const service = await RegistryService.open(store, {
+    now,
+    log: () => {},
+    nodeTimeout: 250_000,
+    ...options,
+  });
   return {
     service,
     store,

@@ -7,6 +7,7 @@
  * @module
  */
 import { join } from "../lib/posix_path.ts";
+import { readSettings } from "../lib/settings.ts";
 import type { CommandContext } from "../lib/context.ts";
 import { UsageError } from "../lib/usage_error.ts";
 import { TarsClient } from "../protocol/client.ts";
@@ -18,7 +19,6 @@ import { createObjectResolver } from "./object_resolver.ts";
 import { createProcessRunner } from "../lib/process_group.ts";
 import { createRegistryLink } from "./registry_link.ts";
 import { readLogTail, type RunningService, startService } from "./service_process.ts";
-import { readLifecycleSettings } from "./settings.ts";
 import { runSupervisor } from "./supervisor.ts";
 import { openSupervisorLog } from "./supervisor_log.ts";
 import { startZombieReaper, type ZombieReaper } from "./zombie_reaper.ts";
@@ -55,7 +55,7 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
       reaper = startZombieReaper({ ownChildren: runner.live, log: ctx.err });
     }
     const cwd = Deno.cwd();
-    const settings = readLifecycleSettings(ctx.env, { cwd });
+    const settings = readSettings(ctx.env, "supervisor", { cwd });
     const generated = await runGenconfChild({
       tarscli: currentTarscli(),
       runner,

@@ -7,8 +7,8 @@
  * @module
  */
 import type { CommandContext } from "../lib/context.ts";
+import { readSettings } from "../lib/settings.ts";
 import { UsageError } from "../lib/usage_error.ts";
-import { readLifecycleSettings } from "./settings.ts";
 import { readStateFile, stateFilePath } from "./state_file.ts";
 
 /** Exits 0 when ready; otherwise 1 with one line on stderr saying why. */
@@ -18,7 +18,7 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
       "hzcheck takes no arguments; it reads TARS_PATH and TARS_REPORT_INTERVAL",
     );
   }
-  const settings = readLifecycleSettings(ctx.env, { cwd: Deno.cwd() });
+  const settings = readSettings(ctx.env, "hzcheck", { cwd: Deno.cwd() });
   const path = stateFilePath(settings.tarsPath);
   let record;
   try {

@@ -71,7 +71,7 @@ Deno.test("hzcheck loads nothing but the settings and the state file", async (t)
   await t.step("every module hzcheck.ts reaches is on the allow-list", async () => {
     const allowed = new Set([
       "supervisor/hzcheck.ts",
-      "supervisor/settings.ts",
+      "lib/settings.ts",
       "supervisor/state_file.ts",
       "lib/duration.ts",
       "lib/write_atomic.ts",

@@ -5,11 +5,11 @@
  * @module
  */
 import type { CommandContext } from "../lib/context.ts";
+import { readSettings } from "../lib/settings.ts";
 import { UsageError } from "../lib/usage_error.ts";
 import { readServerInfo } from "../genconf/server_info.ts";
 import { TarsClient } from "../protocol/client.ts";
 import { ADMIN_OBJ, AdminF } from "../protocol/interfaces/admin_f.ts";
-import { readLifecycleSettings } from "./settings.ts";
 
 /** How long the service has to answer, in ms. */
 const NOTIFY_TIMEOUT = 3000;
@@ -20,7 +20,7 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
   if (command === "") {
     throw new UsageError("notify needs a command, e.g. tarscli notify tars.viewstatus");
   }
-  const settings = readLifecycleSettings(ctx.env, { cwd: Deno.cwd() });
+  const settings = readSettings(ctx.env, "notify", { cwd: Deno.cwd() });
   const info = await readServerInfo(settings.tarsPath);
   const target = `${ADMIN_OBJ}@${info.local}`;
   const client = new TarsClient({ timeout: NOTIFY_TIMEOUT, log: () => {} });

@@ -7,17 +7,18 @@
  * @module
  */
 import { dirname, join } from "../lib/posix_path.ts";
+import type { SettingsOf } from "../lib/settings.ts";
 import { delay, withDeadline } from "../lib/timers.ts";
 import type { ServerInfo } from "../genconf/mod.ts";
 import type { RegistryLink } from "./registry_link.ts";
 import { keepAliveRequest, prestopRequest } from "./registry_requests.ts";
-import type { LifecycleSettings } from "./settings.ts";
 import { stateFilePath, writeStateFile } from "./state_file.ts";
 
 /** What the prestop sequence works with. */
 export interface PrestopDeps {
   readonly info: ServerInfo;
-  readonly settings: LifecycleSettings;
+  /** `TARS_PATH` and `TARS_PRESTOP_WAITTIME` (the supervisor passes its own, which hold them). */
+  readonly settings: SettingsOf<"prestop">;
   readonly link: RegistryLink;
   /** Sends an `AdminF.notify` command to the service and resolves to its answer. */
   readonly admin: (command: string) => Promise<string>;

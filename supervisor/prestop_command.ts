@@ -5,6 +5,7 @@
  * @module
  */
 import type { CommandContext } from "../lib/context.ts";
+import { readSettings } from "../lib/settings.ts";
 import { UsageError } from "../lib/usage_error.ts";
 import { readServerInfo } from "../genconf/server_info.ts";
 import { TarsClient } from "../protocol/client.ts";
@@ -12,7 +13,6 @@ import { ADMIN_OBJ, AdminF } from "../protocol/interfaces/admin_f.ts";
 import { createObjectResolver } from "./object_resolver.ts";
 import { runPrestop } from "./prestop.ts";
 import { createRegistryLink } from "./registry_link.ts";
-import { readLifecycleSettings } from "./settings.ts";
 
 /** Bound of each call to the registry and to the service, in ms. */
 const CALL_TIMEOUT = 3000;
@@ -24,7 +24,7 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
       "prestop takes no arguments; it reads TARS_PATH and TARS_PRESTOP_WAITTIME",
     );
   }
-  const settings = readLifecycleSettings(ctx.env, { cwd: Deno.cwd() });
+  const settings = readSettings(ctx.env, "prestop", { cwd: Deno.cwd() });
   const info = await readServerInfo(settings.tarsPath);
   const client = new TarsClient({ timeout: CALL_TIMEOUT, log: ctx.err });
   try {

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
+import { readSettings } from "../lib/settings.ts";
 import { ADMIN_OBJ, AdminF, TarsClient, TarsCode } from "../protocol/mod.ts";
 import { createObjectResolver } from "./object_resolver.ts";
 import { prestopMarkerPath, runPrestop } from "./prestop.ts";
 import { createRegistryLink } from "./registry_link.ts";
 import { keepAliveRequest, prestopRequest } from "./registry_requests.ts";
-import { readLifecycleSettings } from "./settings.ts";
 import { readStateFile, stateFilePath } from "./state_file.ts";
 import { fakeServerInfo, startFakeTars } from "./test_fakes.ts";
 
@@ -15,8 +15,9 @@ async function setUp(options: { linkTimeout?: number; locator?: string } = {}) {
   const client = new TarsClient({ log: () => {} });
   const tarsPath = await Deno.makeTempDir();
   const info = fakeServerInfo(tarsPath, { local: fake.local });
-  const settings = readLifecycleSettings(
+  const settings = readSettings(
     { TARS_PATH: tarsPath, TARS_PRESTOP_WAITTIME: "80s" },
+    "prestop",
     { cwd: "/" },
   );
   const resolver = createObjectResolver({

@@ -80,7 +80,11 @@ Deno.test("registry requests", async (t) => {
       const dir = await Deno.makeTempDir();
       const store = await SqliteStore.open(`${dir}/registry.db`, { now: Date.now });
       try {
-        const service = await RegistryService.open(store, { now: Date.now, log: () => {} });
+        const service = await RegistryService.open(store, {
+          now: Date.now,
+          log: () => {},
+          nodeTimeout: 250_000,
+        });
         const servant = registryServant(service);
         const ctx = {} as CallContext;
         const plain = fakeServerInfo("/tars");

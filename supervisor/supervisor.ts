@@ -7,6 +7,7 @@
  * @module
  */
 import { join } from "../lib/posix_path.ts";
+import type { LifecycleSettings } from "../lib/settings.ts";
 import { backoffDelay, delay, retry } from "../lib/timers.ts";
 import type { ServerInfo } from "../genconf/mod.ts";
 import type { EndpointCheckResult } from "./checks.ts";
@@ -15,7 +16,6 @@ import { prestopMarkerPath, runPrestop } from "./prestop.ts";
 import type { RegistryLink } from "./registry_link.ts";
 import { keepAliveRequest, startupRequest } from "./registry_requests.ts";
 import type { RunningService, ServiceExit } from "./service_process.ts";
-import type { LifecycleSettings } from "./settings.ts";
 import { type ServiceState, stateFilePath, writeStateFile } from "./state_file.ts";
 import type { LogLine } from "./supervisor_log.ts";
 

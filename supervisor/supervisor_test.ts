@@ -7,7 +7,7 @@ import type {
   OnStartupRequest,
 } from "../protocol/interfaces/registry_f.ts";
 import type { RunningService, ServiceExit } from "./service_process.ts";
-import { type LifecycleSettings, readLifecycleSettings } from "./settings.ts";
+import { type LifecycleSettings, readSettings } from "../lib/settings.ts";
 import { readStateFile, stateFilePath } from "./state_file.ts";
 import { runSupervisor, type SupervisorDeps } from "./supervisor.ts";
 
@@ -84,13 +84,17 @@ interface Harness {
 
 async function harness(env: Record<string, string> = {}): Promise<Harness> {
   const tarsPath = await Deno.makeTempDir({ prefix: "supervisor_test_" });
-  const settings = readLifecycleSettings({
-    TARS_PATH: tarsPath,
-    TARS_CHECK_INTERVAL: "20ms",
-    TARS_REPORT_INTERVAL: "1s",
-    TARS_PRESTOP_WAITTIME: "0s",
-    ...env,
-  }, { cwd: "/" });
+  const settings = readSettings(
+    {
+      TARS_PATH: tarsPath,
+      TARS_CHECK_INTERVAL: "20ms",
+      TARS_REPORT_INTERVAL: "1s",
+      TARS_PRESTOP_WAITTIME: "0s",
+      ...env,
+    },
+    "supervisor",
+    { cwd: "/" },
+  );
   const info = serverInfo(tarsPath);
   const h: Harness = {
     tarsPath,

@@ -1,0 +1,600 @@
+/**
+ * Every setting of tarscli and tarsregistry, declared once: each environment variable in
+ * {@linkcode VARIABLES} and each registry flag in {@linkcode REGISTRY_FLAGS}, with its parser,
+ * default, description and (for a variable) the commands that read it. The settings objects the
+ * commands get, `tarscli help`, the registry's `--help` and the README's tables all come from
+ * these two tables, so adding a variable or a flag is one entry here, and changing a default is
+ * one edit.
+ *
+ * A command's settings object holds one property per variable whose `readBy` names the command
+ * ({@linkcode SettingsOf}); `registry/config.ts` reads the flags. The probe loads this module, so
+ * it imports nothing but the path and duration helpers.
+ *
+ * @module
+ */
+import { parseDuration } from "./duration.ts";
+import { isAbsolute, join } from "./posix_path.ts";
+
+/** The commands that read settings (the names of `tarscli`'s sub-commands). */
+export type SettingsReader =
+  | "genconf"
+  | "syncdir"
+  | "supervisor"
+  | "hzcheck"
+  | "prestop"
+  | "notify"
+  | "registry";
+
+/** What a parser knows besides the text. */
+export interface ParseContext {
+  /** The variable or flag, for messages. */
+  readonly name: string;
+  /** Its declared default, for messages ("e.g. 30s"). */
+  readonly default?: string;
+  /** The directory relative paths are taken from. */
+  readonly cwd: string;
+}
+
+/** Turns a setting's text into its value; throws an Error that names the setting. */
+export type Parser<T> = (text: string, context: ParseContext) => T;
+
+/** What variables and flags have in common. */
+interface SettingSpec<T> {
+  /** The property of the settings object that holds the value. */
+  readonly key: string;
+  readonly parse: Parser<T>;
+  /** The value when unset, written as a user would write it (it is parsed like one). */
+  readonly default?: string;
+  /** Without a default (the value is then undefined): what happens when unset, in words. */
+  readonly unset?: string;
+  readonly description: string;
+}
+
+/** An environment variable. */
+export interface VariableSpec<T = unknown> extends SettingSpec<T> {
+  readonly name: string;
+  /** The commands that read it; its value is in their settings objects. */
+  readonly readBy: readonly SettingsReader[];
+  /** Taken as it is: not trimmed, and an empty value is a value (a password). */
+  readonly verbatim?: boolean;
+}
+
+/** A flag of `tarscli registry` and `tarsregistry`. */
+export interface FlagSpec<T = unknown> extends SettingSpec<T> {
+  readonly name: `--${string}`;
+  /** The value's placeholder in help (`DURATION`); none for a switch, whose text is "on". */
+  readonly value?: string;
+}
+
+// ---- Parsers -----------------------------------------------------------------------------------
+
+/** The text itself. */
+export const text: Parser<string> = (value) => value;
+
+/** A path; a relative one is taken from the working directory. */
+export const path: Parser<string> = (value, { cwd }) =>
+  isAbsolute(value) ? value : join(cwd, value);
+
+/** Any value means yes (the variable is unset or empty to mean no). */
+export const nonEmpty: Parser<boolean> = (value) => value !== "";
+
+/** A switch flag: "on" when given. */
+export const switchOn: Parser<boolean> = (value) => value === "on";
+
+/** A duration in ms (`30s`, `1m30s`; a bare number is ms), not negative. */
+export const duration: Parser<number> = (value, { name }) => {
+  let ms: number;
+  try {
+    ms = parseDuration(value);
+  } catch (error) {
+    throw new SyntaxError(`${name}: ${(error as Error).message}`);
+  }
+  if (!(ms >= 0)) throw new RangeError(`${name}="${value}" must not be negative, e.g. 30s`);
+  return ms;
+};
+
+/** A {@linkcode duration} above 0. */
+export const positiveDuration: Parser<number> = (value, context) => {
+  const ms = duration(value, context);
+  if (ms <= 0) {
+    throw new RangeError(`${context.name} must be above 0, e.g. ${context.default ?? "30s"}`);
+  }
+  return ms;
+};
+
+/** A duration of at least 1 ms in whole ms; a bare number is ms. */
+export const wholeMilliseconds: Parser<number> = (value, { name }) => {
+  let ms: number;
+  try {
+    ms = parseDuration(value);
+  } catch (error) {
+    throw new SyntaxError(`${name}: ${(error as Error).message}; a bare number is milliseconds`);
+  }
+  if (!Number.isInteger(ms) || ms < 1) {
+    throw new RangeError(`${name}="${value}" must be at least 1ms in whole milliseconds, e.g. 60s`);
+  }
+  return ms;
+};
+
+/** A duration in ms whose bare number is seconds (the registry's flags, as the original's). */
+export const durationInSeconds: Parser<number> = (value, { name }) => {
+  try {
+    return parseDuration(value, { bareUnit: "s" });
+  } catch (error) {
+    throw new SyntaxError(`${name}: ${(error as Error).message}`);
+  }
+};
+
+/** A TCP or UDP port, 1 to 65535. */
+export const port: Parser<number> = (value, { name }) => {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65535) {
+    throw new RangeError(`${name}="${value}" is not a port; set it to a number from 1 to 65535`);
+  }
+  return Number(value);
+};
+
+/** `HOST:PORT` (`[::1]:PORT` for IPv6); an empty host is 0.0.0.0. */
+export const hostPort: Parser<{ readonly host: string; readonly port: number }> = (
+  value,
+  { name, default: example },
+) => {
+  const m = /^(.*):(\d+)$/.exec(value);
+  if (!m || Number(m[2]) > 65535) {
+    throw new RangeError(`${name} "${value}": write HOST:PORT, e.g. ${example}`);
+  }
+  return { host: m[1].replace(/^\[|\]$/g, "") || "0.0.0.0", port: Number(m[2]) };
+};
+
+// ---- The variables -----------------------------------------------------------------------------
+
+/** The commands that read the service's directory: all of them. */
+const EVERY_COMMAND = [
+  "genconf",
+  "syncdir",
+  "supervisor",
+  "hzcheck",
+  "prestop",
+  "notify",
+  "registry",
+] as const;
+
+/**
+ * Every environment variable, in the order help lists them. A default may start with
+ * `$TARS_PATH/`: the rest is joined to that variable's value.
+ */
+export const VARIABLES = [
+  {
+    name: "TARS_PATH",
+    key: "tarsPath",
+    parse: path,
+    default: "/tars",
+    description: "the service's directory (bin, conf, data, log); the registry's embedded " +
+      "store lives in its data",
+    readBy: EVERY_COMMAND,
+  },
+  {
+    name: "TARS_APPLICATION",
+    key: "application",
+    parse: text,
+    unset: "application in _server_meta.yaml",
+    description: "application name",
+    readBy: ["genconf"],
+  },
+  {
+    name: "TARS_SERVER",
+    key: "server",
+    parse: text,
+    unset: "server in _server_meta.yaml",
+    description: "server name",
+    readBy: ["genconf"],
+  },
+  {
+    name: "TARS_BUILD_SERVER",
+    key: "buildServer",
+    parse: text,
+    unset: "the server name",
+    description: "config file name, when the binary's name differs from the server's",
+    readBy: ["genconf"],
+  },
+  {
+    name: "TARS_SET_ID",
+    key: "setId",
+    parse: text,
+    unset: "set_id in _server_meta.yaml, else no set",
+    description: "set NAME.AREA.GROUP, e.g. mtt.s.1",
+    readBy: ["genconf"],
+  },
+  {
+    name: "TARS_LOCATOR",
+    key: "locator",
+    parse: text,
+    unset: "locator in _server_meta.yaml, else tars.tarsregistry.QueryObj@tcp -h " +
+      "tars-registry.${namespace}.svc.cluster.local -p 17890",
+    description: "registry QueryObj with its endpoints",
+    readBy: ["genconf"],
+  },
+  {
+    name: "TARS_MERGE_CONF",
+    key: "mergeConf",
+    parse: text,
+    description: "TARS config file merged over the generated one (its values win)",
+    readBy: ["genconf"],
+  },
+  {
+    name: "TARS_EP_UPTIME",
+    key: "refreshEndpointInterval",
+    parse: wholeMilliseconds,
+    unset: "refresh_endpoint_interval in _server_meta.yaml, else 60000",
+    description: "refresh-endpoint-interval; bare number in ms, or a duration such as 30s",
+    readBy: ["genconf"],
+  },
+  {
+    name: "POD_IP",
+    key: "podIp",
+    parse: text,
+    unset: "genconf: the address of the default route's interface; registry: the endpoint host",
+    description: "the pod's address: the value of ${local_ip}, and the address the registry " +
+      "registers for itself",
+    readBy: ["genconf", "registry"],
+  },
+  {
+    name: "TARS_NAMESPACE",
+    key: "namespace",
+    parse: text,
+    default: "tars-system",
+    description: "value of ${namespace}",
+    readBy: ["genconf"],
+  },
+  {
+    name: "TARS_RAND_PORT_MIN",
+    key: "randPortMin",
+    parse: port,
+    default: "13000",
+    description: "lowest ${random_port}",
+    readBy: ["genconf"],
+  },
+  {
+    name: "TARS_RAND_PORT_MAX",
+    key: "randPortMax",
+    parse: port,
+    default: "16000",
+    description: "highest ${random_port}",
+    readBy: ["genconf"],
+  },
+  {
+    name: "TARS_SYNC_DIRECTORY",
+    key: "syncDirectory",
+    parse: path,
+    description: "source directory; unset: nothing to do",
+    readBy: ["syncdir"],
+  },
+  {
+    name: "TARS_SYNC_TARGET_DIRECTORY",
+    key: "syncTarget",
+    parse: path,
+    default: "$TARS_PATH/bin",
+    description: "target directory",
+    readBy: ["syncdir"],
+  },
+  {
+    name: "TARS_START_PATH",
+    key: "startPath",
+    parse: text,
+    default: "$TARS_PATH/bin/start.sh",
+    description:
+      "starts the service (run with sh in its own process group, output to log/start.log)",
+    readBy: ["supervisor"],
+  },
+  {
+    name: "TARS_STOP_PATH",
+    key: "stopPath",
+    parse: text,
+    unset: "SIGTERM to the service's process group",
+    description: "stops the service",
+    readBy: ["supervisor"],
+  },
+  {
+    name: "TARS_STOP_GRACE",
+    key: "stopGrace",
+    parse: duration,
+    default: "10s",
+    description: "from stopping the service to SIGKILL",
+    readBy: ["supervisor"],
+  },
+  {
+    name: "TARS_REPORT_INTERVAL",
+    key: "reportInterval",
+    parse: positiveDuration,
+    default: "30s",
+    description: "a heartbeat to the registry at least this often; hzcheck fails when the " +
+      "state file is older than 2x this",
+    readBy: ["supervisor", "hzcheck"],
+  },
+  {
+    name: "TARS_DISABLE_FLOW",
+    key: "disableFlow",
+    parse: nonEmpty,
+    default: "",
+    description: "non-empty: register with traffic off (endpoints answered as inactive)",
+    readBy: ["supervisor"],
+  },
+  {
+    name: "TARS_CHECK_INTERVAL",
+    key: "checkInterval",
+    parse: positiveDuration,
+    default: "10s",
+    description: "how often the endpoints are checked and the state file written",
+    readBy: ["supervisor"],
+  },
+  {
+    name: "TARS_BEFORE_CHECK_SCRIPT",
+    key: "beforeCheckScript",
+    parse: text,
+    description: "shell command (sh -c) run before each check; a failure is logged",
+    readBy: ["supervisor"],
+  },
+  {
+    name: "TARS_CHECK_SCRIPT_TIMEOUT",
+    key: "checkScriptTimeout",
+    parse: duration,
+    default: "2s",
+    description: "the before-check script is killed after this",
+    readBy: ["supervisor"],
+  },
+  {
+    name: "TARS_PRESTOP_WAITTIME",
+    key: "prestopWaitTime",
+    parse: duration,
+    default: "80s",
+    description: "prestop: wait between leaving traffic and removing the pod from the registry",
+    readBy: ["supervisor", "prestop"],
+  },
+  {
+    name: "TARS_ACTIVATING_TIMEOUT",
+    key: "activatingTimeout",
+    parse: duration,
+    default: "300s",
+    description: "how long a starting service may be activating before it counts as inactive " +
+      "(an exit after that is reported as an [alarm])",
+    readBy: ["supervisor"],
+  },
+  {
+    name: "TARS_CHECK_RETRY_TIMEOUT",
+    key: "checkRetryTimeout",
+    parse: duration,
+    default: "5s",
+    description: "how long a failing endpoint check is retried",
+    readBy: ["supervisor"],
+  },
+  {
+    name: "SERVER_VERSION",
+    key: "serverVersion",
+    parse: text,
+    default: "",
+    description: "version reported to the registry",
+    readBy: ["supervisor"],
+  },
+  {
+    name: "TARS_REGISTRY_STORE",
+    key: "storeSpec",
+    parse: text,
+    description: "store spec: sqlite:PATH or mysql://USER:PASS@HOST:PORT/db_tars",
+    readBy: ["registry"],
+  },
+  {
+    name: "DB_DSN",
+    key: "dbDsn",
+    parse: text,
+    description: "the original's MySQL DSN user:pass@tcp(host:port)/db_tars",
+    readBy: ["registry"],
+  },
+  {
+    name: "DB_HOST",
+    key: "dbHost",
+    parse: text,
+    description: "MySQL host (with DB_PORT, DB_USER, DB_PASS)",
+    readBy: ["registry"],
+  },
+  {
+    name: "DB_PORT",
+    key: "dbPort",
+    parse: text,
+    default: "3306",
+    description: "MySQL port (checked only with DB_HOST)",
+    readBy: ["registry"],
+  },
+  {
+    name: "DB_USER",
+    key: "dbUser",
+    parse: text,
+    default: "root",
+    description: "MySQL user",
+    readBy: ["registry"],
+  },
+  {
+    name: "DB_PASS",
+    key: "dbPass",
+    parse: text,
+    verbatim: true,
+    description: "MySQL password (taken as it is, spaces included)",
+    readBy: ["registry"],
+  },
+] as const satisfies readonly VariableSpec[];
+
+// ---- The registry's flags ----------------------------------------------------------------------
+
+/** Every flag of `tarscli registry` and `tarsregistry`, in the order `--help` lists them. */
+export const REGISTRY_FLAGS = [
+  {
+    name: "--endpoint",
+    value: "'tcp -h HOST -p PORT'",
+    key: "endpoint",
+    // A tcp endpoint: registry/config.ts checks it with protocol/endpoint.ts (lib imports no
+    // protocol code).
+    parse: text,
+    default: "tcp -h 0.0.0.0 -p 17890",
+    description: "where tars.tarsregistry.QueryObj, tars.tarsregistry.Registry and AdminObj listen",
+  },
+  {
+    name: "--store",
+    value: "SPEC",
+    key: "store",
+    parse: text,
+    unset: "TARS_REGISTRY_STORE, else DB_DSN, else DB_HOST…, else " +
+      "sqlite:$TARS_PATH/data/tarsregistry.db",
+    description: "sqlite:PATH or mysql://USER:PASS@HOST:PORT/db_tars (also ?socket=/path)",
+  },
+  {
+    name: "--metrics",
+    value: "HOST:PORT",
+    key: "metrics",
+    parse: hostPort,
+    default: "0.0.0.0:9325",
+    description: "HTTP /metrics (Prometheus), /targets (Prometheus HTTP service discovery), " +
+      "/healthz",
+  },
+  {
+    name: "--advertise",
+    value: "HOST",
+    key: "advertise",
+    parse: text,
+    unset: "POD_IP, else the endpoint host (127.0.0.1 for 0.0.0.0)",
+    description: "the address it registers for itself",
+  },
+  {
+    name: "--node-timeout",
+    value: "DURATION",
+    key: "nodeTimeout",
+    parse: durationInSeconds,
+    default: "250s",
+    description: "a pod whose last heartbeat is older is answered as inactive (nothing is " +
+      "deleted; a new heartbeat brings it back)",
+  },
+  {
+    name: "--reload-interval",
+    value: "DURATION",
+    key: "reloadInterval",
+    parse: durationInSeconds,
+    default: "10s",
+    description: "how often a MySQL-backed registry re-reads the database for other " +
+      "replicas' writes",
+  },
+  {
+    name: "--init-db",
+    key: "initDb",
+    parse: switchOn,
+    default: "off",
+    description: "create the db_tars tables (from baseserver/db/db_tars.sql) when they are missing",
+  },
+] as const satisfies readonly FlagSpec[];
+
+// ---- Reading -----------------------------------------------------------------------------------
+
+type Variable = (typeof VARIABLES)[number];
+type Flag = (typeof REGISTRY_FLAGS)[number];
+
+/** The value a setting gives: its parser's, or undefined as well when it has no default. */
+type ValueOf<S> = S extends { parse: Parser<infer T> } ? S extends { default: string } ? T
+  : T | undefined
+  : never;
+
+/** The settings object of `command`: the value of every variable it reads, by `key`. */
+export type SettingsOf<C extends SettingsReader> = {
+  readonly [V in Variable as C extends V["readBy"][number] ? V["key"] : never]: ValueOf<V>;
+};
+
+/** The registry's flags, by `key`. */
+export type RegistryFlags = { readonly [F in Flag as F["key"]]: ValueOf<F> };
+
+/** The settings the supervisor reads (its own; genconf's it passes on to the genconf child). */
+export type LifecycleSettings = SettingsOf<"supervisor">;
+
+/** An environment snapshot such as `Deno.env.toObject()`. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** The variables `command` reads, in table order. */
+export function variablesOf(command: SettingsReader): VariableSpec[] {
+  return VARIABLES.filter((v) => (v.readBy as readonly string[]).includes(command));
+}
+
+/** The value of `spec` from its text, or from its default when the text is undefined. */
+function parseSetting(
+  spec: VariableSpec | FlagSpec,
+  given: string | undefined,
+  options: { cwd: string; variable: (name: string) => unknown },
+): unknown {
+  const context = { name: spec.name, default: spec.default, cwd: options.cwd };
+  if (given !== undefined) return spec.parse(given, context);
+  if (spec.default === undefined) return undefined;
+  const reference = /^\$([A-Z_]+)\/(.*)$/.exec(spec.default);
+  const dflt = reference
+    ? join(String(options.variable(reference[1])), reference[2])
+    : spec.default;
+  return spec.parse(dflt, context);
+}
+
+/** Reads one variable from `env`: trimmed, empty as unset (unless verbatim). */
+function readVariable(spec: VariableSpec, env: Environment, cwd: string): unknown {
+  const raw = env[spec.name];
+  const given = spec.verbatim ? raw : raw?.trim() || undefined;
+  return parseSetting(spec, given, {
+    cwd,
+    variable: (name) => readVariable(VARIABLES.find((v) => v.name === name)!, env, cwd),
+  });
+}
+
+/**
+ * Reads the settings object of `command` from `env`, frozen. Relative paths are taken from `cwd`.
+ * A bad value throws the parser's SyntaxError or RangeError, which names the variable.
+ */
+export function readSettings<C extends SettingsReader>(
+  env: Environment,
+  command: C,
+  options: { cwd: string },
+): SettingsOf<C> {
+  const values: Record<string, unknown> = {};
+  for (const spec of variablesOf(command)) {
+    values[spec.key] = readVariable(spec, env, options.cwd);
+  }
+  return Object.freeze(values) as SettingsOf<C>;
+}
+
+/**
+ * The registry's flags from what the argument parser gave (the text of each flag by its name
+ * without `--`, `true` for a given switch); flags not given take their defaults.
+ */
+export function readRegistryFlags(
+  given: Readonly<Record<string, string | boolean | undefined>>,
+  options: { cwd: string },
+): RegistryFlags {
+  const values: Record<string, unknown> = {};
+  for (const spec of REGISTRY_FLAGS as readonly FlagSpec[]) {
+    const value = given[spec.name.slice(2)];
+    const text = value === true ? "on" : value === false ? undefined : value;
+    values[spec.key] = parseSetting(spec, text, { cwd: options.cwd, variable: () => "" });
+  }
+  return Object.freeze(values) as RegistryFlags;
+}
+
+// ---- Help --------------------------------------------------------------------------------------
+
+/** The default of a setting as help shows it: its text, its words, or "unset". */
+export function shownDefault(spec: VariableSpec | FlagSpec): string {
+  return spec.default || spec.unset || "unset";
+}
+
+/** A setting as help names it: `TARS_PATH`, `--node-timeout DURATION`. */
+export function shownName(spec: VariableSpec | FlagSpec): string {
+  return "value" in spec && spec.value ? `${spec.name} ${spec.value}` : spec.name;
+}
+
+/** One help line per setting: name, description and default, indented by `indent`. */
+export function helpLines(
+  specs: readonly (VariableSpec | FlagSpec)[],
+  options: { indent: string },
+): string[] {
+  return specs.map((spec) =>
+    `${options.indent}${shownName(spec).padEnd(28)} ${spec.description} ` +
+    `(default: ${shownDefault(spec)})`
+  );
+}

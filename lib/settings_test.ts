@@ -1,0 +1,133 @@
+import assert from "node:assert/strict";
+import {
+  readRegistryFlags,
+  readSettings,
+  REGISTRY_FLAGS,
+  VARIABLES,
+  variablesOf,
+} from "./settings.ts";
+
+Deno.test("the supervisor's settings", async (t) => {
+  await t.step("defaults", () => {
+    const s = readSettings({}, "supervisor", { cwd: "/x" });
+    assert.equal(s.tarsPath, "/tars");
+    assert.equal(s.startPath, "/tars/bin/start.sh");
+    assert.equal(s.stopPath, undefined);
+    assert.equal(s.reportInterval, 30_000);
+    assert.equal(s.checkInterval, 10_000);
+    assert.equal(s.checkScriptTimeout, 2_000);
+    assert.equal(s.prestopWaitTime, 80_000);
+    assert.equal(s.activatingTimeout, 300_000);
+    assert.equal(s.checkRetryTimeout, 5_000);
+    assert.equal(s.stopGrace, 10_000);
+    assert.equal(s.disableFlow, false);
+    assert.equal(s.serverVersion, "");
+  });
+
+  await t.step("values from the environment", () => {
+    const s = readSettings(
+      {
+        TARS_PATH: "svc",
+        TARS_START_PATH: "/opt/run.sh",
+        TARS_STOP_PATH: "/opt/stop.sh",
+        TARS_REPORT_INTERVAL: "1m30s",
+        TARS_CHECK_INTERVAL: "500ms",
+        TARS_DISABLE_FLOW: "true",
+        TARS_PRESTOP_WAITTIME: "5s",
+        SERVER_VERSION: "v1.2",
+        TARS_BEFORE_CHECK_SCRIPT: "echo hi",
+      },
+      "supervisor",
+      { cwd: "/work" },
+    );
+    assert.equal(s.tarsPath, "/work/svc");
+    assert.equal(s.startPath, "/opt/run.sh");
+    assert.equal(s.stopPath, "/opt/stop.sh");
+    assert.equal(s.reportInterval, 90_000);
+    assert.equal(s.checkInterval, 500);
+    assert.equal(s.disableFlow, true);
+    assert.equal(s.prestopWaitTime, 5_000);
+    assert.equal(s.serverVersion, "v1.2");
+    assert.equal(s.beforeCheckScript, "echo hi");
+  });
+
+  await t.step("bad durations name the variable", () => {
+    assert.throws(
+      () => readSettings({ TARS_CHECK_INTERVAL: "often" }, "supervisor", { cwd: "/" }),
+      (e: Error) => e instanceof SyntaxError && e.message.startsWith("TARS_CHECK_INTERVAL:"),
+    );
+    assert.throws(
+      () => readSettings({ TARS_REPORT_INTERVAL: "0s" }, "supervisor", { cwd: "/" }),
+      /TARS_REPORT_INTERVAL must be above 0/,
+    );
+  });
+});
+
+Deno.test("the settings table", async (t) => {
+  await t.step("names are unique, and keys are unique among a command's variables", () => {
+    const names = [...VARIABLES, ...REGISTRY_FLAGS].map((v) => v.name);
+    assert.deepEqual(names, [...new Set(names)]);
+    const readers = new Set(VARIABLES.flatMap((v) => v.readBy));
+    for (const command of readers) {
+      const keys = variablesOf(command).map((v) => v.key);
+      assert.deepEqual(keys, [...new Set(keys)], command);
+    }
+    const flagKeys = REGISTRY_FLAGS.map((f) => f.key);
+    assert.deepEqual(flagKeys, [...new Set(flagKeys)]);
+  });
+
+  await t.step("each command reads only what it declares", () => {
+    assert.deepEqual(readSettings({ TARS_CHECK_INTERVAL: "often" }, "hzcheck", { cwd: "/" }), {
+      tarsPath: "/tars",
+      reportInterval: 30_000,
+    });
+    assert.deepEqual(readSettings({}, "prestop", { cwd: "/" }), {
+      tarsPath: "/tars",
+      prestopWaitTime: 80_000,
+    });
+    assert.deepEqual(readSettings({}, "notify", { cwd: "/" }), { tarsPath: "/tars" });
+  });
+
+  await t.step("a default under $TARS_PATH follows TARS_PATH", () => {
+    const s = readSettings({ TARS_PATH: "srv/" }, "supervisor", { cwd: "/w" });
+    assert.equal(s.tarsPath, "/w/srv/");
+    assert.equal(s.startPath, "/w/srv/bin/start.sh");
+  });
+
+  await t.step("a verbatim variable keeps its spaces, the others are trimmed", () => {
+    const s = readSettings(
+      { DB_PASS: " secret ", DB_USER: " tars ", POD_IP: "  " },
+      "registry",
+      { cwd: "/" },
+    );
+    assert.equal(s.dbPass, " secret ");
+    assert.equal(s.dbUser, "tars");
+    assert.equal(s.podIp, undefined);
+  });
+
+  await t.step("registry flags: defaults, given values, a switch", () => {
+    assert.deepEqual(readRegistryFlags({}, { cwd: "/" }), {
+      endpoint: "tcp -h 0.0.0.0 -p 17890",
+      store: undefined,
+      metrics: { host: "0.0.0.0", port: 9325 },
+      advertise: undefined,
+      nodeTimeout: 250_000,
+      reloadInterval: 10_000,
+      initDb: false,
+    });
+    const given = readRegistryFlags(
+      { "node-timeout": "60", metrics: "[::1]:9", "init-db": true },
+      { cwd: "/" },
+    );
+    assert.equal(given.nodeTimeout, 60_000);
+    assert.deepEqual(given.metrics, { host: "::1", port: 9 });
+    assert.equal(given.initDb, true);
+  });
+
+  await t.step("every declared default parses", () => {
+    for (const command of new Set(VARIABLES.flatMap((v) => v.readBy))) {
+      readSettings({}, command, { cwd: "/" });
+    }
+    readRegistryFlags({}, { cwd: "/" });
+  });
+});
