@@ -3,7 +3,7 @@ import { describeCode, TarsCallError, TarsCode } from "./call_error.ts";
 import { TarsConnection } from "./connection.ts";
 import { type Endpoint, parseObjectRef } from "./endpoint.ts";
 import type { CallResult, CompiledMethod, InArgs, InterfaceDef } from "./interface.ts";
-import type { EndpointFValue } from "./interfaces/endpoint_f.ts";
+import { type EndpointFValue, isTcpEndpointF } from "./interfaces/endpoint_f.ts";
 import { QueryF } from "./interfaces/query_f.ts";
 import { Locator } from "./locator.ts";
 import { encodeRequestFrame, PACKET_NORMAL, PACKET_ONEWAY, TARS_VERSION } from "./packets.ts";
@@ -234,7 +234,7 @@ export class TarsClient {
         { cause: error },
       );
     }
-    const tcp = found.filter((e) => e.istcp !== 0);
+    const tcp = found.filter(isTcpEndpointF);
     if (tcp.length === 0) {
       throw new TarsCallError(
         TarsCode.PROXY_CONNECT_ERR,

@@ -20,6 +20,10 @@ const EMPTY_ANSWER_TTL_MS = 10_000;
 /**
  * Resolves object names to active endpoints through the registry (QueryF), caching each answer
  * for `refreshInterval` and asking again sooner after an empty answer or a failed call.
+ *
+ * When the registry cannot be asked, the last good answer is kept and used: this cache carries a
+ * service's calls to other services, which must go on while the registry restarts. The supervisor's
+ * ObjectResolver (supervisor/object_resolver.ts) differs on purpose and says why.
  */
 export class Locator {
   readonly #query: QueryFunctions;

@@ -1,4 +1,5 @@
 import type { RegistryService, ServerView } from "./registry_service.ts";
+import { ValidationError } from "./validate.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -9,7 +10,7 @@ export function parseCleanTime(text: string): Date {
     ? new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0)))
     : undefined;
   if (!date || Number.isNaN(date.getTime()) || date.getUTCDate() !== +m![3]) {
-    throw new RangeError(
+    throw new ValidationError(
       `Bad time "${text}": write it as YYYY-MM-DD or "YYYY-MM-DD HH:MM:SS" (UTC)`,
     );
   }

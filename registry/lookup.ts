@@ -1,6 +1,6 @@
 import type { EndpointFInput } from "../protocol/interfaces/endpoint_f.ts";
 import type { IndexedAdapter, RegistryState } from "./registry_state.ts";
-import type { ServerRecord } from "./store/types.ts";
+import type { ServerRecord } from "./store/mod.ts";
 
 /** Active and inactive endpoints of an object, with the QueryF return code. */
 export interface LookupAnswer {
@@ -16,8 +16,6 @@ export interface LookupOptions {
   /** A node whose heartbeat is older than this (ms) counts as dead: its endpoints are inactive. */
   readonly nodeTimeout: number;
 }
-
-const ISTCP = { udp: 0, tcp: 1, ssl: 2 } as const;
 
 /**
  * An endpoint is active when its server's setting and present states are active, its traffic is
@@ -40,30 +38,6 @@ export function isServerActive(
   if (s.settingState !== "active" || s.presentState !== "active" || !s.flowEnabled) return false;
   const node = state.nodes.get(s.nodeName);
   return node !== undefined && options.now - node.lastHeartbeat <= options.nodeTimeout;
-}
-
-/**
- * The `EndpointF` lookups answer for an adapter; the registry state builds it once when it
- * indexes the adapter (see {@link IndexedAdapter.endpointF}).
- */
-export function toEndpointF(adapter: Omit<IndexedAdapter, "endpointF">): EndpointFInput {
-  const ep = adapter.endpoint;
-  const flag = (name: string) => Number(ep.extra.find(([f]) => f === name)?.[1] ?? 0) || 0;
-  // Tags 13 and 14 differ between TARS versions, so they are left unset on the wire.
-  return {
-    host: ep.host,
-    port: ep.port,
-    timeout: ep.timeout,
-    istcp: ISTCP[ep.transport],
-    grid: flag("-g"),
-    groupworkid: 0,
-    grouprealid: 0,
-    setId: adapter.server.setId,
-    qos: flag("-q"),
-    bakFlag: 0,
-    weight: flag("-w"),
-    weightType: flag("-v"),
-  };
 }
 
 function split(

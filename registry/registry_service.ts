@@ -1,4 +1,3 @@
-import { parseEndpoint } from "../protocol/endpoint.ts";
 import {
   findAll,
   findInSet,
@@ -11,17 +10,24 @@ import type { RegistryGauges } from "./metrics.ts";
 import { RegistryState } from "./registry_state.ts";
 import type {
   CleanResult,
-  KeepAliveRequest,
   KeepAliveResult,
-  MetricsRequest,
-  PrestopRequest,
   PrestopResult,
   RegistryStore,
   ServerRecord,
-  StartupRequest,
   StoreCounts,
-} from "./store/types.ts";
-import { keepAliveRows, metricsRow, prestopTarget, startupRows } from "./store/validate.ts";
+} from "./store/mod.ts";
+import {
+  cleanCutoff,
+  type CleanOptions,
+  type KeepAliveRequest,
+  keepAliveRows,
+  type MetricsRequest,
+  metricsRow,
+  type PrestopRequest,
+  prestopTarget,
+  type StartupRequest,
+  startupRows,
+} from "./validate.ts";
 
 /** Prometheus targets of one application / server / set group. */
 export interface MetricsTargetGroup {
@@ -55,7 +61,9 @@ export interface RegistryServiceOptions {
 
 /**
  * The registry: answers lookups from memory and changes memory only after the store has made a
- * write durable. Reloads from the store pick up what other replicas wrote.
+ * write durable. Each write validates its request once (validate.ts: a bad one throws a
+ * ValidationError before anything is written) and hands the rows to the store. Reloads from the
+ * store pick up what other replicas wrote.
  */
 export class RegistryService {
   readonly #store: RegistryStore;
@@ -103,18 +111,17 @@ export class RegistryService {
     return findInSet(this.#state, id, setId, this.#lookupOptions());
   }
 
-  /** Registers a pod's server and adapters; bad endpoint strings are refused before any write. */
+  /** Registers a pod's server and adapters. */
   async onStartup(req: StartupRequest): Promise<void> {
     const rows = startupRows(req);
-    for (const adapter of rows.server?.adapters ?? []) parseEndpoint(adapter.endpoint);
-    await this.#store.onStartup(req);
+    await this.#store.onStartup(rows);
     this.#apply((state) => state.applyStartup(rows, this.#now()));
   }
 
   /** A heartbeat: refreshes the node and sets the server state. */
   async keepAlive(req: KeepAliveRequest): Promise<KeepAliveResult> {
     const rows = keepAliveRows(req);
-    const result = await this.#store.keepAlive(req);
+    const result = await this.#store.keepAlive(rows);
     this.#apply((state) => state.applyKeepAlive(rows, this.#now()));
     return result;
   }
@@ -122,7 +129,7 @@ export class RegistryService {
   /** Removes a pod's server (or its whole node). */
   async onPrestop(req: PrestopRequest): Promise<PrestopResult> {
     const target = prestopTarget(req);
-    const result = await this.#store.onPrestop(req);
+    const result = await this.#store.onPrestop(target);
     this.#apply((state) => state.applyPrestop(target));
     return result;
   }
@@ -130,14 +137,14 @@ export class RegistryService {
   /** Stores a server's metrics port. */
   async registerMetrics(req: MetricsRequest): Promise<boolean> {
     const row = metricsRow(req);
-    const found = await this.#store.registerMetrics(req);
+    const found = await this.#store.registerMetrics(row);
     this.#apply((state) => state.applyMetrics(row));
     return found;
   }
 
   /** Removes nodes whose heartbeat is older than `before` (or lists them on a dry run). */
-  async clean(options: { before: Date; dryRun: boolean }): Promise<CleanResult> {
-    const result = await this.#store.clean(options);
+  async clean(options: CleanOptions): Promise<CleanResult> {
+    const result = await this.#store.clean(cleanCutoff(options));
     if (!result.dryRun) this.#apply((state) => state.applyClean(result.nodes));
     return result;
   }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { runAdminCommand } from "./admin_commands.ts";
 import { RegistryService } from "./registry_service.ts";
 import { SqliteStore } from "./store/sqlite_store.ts";
-import type { StartupRequest } from "./store/types.ts";
+import type { StartupRequest } from "./validate.ts";
 
 const OBJ = "Test.Hello.HelloObj";
 

@@ -1,8 +1,14 @@
 import { type Endpoint, parseEndpoint } from "../protocol/endpoint.ts";
-import type { EndpointFInput } from "../protocol/interfaces/endpoint_f.ts";
-import { toEndpointF } from "./lookup.ts";
-import type { KeepAliveRows, MetricsRow, ServerTarget, StartupRows } from "./store/validate.ts";
-import type { NodeRecord, ServerRecord, StoreSnapshot } from "./store/types.ts";
+import { type EndpointFInput, toEndpointF } from "../protocol/interfaces/endpoint_f.ts";
+import type {
+  KeepAliveRows,
+  MetricsRow,
+  NodeRecord,
+  ServerRecord,
+  ServerTarget,
+  StartupRows,
+  StoreSnapshot,
+} from "./store/mod.ts";
 
 /** An adapter with its endpoint parsed once, ready for lookups. */
 export interface IndexedAdapter {
@@ -152,8 +158,8 @@ export class RegistryState {
       }
       let index = this.#byObject.get(adapter.servant);
       if (!index) this.#byObject.set(adapter.servant, index = new Map());
-      const indexed = { server, servant: adapter.servant, endpoint };
-      index.set(key, { ...indexed, endpointF: Object.freeze(toEndpointF(indexed)) });
+      const endpointF = Object.freeze(toEndpointF(endpoint, { setId: server.setId }));
+      index.set(key, { server, servant: adapter.servant, endpoint, endpointF });
     }
     return skipped;
   }

@@ -10,8 +10,8 @@ import { RegistryMetrics } from "./metrics.ts";
 import { every } from "./periodic.ts";
 import { RegistryService } from "./registry_service.ts";
 import { adminServant, instrument, queryServant, registryServant } from "./servants.ts";
-import { openStore } from "./store/open_store.ts";
-import type { StartupRequest } from "./store/types.ts";
+import { openStore } from "./store/mod.ts";
+import type { StartupRequest } from "./validate.ts";
 
 /** A running registry. */
 export interface RunningRegistry {
@@ -61,14 +61,16 @@ export async function startRegistry(
   let requestShutdown = () => {};
   const shutdownRequested = new Promise<void>((resolve) => (requestShutdown = resolve));
   const server = new TarsServer({ log: deps.log });
-  server.addServant(QUERY_OBJ, QueryF, instrument(queryServant(service), { metrics }));
-  server.addServant(REGISTRY_OBJ, RegistryF, instrument(registryServant(service), { metrics }));
+  const wrap = { metrics, log: deps.log };
+  server.addServant(QUERY_OBJ, QueryF, instrument(queryServant(service), wrap));
+  server.addServant(REGISTRY_OBJ, RegistryF, instrument(registryServant(service), wrap));
   server.addServant(
     ADMIN_OBJ,
     AdminF,
-    instrument(adminServant(service, { now: deps.now, pid: deps.pid, shutdown: requestShutdown }), {
-      metrics,
-    }),
+    instrument(
+      adminServant(service, { now: deps.now, pid: deps.pid, shutdown: requestShutdown }),
+      wrap,
+    ),
   );
   const ep = parseEndpoint(config.endpoint);
   let address: BoundAddress;

@@ -7,24 +7,24 @@ import type { ServantImpl } from "../protocol/server.ts";
 import { runAdminCommand } from "./admin_commands.ts";
 import type { RegistryMetrics } from "./metrics.ts";
 import type { RegistryService } from "./registry_service.ts";
+import { ValidationError } from "./validate.ts";
 
 /**
- * Wraps every method of a servant so each call is counted and timed, and so validation errors
- * (RangeError, SyntaxError) reach the caller as a non-zero return with their message.
+ * Wraps every method of a servant so each call is counted and timed, and so its failures are
+ * answered by kind: a {@linkcode ValidationError} (the caller's mistake) with its message, a
+ * TarsCallError with its own code, and anything else (a bug, a store failure) as an internal
+ * error, logged with its stack.
  */
 export function instrument<I extends InterfaceDef>(
   impl: ServantImpl<I>,
-  options: { metrics: RegistryMetrics; clock?: () => number },
+  options: { metrics: RegistryMetrics; log: (line: string) => void; clock?: () => number },
 ): ServantImpl<I> {
   const clock = options.clock ?? (() => performance.now());
   const wrapped: Record<string, unknown> = {};
   for (const [name, fn] of Object.entries(impl as Record<string, (...a: unknown[]) => unknown>)) {
     const failed = (started: number, error: unknown): never => {
       options.metrics.observe(name, (clock() - started) / 1000, false);
-      if (error instanceof RangeError || error instanceof SyntaxError) {
-        throw new TarsCallError(TarsCode.UNKNOWN, `${name}: ${error.message}`);
-      }
-      throw error;
+      throw answerOf(name, error, options.log);
     };
     // Lookups answer synchronously: they stay synchronous (no promise per call).
     wrapped[name] = (args: unknown, ctx: unknown) => {
@@ -46,6 +46,21 @@ export function instrument<I extends InterfaceDef>(
     };
   }
   return wrapped as ServantImpl<I>;
+}
+
+/** What the caller of `method` is answered for `error`; an unexpected error is logged first. */
+function answerOf(method: string, error: unknown, log: (line: string) => void): TarsCallError {
+  if (error instanceof ValidationError) {
+    return new TarsCallError(TarsCode.UNKNOWN, `${method}: ${error.message}`);
+  }
+  if (error instanceof TarsCallError) return error;
+  log(`${method} failed: ${error instanceof Error ? error.stack : String(error)}`);
+  return new TarsCallError(
+    TarsCode.UNKNOWN,
+    `${method}: internal error of the registry (${
+      error instanceof Error ? error.message : String(error)
+    }); it is in the registry's log`,
+  );
 }
 
 /** `tars.tarsregistry.QueryObj`: name lookups answered from memory. */
@@ -84,7 +99,7 @@ export function registryServant(service: RegistryService): ServantImpl<typeof Re
     registerMetrics: async ({ req }) => {
       const found = await service.registerMetrics(req);
       if (!found) {
-        throw new RangeError(
+        throw new ValidationError(
           `no server ${req.application}.${req.server} is registered on ${req.nodeName}; ` +
             `call onStartup first`,
         );

@@ -4,13 +4,23 @@
  * finds what the supervisor already looked up. A failed call drops the entry: a rebuilt registry
  * comes back with a new IP.
  *
+ * Unlike the client's Locator (protocol/locator.ts), which keeps its last good answer when the
+ * registry cannot be asked, a failed lookup here fails the caller and an expired entry is not used:
+ * what is looked up here is mostly the registry itself, whose old address is what just failed, and
+ * every caller (heartbeats, reports, prestop) is bounded and tries again on its own schedule, so
+ * nothing waits on a stale answer.
+ *
  * @module
  */
 import { join } from "../lib/posix_path.ts";
 import { writeFilesAtomic } from "../lib/write_atomic.ts";
 import type { TarsClient } from "../protocol/client.ts";
-import { formatEndpoint, parseObjectRef, type Transport } from "../protocol/endpoint.ts";
-import type { EndpointFValue } from "../protocol/interfaces/endpoint_f.ts";
+import { formatEndpoint, parseObjectRef } from "../protocol/endpoint.ts";
+import {
+  type EndpointFValue,
+  fromEndpointF,
+  isTcpEndpointF,
+} from "../protocol/interfaces/endpoint_f.ts";
 import { QueryF } from "../protocol/interfaces/query_f.ts";
 
 /** Finds `Obj@endpoints` for a servant name through the locator, with a file cache per object. */
@@ -103,7 +113,7 @@ export function createObjectResolver(options: ObjectResolverOptions): ObjectReso
         { cause: error },
       );
     }
-    const endpoints = found.filter((ep) => ep.istcp !== 0).map(endpointText);
+    const endpoints = found.filter(isTcpEndpointF).map((ep) => formatEndpoint(fromEndpointF(ep)));
     if (endpoints.length === 0) {
       throw new Error(
         `${object} has no active tcp endpoints in the registry at ${options.locator}: ` +
@@ -141,18 +151,6 @@ export function createObjectResolver(options: ObjectResolverOptions): ObjectReso
       });
     },
   };
-}
-
-const TRANSPORTS: Readonly<Record<number, Transport>> = { 0: "udp", 1: "tcp", 2: "ssl" };
-
-function endpointText(ep: EndpointFValue): string {
-  return formatEndpoint({
-    transport: TRANSPORTS[ep.istcp] ?? "tcp",
-    host: ep.host,
-    port: ep.port,
-    timeout: ep.timeout > 0 ? ep.timeout : 3000,
-    extra: [],
-  });
 }
 
 /** Line 1 the object string with its endpoints, line 2 when it was written (epoch ms). */

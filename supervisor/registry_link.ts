@@ -7,9 +7,9 @@
  */
 import type { TarsClient } from "../protocol/client.ts";
 import {
-  type KeepAliveRequest,
-  type OnPrestopRequest,
-  type OnStartupRequest,
+  type KeepAliveReqValue,
+  type OnPrestopReqValue,
+  type OnStartupReqValue,
   REGISTRY_OBJ,
   RegistryF,
 } from "../protocol/interfaces/registry_f.ts";
@@ -17,9 +17,9 @@ import type { ObjectResolver } from "./object_resolver.ts";
 
 /** Register, heartbeat and remove, each throwing an Error that names the call when it fails. */
 export interface RegistryLink {
-  onStartup(req: OnStartupRequest): Promise<void>;
-  keepAlive(req: KeepAliveRequest): Promise<void>;
-  onPrestop(req: OnPrestopRequest): Promise<void>;
+  onStartup(req: OnStartupReqValue): Promise<void>;
+  keepAlive(req: KeepAliveReqValue): Promise<void>;
+  onPrestop(req: OnPrestopReqValue): Promise<void>;
 }
 
 /**

@@ -7,14 +7,14 @@
  * @module
  */
 import type { ServerInfo } from "../genconf/mod.ts";
-import type { KeepAliveRequest, OnPrestopRequest, OnStartupRequest } from "../protocol/mod.ts";
+import type { KeepAliveReqValue, OnPrestopReqValue, OnStartupReqValue } from "../protocol/mod.ts";
 import type { ServiceState } from "./state_file.ts";
 
 /** `onStartup`: register the node, the server (state, traffic, version) and its adapters. */
 export function startupRequest(
   info: ServerInfo,
   options: { state: ServiceState; disableFlow: boolean; version: string },
-): OnStartupRequest {
+): OnStartupReqValue {
   return {
     nodeName: info.localIp,
     application: info.application,
@@ -36,7 +36,7 @@ export function startupRequest(
 }
 
 /** `keepAlive`: the heartbeat with the server's present state. */
-export function keepAliveRequest(info: ServerInfo, state: ServiceState): KeepAliveRequest {
+export function keepAliveRequest(info: ServerInfo, state: ServiceState): KeepAliveReqValue {
   return {
     nodeName: info.localIp,
     state,
@@ -46,6 +46,6 @@ export function keepAliveRequest(info: ServerInfo, state: ServiceState): KeepAli
 }
 
 /** `onPrestop`: remove this server's adapters and rows from the registry. */
-export function prestopRequest(info: ServerInfo): OnPrestopRequest {
+export function prestopRequest(info: ServerInfo): OnPrestopReqValue {
   return { nodeName: info.localIp, application: info.application, server: info.server };
 }

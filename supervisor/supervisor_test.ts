@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { ServerInfo } from "../genconf/mod.ts";
 import type {
-  KeepAliveRequest,
-  OnPrestopRequest,
-  OnStartupRequest,
+  KeepAliveReqValue,
+  OnPrestopReqValue,
+  OnStartupReqValue,
 } from "../protocol/interfaces/registry_f.ts";
 import type { RunningService, ServiceExit } from "./service_process.ts";
 import { type LifecycleSettings, readSettings } from "../lib/settings.ts";
@@ -115,10 +115,10 @@ async function harness(env: Record<string, string> = {}): Promise<Harness> {
     info,
     settings,
     link: {
-      onStartup: (req: OnStartupRequest) =>
+      onStartup: (req: OnStartupReqValue) =>
         Promise.resolve(registry(`onStartup ${req.State} ${req.disableFlow}`)),
-      keepAlive: (req: KeepAliveRequest) => Promise.resolve(registry(`keepAlive ${req.state}`)),
-      onPrestop: (_req: OnPrestopRequest) => Promise.resolve(registry("onPrestop")),
+      keepAlive: (req: KeepAliveReqValue) => Promise.resolve(registry(`keepAlive ${req.state}`)),
+      onPrestop: (_req: OnPrestopReqValue) => Promise.resolve(registry("onPrestop")),
     },
     reporter: {
       report: (level, message) => {

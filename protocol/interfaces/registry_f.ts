@@ -71,14 +71,14 @@ export const MetricsAdapterInfo = struct("tars.MetricsAdapterInfo", {
   labels: opt(1, map(string, string)),
 });
 
-/** Decoded request types of the registry extension. */
-export type OnStartupRequest = StructValue<typeof OnStartupReq.fields>;
+/** A decoded `onStartupReq`. */
+export type OnStartupReqValue = StructValue<typeof OnStartupReq.fields>;
 /** A decoded `onPrestopReq`. */
-export type OnPrestopRequest = StructValue<typeof OnPrestopReq.fields>;
+export type OnPrestopReqValue = StructValue<typeof OnPrestopReq.fields>;
 /** A decoded `keepAliveReq`. */
-export type KeepAliveRequest = StructValue<typeof KeepAliveReq.fields>;
+export type KeepAliveReqValue = StructValue<typeof KeepAliveReq.fields>;
 /** A decoded `RegisterMetricsReq`. */
-export type RegisterMetricsRequest = StructValue<typeof RegisterMetricsReq.fields>;
+export type RegisterMetricsReqValue = StructValue<typeof RegisterMetricsReq.fields>;
 /** A decoded `MetricsAdapterInfo`. */
 export type MetricsAdapterInfoValue = StructValue<typeof MetricsAdapterInfo.fields>;
 

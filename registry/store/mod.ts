@@ -11,6 +11,3 @@ export type { MysqlParts, OpenStoreOptions } from "./open_store.ts";
 export { SqliteStore } from "./sqlite_store.ts";
 export { createMysqlSchema, DEFAULT_DDL_PATH, MysqlStore, parseMysqlUrl } from "./mysql_store.ts";
 export type { MysqlConfig, MysqlStoreOptions } from "./mysql_store.ts";
-export { COLUMN_LIMITS } from "./validate.ts";
-export { keepAliveRows, metricsRow, prestopTarget, startupRows } from "./validate.ts";
-export type { KeepAliveRows, MetricsRow, ServerTarget, StartupRows } from "./validate.ts";

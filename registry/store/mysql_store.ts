@@ -18,25 +18,17 @@ import {
   SERVER_ORDER,
   type ServerTableRow,
 } from "./snapshot_rows.ts";
-import {
-  cutoff,
-  keepAliveRows,
-  metricsRow,
-  prestopTarget,
-  type ServerTarget,
-  startupRows,
-} from "./validate.ts";
 import type {
-  CleanOptions,
+  CleanCutoff,
   CleanResult,
-  KeepAliveRequest,
   KeepAliveResult,
-  MetricsRequest,
-  PrestopRequest,
+  KeepAliveRows,
+  MetricsRow,
   PrestopResult,
   RegistryStore,
   ServerKey,
-  StartupRequest,
+  ServerTarget,
+  StartupRows,
   StoreCounts,
   StoreOptions,
   StoreSnapshot,
@@ -329,8 +321,7 @@ export class MysqlStore implements RegistryStore {
   }
 
   /** {@inheritDoc RegistryStore.onStartup} */
-  async onStartup(req: StartupRequest): Promise<void> {
-    const rows = startupRows(req);
+  async onStartup(rows: StartupRows): Promise<void> {
     const now = this.#now();
     const seconds = datetime(now, 0);
     const millis = datetime(now, 3);
@@ -387,8 +378,7 @@ export class MysqlStore implements RegistryStore {
   }
 
   /** {@inheritDoc RegistryStore.keepAlive} */
-  async keepAlive(req: KeepAliveRequest): Promise<KeepAliveResult> {
-    const rows = keepAliveRows(req);
+  async keepAlive(rows: KeepAliveRows): Promise<KeepAliveResult> {
     const seconds = datetime(this.#now(), 0);
     return await this.#transaction(async (conn) => {
       const [node] = await conn.execute<ResultSetHeader>(this.#sql.heartbeat, [
@@ -411,8 +401,7 @@ export class MysqlStore implements RegistryStore {
   }
 
   /** {@inheritDoc RegistryStore.onPrestop} */
-  async onPrestop(req: PrestopRequest): Promise<PrestopResult> {
-    const target = prestopTarget(req);
+  async onPrestop(target: ServerTarget): Promise<PrestopResult> {
     return await this.#transaction((conn) => this.#remove(conn, target));
   }
 
@@ -435,8 +424,7 @@ export class MysqlStore implements RegistryStore {
   }
 
   /** {@inheritDoc RegistryStore.registerMetrics} */
-  async registerMetrics(req: MetricsRequest): Promise<boolean> {
-    const row = metricsRow(req);
+  async registerMetrics(row: MetricsRow): Promise<boolean> {
     return await this.#transaction(async (conn) => {
       const [result] = await conn.execute<ResultSetHeader>(this.#sql.metrics, [
         row.metricsPort,
@@ -487,10 +475,11 @@ export class MysqlStore implements RegistryStore {
   }
 
   /** {@inheritDoc RegistryStore.clean} */
-  async clean(options: CleanOptions): Promise<CleanResult> {
-    const before = datetime(cutoff(options), 0);
+  async clean(cutoff: CleanCutoff): Promise<CleanResult> {
+    const before = datetime(cutoff.before, 0);
+    const { dryRun } = cutoff;
     return await this.#transaction(async (conn) => {
-      const lock = options.dryRun ? "" : " FOR UPDATE";
+      const lock = dryRun ? "" : " FOR UPDATE";
       const [nodeRows] = await conn.execute<RowDataPacket[]>(
         `SELECT node_name FROM t_node_info WHERE last_heartbeat < ?${lock}`,
         [before],
@@ -520,12 +509,12 @@ export class MysqlStore implements RegistryStore {
         );
         adapters += Number(counted.adapters);
         configFiles += Number(counted.configFiles);
-        if (!options.dryRun) {
+        if (!dryRun) {
           await this.#remove(conn, { nodeName, application: null, server: null });
         }
       }
       return {
-        dryRun: options.dryRun,
+        dryRun,
         nodes,
         servers: servers.sort(SERVER_ORDER),
         adapters,

@@ -4,9 +4,8 @@
  * their server, and everything is sorted by code unit so both stores agree.
  */
 
-import { setIdOf } from "./validate.ts";
 import type {
-  AdapterRecord,
+  AdapterRow,
   NodeRecord,
   PresentState,
   ServerKey,
@@ -55,6 +54,13 @@ function int(value: number | string | null): number {
   return value === null ? 0 : Number(value);
 }
 
+/** Joins set parts into a set id, or returns empty when the set is off. */
+function setIdOf(enableSet: string, parts: [string, string, string]): string {
+  if (enableSet !== "Y" && enableSet !== "y") return "";
+  if (parts.some((part) => part === "")) return "";
+  return parts.join(".");
+}
+
 function keyOf(parts: string[]): string {
   return parts.join("\u0000");
 }
@@ -80,7 +86,7 @@ export function buildSnapshot(
   rows: { nodes: NodeRecord[]; servers: ServerTableRow[]; adapters: AdapterTableRow[] },
 ): StoreSnapshot {
   const nodes = rows.nodes;
-  const adapters = new Map<string, AdapterRecord[]>();
+  const adapters = new Map<string, AdapterRow[]>();
   for (const row of rows.adapters) {
     const key = keyOf([str(row.application), str(row.server_name), str(row.node_name)]);
     const list = adapters.get(key) ?? [];
@@ -118,7 +124,7 @@ export function buildSnapshot(
       version: str(row.patch_version),
       metricsPort: int(row.metrics_port),
       adapters: (adapters.get(keyOf([application, server, nodeName])) ?? []).sort(
-        compareBy<AdapterRecord>("adapterName"),
+        compareBy<AdapterRow>("adapterName"),
       ),
     };
   });

@@ -26,26 +26,18 @@ import {
   SERVER_ORDER,
   type ServerTableRow,
 } from "./snapshot_rows.ts";
-import {
-  cutoff,
-  keepAliveRows,
-  metricsRow,
-  prestopTarget,
-  type ServerTarget,
-  startupRows,
-} from "./validate.ts";
 import type {
-  CleanOptions,
+  CleanCutoff,
   CleanResult,
-  KeepAliveRequest,
   KeepAliveResult,
-  MetricsRequest,
+  KeepAliveRows,
+  MetricsRow,
   NodeRecord,
-  PrestopRequest,
   PrestopResult,
   RegistryStore,
   ServerKey,
-  StartupRequest,
+  ServerTarget,
+  StartupRows,
   StoreCounts,
   StoreOptions,
   StoreSnapshot,
@@ -247,9 +239,8 @@ export class SqliteStore implements RegistryStore {
   }
 
   /** {@inheritDoc RegistryStore.onStartup} */
-  onStartup(req: StartupRequest): Promise<void> {
+  onStartup(rows: StartupRows): Promise<void> {
     return this.#write(() => {
-      const rows = startupRows(req);
       const now = this.#now();
       const sql = this.#sql;
       sql.upsertNode.run(
@@ -296,11 +287,9 @@ export class SqliteStore implements RegistryStore {
   }
 
   /** {@inheritDoc RegistryStore.keepAlive} */
-  keepAlive(req: KeepAliveRequest): Promise<KeepAliveResult> {
-    let rows: ReturnType<typeof keepAliveRows>;
+  keepAlive(rows: KeepAliveRows): Promise<KeepAliveResult> {
     try {
       this.#assertOpen();
-      rows = keepAliveRows(req);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -315,7 +304,7 @@ export class SqliteStore implements RegistryStore {
     });
   }
 
-  #heartbeat(rows: ReturnType<typeof keepAliveRows>): KeepAliveResult {
+  #heartbeat(rows: KeepAliveRows): KeepAliveResult {
     const sql = this.#sql;
     const node = sql.heartbeat.run(this.#now(), rows.nodeName).changes > 0;
     const { application, server, presentState } = rows;
@@ -398,8 +387,8 @@ export class SqliteStore implements RegistryStore {
   }
 
   /** {@inheritDoc RegistryStore.onPrestop} */
-  onPrestop(req: PrestopRequest): Promise<PrestopResult> {
-    return this.#write(() => this.#remove(prestopTarget(req)));
+  onPrestop(target: ServerTarget): Promise<PrestopResult> {
+    return this.#write(() => this.#remove(target));
   }
 
   #remove(target: ServerTarget): PrestopResult {
@@ -419,9 +408,8 @@ export class SqliteStore implements RegistryStore {
   }
 
   /** {@inheritDoc RegistryStore.registerMetrics} */
-  registerMetrics(req: MetricsRequest): Promise<boolean> {
+  registerMetrics(row: MetricsRow): Promise<boolean> {
     return this.#write(() => {
-      const row = metricsRow(req);
       const result = this.#sql.metrics.run(
         row.metricsPort,
         row.nodeName,
@@ -454,9 +442,9 @@ export class SqliteStore implements RegistryStore {
   }
 
   /** {@inheritDoc RegistryStore.clean} */
-  clean(options: CleanOptions): Promise<CleanResult> {
+  clean(cutoff: CleanCutoff): Promise<CleanResult> {
     return this.#write(() => {
-      const before = cutoff(options);
+      const { before, dryRun } = cutoff;
       const sql = this.#sql;
       const nodes = (sql.staleNodes.all(before) as { node_name: string }[])
         .map((row) => row.node_name).sort();
@@ -471,12 +459,12 @@ export class SqliteStore implements RegistryStore {
       })).sort(SERVER_ORDER);
       const adapters = Number((sql.staleAdapters.get(before) as { n: number }).n);
       const configFiles = Number((sql.staleConfigFiles.get(before) as { n: number }).n);
-      if (!options.dryRun) {
+      if (!dryRun) {
         for (const nodeName of nodes) {
           this.#remove({ nodeName, application: null, server: null });
         }
       }
-      return { dryRun: options.dryRun, nodes, servers, adapters, configFiles };
+      return { dryRun, nodes, servers, adapters, configFiles };
     });
   }
 

@@ -3,6 +3,7 @@ import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { type HeartbeatBatching, SqliteStore } from "./sqlite_store.ts";
 import type { KeepAliveResult } from "./types.ts";
+import { keepAliveRows, prestopTarget, startupRows } from "../validate.ts";
 
 const WRITER = new URL("./testdata/write_registrations.ts", import.meta.url);
 
@@ -36,7 +37,7 @@ async function withNodes(
   const node = (i: number) => `10.9.0.${i}`;
   try {
     for (let i = 0; i < options.nodes; i++) {
-      await store.onStartup({ nodeName: node(i), application: "A", server: "S" });
+      await store.onStartup(startupRows({ nodeName: node(i), application: "A", server: "S" }));
     }
     clock.now = 2000;
     await test(store, { db, clock, node });
@@ -61,7 +62,7 @@ const HOLD: HeartbeatBatching = { windowMs: 600_000, batchSize: 4 };
 
 Deno.test("SQLite store: heartbeat batching", async (t) => {
   const beat = (store: SqliteStore, nodeName: string, state = "active") =>
-    store.keepAlive({ nodeName, state, application: "A", server: "S" });
+    store.keepAlive(keepAliveRows({ nodeName, state, application: "A", server: "S" }));
 
   await t.step("a lone caller's heartbeats commit at once, each before it resolves", async () => {
     await withNodes({ nodes: 3, batching: HOLD }, async (store, { db, clock, node }) => {
@@ -108,7 +109,9 @@ Deno.test("SQLite store: heartbeat batching", async (t) => {
       await Promise.all([beat(store, node(0)), beat(store, node(1))]);
       const order: string[] = [];
       const held = beat(store, node(2)).then(() => order.push("keepAlive"));
-      await store.onPrestop({ nodeName: node(2) }).then(() => order.push("onPrestop"));
+      await store.onPrestop(prestopTarget({ nodeName: node(2) })).then(() =>
+        order.push("onPrestop")
+      );
       await held;
       assert.deepStrictEqual(order, ["keepAlive", "onPrestop"]);
       assert.equal(heartbeats(db)[node(2)], undefined);
@@ -244,17 +247,19 @@ Deno.test("SQLite store", async (t) => {
       try {
         const nodes = 200;
         for (let i = 0; i < nodes; i++) {
-          await store.onStartup({ nodeName: `10.9.0.${i}`, application: "A", server: "S" });
+          await store.onStartup(
+            startupRows({ nodeName: `10.9.0.${i}`, application: "A", server: "S" }),
+          );
         }
         const calls = 3000;
         const started = performance.now();
         for (let i = 0; i < calls; i++) {
-          await store.keepAlive({
+          await store.keepAlive(keepAliveRows({
             nodeName: `10.9.0.${i % nodes}`,
             state: "active",
             application: "A",
             server: "S",
-          });
+          }));
         }
         const perSecond = Math.round(calls / ((performance.now() - started) / 1000));
         console.log(`SQLite keepAlive: ${perSecond} calls/s (synchronous=FULL, WAL)`);

@@ -14,7 +14,15 @@ import {
 } from "../../tests/support/mariadb.ts";
 import { MysqlStore } from "./mysql_store.ts";
 import { openStore } from "./open_store.ts";
-import type { RegistryStore, StartupRequest } from "./types.ts";
+import type { RegistryStore } from "./types.ts";
+import {
+  cleanCutoff,
+  keepAliveRows,
+  metricsRow,
+  prestopTarget,
+  type StartupRequest,
+  startupRows,
+} from "../validate.ts";
 
 /** A database a suite step can open (and reopen) stores on. */
 interface StoreFixture {
@@ -81,8 +89,9 @@ async function withStore(
   }
 }
 
-async function assertRange(promise: Promise<unknown>, ...parts: string[]): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
+/** Asserts that `call` (validation, then the store) rejects with a RangeError naming `parts`. */
+async function assertRange(call: () => Promise<unknown>, ...parts: string[]): Promise<void> {
+  await assert.rejects(async () => await call(), (error: unknown) => {
     assert.ok(error instanceof RangeError, `expected RangeError, got ${String(error)}`);
     for (const part of parts) includes(error.message, part);
     return true;
@@ -93,7 +102,7 @@ async function assertRange(promise: Promise<unknown>, ...parts: string[]): Promi
 async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFixture>) {
   await t.step("onStartup registers node, server and adapters", async () => {
     await withStore(factory, async (store, { clock }) => {
-      await store.onStartup(startup({
+      await store.onStartup(startupRows(startup({
         setId: "sz.area1.g2",
         adapters: [
           { servant: "App.Server.Obj", endpoint: "tcp -h 10.0.0.1 -p 13000 -t 30000" },
@@ -107,7 +116,7 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
             queueTimeout: 4,
           },
         ],
-      }));
+      })));
       const snap = await store.snapshot();
       assert.deepStrictEqual(snap.takenAt, clock.now());
       assert.deepStrictEqual(snap.nodes, [
@@ -160,16 +169,16 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
 
   await t.step("onStartup again updates the server and replaces its adapters", async () => {
     await withStore(factory, async (store, { clock }) => {
-      await store.onStartup(startup({ setId: "sz.a.g" }));
-      await store.onStartup(startup({ nodeName: "10.0.0.2" }));
+      await store.onStartup(startupRows(startup({ setId: "sz.a.g" })));
+      await store.onStartup(startupRows(startup({ nodeName: "10.0.0.2" })));
       clock.advance(5);
-      await store.onStartup(startup({
+      await store.onStartup(startupRows(startup({
         setId: "",
         state: "",
         version: "v2",
         disableFlow: true,
         adapters: [{ servant: "App.Server.NewObj", endpoint: "tcp -h 10.0.0.1 -p 14000" }],
-      }));
+      })));
       const snap = await store.snapshot();
       assert.deepStrictEqual(snap.nodes.map((n) => [n.nodeName, n.lastHeartbeat]), [
         ["10.0.0.1", clock.now()],
@@ -197,7 +206,7 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
     "old-client onStartup without application and server registers the node only",
     async () => {
       await withStore(factory, async (store) => {
-        await store.onStartup(startup({ application: "", server: "", adapters: [] }));
+        await store.onStartup(startupRows(startup({ application: "", server: "", adapters: [] })));
         const snap = await store.snapshot();
         assert.deepStrictEqual(snap.nodes.map((n) => n.nodeName), ["10.0.0.1"]);
         assert.deepStrictEqual(snap.servers, []);
@@ -207,17 +216,17 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
 
   await t.step("keepAlive refreshes the heartbeat and sets the state", async () => {
     await withStore(factory, async (store, { clock }) => {
-      await store.onStartup(startup());
-      await store.onStartup(startup({ server: "Other" }));
-      await store.onStartup(startup({ nodeName: "10.0.0.2" }));
+      await store.onStartup(startupRows(startup()));
+      await store.onStartup(startupRows(startup({ server: "Other" })));
+      await store.onStartup(startupRows(startup({ nodeName: "10.0.0.2" })));
       clock.advance(30);
       assert.deepStrictEqual(
-        await store.keepAlive({
+        await store.keepAlive(keepAliveRows({
           nodeName: "10.0.0.1",
           state: "active",
           application: "App",
           server: "Server",
-        }),
+        })),
         { node: true, servers: 1 },
       );
       let snap = await store.snapshot();
@@ -232,17 +241,20 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
       ]);
       // Old client: no names, every server on the node.
       assert.deepStrictEqual(
-        await store.keepAlive({ nodeName: "10.0.0.1", state: "deactivating" }),
+        await store.keepAlive(keepAliveRows({ nodeName: "10.0.0.1", state: "deactivating" })),
         {
           node: true,
           servers: 2,
         },
       );
       // Empty state means active, as in the original.
-      assert.deepStrictEqual(await store.keepAlive({ nodeName: "10.0.0.2", state: "" }), {
-        node: true,
-        servers: 1,
-      });
+      assert.deepStrictEqual(
+        await store.keepAlive(keepAliveRows({ nodeName: "10.0.0.2", state: "" })),
+        {
+          node: true,
+          servers: 1,
+        },
+      );
       snap = await store.snapshot();
       assert.deepStrictEqual(snap.servers.map((s) => s.presentState), [
         "deactivating",
@@ -250,12 +262,15 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
         "active",
       ]);
       assert.deepStrictEqual(snap.nodes.map((n) => n.presentState), ["active", "active"]);
-      await store.keepAlive({ nodeName: "10.0.0.2", state: "destroyed" });
+      await store.keepAlive(keepAliveRows({ nodeName: "10.0.0.2", state: "destroyed" }));
       assert.deepStrictEqual((await store.snapshot()).servers[2].presentState, "destroyed");
-      assert.deepStrictEqual(await store.keepAlive({ nodeName: "10.9.9.9", state: "active" }), {
-        node: false,
-        servers: 0,
-      });
+      assert.deepStrictEqual(
+        await store.keepAlive(keepAliveRows({ nodeName: "10.9.9.9", state: "active" })),
+        {
+          node: false,
+          servers: 0,
+        },
+      );
       assert.deepStrictEqual((await store.counts()).nodes, 2);
     });
   });
@@ -264,14 +279,16 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
     "onPrestop removes the server, its adapters and its node-level config files",
     async () => {
       await withStore(factory, async (store, { fixture }) => {
-        await store.onStartup(startup());
-        await store.onStartup(startup({ server: "Other" }));
-        await store.onStartup(startup({ nodeName: "10.0.0.2" }));
+        await store.onStartup(startupRows(startup()));
+        await store.onStartup(startupRows(startup({ server: "Other" })));
+        await store.onStartup(startupRows(startup({ nodeName: "10.0.0.2" })));
         await fixture.addConfigFile("10.0.0.1", "App.Server", "a.conf");
         await fixture.addConfigFile("10.0.0.1", "App.Other", "a.conf");
         await fixture.addConfigFile("10.0.0.2", "App.Server", "a.conf");
         assert.deepStrictEqual(
-          await store.onPrestop({ nodeName: "10.0.0.1", application: "App", server: "Server" }),
+          await store.onPrestop(
+            prestopTarget({ nodeName: "10.0.0.1", application: "App", server: "Server" }),
+          ),
           { servers: 1, adapters: 1, node: false },
         );
         const snap = await store.snapshot();
@@ -287,7 +304,9 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
           configFiles: 2,
         });
         assert.deepStrictEqual(
-          await store.onPrestop({ nodeName: "10.0.0.1", application: "App", server: "Server" }),
+          await store.onPrestop(
+            prestopTarget({ nodeName: "10.0.0.1", application: "App", server: "Server" }),
+          ),
           { servers: 0, adapters: 0, node: false },
         );
       });
@@ -296,12 +315,12 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
 
   await t.step("old-client onPrestop without names removes the whole node", async () => {
     await withStore(factory, async (store, { fixture }) => {
-      await store.onStartup(startup());
-      await store.onStartup(startup({ server: "Other" }));
-      await store.onStartup(startup({ nodeName: "10.0.0.2" }));
+      await store.onStartup(startupRows(startup()));
+      await store.onStartup(startupRows(startup({ server: "Other" })));
+      await store.onStartup(startupRows(startup({ nodeName: "10.0.0.2" })));
       await fixture.addConfigFile("10.0.0.1", "App.Server", "a.conf");
       await fixture.addConfigFile("10.0.0.2", "App.Server", "a.conf");
-      assert.deepStrictEqual(await store.onPrestop({ nodeName: "10.0.0.1" }), {
+      assert.deepStrictEqual(await store.onPrestop(prestopTarget({ nodeName: "10.0.0.1" })), {
         servers: 2,
         adapters: 2,
         node: true,
@@ -320,16 +339,19 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
 
   await t.step("registerMetrics stores the port (0 is the original's 9325)", async () => {
     await withStore(factory, async (store) => {
-      await store.onStartup(startup({ setId: "s.a.g" }));
-      await store.onStartup(startup({ server: "Other" }));
+      await store.onStartup(startupRows(startup({ setId: "s.a.g" })));
+      await store.onStartup(startupRows(startup({ server: "Other" })));
       const req = { nodeName: "10.0.0.1", application: "App", server: "Server" };
-      assert.deepStrictEqual(await store.registerMetrics({ ...req, metricsPort: 9100 }), true);
       assert.deepStrictEqual(
-        await store.registerMetrics({ ...req, server: "Other", metricsPort: 0 }),
+        await store.registerMetrics(metricsRow({ ...req, metricsPort: 9100 })),
         true,
       );
       assert.deepStrictEqual(
-        await store.registerMetrics({ ...req, server: "None", metricsPort: 1 }),
+        await store.registerMetrics(metricsRow({ ...req, server: "Other", metricsPort: 0 })),
+        true,
+      );
+      assert.deepStrictEqual(
+        await store.registerMetrics(metricsRow({ ...req, server: "None", metricsPort: 1 })),
         false,
       );
       const snap = await store.snapshot();
@@ -338,7 +360,7 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
         ["Server", 9100, "s.a.g"],
       ]);
       // A new onStartup keeps the registered port.
-      await store.onStartup(startup({ setId: "s.a.g" }));
+      await store.onStartup(startupRows(startup({ setId: "s.a.g" })));
       assert.deepStrictEqual((await store.snapshot()).servers[1].metricsPort, 9100);
     });
   });
@@ -347,56 +369,84 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
     "invalid requests raise RangeError naming field and value, writing nothing",
     async () => {
       await withStore(factory, async (store, { clock }) => {
-        await store.onStartup(startup());
+        await store.onStartup(startupRows(startup()));
         const before = await store.snapshot();
         clock.advance(10);
-        await assertRange(store.onStartup(startup({ state: "running" })), "state", '"running"');
         await assertRange(
-          store.onStartup(startup({
-            adapters: [
-              { servant: "App.Server.Obj", endpoint: "tcp -h 10.0.0.1 -p 1" },
-              { servant: "App.Server.Bad", endpoint: "" },
-            ],
-          })),
+          () => store.onStartup(startupRows(startup({ state: "running" }))),
+          "state",
+          '"running"',
+        );
+        await assertRange(
+          () =>
+            store.onStartup(startupRows(startup({
+              adapters: [
+                { servant: "App.Server.Obj", endpoint: "tcp -h 10.0.0.1 -p 1" },
+                { servant: "App.Server.Bad", endpoint: "" },
+              ],
+            }))),
           "adapters[1].endpoint",
         );
         await assertRange(
-          store.onStartup(startup({
-            adapters: [{ servant: "App.Server.Obj", endpoint: "e", threadNum: -1 }],
-          })),
+          () =>
+            store.onStartup(startupRows(startup({
+              adapters: [{ servant: "App.Server.Obj", endpoint: "e", threadNum: -1 }],
+            }))),
           "adapters[0].threadNum",
           "-1",
         );
-        await assertRange(store.onStartup(startup({ setId: "a.b" })), "setId", '"a.b"');
-        await assertRange(store.onStartup(startup({ server: "" })), "server", '""');
-        await assertRange(store.onStartup(startup({ nodeName: "" })), "nodeName");
-        await assertRange(store.onStartup(startup({ nodeName: "n".repeat(51) })), "nodeName");
-        await assertRange(store.onStartup(startup({ application: "A.B" })), "application");
         await assertRange(
-          store.keepAlive({
-            nodeName: "10.0.0.1",
-            state: "up",
-            application: "App",
-            server: "Server",
-          }),
+          () => store.onStartup(startupRows(startup({ setId: "a.b" }))),
+          "setId",
+          '"a.b"',
+        );
+        await assertRange(
+          () => store.onStartup(startupRows(startup({ server: "" }))),
+          "server",
+          '""',
+        );
+        await assertRange(
+          () => store.onStartup(startupRows(startup({ nodeName: "" }))),
+          "nodeName",
+        );
+        await assertRange(
+          () => store.onStartup(startupRows(startup({ nodeName: "n".repeat(51) }))),
+          "nodeName",
+        );
+        await assertRange(
+          () => store.onStartup(startupRows(startup({ application: "A.B" }))),
+          "application",
+        );
+        await assertRange(
+          () =>
+            store.keepAlive(keepAliveRows({
+              nodeName: "10.0.0.1",
+              state: "up",
+              application: "App",
+              server: "Server",
+            })),
           "state",
           '"up"',
         );
         await assertRange(
-          store.onPrestop({ nodeName: "10.0.0.1", application: "App" }),
+          () => store.onPrestop(prestopTarget({ nodeName: "10.0.0.1", application: "App" })),
           "server",
         );
         await assertRange(
-          store.registerMetrics({
-            nodeName: "10.0.0.1",
-            application: "App",
-            server: "Server",
-            metricsPort: 70000,
-          }),
+          () =>
+            store.registerMetrics(metricsRow({
+              nodeName: "10.0.0.1",
+              application: "App",
+              server: "Server",
+              metricsPort: 70000,
+            })),
           "metricsPort",
           "70000",
         );
-        await assertRange(store.clean({ before: new Date(NaN), dryRun: true }), "before");
+        await assertRange(
+          () => store.clean(cleanCutoff({ before: new Date(NaN), dryRun: true })),
+          "before",
+        );
         const after = await store.snapshot();
         assert.deepStrictEqual({ ...after, takenAt: 0 }, { ...before, takenAt: 0 });
       });
@@ -408,12 +458,12 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
       await fixture.failAdapterInserts();
       await assert.rejects(
         () =>
-          store.onStartup(startup({
+          store.onStartup(startupRows(startup({
             adapters: [
               { servant: "App.Server.Obj", endpoint: "tcp -h 10.0.0.1 -p 1" },
               { servant: "App.Server.Two", endpoint: "tcp -h fail -p 2" },
             ],
-          })),
+          }))),
         /forced failure/,
       );
       assert.deepStrictEqual(await store.counts(), {
@@ -422,18 +472,18 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
         adapters: 0,
         configFiles: 0,
       });
-      await store.onStartup(startup());
+      await store.onStartup(startupRows(startup()));
       assert.deepStrictEqual((await store.counts()).adapters, 1);
     });
   });
 
   await t.step("clean: dry run lists stale nodes, real run removes them", async () => {
     await withStore(factory, async (store, { fixture, clock }) => {
-      await store.onStartup(startup({ nodeName: "10.0.0.1" }));
-      await store.onStartup(startup({ nodeName: "10.0.0.1", server: "Other" }));
+      await store.onStartup(startupRows(startup({ nodeName: "10.0.0.1" })));
+      await store.onStartup(startupRows(startup({ nodeName: "10.0.0.1", server: "Other" })));
       await fixture.addConfigFile("10.0.0.1", "App.Server", "x.conf");
       clock.advance(3600);
-      await store.onStartup(startup({ nodeName: "10.0.0.2" }));
+      await store.onStartup(startupRows(startup({ nodeName: "10.0.0.2" })));
       await fixture.addConfigFile("10.0.0.2", "App.Server", "x.conf");
       const before = new Date(clock.now() - 1800_000);
       const expected = {
@@ -445,7 +495,7 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
         adapters: 2,
         configFiles: 1,
       };
-      assert.deepStrictEqual(await store.clean({ before, dryRun: true }), {
+      assert.deepStrictEqual(await store.clean(cleanCutoff({ before, dryRun: true })), {
         dryRun: true,
         ...expected,
       });
@@ -455,7 +505,7 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
         adapters: 3,
         configFiles: 2,
       });
-      assert.deepStrictEqual(await store.clean({ before, dryRun: false }), {
+      assert.deepStrictEqual(await store.clean(cleanCutoff({ before, dryRun: false })), {
         dryRun: false,
         ...expected,
       });
@@ -466,7 +516,7 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
         configFiles: 1,
       });
       assert.deepStrictEqual((await store.snapshot()).nodes.map((n) => n.nodeName), ["10.0.0.2"]);
-      assert.deepStrictEqual((await store.clean({ before, dryRun: false })).nodes, []);
+      assert.deepStrictEqual((await store.clean(cleanCutoff({ before, dryRun: false }))).nodes, []);
     });
   });
 
@@ -475,13 +525,13 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
     const clock = testClock();
     try {
       const first = await fixture.open(clock.now);
-      await first.onStartup(startup({ setId: "a.b.c", disableFlow: true }));
-      await first.registerMetrics({
+      await first.onStartup(startupRows(startup({ setId: "a.b.c", disableFlow: true })));
+      await first.registerMetrics(metricsRow({
         nodeName: "10.0.0.1",
         application: "App",
         server: "Server",
         metricsPort: 9000,
-      });
+      }));
       const written = await first.snapshot();
       await first.close();
       await assert.rejects(() => first.counts(), /closed/);
@@ -597,11 +647,11 @@ async function mysqlOnly(t: Deno.TestContext, server: MariadbServer) {
     try {
       const pods = Array.from({ length: 300 }, (_, i) => `10.1.${i >> 8}.${i & 255}`);
       await Promise.all(pods.map((nodeName, i) =>
-        store.onStartup(startup({
+        store.onStartup(startupRows(startup({
           nodeName,
           server: `S${i % 10}`,
           adapters: [{ servant: `App.S${i % 10}.Obj`, endpoint: `tcp -h ${nodeName} -p 1` }],
-        }))
+        })))
       ));
       const counts = await store.counts();
       assert.deepStrictEqual([counts.nodes, counts.servers, counts.adapters], [300, 300, 300]);
@@ -615,8 +665,10 @@ async function mysqlOnly(t: Deno.TestContext, server: MariadbServer) {
     const store = await openStore(url, { now: clock.now, initDb: true });
     try {
       const ipv6 = "fd00:1234:5678:9abc::17";
-      await store.onStartup(startup({ nodeName: ipv6, setId: "sz.a.g", disableFlow: true }));
-      await store.keepAlive({ nodeName: ipv6, state: "deactivating" });
+      await store.onStartup(
+        startupRows(startup({ nodeName: ipv6, setId: "sz.a.g", disableFlow: true })),
+      );
+      await store.keepAlive(keepAliveRows({ nodeName: ipv6, state: "deactivating" }));
       const [node] = await server.rootQuery(
         "columns",
         "SELECT node_obj, endpoint_ip, present_state, setting_state, last_heartbeat FROM t_node_info",
@@ -643,7 +695,7 @@ async function mysqlOnly(t: Deno.TestContext, server: MariadbServer) {
       });
       assert.deepStrictEqual((store as MysqlStore).usesFlowState, true);
       // The web console turns traffic off through flow_state alone.
-      await store.onStartup(startup({ nodeName: "10.0.0.9" }));
+      await store.onStartup(startupRows(startup({ nodeName: "10.0.0.9" })));
       await server.rootQuery(
         "columns",
         "UPDATE t_server_conf SET flow_state = 'inactive' WHERE node_name = '10.0.0.9'",
@@ -710,14 +762,14 @@ async function mysqlOnly(t: Deno.TestContext, server: MariadbServer) {
       const first = await openStore(url, { now: clock.now });
       try {
         assert.deepStrictEqual((first as MysqlStore).usesFlowState, false);
-        await first.onStartup(startup({ disableFlow: true }));
+        await first.onStartup(startupRows(startup({ disableFlow: true })));
         assert.deepStrictEqual(
-          await first.registerMetrics({
+          await first.registerMetrics(metricsRow({
             nodeName: "10.0.0.1",
             application: "App",
             server: "Server",
             metricsPort: 9100,
-          }),
+          })),
           true,
         );
       } finally {
@@ -754,16 +806,18 @@ async function mysqlOnly(t: Deno.TestContext, server: MariadbServer) {
     const a = await openStore(server.url, { now: clock.now });
     const b = await openStore(server.urlFor("db_tars", { socket: true }), { now: clock.now });
     try {
-      await a.onStartup(startup({ nodeName: "10.1.0.1" }));
+      await a.onStartup(startupRows(startup({ nodeName: "10.1.0.1" })));
       assert.deepStrictEqual((await b.snapshot()).servers.map((s) => s.nodeName), ["10.1.0.1"]);
-      await b.keepAlive({ nodeName: "10.1.0.1", state: "inactive" });
-      await b.onStartup(startup({ nodeName: "10.1.0.2" }));
+      await b.keepAlive(keepAliveRows({ nodeName: "10.1.0.1", state: "inactive" }));
+      await b.onStartup(startupRows(startup({ nodeName: "10.1.0.2" })));
       const seen = await a.snapshot();
       assert.deepStrictEqual(seen.servers.map((s) => [s.nodeName, s.presentState]), [
         ["10.1.0.1", "inactive"],
         ["10.1.0.2", "activating"],
       ]);
-      await a.onPrestop({ nodeName: "10.1.0.2", application: "App", server: "Server" });
+      await a.onPrestop(
+        prestopTarget({ nodeName: "10.1.0.2", application: "App", server: "Server" }),
+      );
       assert.deepStrictEqual((await b.counts()).servers, 1);
     } finally {
       await a.close();

@@ -1,9 +1,10 @@
 /**
- * The registry store contract: what the TARS registry servants persist and read back.
+ * The registry store contract: what the TARS registry persists and reads back.
  *
- * Every write call runs in one transaction, is durable before its promise resolves and
- * leaves nothing behind when it fails. Times come from the clock the store was opened
- * with, so tests drive them.
+ * Writes take rows that registry/validate.ts made from the requests (every value fits its
+ * column); the store checks nothing again. Every write call runs in one transaction, is durable
+ * before its promise resolves and leaves nothing behind when it fails. Times come from the clock
+ * the store was opened with, so tests drive them.
  */
 
 /** Values of `t_server_conf.present_state`, the state a service reports. */
@@ -20,81 +21,6 @@ export type PresentState = typeof PRESENT_STATES[number];
 
 /** Values of `setting_state` (servers and nodes) and of a node's `present_state`. */
 export type SettingState = "active" | "inactive";
-
-/** Port the original registers for metrics when a request carries port 0. */
-export const DEFAULT_METRICS_PORT = 9325;
-
-/** One adapter (servant endpoint) a service announces in `onStartup`. */
-export interface AdapterSpec {
-  /** Full object name `App.Server.Obj`; a bare `Obj` is qualified with the request's names. */
-  servant: string;
-  /** Endpoint string, e.g. `tcp -h 10.0.0.5 -p 13000 -t 30000`. */
-  endpoint: string;
-  /** Protocol name; default `tars`. */
-  protocol?: string;
-  /** Maximum connections; default 200000. */
-  maxConns?: number;
-  /** Handler threads; default 5. */
-  threadNum?: number;
-  /** Queue capacity; default 10000. */
-  queueCap?: number;
-  /** Queue timeout in ms; default 60000. */
-  queueTimeout?: number;
-}
-
-/** `onStartupReq`: a pod announces its service and endpoints. */
-export interface StartupRequest {
-  /** The pod's node name (its IP). */
-  nodeName: string;
-  /** Application; empty together with `server` in the old-client form (node only). */
-  application: string;
-  /** Server; empty together with `application` in the old-client form (node only). */
-  server: string;
-  /** Set id `name.area.group`, or empty for no set. */
-  setId?: string;
-  /** The service's adapters; they replace those registered before. */
-  adapters?: AdapterSpec[];
-  /** True registers the service with traffic off (`NO_FLOW`). */
-  disableFlow?: boolean;
-  /** Reported state; default (and empty) `active`. */
-  state?: string;
-  /** Service version, stored as `patch_version`. */
-  version?: string;
-}
-
-/** `keepAliveReq`: a heartbeat that also reports the service state. */
-export interface KeepAliveRequest {
-  /** The pod's node name. */
-  nodeName: string;
-  /** Reported state; empty means `active` as in the original. */
-  state: string;
-  /** Application; empty (or empty server) sets the state of every server on the node. */
-  application?: string;
-  /** Server; see `application`. */
-  server?: string;
-}
-
-/** `onPrestopReq`: a pod is about to stop. */
-export interface PrestopRequest {
-  /** The pod's node name. */
-  nodeName: string;
-  /** Application; empty together with `server` removes everything on the node. */
-  application?: string;
-  /** Server; see `application`. */
-  server?: string;
-}
-
-/** `RegisterMetricsReq`: where Prometheus scrapes a service. */
-export interface MetricsRequest {
-  /** The pod's node name. */
-  nodeName: string;
-  /** Application of a registered server. */
-  application: string;
-  /** Server name of a registered server. */
-  server: string;
-  /** Metrics port; 0 means {@link DEFAULT_METRICS_PORT}. */
-  metricsPort: number;
-}
 
 /** What `keepAlive` touched. */
 export interface KeepAliveResult {
@@ -124,8 +50,23 @@ export interface NodeRecord {
   lastHeartbeat: number;
 }
 
-/** An adapter as stored, for lookups. */
-export interface AdapterRecord {
+/** Column widths of db_tars that bound the strings of a row. */
+export const COLUMN_LIMITS = {
+  nodeName: 50,
+  application: 50,
+  server: 128,
+  adapterName: 100,
+  servant: 128,
+  endpoint: 128,
+  protocol: 64,
+  version: 128,
+  setName: 16,
+  setArea: 16,
+  setGroup: 64,
+} as const;
+
+/** One adapter row: what `onStartup` writes and a snapshot reads back. */
+export interface AdapterRow {
   /** `App.Server.ObjAdapter`. */
   adapterName: string;
   /** `App.Server.Obj`. */
@@ -171,7 +112,7 @@ export interface ServerRecord {
   /** Metrics port, 0 when none was registered. */
   metricsPort: number;
   /** The server's adapters, ordered by adapter name. */
-  adapters: AdapterRecord[];
+  adapters: AdapterRow[];
 }
 
 /** Everything the lookup index and the metrics targets are built from. */
@@ -184,10 +125,61 @@ export interface StoreSnapshot {
   servers: ServerRecord[];
 }
 
-/** Options of {@link RegistryStore.clean}. */
-export interface CleanOptions {
-  /** Remove nodes whose last heartbeat is older than this. */
-  before: Date;
+/** The server row of a validated `onStartup`. */
+export interface ServerRow {
+  application: string;
+  server: string;
+  presentState: PresentState;
+  version: string;
+  enableSet: "Y" | "N";
+  setName: string;
+  setArea: string;
+  setGroup: string;
+  gridFlag: "NORMAL" | "NO_FLOW";
+  flowState: "active" | "inactive";
+  adapters: AdapterRow[];
+}
+
+/** A validated `onStartup`; `server` is null in the old-client (node only) form. */
+export interface StartupRows {
+  /** Node name. */
+  nodeName: string;
+  /** Server row, or null when only the node is registered. */
+  server: ServerRow | null;
+}
+
+/** A validated target: one server, or every server on the node when `application` is null. */
+export interface ServerTarget {
+  /** Node name. */
+  nodeName: string;
+  /** Application, or null for the whole node. */
+  application: string | null;
+  /** Server, or null for the whole node. */
+  server: string | null;
+}
+
+/** A validated `keepAlive`. */
+export interface KeepAliveRows extends ServerTarget {
+  /** State to set. */
+  presentState: PresentState;
+}
+
+/** A validated `registerMetrics`. */
+export interface MetricsRow {
+  /** Node name. */
+  nodeName: string;
+  /** Application. */
+  application: string;
+  /** Server. */
+  server: string;
+  /** Port to store. */
+  metricsPort: number;
+}
+
+/** A validated `clean`. */
+export interface CleanCutoff {
+  /** Remove nodes whose last heartbeat is older than this, epoch ms. */
+  before: number;
   /** True only reports what would be removed. */
   dryRun: boolean;
 }
@@ -233,17 +225,17 @@ export interface RegistryStore {
   /** `sqlite` or `mysql`. */
   readonly kind: "sqlite" | "mysql";
   /** Upserts the node and the server, and replaces the server's adapters on that node. */
-  onStartup(req: StartupRequest): Promise<void>;
+  onStartup(rows: StartupRows): Promise<void>;
   /** Refreshes the node heartbeat and sets the present state of the server(s). */
-  keepAlive(req: KeepAliveRequest): Promise<KeepAliveResult>;
+  keepAlive(rows: KeepAliveRows): Promise<KeepAliveResult>;
   /** Removes the pod's server, adapters and node-level config files (or the whole node). */
-  onPrestop(req: PrestopRequest): Promise<PrestopResult>;
+  onPrestop(target: ServerTarget): Promise<PrestopResult>;
   /** Stores the metrics port; resolves false when no such server is registered. */
-  registerMetrics(req: MetricsRequest): Promise<boolean>;
+  registerMetrics(row: MetricsRow): Promise<boolean>;
   /** Reads every node and server with adapters. */
   snapshot(): Promise<StoreSnapshot>;
   /** Removes (or lists on a dry run) nodes whose heartbeat is older than `before`. */
-  clean(options: CleanOptions): Promise<CleanResult>;
+  clean(cutoff: CleanCutoff): Promise<CleanResult>;
   /** Counts rows. */
   counts(): Promise<StoreCounts>;
   /** Releases the database; the store is unusable afterwards. */

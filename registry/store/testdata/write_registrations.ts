@@ -6,6 +6,7 @@
  */
 
 import { SqliteStore } from "../sqlite_store.ts";
+import { keepAliveRows, startupRows } from "../../validate.ts";
 
 /** Registers the pods, reports, then heartbeats forever. */
 async function main(args: string[]): Promise<void> {
@@ -17,16 +18,16 @@ async function main(args: string[]): Promise<void> {
   const store = SqliteStore.open(path, { now: Date.now });
   const node = (i: number) => `10.8.${i >> 8}.${i & 255}`;
   for (let i = 0; i < count; i++) {
-    await store.onStartup({
+    await store.onStartup(startupRows({
       nodeName: node(i),
       application: "Crash",
       server: "Writer",
       adapters: [{ servant: "Crash.Writer.Obj", endpoint: `tcp -h ${node(i)} -p 13000` }],
-    });
+    }));
   }
   console.log(`written ${count}`);
   for (let i = 0;; i = (i + 1) % count) {
-    await store.keepAlive({ nodeName: node(i), state: "active" });
+    await store.keepAlive(keepAliveRows({ nodeName: node(i), state: "active" }));
   }
 }
 

@@ -1,105 +1,117 @@
 /**
- * Request validation shared by the stores: turns registry requests into the exact
- * column values both stores write, or throws a RangeError naming the field and value
- * before anything is written. Lengths are the narrowest db_tars column widths, so a
- * value accepted here is valid under MySQL strict mode.
+ * The registry's requests as the service takes them, and their validation: each request is
+ * checked once, here, and turned into the rows the store writes (lengths are the narrowest
+ * db_tars column widths, so a value accepted here is valid under MySQL strict mode, and endpoint
+ * strings parse). A bad request throws a {@linkcode ValidationError} naming the field and value
+ * before anything is written; the servants answer it with its message.
+ *
+ * @module
  */
-
+import { parseEndpoint } from "../protocol/endpoint.ts";
 import {
-  type CleanOptions,
-  DEFAULT_METRICS_PORT,
-  type KeepAliveRequest,
-  type MetricsRequest,
+  type AdapterRow,
+  type CleanCutoff,
+  COLUMN_LIMITS,
+  type KeepAliveRows,
+  type MetricsRow,
   PRESENT_STATES,
   type PresentState,
-  type PrestopRequest,
-  type StartupRequest,
-} from "./types.ts";
+  type ServerTarget,
+  type StartupRows,
+} from "./store/mod.ts";
 
-/** Column widths of db_tars that bound request strings. */
-export const COLUMN_LIMITS = {
-  nodeName: 50,
-  application: 50,
-  server: 128,
-  adapterName: 100,
-  servant: 128,
-  endpoint: 128,
-  protocol: 64,
-  version: 128,
-  setName: 16,
-  setArea: 16,
-  setGroup: 64,
-} as const;
+/** A request the caller got wrong: the registry answers it with this message, and logs nothing. */
+export class ValidationError extends RangeError {
+  constructor(message: string) {
+    super(message);
+    this.name = "ValidationError";
+  }
+}
 
-const INT32_MAX = 2147483647;
+/** Port the original registers for metrics when a request carries port 0. */
+export const DEFAULT_METRICS_PORT = 9325;
 
-/** One adapter row ready to write. */
-export interface AdapterRow {
-  /** `App.Server.ObjAdapter`. */
-  adapterName: string;
-  /** `App.Server.Obj`. */
+/** One adapter (servant endpoint) a service announces in `onStartup`. */
+export interface AdapterSpec {
+  /** Full object name `App.Server.Obj`; a bare `Obj` is qualified with the request's names. */
   servant: string;
-  /** Endpoint string. */
+  /** Endpoint string, e.g. `tcp -h 10.0.0.5 -p 13000 -t 30000`. */
   endpoint: string;
-  /** Protocol name. */
-  protocol: string;
-  /** Handler threads. */
-  threadNum: number;
-  /** Maximum connections. */
-  maxConns: number;
-  /** Queue capacity. */
-  queueCap: number;
-  /** Queue timeout in ms. */
-  queueTimeout: number;
+  /** Protocol name; default `tars`. */
+  protocol?: string;
+  /** Maximum connections; default 200000. */
+  maxConns?: number;
+  /** Handler threads; default 5. */
+  threadNum?: number;
+  /** Queue capacity; default 10000. */
+  queueCap?: number;
+  /** Queue timeout in ms; default 60000. */
+  queueTimeout?: number;
 }
 
-/** A validated `onStartup`; `server` is null in the old-client (node only) form. */
-export interface StartupRows {
-  /** Node name. */
+/** `onStartupReq`: a pod announces its service and endpoints. */
+export interface StartupRequest {
+  /** The pod's node name (its IP). */
   nodeName: string;
-  /** Server row, or null when only the node is registered. */
-  server: {
-    application: string;
-    server: string;
-    presentState: PresentState;
-    version: string;
-    enableSet: "Y" | "N";
-    setName: string;
-    setArea: string;
-    setGroup: string;
-    gridFlag: "NORMAL" | "NO_FLOW";
-    flowState: "active" | "inactive";
-    adapters: AdapterRow[];
-  } | null;
-}
-
-/** A validated target: one server, or every server on the node when `application` is null. */
-export interface ServerTarget {
-  /** Node name. */
-  nodeName: string;
-  /** Application, or null for the whole node. */
-  application: string | null;
-  /** Server, or null for the whole node. */
-  server: string | null;
-}
-
-/** A validated `keepAlive`. */
-export interface KeepAliveRows extends ServerTarget {
-  /** State to set. */
-  presentState: PresentState;
-}
-
-/** A validated `registerMetrics`. */
-export interface MetricsRow {
-  /** Node name. */
-  nodeName: string;
-  /** Application. */
+  /** Application; empty together with `server` in the old-client form (node only). */
   application: string;
-  /** Server. */
+  /** Server; empty together with `application` in the old-client form (node only). */
   server: string;
-  /** Port to store. */
+  /** Set id `name.area.group`, or empty for no set. */
+  setId?: string;
+  /** The service's adapters; they replace those registered before. */
+  adapters?: AdapterSpec[];
+  /** True registers the service with traffic off (`NO_FLOW`). */
+  disableFlow?: boolean;
+  /** Reported state; default (and empty) `active`. */
+  state?: string;
+  /** Service version, stored as `patch_version`. */
+  version?: string;
+}
+
+/** `keepAliveReq`: a heartbeat that also reports the service state. */
+export interface KeepAliveRequest {
+  /** The pod's node name. */
+  nodeName: string;
+  /** Reported state; empty means `active` as in the original. */
+  state: string;
+  /** Application; empty (or empty server) sets the state of every server on the node. */
+  application?: string;
+  /** Server; see `application`. */
+  server?: string;
+}
+
+/** `onPrestopReq`: a pod is about to stop. */
+export interface PrestopRequest {
+  /** The pod's node name. */
+  nodeName: string;
+  /** Application; empty together with `server` removes everything on the node. */
+  application?: string;
+  /** Server; see `application`. */
+  server?: string;
+}
+
+/** `RegisterMetricsReq`: where Prometheus scrapes a service. */
+export interface MetricsRequest {
+  /** The pod's node name. */
+  nodeName: string;
+  /** Application of a registered server. */
+  application: string;
+  /** Server name of a registered server. */
+  server: string;
+  /** Metrics port; 0 means {@link DEFAULT_METRICS_PORT}. */
   metricsPort: number;
 }
+
+/** What `clean` is asked. */
+export interface CleanOptions {
+  /** Remove nodes whose last heartbeat is older than this. */
+  before: Date;
+  /** True only reports what would be removed. */
+  dryRun: boolean;
+}
+
+const INT32_MAX = 2147483647;
 
 /** How a string field is checked. */
 interface TextRule {
@@ -111,13 +123,13 @@ interface TextRule {
 function text(value: unknown, { field, max, required = false }: TextRule): string {
   if (value === undefined || value === null) value = "";
   if (typeof value !== "string") {
-    throw new RangeError(`Invalid ${field} ${JSON.stringify(value)}: pass a string`);
+    throw new ValidationError(`Invalid ${field} ${JSON.stringify(value)}: pass a string`);
   }
   if (required && value === "") {
-    throw new RangeError(`Invalid ${field} "": it is required, pass a non-empty value`);
+    throw new ValidationError(`Invalid ${field} "": it is required, pass a non-empty value`);
   }
   if (value.length > max) {
-    throw new RangeError(
+    throw new ValidationError(
       `Invalid ${field} ${JSON.stringify(value)}: it is longer than ${max} characters`,
     );
   }
@@ -128,7 +140,7 @@ function name(value: unknown, rule: TextRule): string {
   const field = rule.field;
   const result = text(value, rule);
   if (/[\s.]/.test(result)) {
-    throw new RangeError(
+    throw new ValidationError(
       `Invalid ${field} ${JSON.stringify(result)}: use a name without dots or spaces`,
     );
   }
@@ -138,7 +150,7 @@ function name(value: unknown, rule: TextRule): string {
 function count(value: unknown, { field, fallback }: { field: string; fallback: number }): number {
   if (value === undefined || value === null) return fallback;
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > INT32_MAX) {
-    throw new RangeError(
+    throw new ValidationError(
       `Invalid ${field} ${JSON.stringify(value)}: use an integer from 0 to ${INT32_MAX}`,
     );
   }
@@ -151,7 +163,7 @@ export function presentState(field: string, value: unknown): PresentState {
   if (typeof value === "string" && (PRESENT_STATES as readonly string[]).includes(value)) {
     return value as PresentState;
   }
-  throw new RangeError(
+  throw new ValidationError(
     `Invalid ${field} ${JSON.stringify(value)}: use one of ${PRESENT_STATES.join(", ")}`,
   );
 }
@@ -161,7 +173,7 @@ function setParts(value: unknown): [string, string, string] | null {
   if (setId === "") return null;
   const parts = setId.split(".");
   if (parts.length !== 3 || parts.some((part) => part === "" || /\s/.test(part))) {
-    throw new RangeError(
+    throw new ValidationError(
       `Invalid setId ${JSON.stringify(setId)}: use "name.area.group" or an empty set id`,
     );
   }
@@ -178,7 +190,7 @@ function adapterRow(
 ): AdapterRow {
   const field = `adapters[${index}]`;
   if (typeof spec !== "object" || spec === null) {
-    throw new RangeError(`Invalid ${field} ${JSON.stringify(spec)}: pass an adapter object`);
+    throw new ValidationError(`Invalid ${field} ${JSON.stringify(spec)}: pass an adapter object`);
   }
   const adapter = spec as Record<string, unknown>;
   let servant = text(adapter.servant, {
@@ -188,7 +200,7 @@ function adapterRow(
   });
   if (!servant.includes(".")) servant = `${prefix}.${servant}`;
   if (!/^[^.\s]+\.[^.\s]+\.[^.\s]+$/.test(servant)) {
-    throw new RangeError(
+    throw new ValidationError(
       `Invalid ${field}.servant ${JSON.stringify(servant)}: use "App.Server.Obj"`,
     );
   }
@@ -234,11 +246,11 @@ export function startupRows(req: StartupRequest): StartupRows {
   const version = text(req.version, { field: "version", max: COLUMN_LIMITS.version });
   const specs = req.adapters ?? [];
   if (!Array.isArray(specs)) {
-    throw new RangeError(`Invalid adapters ${JSON.stringify(specs)}: pass a list`);
+    throw new ValidationError(`Invalid adapters ${JSON.stringify(specs)}: pass a list`);
   }
   if (application === "" && server === "") {
     if (specs.length > 0) {
-      throw new RangeError(
+      throw new ValidationError(
         `Invalid application "": adapters need an application and a server name`,
       );
     }
@@ -246,7 +258,7 @@ export function startupRows(req: StartupRequest): StartupRows {
   }
   if (application === "" || server === "") {
     const missing = application === "" ? "application" : "server";
-    throw new RangeError(
+    throw new ValidationError(
       `Invalid ${missing} "": give both application and server, or neither (node only)`,
     );
   }
@@ -255,7 +267,14 @@ export function startupRows(req: StartupRequest): StartupRows {
   );
   const names = new Set(adapters.map((adapter) => adapter.adapterName));
   if (names.size !== adapters.length) {
-    throw new RangeError(`Invalid adapters: each servant may appear only once`);
+    throw new ValidationError(`Invalid adapters: each servant may appear only once`);
+  }
+  for (const adapter of adapters) {
+    try {
+      parseEndpoint(adapter.endpoint); // lookups can answer only an endpoint that parses
+    } catch (error) {
+      throw new ValidationError((error as Error).message);
+    }
   }
   return {
     nodeName,
@@ -300,7 +319,7 @@ export function prestopTarget(req: PrestopRequest): ServerTarget {
   const result = target(req);
   if (result.application === null && (req.application || req.server)) {
     const missing = req.application ? "server" : "application";
-    throw new RangeError(
+    throw new ValidationError(
       `Invalid ${missing} "": give both application and server, or neither (whole node)`,
     );
   }
@@ -311,7 +330,9 @@ export function prestopTarget(req: PrestopRequest): ServerTarget {
 export function metricsRow(req: MetricsRequest): MetricsRow {
   const port = req.metricsPort;
   if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(`Invalid metricsPort ${JSON.stringify(port)}: use a port from 1 to 65535`);
+    throw new ValidationError(
+      `Invalid metricsPort ${JSON.stringify(port)}: use a port from 1 to 65535`,
+    );
   }
   return {
     nodeName: text(req.nodeName, {
@@ -329,21 +350,14 @@ export function metricsRow(req: MetricsRequest): MetricsRow {
   };
 }
 
-/** Joins set parts into a set id, or returns empty when the set is off. */
-export function setIdOf(enableSet: string, parts: [string, string, string]): string {
-  if (enableSet !== "Y" && enableSet !== "y") return "";
-  if (parts.some((part) => part === "")) return "";
-  return parts.join(".");
-}
-
-/** Checks `clean` options and returns the cutoff in epoch ms. */
-export function cutoff(options: CleanOptions): number {
+/** Validates `clean`: the cutoff in epoch ms. */
+export function cleanCutoff(options: CleanOptions): CleanCutoff {
   const before = options.before;
   if (!(before instanceof Date) || Number.isNaN(before.getTime())) {
-    throw new RangeError(`Invalid before ${String(before)}: pass a valid Date`);
+    throw new ValidationError(`Invalid before ${String(before)}: pass a valid Date`);
   }
   if (typeof options.dryRun !== "boolean") {
-    throw new RangeError(`Invalid dryRun ${String(options.dryRun)}: pass true or false`);
+    throw new ValidationError(`Invalid dryRun ${String(options.dryRun)}: pass true or false`);
   }
-  return before.getTime();
+  return { before: before.getTime(), dryRun: options.dryRun };
 }
