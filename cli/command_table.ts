@@ -35,8 +35,9 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "genconf",
     summary: "write $TARS_PATH/conf/<BuildServer>.conf and $TARS_PATH/data/server_info.yaml from " +
-      "$TARS_PATH/bin/_server_meta.yaml and the environment; --json prints what was written " +
-      "(server info, paths, warnings) as one JSON line instead (the supervisor runs it so)",
+      "$TARS_PATH/bin/_server_meta.yaml and the environment; --json prints one JSON line " +
+      "instead: what was written (server info, paths, warnings) or the error (the supervisor " +
+      "runs it so)",
     usage: "tarscli genconf [--json]",
     load: () => import("../genconf/command.ts"),
   },

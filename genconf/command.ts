@@ -5,14 +5,20 @@
  * @module
  */
 import { type CommandContext, UsageError } from "../lib/mod.ts";
-import { runGenconf } from "./genconf.ts";
+import { type GenconfResult, runGenconf } from "./genconf.ts";
 import { readGenconfSettings } from "./settings.ts";
 
 /**
+ * The one line `tarscli genconf --json` prints: the result, or why genconf failed (it then exits
+ * 1). supervisor/genconf_child.ts reads it.
+ */
+export type GenconfJsonLine = GenconfResult | { readonly error: string };
+
+/**
  * Runs genconf with the entry point's environment; warnings go to stderr, the written paths to
- * stdout. With `--json`, stdout gets the whole result (`GenconfResult`: server info, paths and
- * warnings) as one line of JSON instead: the supervisor runs genconf that way in a child process,
- * so that its own long-lived process never loads the YAML parser.
+ * stdout. With `--json`, stdout gets one line of JSON instead ({@linkcode GenconfJsonLine}): the
+ * whole result (server info, paths and warnings), or the error. The supervisor runs genconf that
+ * way in a child process, so that its own long-lived process never loads the YAML parser.
  */
 export async function run(args: string[], ctx: CommandContext): Promise<number> {
   const json = args.length === 1 && args[0] === "--json";
@@ -21,12 +27,18 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
       "genconf takes no arguments; it reads the TARS_* variables (see tarscli help genconf)",
     );
   }
-  const settings = readGenconfSettings(ctx.env, { cwd: Deno.cwd() });
-  const result = await runGenconf(settings);
+  const generate = () => runGenconf(readGenconfSettings(ctx.env, { cwd: Deno.cwd() }));
   if (json) {
-    ctx.out(JSON.stringify(result));
-    return 0;
+    let line: GenconfJsonLine;
+    try {
+      line = await generate();
+    } catch (error) {
+      line = { error: error instanceof Error ? error.message : String(error) };
+    }
+    ctx.out(JSON.stringify(line));
+    return "error" in line ? 1 : 0;
   }
+  const result = await generate();
   for (const warning of result.warnings) ctx.err(`tarscli genconf: warning: ${warning}`);
   ctx.out(`Wrote ${result.configPath} and ${result.infoPath}`);
   return 0;

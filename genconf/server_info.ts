@@ -169,22 +169,17 @@ async function parseYaml(text: string, fail: (what: string) => never): Promise<u
 }
 
 /**
- * Parses server info text: JSON-style as genconf writes it, or any YAML. A malformed file
- * rejects with a SyntaxError saying to run genconf again.
+ * Checks that `data` (parsed JSON or YAML) is server info: every field there with its type. The
+ * result is frozen; anything else throws a SyntaxError naming `source` and the field, ending with
+ * `hint` (what to do about it).
  */
-export async function parseServerInfo(
-  text: string,
-  options: { source: string },
-): Promise<ServerInfo> {
+export function checkServerInfo(
+  data: unknown,
+  options: { source: string; hint: string },
+): ServerInfo {
   const fail = (what: string): never => {
-    throw new SyntaxError(`${options.source}: ${what}; run "tarscli genconf" again to rewrite it`);
+    throw new SyntaxError(`${options.source}: ${what}; ${options.hint}`);
   };
-  let data: unknown;
-  try {
-    data = JSON.parse(withoutLeadingComments(text));
-  } catch {
-    data = await parseYaml(text, fail); // Not JSON: edited by hand, or damaged.
-  }
   const top = pick(data, SCALARS, "", fail);
   const record = data as Record<string, unknown>;
   if (!Array.isArray(record.adapters)) fail("adapters is not a list");
@@ -197,6 +192,27 @@ export async function parseServerInfo(
     adapters: Object.freeze(adapters),
     paths,
   }) as unknown as ServerInfo;
+}
+
+/**
+ * Parses server info text: JSON-style as genconf writes it, or any YAML. A malformed file
+ * rejects with a SyntaxError saying to run genconf again.
+ */
+export async function parseServerInfo(
+  text: string,
+  options: { source: string },
+): Promise<ServerInfo> {
+  const hint = 'run "tarscli genconf" again to rewrite it';
+  let data: unknown;
+  try {
+    data = JSON.parse(withoutLeadingComments(text));
+  } catch {
+    // Not JSON: edited by hand, or damaged.
+    data = await parseYaml(text, (what) => {
+      throw new SyntaxError(`${options.source}: ${what}; ${hint}`);
+    });
+  }
+  return checkServerInfo(data, { source: options.source, hint });
 }
 
 /** Reads `$TARS_PATH/data/server_info.yaml` into a frozen value; a missing file says to run genconf. */

@@ -3,11 +3,12 @@
  * lives as long as the pod, and genconf's YAML parser is a CommonJS package that Deno loads
  * through its Node layer: run in-process it kept about 5 MiB of the supervisor's memory for the
  * pod's whole life (BENCHMARKS.md, "Lifecycle"). The child writes the same files and hands back
- * the same result, as JSON.
+ * the same result, as one line of JSON, which is checked before it is used.
  *
  * @module
  */
 import type { GenconfResult } from "../genconf/mod.ts";
+import { checkServerInfo } from "../genconf/server_info.ts";
 import type { ProcessRunner } from "../lib/process_group.ts";
 
 /** A program and the arguments that come before the sub-command. */
@@ -38,13 +39,17 @@ export function currentTarscli(): TarscliCommand {
   });
 }
 
-const GENCONF_PREFIX = "tarscli genconf: ";
+/** Where the result in the child's output came from, for messages. */
+const SOURCE = "the result of tarscli genconf --json";
+/** What to do when that result is not one. */
+const HINT = "is the tarscli binary the same version as this supervisor?";
 
 /**
  * Runs `tarscli genconf --json` with exactly `env` (the supervisor's snapshot) through `runner`
- * (so the zombie reaper leaves it to Deno) and resolves to its result. A failing genconf rejects
- * with its own message, as the in-process genconf threw it; what else the child printed on stderr
- * goes to `err`.
+ * (so the zombie reaper leaves it to Deno) and resolves to its result, checked field by field
+ * with the server info's own checker (the one prestop and notify read the file with). A failing
+ * genconf rejects with its own message, which the child reports in its JSON line; what the child
+ * printed on stderr (Deno's own warnings) goes to `err`.
  */
 export async function runGenconfChild(options: {
   readonly tarscli: TarscliCommand;
@@ -69,27 +74,45 @@ export async function runGenconfChild(options: {
   });
   const out = await child.output();
   const stderr = new TextDecoder().decode(out.stderr).replace(/\n$/, "");
-  // main.ts prints a failure as "tarscli genconf: <message>" (a message may go on over more
-  // lines); lines before it come from Deno itself.
-  const lines = stderr === "" ? [] : stderr.split("\n");
-  const first = lines.findIndex((line) => line.startsWith(GENCONF_PREFIX));
-  const own = first < 0 ? [] : lines.slice(first);
-  for (const line of first < 0 ? lines : lines.slice(0, first)) options.err(line);
-  if (!out.success) {
-    if (own.length > 0) throw new Error(own.join("\n").slice(GENCONF_PREFIX.length));
-    throw new Error(
-      `${[options.tarscli.program, ...options.tarscli.args].join(" ")} genconf --json exited ` +
-        `with code ${out.code}; run tarscli genconf by hand to see why`,
-    );
-  }
-  for (const line of own) options.err(line);
+  if (stderr !== "") stderr.split("\n").forEach(options.err);
   const text = new TextDecoder().decode(out.stdout).trim();
+  let line: unknown;
   try {
-    return JSON.parse(text) as GenconfResult;
+    line = JSON.parse(text);
   } catch {
+    if (!out.success) {
+      throw new Error(
+        `${[options.tarscli.program, ...options.tarscli.args].join(" ")} genconf --json exited ` +
+          `with code ${out.code}; run tarscli genconf by hand to see why`,
+      );
+    }
     throw new Error(
       `tarscli genconf --json printed no JSON result (${JSON.stringify(text.slice(0, 200))}); ` +
-        "is the tarscli binary the same version as this supervisor?",
+        HINT,
     );
   }
+  return checkGenconfLine(line);
+}
+
+/** The result in the child's JSON line, or its error thrown as an Error. */
+function checkGenconfLine(line: unknown): GenconfResult {
+  const fail = (what: string): never => {
+    throw new SyntaxError(`${SOURCE}: ${what}; ${HINT}`);
+  };
+  if (typeof line !== "object" || line === null) fail("not an object");
+  const record = line as Record<string, unknown>;
+  if (typeof record.error === "string") throw new Error(record.error);
+  for (const key of ["configPath", "infoPath"]) {
+    if (typeof record[key] !== "string") fail(`${key} is not a string`);
+  }
+  const warnings = record.warnings;
+  if (!Array.isArray(warnings) || warnings.some((w) => typeof w !== "string")) {
+    fail("warnings is not a list of strings");
+  }
+  return {
+    info: checkServerInfo(record.info, { source: `${SOURCE}: info`, hint: HINT }),
+    configPath: record.configPath as string,
+    infoPath: record.infoPath as string,
+    warnings: Object.freeze([...(warnings as string[])]),
+  };
 }

@@ -10,6 +10,8 @@ import {
   tarscliCommand,
 } from "./genconf_child.ts";
 import { createProcessRunner } from "../lib/process_group.ts";
+import { fakeServerInfo } from "./test_fakes.ts";
+import { staticModules } from "../tests/support/module_graph.ts";
 
 /** Fixed endpoints and IP, so a run in the child and one in-process give the same result. */
 const META = `application: TestApp
@@ -48,6 +50,14 @@ function runChild(tarscli: TarscliCommand, env: Record<string, string>) {
   });
   return { result, spawned, err };
 }
+
+/** A result as `tarscli genconf --json` prints it. */
+const RESULT = {
+  info: fakeServerInfo("/tars"),
+  configPath: "/tars/conf/Srv.conf",
+  infoPath: "/tars/data/server_info.yaml",
+  warnings: [],
+};
 
 /** A stand-in tarscli: `sh -c SCRIPT sh` (its $1 $2 are then "genconf" "--json"). */
 function shell(script: string): TarscliCommand {
@@ -113,14 +123,17 @@ Deno.test("genconf child: a failing genconf rejects with genconf's own message",
 });
 
 Deno.test("genconf child: what else the child prints, and children that misbehave", async (t) => {
-  await t.step("lines before genconf's message go to err; a message may span lines", async () => {
-    const { result, err } = runChild(
-      shell('echo "Warning: from deno" >&2; printf "tarscli genconf: one\\ntwo\\n" >&2; exit 1'),
-      {},
-    );
-    await assert.rejects(result, { message: "one\ntwo" });
-    assert.deepEqual(err, ["Warning: from deno"]);
-  });
+  await t.step(
+    "stderr goes to err; the error of the JSON line is the message, lines and all",
+    async () => {
+      const { result, err } = runChild(
+        shell(`echo "Warning: from deno" >&2; printf '%s\\n' '{"error":"one\\ntwo"}'; exit 1`),
+        {},
+      );
+      await assert.rejects(result, { message: "one\ntwo" });
+      assert.deepEqual(err, ["Warning: from deno"]);
+    },
+  );
 
   await t.step("a failure without a message names the command and says what to do", async () => {
     const { result } = runChild(shell("exit 3"), {});
@@ -138,49 +151,39 @@ Deno.test("genconf child: what else the child prints, and children that misbehav
     });
   });
 
-  await t.step("the child gets exactly the given environment", async () => {
-    const { result } = runChild(shell('echo "{\\"env\\": \\"$ONLY:${HOME:-unset}\\"}"'), {
-      ONLY: "this",
+  await t.step("a result that is not one is refused, naming the field", async () => {
+    const line = { ...RESULT, info: { ...RESULT.info, adapters: "none" } };
+    const { result } = runChild(shell(`echo '${JSON.stringify(line)}'`), {});
+    await assert.rejects(result, {
+      name: "SyntaxError",
+      message: "the result of tarscli genconf --json: info: adapters is not a list; is the " +
+        "tarscli binary the same version as this supervisor?",
     });
-    assert.deepEqual(await result, { env: "this:unset" });
+    const noPaths = runChild(shell(`echo '{"info":{},"warnings":[]}'`), {}).result;
+    await assert.rejects(
+      noPaths,
+      /the result of tarscli genconf --json: configPath is not a string/,
+    );
+  });
+
+  await t.step("the child gets exactly the given environment", async () => {
+    const line = JSON.stringify({ ...RESULT, warnings: ["ENV"] }).replace(
+      '"ENV"',
+      `"'"$ONLY:\${HOME:-unset}"'"`,
+    );
+    const { result } = runChild(shell(`echo '${line}'`), { ONLY: "this" });
+    assert.deepEqual((await result).warnings, ["this:unset"]);
   });
 });
 
 Deno.test("genconf child: the supervisor itself loads no YAML, genconf or node: module", async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", "supervisor/command.ts"],
-    cwd: new URL("../", import.meta.url),
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.ok(out.success, new TextDecoder().decode(out.stderr));
-  const modules: { specifier: string; dependencies?: DenoInfoDependency[] }[] =
-    JSON.parse(new TextDecoder().decode(out.stdout)).modules;
-  const bySpecifier = new Map(modules.map((m) => [m.specifier, m]));
-  const root = new URL("./command.ts", import.meta.url).href;
   // What runs: code imports only (type imports are erased, there is no dynamic one).
-  const loaded = new Set([root]);
-  const queue = [root];
-  while (queue.length > 0) {
-    for (const dep of bySpecifier.get(queue.pop()!)?.dependencies ?? []) {
-      const next = dep.code?.specifier;
-      if (next && !dep.isDynamic && !loaded.has(next)) {
-        loaded.add(next);
-        queue.push(next);
-      }
-    }
-  }
-  const base = new URL("../", import.meta.url).href;
-  const names = [...loaded].map((s) => s.replace(base, ""));
+  const names = await staticModules(["supervisor/command.ts"]);
   assert.ok(names.includes("supervisor/genconf_child.ts"), names.join(", "));
   assert.deepEqual(
-    names.filter((m) => /^node:|^npm:|yaml|^genconf\//.test(m)),
+    names.filter((m) => /^node:|^npm:|yaml|^genconf\/(?!server_info\.ts$)/.test(m)),
     [],
-    "run genconf through genconf_child.ts and use lib/posix_path.ts: the supervisor lives long",
+    "run genconf through genconf_child.ts, read its result with genconf/server_info.ts and use " +
+      "lib/posix_path.ts: the supervisor lives long",
   );
 });
-
-interface DenoInfoDependency {
-  readonly code?: { readonly specifier?: string };
-  readonly isDynamic?: boolean;
-}

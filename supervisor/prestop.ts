@@ -11,7 +11,7 @@ import type { SettingsOf } from "../lib/settings.ts";
 import { delay, withDeadline } from "../lib/timers.ts";
 import type { ServerInfo } from "../genconf/mod.ts";
 import type { RegistryLink } from "./registry_link.ts";
-import { keepAliveRequest, prestopRequest } from "./registry_requests.ts";
+import { keepAliveRequest, prestopRequest } from "./registry_link.ts";
 import { stateFilePath, writeStateFile } from "./state_file.ts";
 
 /** What the prestop sequence works with. */

@@ -4,7 +4,7 @@ import { ADMIN_OBJ, AdminF, TarsClient, TarsCode } from "../protocol/mod.ts";
 import { createObjectResolver } from "./object_resolver.ts";
 import { prestopMarkerPath, runPrestop } from "./prestop.ts";
 import { createRegistryLink } from "./registry_link.ts";
-import { keepAliveRequest, prestopRequest } from "./registry_requests.ts";
+import { keepAliveRequest, prestopRequest } from "./registry_link.ts";
 import { readStateFile, stateFilePath } from "./state_file.ts";
 import { fakeServerInfo, startFakeTars } from "./test_fakes.ts";
 

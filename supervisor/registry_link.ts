@@ -3,6 +3,11 @@
  * by an {@linkcode ObjectResolver}. A failed call forgets the cached address, so the next one
  * looks the registry up again (a rebuilt registry gets a new IP).
  *
+ * The requests are built from the pod's ServerInfo as K8STARS's tarscli sends them (node name =
+ * the pod IP, one AdapterConf per adapter with the full `App.Server.Obj` servant; the registry
+ * names the adapter `<servant>Adapter`), plus the application and server on the heartbeat and on
+ * prestop so they touch this server only.
+ *
  * @module
  */
 import type { TarsClient } from "../protocol/client.ts";
@@ -13,7 +18,9 @@ import {
   REGISTRY_OBJ,
   RegistryF,
 } from "../protocol/interfaces/registry_f.ts";
+import type { ServerInfo } from "../genconf/mod.ts";
 import type { ObjectResolver } from "./object_resolver.ts";
+import type { ServiceState } from "./state_file.ts";
 
 /** Register, heartbeat and remove, each throwing an Error that names the call when it fails. */
 export interface RegistryLink {
@@ -60,4 +67,44 @@ export function createRegistryLink(
     keepAlive: (req) => call("keepAlive", req),
     onPrestop: (req) => call("onPrestop", req),
   };
+}
+
+/** `onStartup`: register the node, the server (state, traffic, version) and its adapters. */
+export function startupRequest(
+  info: ServerInfo,
+  options: { state: ServiceState; disableFlow: boolean; version: string },
+): OnStartupReqValue {
+  return {
+    nodeName: info.localIp,
+    application: info.application,
+    server: info.server,
+    setID: info.setId,
+    adapters: info.adapters.map((adapter) => ({
+      servant: adapter.servant,
+      endpoint: adapter.endpoint,
+      protocol: adapter.protocol,
+      maxConns: adapter.maxconns,
+      threadNum: adapter.threads,
+      queueCap: adapter.queuecap,
+      queueTimeout: adapter.queuetimeout,
+    })),
+    disableFlow: options.disableFlow,
+    State: options.state,
+    Version: options.version,
+  };
+}
+
+/** `keepAlive`: the heartbeat with the server's present state. */
+export function keepAliveRequest(info: ServerInfo, state: ServiceState): KeepAliveReqValue {
+  return {
+    nodeName: info.localIp,
+    state,
+    application: info.application,
+    server: info.server,
+  };
+}
+
+/** `onPrestop`: remove this server's adapters and rows from the registry. */
+export function prestopRequest(info: ServerInfo): OnPrestopReqValue {
+  return { nodeName: info.localIp, application: info.application, server: info.server };
 }

@@ -14,7 +14,7 @@ import type { EndpointCheckResult } from "./checks.ts";
 import type { NotifyReporter } from "./notify_reporter.ts";
 import { prestopMarkerPath, runPrestop } from "./prestop.ts";
 import type { RegistryLink } from "./registry_link.ts";
-import { keepAliveRequest, startupRequest } from "./registry_requests.ts";
+import { keepAliveRequest, startupRequest } from "./registry_link.ts";
 import type { RunningService, ServiceExit } from "./service_process.ts";
 import { type ServiceState, stateFilePath, writeStateFile } from "./state_file.ts";
 import type { LogLine } from "./supervisor_log.ts";
