@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { BINARIES } from "./compile.ts";
 import { compiledGraph, localFiles } from "./compiled_graph.ts";
 import { VERSION } from "../lib/version_info.ts";
-import { EXAMPLE_POD_FILES } from "../tests/support/kubelet.ts";
+import { EXAMPLE_POD_FILES } from "../local/mod.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const DISTROLESS_CC = "gcr.io/distroless/cc-debian12";

@@ -29,11 +29,17 @@
 import { join } from "node:path";
 import { readSettings } from "../lib/settings.ts";
 import { readStateFile, stateFilePath, writeStateFile } from "../supervisor/state_file.ts";
-import { median, sleep } from "./measure.ts";
+import { median } from "./measure.ts";
 import { measureThreadCpu } from "./thread_cpu.ts";
-import { type Child, spawnChild, tail } from "../tests/support/child.ts";
+import {
+  type Child,
+  type RegistryProcess,
+  spawnChild,
+  startRegistryProcess,
+  tail,
+} from "../local/mod.ts";
 import { commandModules } from "../tests/support/module_graph.ts";
-import { type RegistryProcess, startRegistryProcess } from "../tests/support/registry_process.ts";
+import { delay } from "../lib/timers.ts";
 
 const here = new URL(".", import.meta.url);
 const ROOT = new URL("..", here).pathname;
@@ -221,7 +227,7 @@ async function memoryKiB(
   };
 }
 
-/** Spawns `deno ARGS…` with its output kept for error messages (tests/support/child.ts). */
+/** Spawns `deno ARGS…` with its output kept for error messages (local/child.ts). */
 function spawnDeno(
   args: readonly string[],
   options: { cwd: string; env: Record<string, string> },
@@ -290,7 +296,7 @@ async function waitActive(tarsPath: string, supervisor: Child, timeoutMs: number
           `(state: ${record?.state ?? "no file"}); its output:\n${tail(supervisor.lines)}`,
       );
     }
-    await sleep(200);
+    await delay(200);
   }
 }
 
@@ -334,7 +340,7 @@ async function measureIdle(
     });
     await waitActive(tarsPath, supervisor, 60_000);
     service = await childPids(supervisor.pid);
-    await sleep(settleMs);
+    await delay(settleMs);
     const pids = [supervisor.pid, io.pid, baseline.pid];
     const cpuMs = await measureThreadCpu(pids, { windowMs });
     const memory = await Promise.all(pids.map(memoryKiB));
@@ -354,7 +360,7 @@ async function measureIdle(
       env: { TARS_PATH: tarsPath, TARS_PRESTOP_WAITTIME: `${PRESTOP_SETTLE_MS * 10}ms` },
     });
     await prestop.waitForLine(/waiting \d+ ms/, 20_000);
-    await sleep(PRESTOP_SETTLE_MS);
+    await delay(PRESTOP_SETTLE_MS);
     if (prestop.exited) throw new Error(`tarscli prestop exited early:\n${tail(prestop.lines)}`);
     const prestopMemory = await memoryKiB(prestop.pid);
     return {

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { delay } from "../lib/timers.ts";
 
 /**
  * Runs `op` repeatedly for about `ms` milliseconds and returns operations per second. The clock
@@ -32,10 +33,10 @@ export async function countPerSecond(
   measureMs: number,
   take: (counting: boolean) => number,
 ): Promise<number> {
-  await sleep(warmupMs);
+  await delay(warmupMs);
   take(true);
   const start = performance.now();
-  await sleep(measureMs);
+  await delay(measureMs);
   const n = take(false);
   return (n / (performance.now() - start)) * 1000;
 }
@@ -44,9 +45,4 @@ export async function countPerSecond(
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
-}
-
-/** Resolves after `ms` milliseconds. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

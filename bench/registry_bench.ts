@@ -34,10 +34,10 @@ import {
   TarsClient,
 } from "../protocol/mod.ts";
 import { mariadbSearchPath, startMariadb } from "../tests/support/mariadb.ts";
-import { startRegistryProcess } from "../tests/support/registry_process.ts";
+import { startRegistryProcess } from "../local/mod.ts";
 import { runLoad } from "./rpc_load.ts";
-import { sleep } from "./measure.ts";
 import { type RunningServer, startCommandServer, startServer } from "./servers.ts";
+import { delay } from "../lib/timers.ts";
 
 const CONNECTIONS = 8;
 const DEPTH = 8;
@@ -112,7 +112,7 @@ interface BenchRegistry {
   stop(): Promise<void>;
 }
 
-/** Starts `registry/main.ts` on `store` (tests/support/registry_process.ts, a free loopback port). */
+/** Starts `registry/main.ts` on `store` (local/registry_process.ts, a free loopback port). */
 async function startBenchRegistry(store: string, ...extra: string[]): Promise<BenchRegistry> {
   const registry = await startRegistryProcess(["--store", store, ...extra]);
   return {
@@ -149,7 +149,7 @@ async function medianRate(
   for (let i = 0; i < windows; i++) {
     take(true);
     const start = performance.now();
-    await sleep(measureMs);
+    await delay(measureMs);
     rates.push((take(false) / (performance.now() - start)) * 1000);
   }
   return median(rates);
@@ -320,7 +320,7 @@ async function keepAliveRate(
     }));
     let failure: unknown;
     loops.catch((error) => (failure ??= error));
-    await sleep(timing.warmupMs);
+    await delay(timing.warmupMs);
     const rate = await medianRate(timing.windows, timing.measureMs, (on) => {
       counting = on;
       const n = count;
@@ -369,7 +369,7 @@ async function pacedHeartbeats(
           pending.add(call);
           call.finally(() => pending.delete(call));
         }
-        await sleep(5);
+        await delay(5);
       }
       if (w === options.windows) await Promise.all(pending);
       const now = performance.now();

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { countPerSecond, sleep } from "./measure.ts";
+import { countPerSecond } from "./measure.ts";
+import { delay } from "../lib/timers.ts";
 
 /** What to send and how much of it. */
 export interface LoadOptions {
@@ -103,7 +104,7 @@ export async function runLoad(options: LoadOptions): Promise<number> {
       return n;
     });
     stopped = true;
-    await Promise.race([running, sleep(2000)]);
+    await Promise.race([running, delay(2000)]);
     if (failure) throw failure;
     return rate;
   } finally {

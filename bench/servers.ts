@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { sleep } from "./measure.ts";
+import { freePort } from "../tests/support/free_port.ts";
+import { delay } from "../lib/timers.ts";
 
 /** A server process that is listening. */
 export interface RunningServer {
@@ -80,13 +81,6 @@ function path(rel: string): string {
   return new URL(rel, here).pathname;
 }
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
 async function waitForListener(port: number, exited: () => boolean): Promise<void> {
   const deadline = performance.now() + 15_000;
   for (;;) {
@@ -96,7 +90,7 @@ async function waitForListener(port: number, exited: () => boolean): Promise<voi
     } catch (error) {
       if (exited()) throw new Error("the process exited");
       if (performance.now() > deadline) throw error;
-      await sleep(50);
+      await delay(50);
     }
   }
 }

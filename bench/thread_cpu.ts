@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { sleep } from "./measure.ts";
+import { delay } from "../lib/timers.ts";
 
 /** Options of {@linkcode measureThreadCpu}. */
 export interface ThreadCpuOptions {
@@ -56,7 +56,7 @@ export async function measureThreadCpu(
   const last = first.map((threads) => new Map(threads));
   const end = performance.now() + options.windowMs;
   for (;;) {
-    await sleep(Math.max(0, Math.min(pollMs, end - performance.now())));
+    await delay(Math.max(0, Math.min(pollMs, end - performance.now())));
     const now = await read("ended during the CPU window");
     now.forEach((threads, i) => {
       for (const [tid, ns] of threads) last[i].set(tid, ns);

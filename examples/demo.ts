@@ -13,10 +13,10 @@ import { TarsClient } from "../protocol/client.ts";
 import { ADMIN_OBJ, AdminF } from "../protocol/interfaces/admin_f.ts";
 import type { EndpointFValue } from "../protocol/interfaces/endpoint_f.ts";
 import { QueryF } from "../protocol/interfaces/query_f.ts";
-import { type Pod, startPod } from "../tests/support/kubelet.ts";
-import { type RegistryProcess, startRegistryProcess } from "../tests/support/registry_process.ts";
+import { type Pod, type RegistryProcess, startPod, startRegistryProcess } from "../local/mod.ts";
 import { greet } from "./simple/client.ts";
 import { HELLO_OBJ } from "./simple/hello_f.ts";
+import { delay } from "../lib/timers.ts";
 
 /** Bound of every wait in the demo. */
 const STEP_TIMEOUT = 60_000;
@@ -49,7 +49,7 @@ async function waitFor<T>(
     if (Date.now() > deadline) {
       throw new Error(`Timed out after ${STEP_TIMEOUT / 1000} s waiting for ${what}`);
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await delay(100);
   }
 }
 

@@ -1,12 +1,9 @@
 import assert from "node:assert/strict";
 import { runDemo } from "./demo.ts";
-import { readLines } from "../tests/support/child.ts";
+import { readLines } from "../local/mod.ts";
+import { exists } from "../tests/support/files.ts";
 
 const ROOT = new URL("../", import.meta.url);
-
-async function exists(path: string): Promise<boolean> {
-  return await Deno.lstat(path).then(() => true, () => false);
-}
 
 /** Pids of the processes whose environment holds `entry`. */
 async function processesWith(entry: string): Promise<number[]> {

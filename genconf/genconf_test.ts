@@ -11,15 +11,12 @@ import { runGenconf } from "./genconf.ts";
 import { readServerInfo } from "./server_info.ts";
 import { readGenconfSettings } from "./settings.ts";
 import { type ConfigSection, parseTarsConfig } from "./tars_config.ts";
+import { exists } from "../tests/support/files.ts";
 
 const TESTDATA = fileURLToPath(new URL("./testdata/", import.meta.url));
 const CASES = ["one_adapter", "several_adapters", "set_id", "merge"];
 const ALL_FREE = () => Promise.resolve(true);
 const FIXED_IP = (podIp: string | undefined) => Promise.resolve(podIp ?? "10.0.0.3");
-
-async function exists(path: string): Promise<boolean> {
-  return await Deno.stat(path).then(() => true, () => false);
-}
 
 /** A fresh TARS_PATH with `meta` as its bin/_server_meta.yaml (no file when undefined). */
 async function tarsDir(meta: string | undefined): Promise<string> {

@@ -7,21 +7,8 @@ import {
   tcpConnect,
 } from "./checks.ts";
 import { createProcessRunner } from "../lib/process_group.ts";
-
-/** A fake clock whose sleep moves time on. */
-function fakeClock() {
-  const clock = {
-    time: 1_000,
-    sleeps: [] as number[],
-    now: () => clock.time,
-    sleep: (ms: number) => {
-      clock.sleeps.push(ms);
-      clock.time += ms;
-      return Promise.resolve();
-    },
-  };
-  return clock;
-}
+import { processState, waitDead } from "../tests/support/processes.ts";
+import { fakeClock } from "../tests/support/fake_clock.ts";
 
 Deno.test("tcpConnect", async (t) => {
   await t.step("resolves when the port accepts", async () => {
@@ -179,27 +166,6 @@ Deno.test("checkEndpoints", async (t) => {
     }
   });
 });
-
-/** The state letter of a process; "gone" when it no longer exists. */
-function processState(pid: number): string {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return "gone";
-    throw error;
-  }
-}
-
-/** Waits (bounded) until `pid` is dead: gone or a zombie its new parent has not collected. */
-async function waitDead(pid: number): Promise<string> {
-  let state = processState(pid);
-  for (let i = 0; i < 200 && state !== "gone" && state !== "Z"; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    state = processState(pid);
-  }
-  return state;
-}
 
 Deno.test("runBeforeCheckScript", async (t) => {
   const runner = createProcessRunner();

@@ -10,7 +10,7 @@ import {
   tarscliCommand,
 } from "./genconf_child.ts";
 import { createProcessRunner } from "../lib/process_group.ts";
-import { fakeServerInfo } from "./test_fakes.ts";
+import { fakeServerInfo } from "../tests/support/server_info.ts";
 import { staticModules } from "../tests/support/module_graph.ts";
 
 /** Fixed endpoints and IP, so a run in the child and one in-process give the same result. */

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { serverInfoPath, stringifyServerInfo } from "../genconf/server_info.ts";
 import { run } from "./notify_command.ts";
-import { fakeServerInfo, startFakeTars } from "./test_fakes.ts";
+import { startFakeTars } from "./test_fakes.ts";
+import { fakeServerInfo } from "../tests/support/server_info.ts";
 import { commandModules } from "../tests/support/module_graph.ts";
 
 Deno.test("tarscli notify", async (t) => {

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { NOTIFY_OBJ, NotifyLevel, ReportType, TarsClient, TarsCode } from "../protocol/mod.ts";
 import { createNotifyReporter } from "./notify_reporter.ts";
 import { createObjectResolver, objectCachePath } from "./object_resolver.ts";
-import { fakeServerInfo, startFakeTars } from "./test_fakes.ts";
+import { startFakeTars } from "./test_fakes.ts";
+import { fakeServerInfo } from "../tests/support/server_info.ts";
 
 Deno.test("notify reporter", async (t) => {
   const fake = startFakeTars();

@@ -2,19 +2,20 @@ import assert from "node:assert/strict";
 import { NOTIFY_OBJ, REGISTRY_OBJ, TarsClient, TarsCode } from "../protocol/mod.ts";
 import { createObjectResolver, objectCachePath } from "./object_resolver.ts";
 import { startFakeTars } from "./test_fakes.ts";
+import { fakeClock } from "../tests/support/fake_clock.ts";
 
 Deno.test("object resolver", async (t) => {
   const fake = startFakeTars();
   const client = new TarsClient({ log: () => {} });
   const dataDir = await Deno.makeTempDir();
-  let clock = 1_700_000_000_000;
+  const clock = fakeClock(1_700_000_000_000);
   const logged: string[] = [];
   const make = () =>
     createObjectResolver({
       client,
       locator: fake.locator,
       dataDir,
-      now: () => clock,
+      now: clock.now,
       log: (line) => logged.push(line),
     });
   const lookups = () => fake.argsOf("QueryF.findObjectById").length;
@@ -30,8 +31,8 @@ Deno.test("object resolver", async (t) => {
       assert.equal(a, expected);
       assert.equal(b, expected);
       assert.equal(lookups(), 1);
-      assert.equal(await Deno.readTextFile(cacheFile), `${expected}\n${clock}\n`);
-      clock += 9_999;
+      assert.equal(await Deno.readTextFile(cacheFile), `${expected}\n${clock.now()}\n`);
+      clock.advance(9_999);
       assert.equal(await resolver.resolve(REGISTRY_OBJ), expected);
       assert.equal(lookups(), 1);
     });
@@ -42,11 +43,11 @@ Deno.test("object resolver", async (t) => {
     });
 
     await t.step("an entry 10 s old is looked up again and rewritten", async () => {
-      clock += 1;
+      clock.advance(1);
       const resolver = make();
       assert.equal(await resolver.resolve(REGISTRY_OBJ), expected);
       assert.equal(lookups(), 2);
-      assert.equal(await Deno.readTextFile(cacheFile), `${expected}\n${clock}\n`);
+      assert.equal(await Deno.readTextFile(cacheFile), `${expected}\n${clock.now()}\n`);
     });
 
     await t.step("forget drops the file and the memory entry", async () => {
@@ -70,12 +71,15 @@ Deno.test("object resolver", async (t) => {
         assert.equal(logged.length, 1);
         assert.match(logged[0], /not an endpoint cache/);
         assert.ok(logged[0].includes(cacheFile));
-        assert.equal(await Deno.readTextFile(cacheFile), `${expected}\n${clock}\n`);
+        assert.equal(await Deno.readTextFile(cacheFile), `${expected}\n${clock.now()}\n`);
       }
     });
 
     await t.step("a cache file from the future is not trusted", async () => {
-      await Deno.writeTextFile(cacheFile, `${REGISTRY_OBJ}@tcp -h 10.9.9.9 -p 1\n${clock + 5}\n`);
+      await Deno.writeTextFile(
+        cacheFile,
+        `${REGISTRY_OBJ}@tcp -h 10.9.9.9 -p 1\n${clock.now() + 5}\n`,
+      );
       assert.equal(await make().resolve(REGISTRY_OBJ), expected);
     });
 

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { serverInfoPath, stringifyServerInfo } from "../genconf/server_info.ts";
 import { run } from "./prestop_command.ts";
 import { readStateFile, stateFilePath } from "./state_file.ts";
-import { fakeServerInfo, startFakeTars } from "./test_fakes.ts";
+import { startFakeTars } from "./test_fakes.ts";
+import { fakeServerInfo } from "../tests/support/server_info.ts";
 import { commandModules } from "../tests/support/module_graph.ts";
 
 Deno.test("tarscli prestop", async (t) => {

@@ -6,7 +6,8 @@ import { prestopMarkerPath, runPrestop } from "./prestop.ts";
 import { createRegistryLink } from "./registry_link.ts";
 import { keepAliveRequest, prestopRequest } from "./registry_link.ts";
 import { readStateFile, stateFilePath } from "./state_file.ts";
-import { fakeServerInfo, startFakeTars } from "./test_fakes.ts";
+import { startFakeTars } from "./test_fakes.ts";
+import { fakeServerInfo } from "../tests/support/server_info.ts";
 
 const NOW = 1_700_000_000_000;
 

@@ -10,7 +10,8 @@ import {
   prestopRequest,
   startupRequest,
 } from "./registry_link.ts";
-import { fakeServerInfo, startFakeTars } from "./test_fakes.ts";
+import { startFakeTars } from "./test_fakes.ts";
+import { fakeServerInfo } from "../tests/support/server_info.ts";
 
 Deno.test("registry link", async (t) => {
   const fake = startFakeTars();

@@ -7,27 +7,7 @@ import {
   startService,
   type StartServiceOptions,
 } from "./service_process.ts";
-
-/** The state letter of a process; "gone" when it no longer exists. */
-function processState(pid: number): string {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return "gone";
-    throw error;
-  }
-}
-
-/** Waits (bounded) until `pid` is dead: gone or a zombie its new parent has not collected. */
-async function waitDead(pid: number): Promise<string> {
-  let state = processState(pid);
-  for (let i = 0; i < 200 && state !== "gone" && state !== "Z"; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    state = processState(pid);
-  }
-  return state;
-}
+import { waitDead } from "../tests/support/processes.ts";
 
 /** Waits (bounded) until `path` holds `text`. */
 async function waitForText(path: string, text: string): Promise<void> {

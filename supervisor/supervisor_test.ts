@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { ServerInfo } from "../genconf/mod.ts";
 import type {
   KeepAliveReqValue,
   OnPrestopReqValue,
@@ -10,6 +9,8 @@ import type { RunningService, ServiceExit } from "./service_process.ts";
 import { type LifecycleSettings, readSettings } from "../lib/settings.ts";
 import { readStateFile, stateFilePath } from "./state_file.ts";
 import { runSupervisor, type SupervisorDeps } from "./supervisor.ts";
+import { eventually } from "../tests/support/eventually.ts";
+import { fakeServerInfo } from "../tests/support/server_info.ts";
 
 interface FakeService extends RunningService {
   exit(exit?: ServiceExit): void;
@@ -39,37 +40,6 @@ function fakeService(pid: number): FakeService {
   };
 }
 
-function serverInfo(tarsPath: string): ServerInfo {
-  return {
-    application: "TestApp",
-    server: "Hello",
-    buildServer: "Hello",
-    setId: "",
-    locator: "tars.tarsregistry.QueryObj@tcp -h 127.0.0.1 -p 1",
-    localIp: "127.0.0.1",
-    local: "tcp -h 127.0.0.1 -p 2 -t 5000",
-    adapters: [{
-      object: "HelloObj",
-      servant: "TestApp.Hello.HelloObj",
-      adapter: "TestApp.Hello.HelloObjAdapter",
-      endpoint: "tcp -h 127.0.0.1 -p 3 -t 30000",
-      maxconns: 200000,
-      protocol: "tars",
-      queuecap: 10000,
-      queuetimeout: 60000,
-      threads: 5,
-    }],
-    paths: {
-      tarsPath,
-      bin: join(tarsPath, "bin"),
-      conf: join(tarsPath, "conf"),
-      data: join(tarsPath, "data"),
-      log: join(tarsPath, "log"),
-      configFile: join(tarsPath, "conf", "Hello.conf"),
-    },
-  } as unknown as ServerInfo;
-}
-
 interface Harness {
   readonly deps: SupervisorDeps;
   readonly settings: LifecycleSettings;
@@ -95,7 +65,7 @@ async function harness(env: Record<string, string> = {}): Promise<Harness> {
     "supervisor",
     { cwd: "/" },
   );
-  const info = serverInfo(tarsPath);
+  const info = fakeServerInfo(tarsPath);
   const h: Harness = {
     tarsPath,
     settings,
@@ -151,12 +121,9 @@ async function harness(env: Record<string, string> = {}): Promise<Harness> {
   return h;
 }
 
-async function until(what: string, test: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await test()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`Timed out waiting for ${what}`);
+/** Waits (at most 5 s) until `test` holds. */
+function until(what: string, test: () => boolean | Promise<boolean>): Promise<number> {
+  return eventually(5000, what, test, { interval: 10 });
 }
 
 async function stateOf(h: Harness): Promise<string | undefined> {

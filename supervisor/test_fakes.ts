@@ -1,12 +1,9 @@
 /**
  * For the supervisor's unit tests: one in-process TarsServer on 127.0.0.1 serving fake QueryF,
- * Registry, NotifyF and AdminF servants that record what they are sent, and a ServerInfo for a
- * temporary TARS_PATH. Not used by the commands.
+ * Registry, NotifyF and AdminF servants that record what they are sent. Not used by the commands.
  *
  * @module
  */
-import type { ServerInfo } from "../genconf/mod.ts";
-import { serverPaths } from "../genconf/server_info.ts";
 import {
   ADMIN_OBJ,
   AdminF,
@@ -126,49 +123,4 @@ export function startFakeTars(): FakeTars {
     locator: `${QUERY_OBJ}@tcp -h 127.0.0.1 -p ${port}`,
     local: `tcp -h 127.0.0.1 -p ${port} -t 5000`,
   });
-}
-
-/** A ServerInfo of `App.Srv` (one adapter, MainObj) under `tarsPath`. */
-export function fakeServerInfo(
-  tarsPath: string,
-  overrides: Partial<ServerInfo> = {},
-): ServerInfo {
-  return {
-    application: "App",
-    server: "Srv",
-    buildServer: "Srv",
-    setId: "",
-    locator: `${QUERY_OBJ}@tcp -h 127.0.0.1 -p 1`,
-    localIp: "10.0.0.3",
-    local: "tcp -h 127.0.0.1 -p 1 -t 5000",
-    adapters: [{
-      object: "MainObj",
-      servant: "App.Srv.MainObj",
-      adapter: "App.Srv.MainObjAdapter",
-      endpoint: "tcp -h 10.0.0.3 -p 13000 -t 30000",
-      maxconns: 200000,
-      protocol: "tars",
-      queuecap: 10000,
-      queuetimeout: 60000,
-      threads: 5,
-    }],
-    logSize: "100M",
-    logNum: 5,
-    logLevel: "DEBUG",
-    configObj: "tars.tarsconfig.ConfigObj",
-    notifyObj: NOTIFY_OBJ,
-    logObj: "tars.tarslog.LogObj",
-    statObj: "tars.tarsstat.StatObj",
-    propertyObj: "tars.tarsproperty.PropertyObj",
-    sampleRate: 100000,
-    maxSampleCount: 50,
-    asyncThreadNum: 3,
-    syncInvokeTimeout: 3000,
-    asyncInvokeTimeout: 5000,
-    reportInterval: 6000,
-    refreshEndpointInterval: 60000,
-    deactivatingTimeout: 3000,
-    paths: serverPaths(tarsPath, "Srv"),
-    ...overrides,
-  };
 }

@@ -13,24 +13,20 @@ import { ADMIN_OBJ, AdminF } from "../protocol/interfaces/admin_f.ts";
 import { QueryF } from "../protocol/interfaces/query_f.ts";
 import { parseEndpoint } from "../protocol/endpoint.ts";
 import { HELLO_OBJ, HelloF } from "../examples/simple/hello_f.ts";
-import { type Pod, type PodOptions, servicePid, startPod } from "./support/kubelet.ts";
-import { type RegistryProcess, startRegistryProcess } from "./support/registry_process.ts";
+import {
+  type Pod,
+  type PodOptions,
+  type RegistryProcess,
+  servicePid,
+  startPod,
+  startRegistryProcess,
+} from "../local/mod.ts";
+import { delay } from "../lib/timers.ts";
+import { eventually } from "./support/eventually.ts";
+import { freePort } from "./support/free_port.ts";
 
 /** Bound on a pod becoming ready (genconf, registration, Node start-up, a check interval). */
 const READY_MS = 30_000;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `check` until it holds, for at most `ms`. */
-async function eventually(ms: number, what: string, check: () => Promise<boolean> | boolean) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await sleep(100);
-  }
-}
 
 /** Active and inactive `host:port` lists of the example's servant in the registry. */
 async function lookup(client: TarsClient, locator: string) {
@@ -54,14 +50,6 @@ function info(pod: Pod): Promise<ServerInfo> {
 async function supervisorLog(pod: Pod): Promise<string[]> {
   const text = await Deno.readTextFile(join(pod.tarsPath, "log", "supervisor.log")).catch(() => "");
   return text.split("\n");
-}
-
-/** A free loopback port (nothing listens on it once this returns). */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 /** Starts pods and a registry for one test and stops all of them at its end. */
@@ -237,7 +225,7 @@ Deno.test("lifecycle: the registry down at start, and down later", async (t) => 
         const log = await supervisorLog(pod);
         return log.some((l) => /registry: keepAlive active failed/.test(l));
       });
-      await sleep(2500);
+      await delay(2500);
       const after = pod.probes.filter((p) => p.at >= since);
       assert.ok(after.length >= 3, `${after.length} probes`);
       assert.ok(after.every((p) => p.ok), JSON.stringify(after.filter((p) => !p.ok)));
@@ -280,7 +268,7 @@ function callContinuously(locator: string, options: { workers: number; stop: Abo
         answeredBy.set(pod, (answeredBy.get(pod) ?? 0) + 1);
       } catch (error) {
         failures.push(`${new Date().toISOString()} ${(error as Error).message}`);
-        await sleep(20);
+        await delay(20);
       }
     }
   };
@@ -330,7 +318,7 @@ Deno.test("lifecycle: a rolling replacement loses no calls", async () => {
     });
     const end = await old.terminate();
     const oldAnswers = load.answeredBy.get("pod-old") ?? 0;
-    await sleep(1000);
+    await delay(1000);
     stop.abort();
     const result = await load.done;
 

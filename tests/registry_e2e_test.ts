@@ -14,9 +14,9 @@ import { QUERY_OBJ, QueryF } from "../protocol/interfaces/query_f.ts";
 import { OnStartupReq, REGISTRY_OBJ, RegistryF } from "../protocol/interfaces/registry_f.ts";
 import type { StructInput } from "../protocol/codec/mod.ts";
 import { SqliteStore } from "../registry/store/sqlite_store.ts";
-import { readLines } from "./support/child.ts";
+import { readLines, type RegistryProcess, startRegistryProcess } from "../local/mod.ts";
 import { mariadbSearchPath, startMariadb } from "./support/mariadb.ts";
-import { type RegistryProcess, startRegistryProcess } from "./support/registry_process.ts";
+import { eventually } from "./support/eventually.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const PEERS = new URL("./peers/", import.meta.url);
@@ -122,20 +122,6 @@ function pod(nodeName: string, overrides: Partial<StartupInput> = {}): StartupIn
     Version: "v1",
     ...overrides,
   };
-}
-
-/** Polls `check` until it holds, for at most `ms`; gives the milliseconds it took. */
-async function eventually(
-  ms: number,
-  what: string,
-  check: () => Promise<boolean>,
-): Promise<number> {
-  const started = performance.now();
-  while (!(await check())) {
-    if (performance.now() - started > ms) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return performance.now() - started;
 }
 
 async function refused(call: Promise<unknown>, ...parts: string[]): Promise<TarsCallError> {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { type HeartbeatBatching, SqliteStore } from "./sqlite_store.ts";
 import type { KeepAliveResult } from "./types.ts";
 import { keepAliveRows, prestopTarget, startupRows } from "../validate.ts";
+import { type FakeClock, fakeClock } from "../../tests/support/fake_clock.ts";
 
 const WRITER = new URL("./testdata/write_registrations.ts", import.meta.url);
 
@@ -26,20 +27,20 @@ async function withNodes(
   options: { nodes: number; batching?: HeartbeatBatching },
   test: (
     store: SqliteStore,
-    context: { db: DatabaseSync; clock: { now: number }; node: (i: number) => string },
+    context: { db: DatabaseSync; clock: FakeClock; node: (i: number) => string },
   ) => Promise<void>,
 ): Promise<void> {
   const dir = await tempDir();
   const path = join(dir, "registry.db");
-  const clock = { now: 1000 };
-  const store = SqliteStore.open(path, { now: () => clock.now, batching: options.batching });
+  const clock = fakeClock(1000);
+  const store = SqliteStore.open(path, { now: clock.now, batching: options.batching });
   const db = new DatabaseSync(path);
   const node = (i: number) => `10.9.0.${i}`;
   try {
     for (let i = 0; i < options.nodes; i++) {
       await store.onStartup(startupRows({ nodeName: node(i), application: "A", server: "S" }));
     }
-    clock.now = 2000;
+    clock.advance(1000);
     await test(store, { db, clock, node });
   } finally {
     db.close();
@@ -67,7 +68,7 @@ Deno.test("SQLite store: heartbeat batching", async (t) => {
   await t.step("a lone caller's heartbeats commit at once, each before it resolves", async () => {
     await withNodes({ nodes: 3, batching: HOLD }, async (store, { db, clock, node }) => {
       for (let i = 0; i < 10; i++) {
-        clock.now = 2000 + i;
+        if (i > 0) clock.advance(1);
         const call = beat(store, node(i % 3));
         assert.ok(await settlesSoon(call), `heartbeat ${i} waited for the window`);
         assert.deepStrictEqual(await call, { node: true, servers: 1 });

@@ -23,6 +23,7 @@ import {
   type StartupRequest,
   startupRows,
 } from "../validate.ts";
+import { type FakeClock, fakeClock } from "../../tests/support/fake_clock.ts";
 
 /** A database a suite step can open (and reopen) stores on. */
 interface StoreFixture {
@@ -43,15 +44,9 @@ function includes(text: string, part: string): void {
   );
 }
 
-/** A test clock in whole seconds (MySQL datetimes keep seconds). */
-function testClock() {
-  let ms = Date.UTC(2026, 0, 1, 12, 0, 0);
-  return {
-    now: () => ms,
-    advance(seconds: number) {
-      ms += seconds * 1000;
-    },
-  };
+/** A test clock on whole seconds (MySQL datetimes keep seconds). */
+function testClock(): FakeClock {
+  return fakeClock(Date.UTC(2026, 0, 1, 12, 0, 0));
 }
 
 function startup(overrides: Partial<StartupRequest> = {}): StartupRequest {
@@ -72,7 +67,7 @@ async function withStore(
   factory: () => Promise<StoreFixture>,
   body: (
     store: RegistryStore,
-    ctx: { fixture: StoreFixture; clock: ReturnType<typeof testClock> },
+    ctx: { fixture: StoreFixture; clock: FakeClock },
   ) => Promise<void>,
 ): Promise<void> {
   const fixture = await factory();
@@ -171,7 +166,7 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
     await withStore(factory, async (store, { clock }) => {
       await store.onStartup(startupRows(startup({ setId: "sz.a.g" })));
       await store.onStartup(startupRows(startup({ nodeName: "10.0.0.2" })));
-      clock.advance(5);
+      clock.advance(5_000);
       await store.onStartup(startupRows(startup({
         setId: "",
         state: "",
@@ -219,7 +214,7 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
       await store.onStartup(startupRows(startup()));
       await store.onStartup(startupRows(startup({ server: "Other" })));
       await store.onStartup(startupRows(startup({ nodeName: "10.0.0.2" })));
-      clock.advance(30);
+      clock.advance(30_000);
       assert.deepStrictEqual(
         await store.keepAlive(keepAliveRows({
           nodeName: "10.0.0.1",
@@ -371,7 +366,7 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
       await withStore(factory, async (store, { clock }) => {
         await store.onStartup(startupRows(startup()));
         const before = await store.snapshot();
-        clock.advance(10);
+        clock.advance(10_000);
         await assertRange(
           () => store.onStartup(startupRows(startup({ state: "running" }))),
           "state",
@@ -482,7 +477,7 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
       await store.onStartup(startupRows(startup({ nodeName: "10.0.0.1" })));
       await store.onStartup(startupRows(startup({ nodeName: "10.0.0.1", server: "Other" })));
       await fixture.addConfigFile("10.0.0.1", "App.Server", "x.conf");
-      clock.advance(3600);
+      clock.advance(3_600_000);
       await store.onStartup(startupRows(startup({ nodeName: "10.0.0.2" })));
       await fixture.addConfigFile("10.0.0.2", "App.Server", "x.conf");
       const before = new Date(clock.now() - 1800_000);

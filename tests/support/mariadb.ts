@@ -6,6 +6,7 @@
 
 import mysql from "mysql2/promise";
 import { join } from "node:path";
+import { freePort } from "./free_port.ts";
 
 /** Strict SQL mode the test server runs with. */
 export const STRICT_SQL_MODE = [
@@ -63,13 +64,6 @@ function findBinary(names: string[], searchPath: string): string | null {
     }
   }
   return null;
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 async function run(command: string, options: { args: string[]; what: string }): Promise<void> {

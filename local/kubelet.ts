@@ -1,5 +1,5 @@
 /**
- * A kubelet stand-in for the lifecycle tests: it runs one pod of the example service
+ * A kubelet stand-in for the lifecycle tests and the demo: it runs one pod of the example service
  * (examples/simple) the way Kubernetes does. The container's entrypoint is `tarscli supervisor`
  * (optionally as PID 1 of its own PID namespace, through `unshare --pid --fork --mount-proc`); the
  * readiness probe `tarscli hzcheck` runs every probe period; termination runs the preStop hook
@@ -9,9 +9,10 @@
  * @module
  */
 import { join } from "node:path";
+import { delay, settlesWithin } from "../lib/timers.ts";
 import { type Child, runChild, type RunResult, spawnChild, tail } from "./child.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
+const ROOT = new URL("../", import.meta.url).pathname;
 const EXAMPLE = join(ROOT, "examples", "simple");
 /** The files of examples/simple that make up the image's `$TARS_PATH/bin`. */
 export const EXAMPLE_POD_FILES = ["_server_meta.yaml", "start.sh", "service.cjs", "hello_tars.cjs"];
@@ -89,10 +90,6 @@ export interface Pod {
   cleanup(): Promise<void>;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** A free run of 40 ports for the pod's ${random_port}s, below the ephemeral range. */
 function portRange(): { min: number; max: number } {
   const min = 20000 + 40 * Math.floor(Math.random() * 300);
@@ -152,7 +149,7 @@ export async function startPod(options: PodOptions): Promise<Pod> {
       failures = ok ? 0 : failures + 1;
       if (ok) ready = true;
       else if (failures >= threshold) ready = false;
-      await sleep(Math.max(0, period - (Date.now() - started)));
+      await delay(Math.max(0, period - (Date.now() - started)));
     }
     ready = false;
   })();
@@ -165,7 +162,7 @@ export async function startPod(options: PodOptions): Promise<Pod> {
       ).catch(() => "");
       const pid = Number(children.trim().split(/\s+/)[0]);
       if (pid > 0) return pid;
-      await sleep(50);
+      await delay(50);
     }
     throw new Error(`unshare (pid ${supervisor.pid}) has not started the supervisor`);
   }
@@ -192,7 +189,7 @@ export async function startPod(options: PodOptions): Promise<Pod> {
               `${last?.ok ? "ok" : last?.reason}\n${tail(supervisor.lines)}`,
           );
         }
-        await sleep(50);
+        await delay(50);
       }
     },
     exec: (args, timeout = 10_000) => runTarscli(args, env, timeout),
@@ -206,15 +203,8 @@ export async function startPod(options: PodOptions): Promise<Pod> {
       const pid = await supervisorPid();
       const sigterm = Date.now();
       Deno.kill(pid, "SIGTERM");
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const late = new Promise<"late">((r) => timer = setTimeout(() => r("late"), left));
-      const first = await Promise.race([supervisor.done, late]);
-      clearTimeout(timer);
-      let killed = false;
-      if (first === "late") {
-        killed = true;
-        await supervisor.stop({ signal: "SIGKILL", grace: 10_000 });
-      }
+      const killed = !await settlesWithin(supervisor.done, left);
+      if (killed) await supervisor.stop({ signal: "SIGKILL", grace: 10_000 });
       const status = await supervisor.done;
       const stopMs = Date.now() - sigterm;
       await probeLoop;

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { settlesWithin } from "../lib/timers.ts";
+
 /** A started process. */
 export interface Child {
   readonly name: string;
@@ -137,13 +139,9 @@ export function spawnChild(name: string, command: string, options: SpawnChildOpt
     },
     async stop({ signal: sig = "SIGTERM", grace }) {
       signal(sig);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const late = new Promise<"late">((r) => timer = setTimeout(() => r("late"), grace));
-      const first = await Promise.race([done, late]);
-      clearTimeout(timer);
-      if (first !== "late") return { status: first, killed: false };
-      signal("SIGKILL");
-      return { status: await done, killed: true };
+      const killed = !await settlesWithin(done, grace);
+      if (killed) signal("SIGKILL");
+      return { status: await done, killed };
     },
   };
 }
@@ -162,12 +160,10 @@ export async function runChild(
   options: SpawnChildOptions & { timeout: number },
 ): Promise<RunResult> {
   const child = spawnChild(command, command, options);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<"late">((r) => timer = setTimeout(() => r("late"), options.timeout));
-  const first = await Promise.race([child.done, late]);
-  clearTimeout(timer);
-  const timedOut = first === "late";
-  const status = timedOut ? (await child.stop({ signal: "SIGKILL", grace: 10_000 })).status : first;
+  const timedOut = !await settlesWithin(child.done, options.timeout);
+  const status = timedOut
+    ? (await child.stop({ signal: "SIGKILL", grace: 10_000 })).status
+    : await child.done;
   return {
     code: timedOut ? 124 : status.code,
     stdout: child.stdout.join("\n"),

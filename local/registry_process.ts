@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { QUERY_OBJ } from "../../protocol/interfaces/query_f.ts";
+import { QUERY_OBJ } from "../protocol/interfaces/query_f.ts";
 import { type Child, spawnChild, tail } from "./child.ts";
 
-const ROOT = new URL("../../", import.meta.url);
+const ROOT = new URL("../", import.meta.url);
 /** The permissions of `deno task start` (deno.json). */
 export const REGISTRY_PERMISSIONS = [
   "--allow-net",

@@ -1,0 +1,27 @@
+/**
+ * What the tests ask of other processes: their state in `/proc`, and waiting for one to die.
+ *
+ * @module
+ */
+import { delay } from "../../lib/timers.ts";
+
+/** The state letter of a process (`S`, `R`, `Z`…); "gone" when it no longer exists. */
+export function processState(pid: number): string {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return "gone";
+    throw error;
+  }
+}
+
+/** Waits (at most 10 s) until `pid` is dead: gone or a zombie its parent has not collected. */
+export async function waitDead(pid: number): Promise<string> {
+  let state = processState(pid);
+  for (let i = 0; i < 200 && state !== "gone" && state !== "Z"; i++) {
+    await delay(50);
+    state = processState(pid);
+  }
+  return state;
+}
