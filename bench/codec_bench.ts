@@ -6,19 +6,8 @@
  */
 import { Buffer } from "node:buffer";
 import TarsStream from "@tars/stream";
-import {
-  bool,
-  decodeFields,
-  double,
-  encodeFields,
-  int32,
-  list,
-  map,
-  opt,
-  req,
-  string,
-  struct,
-} from "../protocol/codec/mod.ts";
+import { decodeFields, encodeFields } from "../protocol/codec/mod.ts";
+import { bool, double, int32, list, map, opt, req, string, struct } from "../protocol/codec/mod.ts";
 import { median, opsPerSecond } from "./measure.ts";
 
 type OutputStream = InstanceType<typeof TarsStream.TarsOutputStream>;

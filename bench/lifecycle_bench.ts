@@ -28,7 +28,7 @@
  */
 import { join } from "node:path";
 import { readSettings } from "../lib/settings.ts";
-import { readStateFile, stateFilePath, writeStateFile } from "../supervisor/state_file.ts";
+import { readStateFile, stateFilePath, writeStateFile } from "../supervisor/mod.ts";
 import { median } from "./measure.ts";
 import { measureThreadCpu } from "./thread_cpu.ts";
 import {
@@ -40,6 +40,7 @@ import {
 } from "../local/mod.ts";
 import { commandModules } from "../tests/support/module_graph.ts";
 import { delay } from "../lib/timers.ts";
+import { mib, printTable, ratio } from "./report.ts";
 
 const here = new URL(".", import.meta.url);
 const ROOT = new URL("..", here).pathname;
@@ -389,22 +390,8 @@ async function measureIdle(
   }
 }
 
-function printTable(head: string[], rows: string[][]): void {
-  console.log(`| ${head.join(" | ")} |`);
-  console.log(`|${head.map((_, i) => (i === 0 ? " --- " : " ---: ")).join("|")}|`);
-  for (const row of rows) console.log(`| ${row.join(" | ")} |`);
-}
-
-function mib(kib: number): string {
-  return `${(kib / 1024).toFixed(1)} MiB`;
-}
-
 function ms(n: number): string {
   return `${n.toFixed(n < 1 ? 2 : 1)} ms`;
-}
-
-function ratio(a: number, b: number): string {
-  return b > 0 ? `${(a / b).toFixed(2)}x` : "n/a (baseline 0)";
 }
 
 function verdict(value: number, base: number, target: number): string {

@@ -23,6 +23,7 @@ import {
 } from "./rpc_bench.ts";
 import { type RunningServer, SERVERS, startServer } from "./servers.ts";
 import { runRegistryBench } from "./registry_bench.ts";
+import { printTable, rate, ratio } from "./report.ts";
 
 const CONNECTIONS = 8;
 const DEPTH = 8;
@@ -166,20 +167,6 @@ function key(kind: ServerKind, req: BenchRequest): string {
 async function nodeVersion(): Promise<string> {
   const out = await new Deno.Command("node", { args: ["--version"], stdout: "piped" }).output();
   return new TextDecoder().decode(out.stdout).trim();
-}
-
-function printTable(head: string[], rows: string[][]): void {
-  console.log(`| ${head.join(" | ")} |`);
-  console.log(`|${head.map((_, i) => (i === 0 ? " --- " : " ---: ")).join("|")}|`);
-  for (const row of rows) console.log(`| ${row.join(" | ")} |`);
-}
-
-function rate(n: number): string {
-  return Math.round(n).toLocaleString("en-US");
-}
-
-function ratio(a: number, b: number): string {
-  return `${(a / b).toFixed(2)}x`;
 }
 
 if (import.meta.main) await main(Deno.args);

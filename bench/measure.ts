@@ -41,6 +41,62 @@ export async function countPerSecond(
   return (n / (performance.now() - start)) * 1000;
 }
 
+/** Counts completed operations while a measurement window is open. */
+export interface WindowCounter {
+  /** Counts `n` (default 1) completed operations, when a window is open. */
+  add(n?: number): void;
+  /** Opens (true) or closes (false) the window; returns and resets the count so far. */
+  take(counting: boolean): number;
+}
+
+/** A counter with its window closed. */
+export function windowCounter(): WindowCounter {
+  let counting = false;
+  let count = 0;
+  return {
+    add(n = 1) {
+      if (counting) count += n;
+    },
+    take(on) {
+      counting = on;
+      const n = count;
+      count = 0;
+      return n;
+    },
+  };
+}
+
+/**
+ * Runs `loops` concurrent loops of `op` while `measure` takes their rate (it gets the counter's
+ * `take`, as {@linkcode countPerSecond} does), then stops them; the first failure of a loop is
+ * thrown once they stopped.
+ */
+export async function rateOfLoops(
+  loops: number,
+  op: () => Promise<unknown>,
+  measure: (take: (counting: boolean) => number) => Promise<number>,
+): Promise<number> {
+  const counter = windowCounter();
+  let stopped = false;
+  let failure: unknown;
+  const running = Promise.all(Array.from({ length: loops }, async () => {
+    while (!stopped) {
+      await op();
+      counter.add();
+    }
+  }));
+  running.catch((error) => (failure ??= error));
+  try {
+    const rate = await measure(counter.take);
+    stopped = true;
+    await running.catch(() => {});
+    if (failure) throw failure;
+    return rate;
+  } finally {
+    stopped = true;
+  }
+}
+
 /** The median of some numbers (the upper one of the middle two for an even count). */
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

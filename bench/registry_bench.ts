@@ -38,6 +38,8 @@ import { startRegistryProcess } from "../local/mod.ts";
 import { runLoad } from "./rpc_load.ts";
 import { type RunningServer, startCommandServer, startServer } from "./servers.ts";
 import { delay } from "../lib/timers.ts";
+import { mib, printTable, rate, ratio } from "./report.ts";
+import { median, rateOfLoops } from "./measure.ts";
 
 const CONNECTIONS = 8;
 const DEPTH = 8;
@@ -132,11 +134,6 @@ function startTarsRpcPeer(endpoints: EndpointFInput[]): Promise<RunningServer> {
     String(port),
     JSON.stringify({ [LOOKUP_OBJECT]: endpoints }),
   ]);
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 /** Counts for `windows` windows of `measureMs` (via `take`, as in `runLoad`); the median rate. */
@@ -306,33 +303,18 @@ async function keepAliveRate(
   timing: { warmupMs: number; measureMs: number; windows: number },
 ): Promise<number> {
   const client = new TarsClient({ timeout: 30_000 });
-  let stopped = false;
-  let counting = false;
-  let count = 0;
   let next = 0;
   try {
     const proxy = registryProxy(client, port);
-    const loops = Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
-      while (!stopped) {
-        await proxy.keepAlive(keepAliveReq(next++ % pods));
-        if (counting) count++;
-      }
-    }));
-    let failure: unknown;
-    loops.catch((error) => (failure ??= error));
-    await delay(timing.warmupMs);
-    const rate = await medianRate(timing.windows, timing.measureMs, (on) => {
-      counting = on;
-      const n = count;
-      count = 0;
-      return n;
-    });
-    stopped = true;
-    await loops.catch(() => {});
-    if (failure) throw failure;
-    return rate;
+    return await rateOfLoops(
+      IN_FLIGHT,
+      () => proxy.keepAlive(keepAliveReq(next++ % pods)),
+      async (take) => {
+        await delay(timing.warmupMs);
+        return await medianRate(timing.windows, timing.measureMs, take);
+      },
+    );
   } finally {
-    stopped = true;
     await client.close();
   }
 }
@@ -591,7 +573,7 @@ function printResult(
     `### findObjectById: calls per second, ${CONNECTIONS} connections x ${DEPTH} in flight, ` +
       `${LOOKUP_PODS} endpoints per answer\n`,
   );
-  table(
+  printTable(
     [
       "registry",
       "@tars/rpc from a map",
@@ -612,7 +594,7 @@ function printResult(
     ]],
   );
   console.log(`\n### keepAlive: calls per second, ${IN_FLIGHT} in flight, round-robin over pods\n`);
-  table(
+  printTable(
     ["store", "pods", "keepAlive/s", "target"],
     [
       ["SQLite (WAL, synchronous=FULL)", rate(r.pods), rate(r.keepAlive.sqlite), ">= 5,000"],
@@ -627,7 +609,7 @@ function printResult(
     ],
   );
   console.log(`\n### ${rate(r.pods)} registered pods (SQLite)\n`);
-  table(
+  printTable(
     ["measure", "value", "target"],
     [
       ["onStartup, 64 in flight", `${rate(r.registrationsPerSecond)} calls/s`, "-"],
@@ -648,27 +630,9 @@ function printResult(
   );
 }
 
-function table(head: string[], rows: string[][]): void {
-  console.log(`| ${head.join(" | ")} |`);
-  console.log(`|${head.map((_, i) => (i === 0 ? " --- " : " ---: ")).join("|")}|`);
-  for (const row of rows) console.log(`| ${row.join(" | ")} |`);
-}
-
-function rate(n: number): string {
-  return Math.round(n).toLocaleString("en-US");
-}
-
-function ratio(a: number, b: number): string {
-  return `${(a / b).toFixed(2)}x`;
-}
-
 /** Mean `part` of CPU over `windows`, as "n.n%". */
 function percentOf(windows: readonly CpuShare[], part: "user" | "system"): string {
   return `${(windows.reduce((sum, w) => sum + w[part], 0) / windows.length).toFixed(1)}%`;
-}
-
-function mib(kib: number): string {
-  return `${(kib / 1024).toFixed(1)} MiB`;
 }
 
 if (import.meta.main) {

@@ -13,7 +13,7 @@ import {
   TARS_VERSION,
   TarsClient,
 } from "../protocol/mod.ts";
-import { countPerSecond } from "./measure.ts";
+import { countPerSecond, rateOfLoops } from "./measure.ts";
 import { BENCH_SERVANT, BenchEcho } from "./servers/echo_iface.ts";
 
 const ECHO = BenchEcho.compiled.get("echo")!;
@@ -88,34 +88,14 @@ export async function runClientLoad(
     BenchEcho,
     `${BENCH_SERVANT}@tcp -h 127.0.0.1 -p ${options.port} -t 10000`,
   );
-  let counting = false;
-  let stopped = false;
-  let count = 0;
-  async function loop(): Promise<void> {
-    while (!stopped) {
-      const { ret } = await proxy.echo({ data: options.payload });
-      if (ret.length !== options.payload.length) throw new Error("A reply of the wrong size");
-      if (counting) count++;
-    }
-  }
   try {
     const { ret } = await proxy.echo({ data: options.payload });
     if (!sameBytes(ret, options.payload)) throw new Error("The server echoed different bytes");
-    const loops = Promise.all(Array.from({ length: options.inFlight }, loop));
-    let failure: unknown;
-    loops.catch((error) => (failure = error));
-    const rate = await countPerSecond(options.warmupMs, options.measureMs, (on) => {
-      counting = on;
-      const n = count;
-      count = 0;
-      return n;
-    });
-    stopped = true;
-    await loops.catch(() => {});
-    if (failure) throw failure;
-    return rate;
+    return await rateOfLoops(options.inFlight, async () => {
+      const { ret } = await proxy.echo({ data: options.payload });
+      if (ret.length !== options.payload.length) throw new Error("A reply of the wrong size");
+    }, (take) => countPerSecond(options.warmupMs, options.measureMs, take));
   } finally {
-    stopped = true;
     await client.close();
   }
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { countPerSecond } from "./measure.ts";
+import { countPerSecond, windowCounter } from "./measure.ts";
 import { delay } from "../lib/timers.ts";
 
 /** What to send and how much of it. */
@@ -28,9 +28,8 @@ export interface LoadOptions {
 export async function runLoad(options: LoadOptions): Promise<number> {
   const conns: Deno.TcpConn[] = [];
   let nextId = 0;
-  let counting = false;
+  const counter = windowCounter();
   let stopped = false;
-  let count = 0;
   let failure: unknown;
 
   function requests(k: number): Uint8Array {
@@ -82,7 +81,7 @@ export async function runLoad(options: LoadOptions): Promise<number> {
       buf.copyWithin(0, pos, filled);
       filled -= pos;
       inFlight -= replies;
-      if (counting) count += replies;
+      counter.add(replies);
       if (!stopped && replies > 0) {
         inFlight += replies;
         await writeAll(conn, requests(replies));
@@ -97,12 +96,7 @@ export async function runLoad(options: LoadOptions): Promise<number> {
     const running = Promise.all(conns.map((c) => drive(c))).catch((error) => {
       failure ??= error;
     });
-    const rate = await countPerSecond(options.warmupMs, options.measureMs, (on) => {
-      counting = on;
-      const n = count;
-      count = 0;
-      return n;
-    });
+    const rate = await countPerSecond(options.warmupMs, options.measureMs, counter.take);
     stopped = true;
     await Promise.race([running, delay(2000)]);
     if (failure) throw failure;

@@ -1,6 +1,15 @@
 /**
  * The TARS protocol stack: codec, packets, endpoints, RPC client and server, and the interface
- * declarations of the TARS framework services this project talks to.
+ * declarations of the TARS framework services this project talks to. It imports only lib/.
+ *
+ * Imported directly, so that a short-lived command does not load the server or this module's
+ * every file (prestop and notify load the client and no server):
+ * - `endpoint.ts`: endpoint and object strings.
+ * - `client.ts`: the RPC client (with `locator.ts` for names without endpoints).
+ * - `server.ts`: the RPC server (the registry).
+ * - `call_error.ts`, `interface.ts`: call errors and interface declarations.
+ * - `interfaces/*.ts`: the framework's interfaces; `interfaces/endpoint_f.ts` also holds the one
+ *   conversion between endpoints and `EndpointF`.
  *
  * @module
  */

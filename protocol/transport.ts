@@ -13,7 +13,10 @@ export interface Listener extends AsyncIterable<Conn> {
   close(): void;
 }
 
-/** The network seam: tests pass their own to inject faults, production uses {@link denoNetwork}. */
+/**
+ * The network seam of the client, the server and their connections (their `network` option);
+ * {@link denoNetwork} unless a caller passes another.
+ */
 export interface Network {
   listen(options: { hostname: string; port: number }): Listener;
   connect(options: { hostname: string; port: number }): Promise<Conn>;

@@ -19,15 +19,13 @@ export interface RunningRegistry {
   readonly address: BoundAddress;
   /** Where the HTTP endpoint listens. */
   readonly metricsAddress: BoundAddress;
-  /** The service, for in-process callers and tests. */
-  readonly service: RegistryService;
   /** Resolves when something asked the registry to stop (AdminF.shutdown). */
   readonly shutdownRequested: Promise<void>;
   /** Deregisters itself, stops serving (calls in flight finish) and closes the store. */
   stop(): Promise<void>;
 }
 
-/** Dependencies of a registry, passed in so tests drive them. */
+/** What the registry takes from its caller (the command): clock, log and process id. */
 export interface RegistryDeps {
   readonly now: () => number;
   readonly log: (line: string) => void;
@@ -132,7 +130,6 @@ export async function startRegistry(
   return {
     address,
     metricsAddress: { host: http.addr.hostname, port: http.addr.port },
-    service,
     shutdownRequested,
     async stop() {
       await heartbeat.stop();

@@ -229,18 +229,30 @@ function adapterRow(
   };
 }
 
+/** The node, application and server names of a request, checked in that order. */
+function serverNames(
+  req: { nodeName: string; application?: string; server?: string },
+  options: { required: boolean },
+): { nodeName: string; application: string; server: string } {
+  const { required } = options;
+  return {
+    nodeName: text(req.nodeName, {
+      field: "nodeName",
+      max: COLUMN_LIMITS.nodeName,
+      required: true,
+    }),
+    application: name(req.application, {
+      field: "application",
+      max: COLUMN_LIMITS.application,
+      required,
+    }),
+    server: name(req.server, { field: "server", max: COLUMN_LIMITS.server, required }),
+  };
+}
+
 /** Validates `onStartup`; empty application and server register the node only. */
 export function startupRows(req: StartupRequest): StartupRows {
-  const nodeName = text(req.nodeName, {
-    field: "nodeName",
-    max: COLUMN_LIMITS.nodeName,
-    required: true,
-  });
-  const application = name(req.application, {
-    field: "application",
-    max: COLUMN_LIMITS.application,
-  });
-  const server = name(req.server, { field: "server", max: COLUMN_LIMITS.server });
+  const { nodeName, application, server } = serverNames(req, { required: false });
   const state = presentState("state", req.state);
   const parts = setParts(req.setId);
   const version = text(req.version, { field: "version", max: COLUMN_LIMITS.version });
@@ -295,16 +307,7 @@ export function startupRows(req: StartupRequest): StartupRows {
 }
 
 function target(req: { nodeName: string; application?: string; server?: string }): ServerTarget {
-  const nodeName = text(req.nodeName, {
-    field: "nodeName",
-    max: COLUMN_LIMITS.nodeName,
-    required: true,
-  });
-  const application = name(req.application, {
-    field: "application",
-    max: COLUMN_LIMITS.application,
-  });
-  const server = name(req.server, { field: "server", max: COLUMN_LIMITS.server });
+  const { nodeName, application, server } = serverNames(req, { required: false });
   if (application === "" || server === "") return { nodeName, application: null, server: null };
   return { nodeName, application, server };
 }
@@ -335,17 +338,7 @@ export function metricsRow(req: MetricsRequest): MetricsRow {
     );
   }
   return {
-    nodeName: text(req.nodeName, {
-      field: "nodeName",
-      max: COLUMN_LIMITS.nodeName,
-      required: true,
-    }),
-    application: name(req.application, {
-      field: "application",
-      max: COLUMN_LIMITS.application,
-      required: true,
-    }),
-    server: name(req.server, { field: "server", max: COLUMN_LIMITS.server, required: true }),
+    ...serverNames(req, { required: true }),
     metricsPort: port === 0 ? DEFAULT_METRICS_PORT : port,
   };
 }

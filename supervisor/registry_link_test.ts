@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
-import { RegistryService } from "../registry/registry_service.ts";
-import { registryServant } from "../registry/servants.ts";
-import { SqliteStore } from "../registry/store/sqlite_store.ts";
+import { registryServant, RegistryService } from "../registry/mod.ts";
+import { SqliteStore } from "../registry/store/mod.ts";
 import { type CallContext, REGISTRY_OBJ, TarsClient, TarsCode } from "../protocol/mod.ts";
 import { createObjectResolver, objectCachePath } from "./object_resolver.ts";
 import {

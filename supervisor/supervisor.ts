@@ -2,7 +2,8 @@
  * The supervisor's life: register, start the service, check it every interval, report its state,
  * restart it when it exits, and on a stop request take it out of traffic before stopping it.
  * Everything outside (registry, service process, TCP checks, clock) comes in through
- * {@linkcode SupervisorDeps}, so tests drive faults and time.
+ * {@linkcode SupervisorDeps}: the tests replace the registry, the service and the checks with fakes
+ * and inject their faults (they keep the real clock, with intervals of a few ms).
  *
  * @module
  */

@@ -13,7 +13,7 @@ import { ADMIN_OBJ, AdminF } from "../protocol/interfaces/admin_f.ts";
 import { QUERY_OBJ, QueryF } from "../protocol/interfaces/query_f.ts";
 import { OnStartupReq, REGISTRY_OBJ, RegistryF } from "../protocol/interfaces/registry_f.ts";
 import type { StructInput } from "../protocol/codec/mod.ts";
-import { SqliteStore } from "../registry/store/sqlite_store.ts";
+import { SqliteStore } from "../registry/store/mod.ts";
 import { readLines, type RegistryProcess, startRegistryProcess } from "../local/mod.ts";
 import { mariadbSearchPath, startMariadb } from "./support/mariadb.ts";
 import { eventually } from "./support/eventually.ts";

@@ -1,6 +1,10 @@
 /**
  * The TARS binary codec: declare types once, encode and decode them.
  *
+ * Outside protocol/, import this module. protocol's own modules import `types.ts` (the type
+ * declarations) and `codec.ts` (encode and decode) directly, which keeps this module off the
+ * commands' module graphs.
+ *
  * @module
  */
 export * from "./types.ts";

@@ -1,6 +1,7 @@
 /**
- * Registry storage: the store contract, the SQLite and MySQL stores, and how to open
- * one from a `--store` spec or the original's `DB_DSN`.
+ * Registry storage: the store contract (the rows a store takes and what it reads back), the
+ * SQLite and MySQL stores, and how to open one from a `--store` spec or the original's `DB_DSN`.
+ * The registry's modules import the store through this module only.
  *
  * @module
  */

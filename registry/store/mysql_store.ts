@@ -12,27 +12,12 @@
 
 import mysql from "mysql2/promise";
 import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
-import {
-  type AdapterTableRow,
-  buildSnapshot,
-  SERVER_ORDER,
-  type ServerTableRow,
-} from "./snapshot_rows.ts";
-import type {
-  CleanCutoff,
-  CleanResult,
-  KeepAliveResult,
-  KeepAliveRows,
-  MetricsRow,
-  PrestopResult,
-  RegistryStore,
-  ServerKey,
-  ServerTarget,
-  StartupRows,
-  StoreCounts,
-  StoreOptions,
-  StoreSnapshot,
-} from "./types.ts";
+import { adapterValues, countsOf, serverStateValues, SHARED_STATEMENTS } from "./shared_sql.ts";
+import { buildSnapshot, SERVER_ORDER, type TableRows } from "./snapshot_rows.ts";
+// The rows it writes; what it answers; the contract.
+import type { CleanCutoff, KeepAliveRows, MetricsRow, ServerTarget, StartupRows } from "./types.ts";
+import type { CleanResult, KeepAliveResult, PrestopResult, StoreCounts } from "./types.ts";
+import type { RegistryStore, ServerKey, StoreOptions, StoreSnapshot } from "./types.ts";
 
 /** Default location of the db_tars DDL used by `--init-db`. */
 export const DEFAULT_DDL_PATH = new URL("../../baseserver/db/db_tars.sql", import.meta.url);
@@ -215,6 +200,7 @@ function statements(columns: Columns) {
   ];
   const updated = serverColumns.slice(3).map((column) => `${column} = VALUES(${column})`);
   return {
+    ...SHARED_STATEMENTS,
     flowColumns,
     upsertNode: `INSERT INTO t_node_info (node_name, node_obj, endpoint_ip, endpoint_port,
         last_reg_time, last_heartbeat, setting_state, present_state)
@@ -223,27 +209,12 @@ function statements(columns: Columns) {
     upsertServer: `INSERT INTO t_server_conf (${serverColumns.join(", ")}, server_type)
       VALUES (${serverColumns.map(() => "?").join(", ")}, 'tars_cpp')
       ON DUPLICATE KEY UPDATE ${updated.join(", ")}`,
-    deleteServerAdapters: `DELETE FROM t_adapter_conf
-      WHERE application = ? AND server_name = ? AND node_name = ?`,
     insertAdapter: `INSERT INTO t_adapter_conf (application, server_name, node_name,
         adapter_name, servant, endpoint, protocol, thread_num, max_connections, queuecap,
         queuetimeout, registry_timestamp, posttime)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    heartbeat: `UPDATE t_node_info SET last_heartbeat = ?, present_state = 'active'
-      WHERE node_name = ?`,
-    stateOfServer: `UPDATE t_server_conf SET present_state = ?
-      WHERE node_name = ? AND application = ? AND server_name = ?`,
-    stateOfNode: `UPDATE t_server_conf SET present_state = ? WHERE node_name = ?`,
-    deleteServerConfigFiles: `DELETE FROM t_config_files WHERE host = ? AND server_name = ?`,
-    deleteServer: `DELETE FROM t_server_conf
-      WHERE application = ? AND server_name = ? AND node_name = ?`,
     deleteNodeConfigFiles: `DELETE FROM t_config_files WHERE host = ? AND server_name IN
       (SELECT CONCAT(application, '.', server_name) FROM t_server_conf WHERE node_name = ?)`,
-    deleteNodeAdapters: `DELETE FROM t_adapter_conf WHERE node_name = ?`,
-    deleteNodeServers: `DELETE FROM t_server_conf WHERE node_name = ?`,
-    deleteNode: `DELETE FROM t_node_info WHERE node_name = ?`,
-    metrics: `UPDATE t_server_conf SET metrics_port = ?
-      WHERE node_name = ? AND application = ? AND server_name = ?`,
     servers: `SELECT application, server_name, node_name, setting_state, present_state,
         patch_version, enable_set, set_name, set_area, set_group,
         ${columns.gridFlag ? "grid_flag" : "NULL AS grid_flag"},
@@ -345,12 +316,7 @@ export class MysqlStore implements RegistryStore {
         s.server,
         node,
         "active",
-        s.presentState,
-        s.version,
-        s.enableSet,
-        s.setName,
-        s.setArea,
-        s.setGroup,
+        ...serverStateValues(s),
         ...flow,
         millis,
         seconds,
@@ -358,21 +324,7 @@ export class MysqlStore implements RegistryStore {
       ]);
       await conn.execute(sql.deleteServerAdapters, [s.application, s.server, node]);
       for (const a of s.adapters) {
-        await conn.execute(sql.insertAdapter, [
-          s.application,
-          s.server,
-          node,
-          a.adapterName,
-          a.servant,
-          a.endpoint,
-          a.protocol,
-          a.threadNum,
-          a.maxConns,
-          a.queueCap,
-          a.queueTimeout,
-          millis,
-          seconds,
-        ]);
+        await conn.execute(sql.insertAdapter, [...adapterValues(s, node, a), millis, seconds]);
       }
     });
   }
@@ -444,14 +396,9 @@ export class MysqlStore implements RegistryStore {
     try {
       await conn.query("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");
       try {
-        const [nodes] = await conn.query<RowDataPacket[]>(
-          "SELECT node_name, present_state, last_heartbeat FROM t_node_info",
-        );
+        const [nodes] = await conn.query<RowDataPacket[]>(this.#sql.nodes);
         const [servers] = await conn.query<RowDataPacket[]>(this.#sql.servers);
-        const [adapters] = await conn.query<RowDataPacket[]>(
-          `SELECT application, server_name, node_name, adapter_name, servant, endpoint,
-            protocol, thread_num, max_connections, queuecap, queuetimeout FROM t_adapter_conf`,
-        );
+        const [adapters] = await conn.query<RowDataPacket[]>(this.#sql.adapters);
         await conn.query("COMMIT");
         return buildSnapshot(
           takenAt,
@@ -461,8 +408,8 @@ export class MysqlStore implements RegistryStore {
               presentState: row.present_state === "active" ? "active" : "inactive",
               lastHeartbeat: epochMs(row.last_heartbeat),
             })),
-            servers: servers as unknown as ServerTableRow[],
-            adapters: adapters as unknown as AdapterTableRow[],
+            servers: servers as unknown as TableRows["servers"],
+            adapters: adapters as unknown as TableRows["adapters"],
           },
         );
       } catch (error) {
@@ -526,18 +473,8 @@ export class MysqlStore implements RegistryStore {
   /** {@inheritDoc RegistryStore.counts} */
   async counts(): Promise<StoreCounts> {
     if (this.#closed) throw new Error("The registry store is closed: open a new one");
-    const [[row]] = await this.#pool.query<RowDataPacket[]>(
-      `SELECT (SELECT count(*) FROM t_node_info) AS nodes,
-        (SELECT count(*) FROM t_server_conf) AS servers,
-        (SELECT count(*) FROM t_adapter_conf) AS adapters,
-        (SELECT count(*) FROM t_config_files WHERE host <> '') AS configFiles`,
-    );
-    return {
-      nodes: Number(row.nodes),
-      servers: Number(row.servers),
-      adapters: Number(row.adapters),
-      configFiles: Number(row.configFiles),
-    };
+    const [[row]] = await this.#pool.query<RowDataPacket[]>(this.#sql.counts);
+    return countsOf(row as Record<keyof StoreCounts, unknown>);
   }
 
   /** {@inheritDoc RegistryStore.close} */

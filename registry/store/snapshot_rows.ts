@@ -80,11 +80,15 @@ export function compareBy<T>(...fields: (keyof T)[]): (a: T, b: T) => number {
 /** Sort order of servers and server keys. */
 export const SERVER_ORDER = compareBy<ServerKey>("application", "server", "nodeName");
 
+/** The rows a snapshot is built from: nodes as records, servers and adapters as read. */
+export interface TableRows {
+  nodes: NodeRecord[];
+  servers: ServerTableRow[];
+  adapters: AdapterTableRow[];
+}
+
 /** Assembles the snapshot. */
-export function buildSnapshot(
-  takenAt: number,
-  rows: { nodes: NodeRecord[]; servers: ServerTableRow[]; adapters: AdapterTableRow[] },
-): StoreSnapshot {
+export function buildSnapshot(takenAt: number, rows: TableRows): StoreSnapshot {
   const nodes = rows.nodes;
   const adapters = new Map<string, AdapterRow[]>();
   for (const row of rows.adapters) {

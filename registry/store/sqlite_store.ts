@@ -19,31 +19,16 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { dirname } from "node:path";
 import { clearImmediate, clearTimeout, setImmediate, setTimeout } from "node:timers";
+import { adapterValues, countsOf, serverStateValues, SHARED_STATEMENTS } from "./shared_sql.ts";
 import { SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from "./sqlite_schema.ts";
-import {
-  type AdapterTableRow,
-  buildSnapshot,
-  SERVER_ORDER,
-  type ServerTableRow,
-} from "./snapshot_rows.ts";
-import type {
-  CleanCutoff,
-  CleanResult,
-  KeepAliveResult,
-  KeepAliveRows,
-  MetricsRow,
-  NodeRecord,
-  PrestopResult,
-  RegistryStore,
-  ServerKey,
-  ServerTarget,
-  StartupRows,
-  StoreCounts,
-  StoreOptions,
-  StoreSnapshot,
-} from "./types.ts";
+import { buildSnapshot, SERVER_ORDER, type TableRows } from "./snapshot_rows.ts";
+// The rows it writes; what it answers; the contract.
+import type { CleanCutoff, KeepAliveRows, MetricsRow, ServerTarget, StartupRows } from "./types.ts";
+import type { CleanResult, KeepAliveResult, PrestopResult, StoreCounts } from "./types.ts";
+import type { NodeRecord, RegistryStore, ServerKey, StoreOptions, StoreSnapshot } from "./types.ts";
 
 const STATEMENTS = {
+  ...SHARED_STATEMENTS,
   upsertNode: `INSERT INTO t_node_info (node_name, node_obj, endpoint_ip, setting_state,
       present_state, last_reg_time, last_heartbeat)
     VALUES (?, ?, ?, 'active', 'active', ?, ?)
@@ -59,35 +44,17 @@ const STATEMENTS = {
       set_area = excluded.set_area, set_group = excluded.set_group,
       grid_flag = excluded.grid_flag, flow_state = excluded.flow_state,
       registry_timestamp = excluded.registry_timestamp`,
-  deleteServerAdapters: `DELETE FROM t_adapter_conf
-    WHERE application = ? AND server_name = ? AND node_name = ?`,
   insertAdapter: `INSERT INTO t_adapter_conf (application, server_name, node_name,
       adapter_name, servant, endpoint, protocol, thread_num, max_connections, queuecap,
       queuetimeout, registry_timestamp)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  heartbeat: `UPDATE t_node_info SET last_heartbeat = ?, present_state = 'active'
-    WHERE node_name = ?`,
   serverState: `SELECT present_state FROM t_server_conf
-    WHERE application = ? AND server_name = ? AND node_name = ?`,
-  stateOfServer: `UPDATE t_server_conf SET present_state = ?
-    WHERE node_name = ? AND application = ? AND server_name = ?`,
-  stateOfNode: `UPDATE t_server_conf SET present_state = ? WHERE node_name = ?`,
-  deleteServerConfigFiles: `DELETE FROM t_config_files WHERE host = ? AND server_name = ?`,
-  deleteServer: `DELETE FROM t_server_conf
     WHERE application = ? AND server_name = ? AND node_name = ?`,
   deleteNodeConfigFiles: `DELETE FROM t_config_files WHERE host = ?1 AND server_name IN
     (SELECT application || '.' || server_name FROM t_server_conf WHERE node_name = ?1)`,
-  deleteNodeAdapters: `DELETE FROM t_adapter_conf WHERE node_name = ?`,
-  deleteNodeServers: `DELETE FROM t_server_conf WHERE node_name = ?`,
-  deleteNode: `DELETE FROM t_node_info WHERE node_name = ?`,
-  metrics: `UPDATE t_server_conf SET metrics_port = ?
-    WHERE node_name = ? AND application = ? AND server_name = ?`,
-  nodes: `SELECT node_name, present_state, last_heartbeat FROM t_node_info`,
   servers: `SELECT application, server_name, node_name, setting_state, present_state,
       patch_version, enable_set, set_name, set_area, set_group, grid_flag, flow_state,
       metrics_port FROM t_server_conf`,
-  adapters: `SELECT application, server_name, node_name, adapter_name, servant, endpoint,
-      protocol, thread_num, max_connections, queuecap, queuetimeout FROM t_adapter_conf`,
   staleNodes: `SELECT node_name FROM t_node_info WHERE last_heartbeat < ?`,
   staleServers: `SELECT application, server_name, node_name FROM t_server_conf
     WHERE node_name IN (SELECT node_name FROM t_node_info WHERE last_heartbeat < ?)`,
@@ -96,10 +63,6 @@ const STATEMENTS = {
   staleConfigFiles: `SELECT count(*) AS n FROM t_config_files c JOIN t_server_conf s
     ON c.host = s.node_name AND c.server_name = s.application || '.' || s.server_name
     WHERE s.node_name IN (SELECT node_name FROM t_node_info WHERE last_heartbeat < ?)`,
-  counts: `SELECT (SELECT count(*) FROM t_node_info) AS nodes,
-      (SELECT count(*) FROM t_server_conf) AS servers,
-      (SELECT count(*) FROM t_adapter_conf) AS adapters,
-      (SELECT count(*) FROM t_config_files WHERE host <> '') AS configFiles`,
 } as const;
 
 /** Transaction control, prepared once like the rest (heartbeats run several per commit). */
@@ -256,32 +219,14 @@ export class SqliteStore implements RegistryStore {
         s.application,
         s.server,
         rows.nodeName,
-        s.presentState,
-        s.version,
-        s.enableSet,
-        s.setName,
-        s.setArea,
-        s.setGroup,
+        ...serverStateValues(s),
         s.gridFlag,
         s.flowState,
         now,
       );
       sql.deleteServerAdapters.run(s.application, s.server, rows.nodeName);
       for (const a of s.adapters) {
-        sql.insertAdapter.run(
-          s.application,
-          s.server,
-          rows.nodeName,
-          a.adapterName,
-          a.servant,
-          a.endpoint,
-          a.protocol,
-          a.threadNum,
-          a.maxConns,
-          a.queueCap,
-          a.queueTimeout,
-          now,
-        );
+        sql.insertAdapter.run(...adapterValues(s, rows.nodeName, a), now);
       }
     });
   }
@@ -435,8 +380,8 @@ export class SqliteStore implements RegistryStore {
       }));
       return buildSnapshot(takenAt, {
         nodes,
-        servers: this.#sql.servers.all() as unknown as ServerTableRow[],
-        adapters: this.#sql.adapters.all() as unknown as AdapterTableRow[],
+        servers: this.#sql.servers.all() as unknown as TableRows["servers"],
+        adapters: this.#sql.adapters.all() as unknown as TableRows["adapters"],
       });
     });
   }
@@ -471,13 +416,7 @@ export class SqliteStore implements RegistryStore {
   /** {@inheritDoc RegistryStore.counts} */
   counts(): Promise<StoreCounts> {
     return this.#read(() => {
-      const row = this.#sql.counts.get() as Record<keyof StoreCounts, number>;
-      return {
-        nodes: Number(row.nodes),
-        servers: Number(row.servers),
-        adapters: Number(row.adapters),
-        configFiles: Number(row.configFiles),
-      };
+      return countsOf(this.#sql.counts.get() as Record<keyof StoreCounts, number>);
     });
   }
 

@@ -1,0 +1,27 @@
+/**
+ * The TARS name registry (`tarscli registry`, the `tarsregistry` binary): QueryObj lookups from
+ * memory, the K8STARS Registry calls validated once (validate.ts) and made durable by a store
+ * (store/mod.ts) before memory changes, AdminObj, and HTTP metrics and health.
+ *
+ * Imported directly:
+ * - `command.ts`: `tarscli registry`, loaded by the command table when it runs.
+ * - `main.ts`: the `tarsregistry` binary's entry point.
+ *
+ * Through this module: running a registry in a process of one's own and its parts, for tools and
+ * tests.
+ *
+ * @module
+ */
+export { readRegistryConfig, type RegistryConfig, registryUsage } from "./config.ts";
+export { RegistryService, type RegistryServiceOptions } from "./registry_service.ts";
+export { type RegistryDeps, type RunningRegistry, startRegistry } from "./run.ts";
+export { adminServant, instrument, queryServant, registryServant } from "./servants.ts";
+export {
+  type AdapterSpec,
+  type CleanOptions,
+  type KeepAliveRequest,
+  type MetricsRequest,
+  type PrestopRequest,
+  type StartupRequest,
+  ValidationError,
+} from "./validate.ts";
