@@ -15,6 +15,7 @@ import { parseEndpoint } from "../protocol/endpoint.ts";
 import { HELLO_OBJ, HelloF } from "../examples/simple/hello_f.ts";
 import { type Pod, type PodOptions, servicePid, startPod } from "./support/kubelet.ts";
 import { type RegistryProcess, startRegistryProcess } from "./support/registry_process.ts";
+import { rootMissing, skipWhen } from "./support/skip.ts";
 
 /** Bound on a pod becoming ready (genconf, registration, Node start-up, a check interval). */
 const READY_MS = 30_000;
@@ -367,7 +368,9 @@ async function zombiesOf(pid: number): Promise<number[]> {
   return zombies;
 }
 
-Deno.test("lifecycle: as PID 1 of its own PID namespace (unshare)", async (t) => {
+const PID1_TEST = "lifecycle: as PID 1 of its own PID namespace (unshare)";
+const pid1Missing = rootMissing(Deno.uid(), "unshare --pid --mount-proc");
+Deno.test(PID1_TEST, { ignore: skipWhen(PID1_TEST, pid1Missing) }, async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "lifecycle_" });
   const s = scope();
   try {
