@@ -28,6 +28,12 @@ Deno.test("demo: registry, pod, ready, a call through the registry, stop, gone",
   const lines: string[] = [];
   await runDemo({ say: (line) => lines.push(line) });
   const text = lines.join("\n");
+  // The first probe, before the supervisor wrote any state, reads as what it is: the pod starting.
+  assert.equal(
+    lines.find((line) => line.includes("tarscli hzcheck:")),
+    "   tarscli hzcheck: waiting for the pod to start",
+  );
+  assert.doesNotMatch(text, /no state file/);
   assert.match(text, /Ready: the supervisor registered the pod/);
   assert.match(text, /The service answers: "Hello demo, from hello-demo"/);
   // Before the stop the pod's endpoint is active, with its server line; after it, none.
@@ -44,6 +50,25 @@ Deno.test("demo: registry, pod, ready, a call through the registry, stop, gone",
   assert.doesNotMatch(after, /TestApp\.Hello on/);
   assert.equal(lines.at(-1), "Cleaned up: every process stopped, the temp directories removed.");
   const tarsPath = /Its TARS_PATH is (\S+):/.exec(text)![1];
+  assert.equal(await exists(tarsPath), false, "the pod's directory is removed");
+});
+
+Deno.test("demo: aborted, it tells no further line, cleans up and rejects", async () => {
+  const lines: string[] = [];
+  const abort = new AbortController();
+  const demo = runDemo({
+    say: (line) => {
+      lines.push(line);
+      if (line.startsWith("4. A client calls")) abort.abort();
+    },
+    signal: abort.signal,
+  });
+  await assert.rejects(demo, { name: "AbortError" });
+  const at = lines.findIndex((line) => line.startsWith("4. A client calls"));
+  assert.deepEqual(lines.slice(at + 1), [
+    "Cleaned up: every process stopped, the temp directories removed.",
+  ]);
+  const tarsPath = /Its TARS_PATH is (\S+):/.exec(lines.join("\n"))![1];
   assert.equal(await exists(tarsPath), false, "the pod's directory is removed");
 });
 
@@ -81,9 +106,14 @@ Deno.test("demo: Ctrl-C stops everything it started and removes its directories"
     const status = await demo.status;
     const text = lines.join("\n");
     assert.ok(interrupted, text);
-    assert.equal(status.code, 0, text);
-    assert.match(text, /Interrupted: stopping everything the demo started\./);
-    assert.equal(lines.at(-1), "Cleaned up: every process stopped, the temp directories removed.");
+    assert.equal(status.code, 130, text);
+    // Nothing more of the demo after the interrupt: no further step, no failure, only the clean-up.
+    const at = lines.indexOf("Interrupted: stopping everything the demo started.");
+    assert.ok(at > 0, text);
+    assert.deepEqual(lines.slice(at + 1), [
+      "Cleaned up: every process stopped, the temp directories removed.",
+    ]);
+    assert.doesNotMatch(text, /^7\. /m);
     assert.ok(tarsPath, text);
     assert.equal(await exists(tarsPath), false, "the pod's directory is removed");
     // Nothing of the demo's process group is left running, nor the service (in a group of its
