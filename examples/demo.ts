@@ -146,7 +146,10 @@ export const INTERRUPTED_EXIT_CODE = 130;
 
 if (import.meta.main) {
   const abort = new AbortController();
+  // A terminal's Ctrl-C reaches the demo once from the terminal and once more from `deno task`,
+  // which passes on the signals it gets: the first one counts.
   const onInterrupt = () => {
+    if (abort.signal.aborted) return;
     console.log("Interrupted: stopping everything the demo started.");
     abort.abort();
   };

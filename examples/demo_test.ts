@@ -74,9 +74,10 @@ Deno.test("demo: aborted, it tells no further line, cleans up and rejects", asyn
 
 Deno.test("demo: Ctrl-C stops everything it started and removes its directories", async () => {
   // A terminal's Ctrl-C sends SIGINT to the whole foreground process group: the demo in its own
-  // group (detached) stands for that terminal's job.
+  // group (detached) stands for that terminal's job, run as `npm run demo` runs it (deno task,
+  // which passes the signal on once more).
   const demo = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "examples/demo.ts"],
+    args: ["task", "--quiet", "demo"],
     cwd: ROOT,
     env: { NO_COLOR: "1" },
     detached: true,
@@ -93,6 +94,9 @@ Deno.test("demo: Ctrl-C stops everything it started and removes its directories"
       interrupted = true;
       Deno.kill(-demo.pid, "SIGINT");
     }
+    // A second Ctrl-C while it cleans up (as npm and deno task pass the first on again) changes
+    // nothing.
+    if (line.startsWith("Interrupted:")) Deno.kill(-demo.pid, "SIGINT");
   };
   const timer = setTimeout(() => Deno.kill(-demo.pid, "SIGKILL"), 60_000);
   try {
