@@ -36,7 +36,7 @@ export interface DemoOptions {
 }
 
 /** What the demo prints for the first probe that fails: the pod is still starting. */
-export const FIRST_PROBE_LINE = "waiting for the pod to start";
+const FIRST_PROBE_LINE = "waiting for the pod to start";
 
 function describe(endpoints: readonly EndpointFValue[]): string {
   return endpoints.length === 0 ? "none" : endpoints.map((e) => `${e.host}:${e.port}`).join(", ");
@@ -142,7 +142,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
 }
 
 /** The exit code of a program stopped by Ctrl-C, as shells report it (128 + SIGINT). */
-export const INTERRUPTED_EXIT_CODE = 130;
+const INTERRUPTED_EXIT_CODE = 130;
 
 if (import.meta.main) {
   const abort = new AbortController();

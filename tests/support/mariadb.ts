@@ -131,8 +131,8 @@ export async function startMariadb(options: MariadbOptions): Promise<MariadbServ
   }
   const { server, installDb } = binaries;
   // mariadbd refuses to run as root unless told --user=root. Any other user runs it as itself,
-  // and mariadb-install-db then gets no --user: with one it chowns the data directory, which only
-  // root may do.
+  // and mariadb-install-db then gets no --user: given one, it chowns the data directory and its
+  // PAM helper, which needs root.
   const user = Deno.uid() === 0 ? ["--user=root"] : [];
   const dir = await Deno.makeTempDir({ prefix: "tars-mariadb-" });
   const dataDir = join(dir, "data");
