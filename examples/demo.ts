@@ -4,7 +4,8 @@
  * temp `TARS_PATH` (with the kubelet stand-in of the tests probing it with `tarscli hzcheck`),
  * waits until it is ready, calls the service through the registry, shows the registry's view,
  * stops the pod as Kubernetes does (preStop `tarscli prestop`, then SIGTERM) and shows it gone.
- * Everything it starts is stopped and its temp directories removed, also on Ctrl-C.
+ * Everything it starts is stopped and its temp directories removed, also on Ctrl-C, which ends it
+ * with no further step and exit code 130.
  *
  * @module
  */
@@ -27,9 +28,15 @@ const POD_IP = "127.0.0.2";
 export interface DemoOptions {
   /** Prints one line. */
   readonly say: (line: string) => void;
-  /** Aborts the demo (Ctrl-C): everything started is stopped and removed. */
+  /**
+   * Aborts the demo (Ctrl-C): no further line is printed, the step under way ends, and everything
+   * started is stopped and removed; runDemo then rejects with the signal's reason.
+   */
   readonly signal?: AbortSignal;
 }
+
+/** What the demo prints for the first probe that fails: the pod is still starting. */
+const FIRST_PROBE_LINE = "waiting for the pod to start";
 
 function describe(endpoints: readonly EndpointFValue[]): string {
   return endpoints.length === 0 ? "none" : endpoints.map((e) => `${e.host}:${e.port}`).join(", ");
@@ -55,7 +62,12 @@ async function waitFor<T>(
 
 /** Runs the demo; resolves when everything it started is stopped and removed. */
 export async function runDemo(options: DemoOptions): Promise<void> {
-  const { say, signal } = options;
+  const { signal } = options;
+  // Once aborted, the demo tells nothing more: the next line throws instead, ending the step.
+  const say = (line: string) => {
+    signal?.throwIfAborted();
+    options.say(line);
+  };
   const temp = await Deno.makeTempDir({ prefix: "tars_demo_" });
   const client = new TarsClient({ timeout: 3000, log: () => {} });
   let registry: RegistryProcess | undefined;
@@ -89,12 +101,16 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     say(`   Its TARS_PATH is ${pod.tarsPath}: genconf writes conf/Hello.conf there.`);
 
     say("3. The readiness probe (tarscli hzcheck) runs until the pod is ready.");
-    let lastReason = "";
+    // Each new reason of a failing probe is told, the first as what it means this early (it is
+    // hzcheck's "no state file at …", which reads like an error): the pod is still starting.
+    let lastReason: string | undefined;
     const started = pod;
     await waitFor("the pod to become ready", () => {
-      const reason = started.probes.at(-1)?.reason ?? "";
-      if (reason && reason !== lastReason) say(`   tarscli hzcheck: ${reason}`);
-      lastReason = reason || lastReason;
+      const reason = started.probes.at(-1)?.reason;
+      if (reason && reason !== lastReason) {
+        say(`   tarscli hzcheck: ${lastReason === undefined ? FIRST_PROBE_LINE : reason}`);
+        lastReason = reason;
+      }
       return started.ready ? true : undefined;
     }, signal);
     say("   Ready: the supervisor registered the pod and every endpoint accepts connections.");
@@ -121,13 +137,19 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     await pod?.cleanup();
     await registry?.terminate().catch(() => registry?.kill());
     await Deno.remove(temp, { recursive: true });
-    say("Cleaned up: every process stopped, the temp directories removed.");
+    options.say("Cleaned up: every process stopped, the temp directories removed.");
   }
 }
 
+/** The exit code of a program stopped by Ctrl-C, as shells report it (128 + SIGINT). */
+const INTERRUPTED_EXIT_CODE = 130;
+
 if (import.meta.main) {
   const abort = new AbortController();
+  // A terminal's Ctrl-C reaches the demo once from the terminal and once more from `deno task`,
+  // which passes on the signals it gets: the first one counts.
   const onInterrupt = () => {
+    if (abort.signal.aborted) return;
     console.log("Interrupted: stopping everything the demo started.");
     abort.abort();
   };
@@ -135,7 +157,9 @@ if (import.meta.main) {
   try {
     await runDemo({ say: (line) => console.log(line), signal: abort.signal });
   } catch (error) {
-    if (!abort.signal.aborted) {
+    if (abort.signal.aborted) {
+      Deno.exitCode = INTERRUPTED_EXIT_CODE;
+    } else {
       console.error(`The demo failed: ${(error as Error).message}`);
       Deno.exitCode = 1;
     }

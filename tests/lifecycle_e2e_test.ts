@@ -24,6 +24,7 @@ import {
 import { delay } from "../lib/timers.ts";
 import { eventually } from "./support/eventually.ts";
 import { freePort } from "./support/free_port.ts";
+import { rootMissing, skipWhen } from "./support/skip.ts";
 
 /** Bound on a pod becoming ready (genconf, registration, Node start-up, a check interval). */
 const READY_MS = 30_000;
@@ -355,7 +356,9 @@ async function zombiesOf(pid: number): Promise<number[]> {
   return zombies;
 }
 
-Deno.test("lifecycle: as PID 1 of its own PID namespace (unshare)", async (t) => {
+const PID1_TEST = "lifecycle: as PID 1 of its own PID namespace (unshare)";
+const pid1Missing = rootMissing(Deno.uid(), "unshare --pid --mount-proc");
+Deno.test(PID1_TEST, { ignore: skipWhen(PID1_TEST, pid1Missing) }, async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "lifecycle_" });
   const s = scope();
   try {

@@ -15,8 +15,9 @@ import { OnStartupReq, REGISTRY_OBJ, RegistryF } from "../protocol/interfaces/re
 import type { StructInput } from "../protocol/codec/mod.ts";
 import { SqliteStore } from "../registry/store/mod.ts";
 import { readLines, type RegistryProcess, startRegistryProcess } from "../local/mod.ts";
-import { mariadbSearchPath, startMariadb } from "./support/mariadb.ts";
+import { mariadbMissing, mariadbSearchPath, startMariadb } from "./support/mariadb.ts";
 import { eventually } from "./support/eventually.ts";
+import { skipWhen } from "./support/skip.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const PEERS = new URL("./peers/", import.meta.url);
@@ -516,9 +517,11 @@ Deno.test("e2e: SQLite keeps every acknowledged registration across kill -9; SIG
   }
 });
 
+const REPLICAS_TEST =
+  "e2e: two registries on one MariaDB see each other's writes within the reload interval";
 Deno.test({
-  name: "e2e: two registries on one MariaDB see each other's writes within the reload interval",
-  ignore: Deno.env.get("TARS_SKIP_MYSQL") === "1",
+  name: REPLICAS_TEST,
+  ignore: skipWhen(REPLICAS_TEST, mariadbMissing(Deno.env)),
   async fn(t) {
     const mariadb = await startMariadb({ searchPath: mariadbSearchPath(Deno.env.get("PATH")) });
     const client = new TarsClient({ log: () => {}, timeout: 5000 });

@@ -8,10 +8,12 @@ import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import mysql from "mysql2/promise";
 import {
+  mariadbMissing,
   mariadbSearchPath,
   type MariadbServer,
   startMariadb,
 } from "../../tests/support/mariadb.ts";
+import { skipWhen } from "../../tests/support/skip.ts";
 import { MysqlStore } from "./mysql_store.ts";
 import { openStore } from "./open_store.ts";
 import type { RegistryStore } from "./types.ts";
@@ -608,10 +610,8 @@ Deno.test("store contract: SQLite", async (t) => {
   await storeContract(t, sqliteFactory());
 });
 
-const skipMysql = Deno.env.get("TARS_SKIP_MYSQL") === "1";
-if (skipMysql) console.log("Skipping the MySQL store tests: TARS_SKIP_MYSQL=1 is set");
-
-Deno.test({ name: "store contract: MySQL (private MariaDB)", ignore: skipMysql }, async (t) => {
+const MYSQL_TEST = "store contract: MySQL (private MariaDB)";
+Deno.test(MYSQL_TEST, { ignore: skipWhen(MYSQL_TEST, mariadbMissing(Deno.env)) }, async (t) => {
   const server = await startMariadb({
     searchPath: mariadbSearchPath(Deno.env.get("PATH")),
   });

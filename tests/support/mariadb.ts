@@ -59,7 +59,10 @@ function findBinary(names: string[], searchPath: string): string | null {
       try {
         if (Deno.statSync(candidate).isFile) return candidate;
       } catch (error) {
-        if (!(error instanceof Deno.errors.NotFound)) throw error;
+        // A directory of PATH this user may not search (another user's home) holds nothing for it.
+        const absent = error instanceof Deno.errors.NotFound ||
+          error instanceof Deno.errors.PermissionDenied;
+        if (!absent) throw error;
       }
     }
   }
@@ -85,17 +88,46 @@ async function logTail(path: string): Promise<string> {
   }
 }
 
-/** Starts a private MariaDB; throws naming the Debian package when it is not installed. */
+/** The server and the data directory installer on `searchPath`, or null when one is missing. */
+function findMariadb(searchPath: string): { server: string; installDb: string } | null {
+  const server = findBinary(["mariadbd", "mysqld"], searchPath);
+  const installDb = findBinary(["mariadb-install-db", "mysql_install_db"], searchPath);
+  return server && installDb ? { server, installDb } : null;
+}
+
+const BINARIES = "MariaDB server binaries (mariadbd or mysqld, mariadb-install-db)";
+const PACKAGE = "install the Debian package mariadb-server (apt-get install -y mariadb-server)";
+
+/**
+ * Why the tests on a private MariaDB cannot run here: `TARS_SKIP_MYSQL=1` is set in `env`, or the
+ * server binaries are not on `searchPath` (default: env's PATH plus the sbin directories);
+ * undefined when they can.
+ */
+export function mariadbMissing(
+  env: { get(name: string): string | undefined },
+  options: { searchPath?: string } = {},
+): string | undefined {
+  if (env.get("TARS_SKIP_MYSQL") === "1") return "TARS_SKIP_MYSQL=1 is set";
+  if (findMariadb(options.searchPath ?? mariadbSearchPath(env.get("PATH")))) return undefined;
+  return `it needs the ${BINARIES}: ${PACKAGE}`;
+}
+
+/**
+ * Starts a private MariaDB as the current user; throws naming the Debian package when it is not
+ * installed.
+ */
 export async function startMariadb(options: MariadbOptions): Promise<MariadbServer> {
-  const server = findBinary(["mariadbd", "mysqld"], options.searchPath);
-  const installDb = findBinary(["mariadb-install-db", "mysql_install_db"], options.searchPath);
-  if (!server || !installDb) {
+  const binaries = findMariadb(options.searchPath);
+  if (!binaries) {
     throw new Error(
-      "MariaDB server binaries (mariadbd or mysqld, mariadb-install-db) were not found: " +
-        "install the Debian package mariadb-server (apt-get install -y mariadb-server), " +
-        "or set TARS_SKIP_MYSQL=1 to skip the MySQL store tests",
+      `${BINARIES} were not found: ${PACKAGE}, or set TARS_SKIP_MYSQL=1 to skip the MySQL tests`,
     );
   }
+  const { server, installDb } = binaries;
+  // mariadbd refuses to run as root unless told --user=root. Any other user runs it as itself,
+  // and mariadb-install-db then gets no --user: given one, it chowns the data directory and its
+  // PAM helper, which needs root.
+  const user = Deno.uid() === 0 ? ["--user=root"] : [];
   const dir = await Deno.makeTempDir({ prefix: "tars-mariadb-" });
   const dataDir = join(dir, "data");
   const socket = join(dir, "sock");
@@ -121,7 +153,7 @@ export async function startMariadb(options: MariadbOptions): Promise<MariadbServ
         `--datadir=${dataDir}`,
         "--auth-root-authentication-method=normal",
         "--skip-test-db",
-        "--user=root",
+        ...user,
       ],
       what: "mariadb-install-db",
     });
@@ -132,7 +164,7 @@ export async function startMariadb(options: MariadbOptions): Promise<MariadbServ
         `--socket=${socket}`,
         `--port=${port}`,
         "--bind-address=127.0.0.1",
-        "--user=root",
+        ...user,
         `--sql-mode=${STRICT_SQL_MODE}`,
         `--log-error=${errorLog}`,
         `--pid-file=${join(dir, "mariadb.pid")}`,
