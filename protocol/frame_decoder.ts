@@ -1,7 +1,16 @@
 /** Packets this size or larger are refused unless configured otherwise (TarsGo's cap). */
 export const DEFAULT_MAX_FRAME = 10 * 1024 * 1024;
 
-/** Splits a byte stream into TARS frames: a 4-byte big-endian length that counts itself. */
+/** A pending-frame buffer up to this size is kept for the next frame; a larger one is let go. */
+const KEPT_BUFFER = 64 * 1024;
+
+/**
+ * Splits a byte stream into TARS frames: a 4-byte big-endian length that counts itself. A frame
+ * split across reads is gathered in a buffer that grows with what arrives (never to more than
+ * twice what arrived, so a peer cannot make it allocate by announcing a large length); after a
+ * large frame the buffer is let go, so a connection keeps at most {@linkcode KEPT_BUFFER} between
+ * frames.
+ */
 export class FrameDecoder {
   readonly #max: number;
   #pending: Uint8Array = new Uint8Array(0);
@@ -14,6 +23,11 @@ export class FrameDecoder {
   /** Bytes held back waiting for the rest of a frame. */
   get buffered(): number {
     return this.#pendingLength;
+  }
+
+  /** Bytes the decoder holds allocated (its pending-frame buffer), in use or not. */
+  get held(): number {
+    return this.#pending.length;
   }
 
   /**
@@ -64,6 +78,7 @@ export class FrameDecoder {
     if (this.#pendingLength === len) {
       frames.push(this.#pending.slice(4, len));
       this.#pendingLength = 0;
+      if (this.#pending.length > KEPT_BUFFER) this.#pending = new Uint8Array(0);
     }
     return chunk.subarray(take);
   }
@@ -76,8 +91,11 @@ export class FrameDecoder {
   #append(data: Uint8Array): void {
     const need = this.#pendingLength + data.length;
     if (need > this.#pending.length) {
-      // Grow geometrically but never beyond what the announced frame needs.
-      const next = new Uint8Array(Math.max(need, Math.min(this.#pending.length * 2, this.#max)));
+      // Grow geometrically but never beyond what the announced frame needs, nor to more than
+      // twice what arrived.
+      const next = new Uint8Array(
+        Math.max(need, Math.min(this.#pending.length * 2, this.#max, 2 * need)),
+      );
       next.set(this.#pending.subarray(0, this.#pendingLength));
       this.#pending = next;
     }

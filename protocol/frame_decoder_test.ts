@@ -58,3 +58,31 @@ Deno.test("frame decoder", async (t) => {
     assert.throws(() => d.push(new Uint8Array([0xff, 0xff])), /above the limit/);
   });
 });
+
+Deno.test("frame decoder: what a split frame holds", async (t) => {
+  await t.step("never more than twice what arrived, however large the announced length", () => {
+    const decoder = new FrameDecoder({ maxFrame: 10 * 1024 * 1024 });
+    const announce = new Uint8Array(4);
+    new DataView(announce.buffer).setUint32(0, 9 * 1024 * 1024);
+    decoder.push(announce);
+    assert.ok(decoder.held <= 8, `${decoder.held} bytes for 4 received`);
+    let received = 4;
+    for (let i = 0; i < 40; i++) {
+      decoder.push(new Uint8Array(64 * 1024));
+      received += 64 * 1024;
+      assert.ok(decoder.held <= 2 * received, `${decoder.held} bytes for ${received} received`);
+    }
+  });
+
+  await t.step("a large frame's buffer is let go once it completed; a small one is kept", () => {
+    const decoder = new FrameDecoder();
+    const big = frame(Array.from({ length: 300_000 }, () => 7));
+    assert.equal(decoder.push(big.subarray(0, 1000)).length, 0);
+    assert.equal(decoder.push(big.subarray(1000)).length, 1);
+    assert.equal(decoder.held, 0);
+    const small = frame([1, 2, 3]);
+    decoder.push(small.subarray(0, 5));
+    decoder.push(small.subarray(5));
+    assert.ok(decoder.held > 0 && decoder.held <= 64 * 1024);
+  });
+});
