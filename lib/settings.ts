@@ -8,11 +8,12 @@
  *
  * A command's settings object holds one property per variable whose `readBy` names the command
  * ({@linkcode SettingsOf}); `registry/config.ts` reads the flags. The probe loads this module, so
- * it imports nothing but the path and duration helpers.
+ * it imports nothing but the path, duration and address helpers.
  *
  * @module
  */
 import { parseDuration } from "./duration.ts";
+import { type AddressRange, parseAddressRange } from "./ip_address.ts";
 import { isAbsolute, join } from "./posix_path.ts";
 
 /** The commands that read settings (the names of `tarscli`'s sub-commands). */
@@ -125,6 +126,15 @@ export const durationInSeconds: Parser<number> = (value, { name }) => {
   }
 };
 
+/** A {@linkcode durationInSeconds} above 0. */
+export const positiveDurationInSeconds: Parser<number> = (value, context) => {
+  const ms = durationInSeconds(value, context);
+  if (!(ms > 0)) {
+    throw new RangeError(`${context.name} must be above 0, e.g. ${context.default ?? "3s"}`);
+  }
+  return ms;
+};
+
 /** A TCP or UDP port, 1 to 65535. */
 export const port: Parser<number> = (value, { name }) => {
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65535) {
@@ -143,6 +153,51 @@ export const hostPort: Parser<{ readonly host: string; readonly port: number }> 
     throw new RangeError(`${name} "${value}": write HOST:PORT, e.g. ${example}`);
   }
   return { host: m[1].replace(/^\[|\]$/g, "") || "0.0.0.0", port: Number(m[2]) };
+};
+
+/** A whole number of at least 1. */
+export const positiveInteger: Parser<number> = (value, { name, default: example }) => {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
+    throw new RangeError(
+      `${name}="${value}" must be a whole number of at least 1, e.g. ${example}`,
+    );
+  }
+  return Number(value);
+};
+
+const BYTE_UNITS: Record<string, number> = {
+  "": 1,
+  B: 1,
+  KiB: 1024,
+  MiB: 1024 ** 2,
+  GiB: 1024 ** 3,
+};
+
+/** A size in bytes: a whole number with B, KiB, MiB or GiB (bare: bytes), at least 1 KiB. */
+export const byteSize: Parser<number> = (value, { name, default: example }) => {
+  const m = /^(\d+)\s*(B|KiB|MiB|GiB)?$/.exec(value);
+  const bytes = m ? Number(m[1]) * BYTE_UNITS[m[2] ?? ""] : NaN;
+  if (!(bytes >= 1024) || !Number.isSafeInteger(bytes)) {
+    throw new RangeError(
+      `${name}="${value}" must be a size of at least 1KiB in B, KiB, MiB or GiB, e.g. ${example}`,
+    );
+  }
+  return bytes;
+};
+
+/** Address ranges separated by commas: `10.0.0.0/8,::1/128` (a bare address is its own range). */
+export const addressRanges: Parser<readonly AddressRange[]> = (value, { name }) => {
+  const parts = value.split(",").map((part) => part.trim()).filter((part) => part !== "");
+  if (parts.length === 0) {
+    throw new RangeError(`${name} needs at least one address range, e.g. 127.0.0.1/32`);
+  }
+  return parts.map((part) => {
+    try {
+      return parseAddressRange(part);
+    } catch (error) {
+      throw new SyntaxError(`${name}: ${(error as Error).message}`);
+    }
+  });
 };
 
 // ---- The variables -----------------------------------------------------------------------------
@@ -433,7 +488,8 @@ export const REGISTRY_FLAGS = [
     // protocol code).
     parse: text,
     default: "tcp -h 0.0.0.0 -p 17890",
-    description: "where tars.tarsregistry.QueryObj, tars.tarsregistry.Registry and AdminObj listen",
+    description: "where tars.tarsregistry.QueryObj, tars.tarsregistry.Registry and AdminObj " +
+      "listen; a connection that sends no complete request for -t ms (60000 without -t) is closed",
   },
   {
     name: "--store",
@@ -478,6 +534,59 @@ export const REGISTRY_FLAGS = [
     default: "10s",
     description: "how often a MySQL-backed registry re-reads the database for other " +
       "replicas' writes",
+  },
+  {
+    name: "--admin-allow",
+    value: "CIDR[,CIDR…]",
+    key: "adminAllow",
+    parse: addressRanges,
+    default: "127.0.0.1/32,::1/128",
+    description: "peers that may run AdminObj commands that change or stop anything (clean, " +
+      "shutdown) and register, heartbeat or remove any node; every other peer only its own " +
+      "address",
+  },
+  {
+    name: "--trust-node-names",
+    key: "trustNodeNames",
+    parse: switchOn,
+    default: "off",
+    description: "let any peer speak for any node (for networks that rewrite source " +
+      "addresses); logged at start",
+  },
+  {
+    name: "--max-conns-per-peer",
+    value: "N",
+    key: "maxConnsPerPeer",
+    parse: positiveInteger,
+    default: "1000",
+    description: "TARS connections one source address may hold; more are closed at once",
+  },
+  {
+    name: "--max-buffered",
+    value: "SIZE",
+    key: "maxBuffered",
+    parse: byteSize,
+    default: "256MiB",
+    description: "bytes all TARS connections together may hold in unfinished requests and " +
+      "unsent replies; past it the connections holding most are closed",
+  },
+  {
+    name: "--store-timeout",
+    value: "DURATION",
+    key: "storeTimeout",
+    parse: positiveDurationInSeconds,
+    default: "3s",
+    description: "a store write (or read) not done by then fails and changes nothing in memory; " +
+      "/healthz answers 503 until a write succeeds",
+  },
+  {
+    name: "--max-pending-writes",
+    value: "N",
+    key: "maxPendingWrites",
+    parse: positiveInteger,
+    default: "1000",
+    description: "writes that may wait for the store at once; more are refused at once " +
+      '("registry busy")',
   },
   {
     name: "--init-db",

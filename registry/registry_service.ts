@@ -27,6 +27,7 @@ import {
   prestopTarget,
   type StartupRequest,
   startupRows,
+  ValidationError,
 } from "./validate.ts";
 
 /** Prometheus targets of one application / server / set group. */
@@ -142,9 +143,30 @@ export class RegistryService {
     return found;
   }
 
-  /** Removes nodes whose heartbeat is older than `before` (or lists them on a dry run). */
+  /** Heartbeat age (ms) after which a node counts as inactive (`--node-timeout`). */
+  get nodeTimeout(): number {
+    return this.#nodeTimeout;
+  }
+
+  /**
+   * Removes nodes whose heartbeat is older than `before` (or lists them on a dry run). A `before`
+   * later than now minus `--node-timeout` is refused: a node that sent a heartbeat within
+   * `--node-timeout` is alive and is never removed.
+   */
   async clean(options: CleanOptions): Promise<CleanResult> {
-    const result = await this.#store.clean(cleanCutoff(options));
+    const cutoff = cleanCutoff(options);
+    const latest = this.#now() - this.#nodeTimeout;
+    if (cutoff.before > latest) {
+      throw new ValidationError(
+        `Invalid time ${new Date(cutoff.before).toISOString()}: it is later than now minus ` +
+          `--node-timeout (${new Date(latest).toISOString()}); nodes with a heartbeat since then ` +
+          `are alive and are never cleaned: give an earlier time`,
+      );
+    }
+    // Whole seconds down, as MySQL keeps heartbeats: a heartbeat within --node-timeout is never
+    // older than the cutoff, in either store.
+    const before = Math.floor(cutoff.before / 1000) * 1000;
+    const result = await this.#store.clean({ ...cutoff, before });
     if (!result.dryRun) this.#apply((state) => state.applyClean(result.nodes));
     return result;
   }

@@ -11,6 +11,7 @@ import { every } from "./periodic.ts";
 import { RegistryService } from "./registry_service.ts";
 import { adminServant, instrument, queryServant, registryServant } from "./servants.ts";
 import { openStore } from "./store/mod.ts";
+import type { TrustPolicy } from "./trust.ts";
 import type { StartupRequest } from "./validate.ts";
 
 /** A running registry. */
@@ -37,7 +38,8 @@ export const SELF = { application: "tars", server: "tarsregistry" } as const;
 
 /**
  * Starts the registry: opens the store, loads it, serves QueryObj, Registry and AdminObj on the
- * endpoint and HTTP metrics, registers itself and keeps its own heartbeat.
+ * endpoint and HTTP metrics, registers itself and keeps its own heartbeat (which registers it
+ * again when its registration is gone from the store).
  */
 export async function startRegistry(
   config: RegistryConfig,
@@ -58,15 +60,33 @@ export async function startRegistry(
   const metrics = new RegistryMetrics();
   let requestShutdown = () => {};
   const shutdownRequested = new Promise<void>((resolve) => (requestShutdown = resolve));
-  const server = new TarsServer({ log: deps.log });
+  const trust: TrustPolicy = {
+    adminAllow: config.adminAllow,
+    trustNodeNames: config.trustNodeNames,
+  };
+  if (config.trustNodeNames) {
+    deps.log(
+      "--trust-node-names is on: every peer may register, heartbeat and remove any node; use it " +
+        "only where the network rewrites source addresses",
+    );
+  }
+  const server = new TarsServer({
+    log: deps.log,
+    maxConnsPerPeer: config.maxConnsPerPeer,
+    maxBuffered: config.maxBuffered,
+  });
   const wrap = { metrics, log: deps.log };
   server.addServant(QUERY_OBJ, QueryF, instrument(queryServant(service), wrap));
-  server.addServant(REGISTRY_OBJ, RegistryF, instrument(registryServant(service), wrap));
+  server.addServant(
+    REGISTRY_OBJ,
+    RegistryF,
+    instrument(registryServant(service, { trust }), wrap),
+  );
   server.addServant(
     ADMIN_OBJ,
     AdminF,
     instrument(
-      adminServant(service, { now: deps.now, pid: deps.pid, shutdown: requestShutdown }),
+      adminServant(service, { now: deps.now, pid: deps.pid, shutdown: requestShutdown, trust }),
       wrap,
     ),
   );
@@ -75,7 +95,7 @@ export async function startRegistry(
   let http: Deno.HttpServer<Deno.NetAddr>;
   let lastReloadError: Error | undefined;
   try {
-    address = server.listen(ep);
+    address = server.listen(config.endpoint);
     http = Deno.serve({
       hostname: config.metrics.host,
       port: config.metrics.port,
@@ -98,16 +118,29 @@ export async function startRegistry(
     state: "active",
     version: VERSION,
   };
-  await service.onStartup(self);
-  await service.registerMetrics({
-    nodeName: config.advertise,
-    ...SELF,
-    metricsPort: http.addr.port,
-  });
+  const registerSelf = async () => {
+    await service.onStartup(self);
+    await service.registerMetrics({
+      nodeName: config.advertise,
+      ...SELF,
+      metricsPort: http.addr.port,
+    });
+  };
+  await registerSelf();
   const heartbeat = every(
     config.heartbeatInterval,
     async () => {
-      await service.keepAlive({ nodeName: config.advertise, state: "active", ...SELF });
+      const result = await service.keepAlive({
+        nodeName: config.advertise,
+        state: "active",
+        ...SELF,
+      });
+      if (!result.node || result.servers === 0) {
+        deps.log(
+          "Its own registration is gone from the store (rebuilt or cleaned); registering again",
+        );
+        await registerSelf();
+      }
     },
     (error) => deps.log(`Own heartbeat failed: ${(error as Error).message}`),
   );

@@ -74,6 +74,7 @@ Deno.test("hzcheck loads nothing but the settings and the state file", async (t)
       "lib/settings.ts",
       "supervisor/state_file.ts",
       "lib/duration.ts",
+      "lib/ip_address.ts",
       "lib/write_atomic.ts",
       "lib/usage_error.ts",
       "lib/posix_path.ts",

@@ -11,6 +11,7 @@ import {
 } from "./registry_link.ts";
 import { startFakeTars } from "./test_fakes.ts";
 import { fakeServerInfo } from "../tests/support/server_info.ts";
+import { parseAddressRange } from "../lib/ip_address.ts";
 
 Deno.test("registry link", async (t) => {
   const fake = startFakeTars();
@@ -154,8 +155,10 @@ Deno.test("registry requests", async (t) => {
           log: () => {},
           nodeTimeout: 250_000,
         });
-        const servant = registryServant(service);
-        const ctx = {} as CallContext;
+        const trust = { adminAllow: [parseAddressRange("127.0.0.1/32")], trustNodeNames: false };
+        const servant = registryServant(service, { trust });
+        // The pod speaks for itself: its connection comes from its own address.
+        const ctx = { remote: { host: "10.0.0.3", port: 40000 } } as CallContext;
         const plain = fakeServerInfo("/tars");
         await servant.onStartup({
           req: startupRequest(plain, { state: "activating", disableFlow: false, version: "" }),
