@@ -1,13 +1,15 @@
-import { VERSION } from "../lib/mod.ts";
+import { retry, VERSION } from "../lib/mod.ts";
 import { formatEndpoint, parseEndpoint } from "../protocol/endpoint.ts";
 import { ADMIN_OBJ, AdminF } from "../protocol/interfaces/admin_f.ts";
 import { QUERY_OBJ, QueryF } from "../protocol/interfaces/query_f.ts";
 import { REGISTRY_OBJ, RegistryF } from "../protocol/interfaces/registry_f.ts";
 import { type BoundAddress, TarsServer } from "../protocol/server.ts";
 import type { RegistryConfig } from "./config.ts";
+import { GuardedStore } from "./guarded_store.ts";
 import { createHttpHandler } from "./http_handler.ts";
+import { type HttpServer, startHttpServer } from "./http_server.ts";
 import { RegistryMetrics } from "./metrics.ts";
-import { every } from "./periodic.ts";
+import { every, type Periodic } from "./periodic.ts";
 import { RegistryService } from "./registry_service.ts";
 import { adminServant, instrument, queryServant, registryServant } from "./servants.ts";
 import { openStore } from "./store/mod.ts";
@@ -31,79 +33,102 @@ export interface RegistryDeps {
   readonly now: () => number;
   readonly log: (line: string) => void;
   readonly pid: number;
+  /** Stops the start-up (its retries while the store is unreachable): startRegistry rejects. */
+  readonly signal?: AbortSignal;
+  /** Told where HTTP listens as soon as it does, before the store is loaded. */
+  readonly onHttpListening?: (address: BoundAddress) => void;
 }
 
 /** The application and server name the registry registers itself under. */
 export const SELF = { application: "tars", server: "tarsregistry" } as const;
 
+/** Waits between attempts to open and load the store at start: 1 s, doubling, at most 30 s. */
+export const STORE_RETRY = { first: 1000, max: 30_000 } as const;
+
 /**
- * Starts the registry: opens the store, loads it, serves QueryObj, Registry and AdminObj on the
- * endpoint and HTTP metrics, registers itself and keeps its own heartbeat (which registers it
- * again when its registration is gone from the store).
+ * Starts the registry: HTTP first (`/healthz` says why it is not ready yet), then opens and loads
+ * the store, retrying with a back-off while it is unreachable, and only then serves QueryObj,
+ * Registry and AdminObj on the endpoint, registers itself and keeps its own heartbeat (which
+ * registers it again when its registration is gone from the store).
  */
 export async function startRegistry(
   config: RegistryConfig,
   deps: RegistryDeps,
 ): Promise<RunningRegistry> {
-  const store = await openStore(config.store, { now: deps.now, initDb: config.initDb });
-  let service: RegistryService;
-  try {
-    service = await RegistryService.open(store, {
-      now: deps.now,
-      nodeTimeout: config.nodeTimeout,
-      log: deps.log,
-    });
-  } catch (error) {
-    await store.close();
-    throw error;
-  }
   const metrics = new RegistryMetrics();
-  let requestShutdown = () => {};
-  const shutdownRequested = new Promise<void>((resolve) => (requestShutdown = resolve));
-  const trust: TrustPolicy = {
-    adminAllow: config.adminAllow,
-    trustNodeNames: config.trustNodeNames,
-  };
+  /** What the HTTP endpoint reads; filled in as the registry comes up. */
+  const parts: {
+    starting?: string;
+    service?: RegistryService;
+    store?: GuardedStore;
+    server?: TarsServer;
+    reloadError?: Error;
+  } = { starting: "starting: the store is not loaded yet" };
+  const problems = () =>
+    [
+      parts.starting,
+      parts.server?.acceptFailure,
+      http.acceptFailure,
+      parts.store?.writeFailure,
+      parts.reloadError && `reloading from the store failed: ${parts.reloadError.message}`,
+    ].filter((p): p is string => p !== undefined);
+  const http: HttpServer = startHttpServer(
+    config.metrics,
+    createHttpHandler({ service: () => parts.service, metrics, problems }),
+    { log: deps.log },
+  );
+  deps.onHttpListening?.(http.address);
   if (config.trustNodeNames) {
     deps.log(
       "--trust-node-names is on: every peer may register, heartbeat and remove any node; use it " +
         "only where the network rewrites source addresses",
     );
   }
+  let loaded: RegistryService;
+  let guarded: GuardedStore;
+  try {
+    ({ store: guarded, service: loaded } = await openAndLoad(
+      config,
+      deps,
+      (reason) => (parts.starting = reason),
+    ));
+  } catch (error) {
+    await http.stop();
+    throw error;
+  }
+  Object.assign(parts, { starting: undefined, service: loaded, store: guarded });
+
+  let requestShutdown = () => {};
+  const shutdownRequested = new Promise<void>((resolve) => (requestShutdown = resolve));
+  const trust: TrustPolicy = {
+    adminAllow: config.adminAllow,
+    trustNodeNames: config.trustNodeNames,
+  };
   const server = new TarsServer({
     log: deps.log,
     maxConnsPerPeer: config.maxConnsPerPeer,
     maxBuffered: config.maxBuffered,
   });
+  parts.server = server;
   const wrap = { metrics, log: deps.log };
-  server.addServant(QUERY_OBJ, QueryF, instrument(queryServant(service), wrap));
-  server.addServant(
-    REGISTRY_OBJ,
-    RegistryF,
-    instrument(registryServant(service, { trust }), wrap),
-  );
+  server.addServant(QUERY_OBJ, QueryF, instrument(queryServant(loaded), wrap));
+  server.addServant(REGISTRY_OBJ, RegistryF, instrument(registryServant(loaded, { trust }), wrap));
   server.addServant(
     ADMIN_OBJ,
     AdminF,
     instrument(
-      adminServant(service, { now: deps.now, pid: deps.pid, shutdown: requestShutdown, trust }),
+      adminServant(loaded, { now: deps.now, pid: deps.pid, shutdown: requestShutdown, trust }),
       wrap,
     ),
   );
   const ep = parseEndpoint(config.endpoint);
   let address: BoundAddress;
-  let http: Deno.HttpServer<Deno.NetAddr>;
-  let lastReloadError: Error | undefined;
   try {
     address = server.listen(config.endpoint);
-    http = Deno.serve({
-      hostname: config.metrics.host,
-      port: config.metrics.port,
-      onListen: () => {},
-    }, createHttpHandler(service, { metrics, health: { lastReloadError: () => lastReloadError } }));
   } catch (error) {
     await server.stop();
-    await store.close();
+    await http.stop();
+    await guarded.close();
     throw error;
   }
   const advertised = formatEndpoint({ ...ep, host: config.advertise, port: address.port });
@@ -119,18 +144,24 @@ export async function startRegistry(
     version: VERSION,
   };
   const registerSelf = async () => {
-    await service.onStartup(self);
-    await service.registerMetrics({
+    await loaded.onStartup(self);
+    await loaded.registerMetrics({
       nodeName: config.advertise,
       ...SELF,
-      metricsPort: http.addr.port,
+      metricsPort: http.address.port,
     });
   };
-  await registerSelf();
+  try {
+    await registerSelf();
+  } catch (error) {
+    deps.log(
+      `Registering itself failed: ${(error as Error).message}; its next heartbeat tries again`,
+    );
+  }
   const heartbeat = every(
     config.heartbeatInterval,
     async () => {
-      const result = await service.keepAlive({
+      const result = await loaded.keepAlive({
         nodeName: config.advertise,
         state: "active",
         ...SELF,
@@ -145,15 +176,15 @@ export async function startRegistry(
     (error) => deps.log(`Own heartbeat failed: ${(error as Error).message}`),
   );
   // Only a shared database changes behind this process's back.
-  const reload = store.kind === "mysql"
+  const reload: Periodic | undefined = guarded.kind === "mysql"
     ? every(
       config.reloadInterval,
       async () => {
         try {
-          await service.reload();
-          lastReloadError = undefined;
+          await loaded.reload();
+          parts.reloadError = undefined;
         } catch (error) {
-          lastReloadError = error as Error;
+          parts.reloadError = error as Error;
           throw error;
         }
       },
@@ -162,19 +193,62 @@ export async function startRegistry(
     : undefined;
   return {
     address,
-    metricsAddress: { host: http.addr.hostname, port: http.addr.port },
+    metricsAddress: http.address,
     shutdownRequested,
     async stop() {
       await heartbeat.stop();
       await reload?.stop();
       try {
-        await service.onPrestop({ nodeName: config.advertise, ...SELF });
+        await loaded.onPrestop({ nodeName: config.advertise, ...SELF });
       } catch (error) {
         deps.log(`Removing own registration failed: ${(error as Error).message}`);
       }
       await server.stop();
-      await http.shutdown();
-      await store.close();
+      await http.stop();
+      await guarded.close();
     },
   };
+}
+
+/**
+ * Opens the store and loads it into a service, retrying with {@linkcode STORE_RETRY} while that
+ * fails (each failure logged with the opener's error, and `report`ed for `/healthz`). A store
+ * spec that cannot work (a RangeError or SyntaxError) fails at once.
+ */
+async function openAndLoad(
+  config: RegistryConfig,
+  deps: RegistryDeps,
+  report: (reason: string) => void,
+): Promise<{ store: GuardedStore; service: RegistryService }> {
+  const attempt = async () => {
+    const store = new GuardedStore(
+      await openStore(config.store, { now: deps.now, initDb: config.initDb }),
+      { timeout: config.storeTimeout, maxPending: config.maxPendingWrites },
+    );
+    try {
+      const service = await RegistryService.open(store, {
+        now: deps.now,
+        nodeTimeout: config.nodeTimeout,
+        log: deps.log,
+      });
+      return { store, service };
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  };
+  const loaded = await retry(attempt, {
+    backoff: STORE_RETRY,
+    signal: deps.signal,
+    onFailure: (error, wait) => {
+      if (error instanceof RangeError || error instanceof SyntaxError) throw error;
+      const message = (error as Error).message;
+      deps.log(`Opening the store failed: ${message}; trying again in ${wait / 1000} s`);
+      report(`starting: the store cannot be opened or loaded: ${message}`);
+    },
+  });
+  if (!loaded) {
+    throw new DOMException("The registry was stopped while it waited for its store", "AbortError");
+  }
+  return loaded;
 }
