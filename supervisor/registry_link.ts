@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { TarsCallError } from "../protocol/call_error.ts";
 import type { TarsClient } from "../protocol/client.ts";
 import {
   type KeepAliveReqValue,
@@ -17,10 +18,22 @@ import {
   type OnStartupReqValue,
   REGISTRY_OBJ,
   RegistryF,
+  RegistryRet,
 } from "../protocol/interfaces/registry_f.ts";
 import type { ServerInfo } from "../genconf/mod.ts";
 import type { ObjectResolver } from "./object_resolver.ts";
 import type { ServiceState } from "./state_file.ts";
+
+/**
+ * The registry answered that it does not know the pod (its store was rebuilt or cleaned): the pod
+ * must call onStartup again.
+ */
+export class NotRegisteredError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "NotRegisteredError";
+  }
+}
 
 /** Register, heartbeat and remove, each throwing an Error that names the call when it fails. */
 export interface RegistryLink {
@@ -32,7 +45,8 @@ export interface RegistryLink {
 /**
  * Calls the Registry servant found by `resolver`, each call bounded by `timeout` ms (default 3 s);
  * a failed call or a non-zero ret forgets the cached address and throws an Error naming the call
- * and the reason.
+ * and the reason, except the answer that the registry does not know the pod: a
+ * {@linkcode NotRegisteredError} (the registry works; its address stays).
  */
 export function createRegistryLink(
   resolver: ObjectResolver,
@@ -55,6 +69,12 @@ export function createRegistryLink(
       // Each method takes its own request type; the union is what `req` is typed as here.
       await (proxy[name] as (args: { req: typeof req }) => Promise<unknown>)({ req });
     } catch (error) {
+      if (error instanceof TarsCallError && error.code === RegistryRet.NOT_REGISTERED) {
+        throw new NotRegisteredError(
+          `Registry ${name} to ${target}: the registry does not know this pod: ${error.message}`,
+          { cause: error },
+        );
+      }
       await resolver.forget(REGISTRY_OBJ);
       throw new Error(`Registry ${name} to ${target} failed: ${(error as Error).message}`, {
         cause: error,
@@ -67,6 +87,26 @@ export function createRegistryLink(
     keepAlive: (req) => call("keepAlive", req),
     onPrestop: (req) => call("onPrestop", req),
   };
+}
+
+/**
+ * A heartbeat that heals: when the registry answers that it does not know the pod (a registry
+ * rebuilt on an empty store, a clean), `register` runs at once (onStartup with the pod's present
+ * state) instead of waiting for a heartbeat to fail. Resolves to the call that went through.
+ */
+export async function keepAliveOrRegister(
+  link: RegistryLink,
+  req: KeepAliveReqValue,
+  register: () => Promise<void>,
+): Promise<"keepAlive" | "onStartup"> {
+  try {
+    await link.keepAlive(req);
+    return "keepAlive";
+  } catch (error) {
+    if (!(error instanceof NotRegisteredError)) throw error;
+  }
+  await register();
+  return "onStartup";
 }
 
 /** `onStartup`: register the node, the server (state, traffic, version) and its adapters. */

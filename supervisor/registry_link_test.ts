@@ -1,11 +1,19 @@
 import assert from "node:assert/strict";
 import { registryServant, RegistryService } from "../registry/mod.ts";
 import { SqliteStore } from "../registry/store/mod.ts";
-import { type CallContext, REGISTRY_OBJ, TarsClient, TarsCode } from "../protocol/mod.ts";
+import {
+  type CallContext,
+  REGISTRY_OBJ,
+  RegistryRet,
+  TarsClient,
+  TarsCode,
+} from "../protocol/mod.ts";
 import { createObjectResolver, objectCachePath } from "./object_resolver.ts";
 import {
   createRegistryLink,
+  keepAliveOrRegister,
   keepAliveRequest,
+  NotRegisteredError,
   prestopRequest,
   startupRequest,
 } from "./registry_link.ts";
@@ -50,6 +58,36 @@ Deno.test("registry link", async (t) => {
       fake.failing.clear();
       await link.keepAlive(keepAliveRequest(info, "active"));
       assert.equal(lookups(), 2);
+    });
+
+    await t.step("'not registered': a NotRegisteredError, the address kept", async () => {
+      fake.failing.set("Registry.keepAlive", RegistryRet.NOT_REGISTERED);
+      const before = lookups();
+      await assert.rejects(
+        link.keepAlive(keepAliveRequest(info, "active")),
+        (error: Error) =>
+          error instanceof NotRegisteredError &&
+          /the registry does not know this pod/.test(error.message),
+      );
+      const registered: string[] = [];
+      const call = await keepAliveOrRegister(link, keepAliveRequest(info, "active"), async () => {
+        fake.failing.clear();
+        await link.onStartup(startupRequest(info, {
+          state: "active",
+          disableFlow: false,
+          version: "",
+        }));
+        registered.push("onStartup");
+      });
+      assert.equal(call, "onStartup");
+      assert.deepEqual(registered, ["onStartup"]);
+      assert.equal(
+        await keepAliveOrRegister(link, keepAliveRequest(info, "active"), () => {
+          throw new Error("not asked to register");
+        }),
+        "keepAlive",
+      );
+      assert.equal(lookups(), before, "the registry's address was looked up again");
     });
 
     await t.step("a call that does not answer fails after the timeout", async () => {

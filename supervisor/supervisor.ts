@@ -15,7 +15,7 @@ import type { EndpointCheckResult } from "./checks.ts";
 import type { NotifyReporter } from "./notify_reporter.ts";
 import { prestopMarkerPath, runPrestop } from "./prestop.ts";
 import type { RegistryLink } from "./registry_link.ts";
-import { keepAliveRequest, startupRequest } from "./registry_link.ts";
+import { keepAliveOrRegister, keepAliveRequest, startupRequest } from "./registry_link.ts";
 import type { RunningService, ServiceExit } from "./service_process.ts";
 import { type ServiceState, stateFilePath, writeStateFile } from "./state_file.ts";
 import type { LogLine } from "./supervisor_log.ts";
@@ -116,6 +116,12 @@ export async function runSupervisor(
     }
   }
 
+  function sentKeepAlive(): void {
+    if (state !== reportedState) log(`registry: keepAlive ${state}`);
+    reportedState = state;
+    reportedAt = now();
+  }
+
   /** Registers the pod with its present state; throws when the registry does not take it. */
   async function register(): Promise<void> {
     await deps.link.onStartup(startupRequest(info, {
@@ -133,21 +139,27 @@ export async function runSupervisor(
 
   /**
    * Heartbeat when the state changed or the report interval passed. After a failed one the next
-   * contact registers the pod again: a registry that was rebuilt or lost its store learns the pod
-   * back from its next heartbeat instead of waiting for the pod to restart. Not once prestop
-   * started: it removes the pod from the registry, and the pod must stay removed.
+   * contact registers the pod again, and so does a heartbeat the registry answers with "not
+   * registered" (a registry rebuilt on an empty store, a clean): the registry learns the pod back
+   * at once instead of waiting for the pod to restart. Not once prestop started: it removes the
+   * pod from the registry, and the pod must stay removed.
    */
   async function heartbeat(force: boolean): Promise<void> {
     const due = now() - reportedAt >= settings.reportInterval;
     if (!force && state === reportedState && !due) return;
-    const reRegister = heartbeatFailed && state !== "deactivating";
+    const removing = state === "deactivating";
+    const reRegister = heartbeatFailed && !removing;
     try {
       if (reRegister) await register();
-      else {
+      else if (removing) {
         await deps.link.keepAlive(keepAliveRequest(info, state));
-        if (state !== reportedState) log(`registry: keepAlive ${state}`);
-        reportedState = state;
-        reportedAt = now();
+        sentKeepAlive();
+      } else {
+        const call = await keepAliveOrRegister(deps.link, keepAliveRequest(info, state), () => {
+          log("registry: it does not know this pod; registering it again");
+          return register();
+        });
+        if (call === "keepAlive") sentKeepAlive();
       }
       heartbeatFailed = false;
     } catch (error) {

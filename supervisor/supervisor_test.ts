@@ -9,6 +9,7 @@ import type { RunningService, ServiceExit } from "./service_process.ts";
 import { type LifecycleSettings, readSettings } from "../lib/settings.ts";
 import { readStateFile, stateFilePath } from "./state_file.ts";
 import { runSupervisor, type SupervisorDeps } from "./supervisor.ts";
+import { NotRegisteredError } from "./registry_link.ts";
 import { eventually } from "../tests/support/eventually.ts";
 import { fakeServerInfo } from "../tests/support/server_info.ts";
 
@@ -50,6 +51,8 @@ interface Harness {
   readonly lines: string[];
   registryUp: boolean;
   endpointsUp: boolean;
+  /** The registry answers heartbeats "not registered" until the pod registers again. */
+  forgotPod: boolean;
 }
 
 async function harness(env: Record<string, string> = {}): Promise<Harness> {
@@ -75,6 +78,7 @@ async function harness(env: Record<string, string> = {}): Promise<Harness> {
     lines: [],
     registryUp: true,
     endpointsUp: true,
+    forgotPod: false,
     deps: undefined as unknown as SupervisorDeps,
   };
   const registry = (name: string) => {
@@ -85,9 +89,16 @@ async function harness(env: Record<string, string> = {}): Promise<Harness> {
     info,
     settings,
     link: {
-      onStartup: (req: OnStartupReqValue) =>
-        Promise.resolve(registry(`onStartup ${req.State} ${req.disableFlow}`)),
-      keepAlive: (req: KeepAliveReqValue) => Promise.resolve(registry(`keepAlive ${req.state}`)),
+      onStartup: (req: OnStartupReqValue) => {
+        registry(`onStartup ${req.State} ${req.disableFlow}`);
+        h.forgotPod = false;
+        return Promise.resolve();
+      },
+      keepAlive: (req: KeepAliveReqValue) => {
+        registry(`keepAlive ${req.state}${h.forgotPod ? " (not registered)" : ""}`);
+        if (!h.forgotPod) return Promise.resolve();
+        return Promise.reject(new NotRegisteredError("Registry keepAlive: not registered"));
+      },
       onPrestop: (_req: OnPrestopReqValue) => Promise.resolve(registry("onPrestop")),
     },
     reporter: {
@@ -194,6 +205,44 @@ Deno.test("runSupervisor", async (t) => {
     await until("registered again", () => h.calls.includes("onStartup active false"));
     const again = h.calls.indexOf("onStartup active false");
     await until("heartbeats after it", () => h.calls.slice(again).includes("keepAlive active"));
+    stop.abort();
+    await running;
+  });
+
+  await t.step("a heartbeat answered 'not registered' registers the pod at once", async () => {
+    // A report interval far longer than the test: only the answer can cause the registration.
+    const h = await harness({ TARS_REPORT_INTERVAL: "1h" });
+    const stop = new AbortController();
+    const running = runSupervisor(h.deps, { stop: stop.signal });
+    await until("keepAlive active", () => h.calls.includes("keepAlive active"));
+    h.forgotPod = true;
+    h.endpointsUp = false;
+    await until("registered again", () => h.calls.includes("onStartup inactive false"));
+    const answered = h.calls.indexOf("keepAlive inactive (not registered)");
+    assert.ok(answered > 0, h.calls.join(", "));
+    // The very next call, with the present state; no failure, no wait for a report interval.
+    assert.equal(h.calls[answered + 1], "onStartup inactive false");
+    assert.ok(h.lines.some((l) => /it does not know this pod; registering it again/.test(l)));
+    assert.ok(!h.lines.some((l) => /failed/.test(l)), h.lines.join("\n"));
+    stop.abort();
+    await running;
+  });
+
+  await t.step("once prestop ran, a 'not registered' answer registers nothing", async () => {
+    const h = await harness({ TARS_REPORT_INTERVAL: "40ms" });
+    const stop = new AbortController();
+    const running = runSupervisor(h.deps, { stop: stop.signal });
+    await until("keepAlive active", () => h.calls.includes("keepAlive active"));
+    await Deno.writeTextFile(join(h.tarsPath, "data", "prestop"), "");
+    await until("keepAlive deactivating", () => h.calls.includes("keepAlive deactivating"));
+    h.forgotPod = true;
+    const from = h.calls.length;
+    await until(
+      "two answered heartbeats",
+      () => h.calls.slice(from).filter((c) => /not registered/.test(c)).length >= 2,
+    );
+    assert.ok(!h.calls.slice(from).some((c) => c.startsWith("onStartup")), h.calls.join(", "));
+    h.forgotPod = false;
     stop.abort();
     await running;
   });
