@@ -61,11 +61,11 @@ export class PeerLog {
     } else window.suppressed++;
   }
 
-  /** Ends every window that is over, with its summary line; call it now and then. */
-  flush(): void {
+  /** Ends every window that is over (or, with `all`, every window), with its summary line. */
+  flush(options: { all?: boolean } = {}): void {
     const now = this.#now();
     for (const [key, window] of this.#windows) {
-      if (now - window.start >= this.#windowMs) this.#summarize(key, window);
+      if (options.all || now - window.start >= this.#windowMs) this.#summarize(key, window);
     }
   }
 

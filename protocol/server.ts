@@ -73,7 +73,10 @@ export interface ServerOptions {
   readonly maxBuffered?: number;
   /** Unsent reply bytes from which a connection is not read until they drain (default 1 MiB). */
   readonly maxUnsent?: number;
-  /** Where problems with peers are reported (default: standard error), a few a minute per peer. */
+  /**
+   * Where problems are reported (default: standard error); lines about what a peer sent or
+   * caused, at most 10 a minute per source address.
+   */
   readonly log?: (line: string) => void;
   /** Milliseconds clock for idle connections and the log limit (default `performance.now`). */
   readonly now?: () => number;
@@ -243,7 +246,7 @@ export class TarsServer {
     clearInterval(this.#sweeper);
     this.#sweeper = undefined;
     for (const served of this.#served) this.#close(served);
-    this.#peerLog.flush();
+    this.#peerLog.flush({ all: true });
   }
 
   #sweepEvery(ms: number): void {
@@ -401,7 +404,7 @@ export class TarsServer {
       desc: string,
       m?: CompiledMethod,
     ) => {
-      if (!oneway) queue.push(this.#encodeReply(request, ret, result, desc, m));
+      if (!oneway) queue.push(this.#encodeReply(request, ret, result, desc, m, served));
     };
     const servant = this.#servants.get(request.servantName);
     if (request.funcName === "tars_ping" && servant) return reply(0, {}, "");
@@ -445,7 +448,10 @@ export class TarsServer {
     };
     const fail = (error: unknown) => {
       if (error instanceof TarsCallError) return done(error.code, {}, error.message);
-      this.#log(`${request.servantName}.${request.funcName} failed: ${(error as Error).message}`);
+      this.#peerLog.line(
+        served.remote.host,
+        `${request.servantName}.${request.funcName} failed: ${(error as Error).message}`,
+      );
       done(TarsCode.UNKNOWN, {}, (error as Error).message ?? String(error));
     };
     try {
@@ -473,6 +479,7 @@ export class TarsServer {
     result: Record<string, unknown>,
     desc: string,
     method: CompiledMethod | undefined,
+    served: Served,
   ): Uint8Array {
     let buffer: Uint8Array = EMPTY;
     if (ret === 0 && method) {
@@ -481,7 +488,10 @@ export class TarsServer {
           ? encode(TUP_MAP, encodeTupMap(method.result, result, { retAlias: true }))
           : encodeFields(method.result, result as never);
       } catch (error) {
-        this.#log(`Reply of ${request.funcName} does not encode: ${(error as Error).message}`);
+        this.#peerLog.line(
+          served.remote.host,
+          `Reply of ${request.funcName} does not encode: ${(error as Error).message}`,
+        );
         ret = TarsCode.SERVER_ENCODE_ERR;
         desc = `Reply of ${request.funcName} does not encode: ${(error as Error).message}`;
       }

@@ -266,6 +266,8 @@ Deno.test("server: bad frames from one address log a few lines, not one each", a
   } finally {
     await blob.server.stop();
   }
+  // Stopping ends the window with its summary.
+  assert.match(blob.log.at(-1)!, /^30 more line\(s\) about 127\.0\.0\.1 in the last 60 s/);
 });
 
 Deno.test("peer log: a window per address, then one summary line", () => {
