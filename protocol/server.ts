@@ -113,6 +113,7 @@ interface Served {
   /** `host:port` of the peer, for log lines. */
   readonly peer: string;
   readonly queue: WriteQueue;
+  readonly decoder: FrameDecoder;
   readonly idleTimeout: number;
   /** When it last sent a complete frame (or its last call in flight finished). */
   lastActive: number;
@@ -296,6 +297,7 @@ export class TarsServer {
       remote,
       peer,
       queue: undefined as unknown as WriteQueue,
+      decoder: new FrameDecoder({ maxFrame: this.#maxFrame }),
       idleTimeout,
       lastActive: this.#now(),
       inFlight: 0,
@@ -310,7 +312,7 @@ export class TarsServer {
       this.#close(served);
     }, { highWater: this.#maxUnsent, onQueuedChange: (delta) => this.#account(served, delta) });
     this.#served.add(served);
-    const decoder = new FrameDecoder({ maxFrame: this.#maxFrame });
+    const decoder = served.decoder;
     let buf = new Uint8Array(SMALL_READ);
     try {
       for (;;) {
@@ -376,6 +378,7 @@ export class TarsServer {
     this.#served.delete(served);
     this.#buffered -= served.held;
     served.held = 0;
+    served.decoder.release();
     const host = served.remote.host;
     const left = (this.#perHost.get(host) ?? 1) - 1;
     if (left > 0) this.#perHost.set(host, left);
