@@ -1,4 +1,4 @@
-import type { RegistryMetrics } from "./metrics.ts";
+import type { ConnectionGauges, RegistryMetrics } from "./metrics.ts";
 import type { RegistryService } from "./registry_service.ts";
 
 /** What the HTTP endpoint reads. */
@@ -6,6 +6,8 @@ export interface HttpSources {
   /** The service, once the store is loaded; undefined while the registry starts. */
   readonly service: () => RegistryService | undefined;
   readonly metrics: RegistryMetrics;
+  /** What the TARS listener holds; undefined before it listens. */
+  readonly connections: () => ConnectionGauges | undefined;
   /**
    * Why the registry cannot do its work right now (starting, the store failing or stalled, a
    * listener that cannot accept): one line each, none when it is healthy.
@@ -30,7 +32,7 @@ export function createHttpHandler(sources: HttpSources): (req: Request) => Respo
     switch (path) {
       case "/metrics":
         if (!service) return new Response(STARTING, { status: 503 });
-        return new Response(sources.metrics.render(service.gauges()), {
+        return new Response(sources.metrics.render(service.gauges(), sources.connections()), {
           headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
         });
       case "/targets":

@@ -74,7 +74,12 @@ export async function startRegistry(
     ].filter((p): p is string => p !== undefined);
   const http: HttpServer = startHttpServer(
     config.metrics,
-    createHttpHandler({ service: () => parts.service, metrics, problems }),
+    createHttpHandler({
+      service: () => parts.service,
+      metrics,
+      connections: () => parts.server,
+      problems,
+    }),
     { log: deps.log },
   );
   deps.onHttpListening?.(http.address);
