@@ -251,6 +251,67 @@ Deno.test("lifecycle: the registry down at start, and down later", async (t) => 
   }
 });
 
+Deno.test("lifecycle: a registry rebuilt on an empty store between two heartbeats has the pod back within one report interval", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "lifecycle_" });
+  const s = scope();
+  try {
+    const port = freePort();
+    const reportInterval = 4000;
+    let registry = await s.registry(["--store", `sqlite:${join(dir, "first.db")}`], port);
+    const pod = await s.pod({
+      name: "pod-e",
+      podIp: "127.0.0.6",
+      locator: registry.locator,
+      env: { TARS_REPORT_INTERVAL: `${reportInterval}ms`, TARS_CHECK_INTERVAL: "200ms" },
+    });
+    await pod.waitReady(READY_MS);
+    const endpoint = await helloEndpoint(pod);
+    await eventually(5000, "active in the registry", async () => {
+      return (await lookup(s.client, registry.locator)).active.includes(endpoint);
+    });
+    const heartbeats = async (r: RegistryProcess) => {
+      const text = await (await fetch(`http://127.0.0.1:${r.metricsPort}/metrics`)).text();
+      return Number(
+        /^tarsregistry_calls_total\{method="keepAlive",kind="heartbeat"\} (\d+)$/m
+          .exec(text)?.[1] ?? 0,
+      );
+    };
+
+    await t.step("replaced right after a heartbeat, so no heartbeat fails", async () => {
+      const seen = await heartbeats(registry);
+      await eventually(2 * reportInterval, "the pod's next heartbeat", async () => {
+        return await heartbeats(registry) > seen;
+      }, { interval: 20 });
+      await registry.kill();
+      registry = await s.registry(["--store", `sqlite:${join(dir, "second.db")}`], port);
+    });
+
+    await t.step(
+      "its next heartbeat is answered 'not registered': it registers at once",
+      async () => {
+        const ms = await eventually(
+          reportInterval + 2000,
+          "active in the new registry",
+          async () => {
+            return (await lookup(s.client, registry.locator)).active.includes(endpoint);
+          },
+        );
+        assert.ok(ms <= reportInterval + 2000, `${ms} ms`);
+        await eventually(5000, "the reason in supervisor.log", async () => {
+          const log = await supervisorLog(pod);
+          return log.some((l) => /it does not know this pod; registering it again/.test(l));
+        });
+        const log = await supervisorLog(pod);
+        assert.ok(!log.some((l) => /registry: keepAlive active failed/.test(l)), log.join("\n"));
+        assert.ok(pod.ready);
+      },
+    );
+  } finally {
+    await s.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 /** Calls the service through the registry from `workers` loops until `stop`; counts outcomes. */
 function callContinuously(locator: string, options: { workers: number; stop: AbortSignal }) {
   const client = new TarsClient({ locator, refreshInterval: 500, timeout: 5000, log: () => {} });
