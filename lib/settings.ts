@@ -145,6 +145,32 @@ export const hostPort: Parser<{ readonly host: string; readonly port: number }> 
   return { host: m[1].replace(/^\[|\]$/g, "") || "0.0.0.0", port: Number(m[2]) };
 };
 
+/** The server types of the framework's `t_server_conf.server_type`. */
+export const SERVER_TYPES = [
+  "tars_cpp",
+  "tars_go",
+  "tars_java",
+  "tars_nodejs",
+  "tars_php",
+  "not_tars",
+] as const;
+
+/** A framework server type (`tars_cpp`, `tars_go`, …). */
+export type ServerType = typeof SERVER_TYPES[number];
+
+/** Whether `value` is one of {@linkcode SERVER_TYPES}. */
+export function isServerType(value: unknown): value is ServerType {
+  return (SERVER_TYPES as readonly unknown[]).includes(value);
+}
+
+/** One of {@linkcode SERVER_TYPES}. */
+export const serverType: Parser<ServerType> = (value, { name }) => {
+  if (isServerType(value)) return value;
+  throw new RangeError(
+    `${name}="${value}" is not a server type; use one of ${SERVER_TYPES.join(", ")}`,
+  );
+};
+
 // ---- The variables -----------------------------------------------------------------------------
 
 /** The commands that read the service's directory: all of them. */
@@ -202,6 +228,14 @@ export const VARIABLES = [
     parse: text,
     unset: "set_id in _server_meta.yaml, else no set",
     description: "set NAME.AREA.GROUP, e.g. mtt.s.1",
+    readBy: ["genconf"],
+  },
+  {
+    name: "TARS_SERVER_TYPE",
+    key: "serverType",
+    parse: serverType,
+    unset: "server_type in _server_meta.yaml, else tars_cpp",
+    description: `what the service is, for the console: ${SERVER_TYPES.join(", ")}`,
     readBy: ["genconf"],
   },
   {
@@ -467,8 +501,9 @@ export const REGISTRY_FLAGS = [
     key: "nodeTimeout",
     parse: durationInSeconds,
     default: "250s",
-    description: "a pod whose last heartbeat is older is answered as inactive (nothing is " +
-      "deleted; a new heartbeat brings it back)",
+    description: "a pod whose last heartbeat is older is answered as inactive, and the next " +
+      "node check marks its node and servers inactive in the store (nothing is deleted; a new " +
+      "heartbeat brings it back)",
   },
   {
     name: "--reload-interval",
@@ -476,15 +511,16 @@ export const REGISTRY_FLAGS = [
     key: "reloadInterval",
     parse: durationInSeconds,
     default: "10s",
-    description: "how often a MySQL-backed registry re-reads the database for other " +
-      "replicas' writes",
+    description: "how often the node check runs and a MySQL-backed registry re-reads the " +
+      "database for other replicas' and tools' writes",
   },
   {
     name: "--init-db",
     key: "initDb",
     parse: switchOn,
     default: "off",
-    description: "create the db_tars tables (from baseserver/db/db_tars.sql) when they are missing",
+    description: "create the framework's db_tars tables and the tars.default template (from " +
+      "baseserver/db/db_tars.sql), and the registry's own table, when they are missing",
   },
 ] as const satisfies readonly FlagSpec[];
 

@@ -56,8 +56,9 @@ export async function runAdminCommand(
 }
 
 /**
- * One line per server (`App.Server on NODE: active|inactive (present, setting, traffic, version,
- * heartbeat age)`) and one indented line per endpoint; `filter` keeps `App` or `App.Server`.
+ * One line per server (`App.Server on NODE: active|inactive (present, setting, traffic, set,
+ * version, type, pid, heartbeat age)`) and one indented line per endpoint; `filter` keeps `App`
+ * or `App.Server`.
  */
 function formatServers(views: readonly ServerView[], filter?: string): string {
   const shown = views.filter(({ server: s }) =>
@@ -75,6 +76,8 @@ function formatServers(views: readonly ServerView[], filter?: string): string {
       `traffic ${s.flowEnabled ? "on" : "off"}`,
       ...(s.setId ? [`set ${s.setId}`] : []),
       ...(s.version ? [`version ${s.version}`] : []),
+      ...(s.serverType ? [`type ${s.serverType}`] : []),
+      ...(s.processId > 0 ? [`pid ${s.processId}`] : []),
       heartbeat,
     ];
     lines.push(

@@ -10,7 +10,7 @@ import { RegistryMetrics } from "./metrics.ts";
 import { every } from "./periodic.ts";
 import { RegistryService } from "./registry_service.ts";
 import { adminServant, instrument, queryServant, registryServant } from "./servants.ts";
-import { openStore } from "./store/mod.ts";
+import { openStore, type RegistryInfoRows } from "./store/mod.ts";
 import type { StartupRequest } from "./validate.ts";
 
 /** A running registry. */
@@ -37,13 +37,19 @@ export const SELF = { application: "tars", server: "tarsregistry" } as const;
 
 /**
  * Starts the registry: opens the store, loads it, serves QueryObj, Registry and AdminObj on the
- * endpoint and HTTP metrics, registers itself and keeps its own heartbeat.
+ * endpoint and HTTP metrics, registers itself (and its objects in `t_registry_info`, as the C++
+ * registry does) and keeps its own heartbeat; every reload interval it runs the node check and,
+ * on MySQL, reads the store again.
  */
 export async function startRegistry(
   config: RegistryConfig,
   deps: RegistryDeps,
 ): Promise<RunningRegistry> {
-  const store = await openStore(config.store, { now: deps.now, initDb: config.initDb });
+  const store = await openStore(config.store, {
+    now: deps.now,
+    log: deps.log,
+    initDb: config.initDb,
+  });
   let service: RegistryService;
   try {
     service = await RegistryService.open(store, {
@@ -97,8 +103,15 @@ export async function startRegistry(
     })),
     state: "active",
     version: VERSION,
+    tarscliVersion: VERSION,
+  };
+  const objects: RegistryInfoRows = {
+    locatorId: `${config.advertise}:${address.port}`,
+    servants: [QUERY_OBJ, REGISTRY_OBJ].map((servant) => ({ servant, endpoint: advertised })),
+    version: VERSION,
   };
   await service.onStartup(self);
+  await service.announceRegistry(objects);
   await service.registerMetrics({
     nodeName: config.advertise,
     ...SELF,
@@ -108,33 +121,32 @@ export async function startRegistry(
     config.heartbeatInterval,
     async () => {
       await service.keepAlive({ nodeName: config.advertise, state: "active", ...SELF });
+      await service.announceRegistry(objects);
     },
     (error) => deps.log(`Own heartbeat failed: ${(error as Error).message}`),
   );
-  // Only a shared database changes behind this process's back.
-  const reload = store.kind === "mysql"
-    ? every(
-      config.reloadInterval,
-      async () => {
-        try {
-          await service.reload();
-          lastReloadError = undefined;
-        } catch (error) {
-          lastReloadError = error as Error;
-          throw error;
-        }
-      },
-      (error) => deps.log(`Reloading from the store failed: ${(error as Error).message}`),
-    )
-    : undefined;
+  const reload = every(
+    config.reloadInterval,
+    async () => {
+      try {
+        await service.refresh();
+        lastReloadError = undefined;
+      } catch (error) {
+        lastReloadError = error as Error;
+        throw error;
+      }
+    },
+    (error) => deps.log(`Reloading from the store failed: ${(error as Error).message}`),
+  );
   return {
     address,
     metricsAddress: { host: http.addr.hostname, port: http.addr.port },
     shutdownRequested,
     async stop() {
       await heartbeat.stop();
-      await reload?.stop();
+      await reload.stop();
       try {
+        await service.withdrawRegistry(objects.locatorId);
         await service.onPrestop({ nodeName: config.advertise, ...SELF });
       } catch (error) {
         deps.log(`Removing own registration failed: ${(error as Error).message}`);

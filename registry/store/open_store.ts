@@ -15,6 +15,8 @@ export interface OpenStoreOptions extends StoreOptions {
   ddlPath?: string | URL;
   /** MySQL only: connection pool size (default 8). */
   poolSize?: number;
+  /** MySQL only, tests: the database's `NOW()` follows `now` (`MysqlStoreOptions.pinClock`). */
+  pinClock?: boolean;
 }
 
 /** Opens `sqlite:PATH` or `mysql://USER:PASS@HOST:PORT/db_tars[?socket=/path]`. */
