@@ -236,6 +236,7 @@ export async function resolveServerInfo(
     server,
     buildServer,
     setId,
+    serverType: settings.serverType ?? meta.serverType,
     locator,
     localIp,
     local: endpoints[endpoints.length - 1],

@@ -5,6 +5,7 @@
  * @module
  */
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml";
+import { isServerType, SERVER_TYPES, type ServerType } from "../lib/settings.ts";
 
 /** One adapter (servant) of the service, defaults applied; `endpoint` may hold placeholders. */
 export interface AdapterMeta {
@@ -26,6 +27,8 @@ export interface ServerMeta {
   readonly server?: string;
   /** `set_id`; `""` when the service is not in a set. */
   readonly setId: string;
+  /** `server_type`: what the service is, for the console (`t_server_conf.server_type`). */
+  readonly serverType: ServerType;
   readonly locator: string;
   readonly adapters: readonly AdapterMeta[];
   /** The admin (`AdminObj`) endpoint. */
@@ -75,6 +78,7 @@ export const ADAPTER_DEFAULTS: Omit<AdapterMeta, "object"> = Object.freeze({
 /** Defaults of the meta file's settings (K8STARS). */
 export const SERVER_META_DEFAULTS: ServerMeta = Object.freeze({
   setId: "",
+  serverType: "tars_cpp",
   locator:
     "tars.tarsregistry.QueryObj@tcp -h tars-registry.${namespace}.svc.cluster.local -p 17890",
   adapters: Object.freeze([]),
@@ -97,7 +101,14 @@ export const SERVER_META_DEFAULTS: ServerMeta = Object.freeze({
   deactivatingTimeout: 3000,
 });
 
-type FieldKind = "text" | "positive" | "whole" | "logLevel" | "logSize" | "adapters";
+type FieldKind =
+  | "text"
+  | "positive"
+  | "whole"
+  | "logLevel"
+  | "logSize"
+  | "serverType"
+  | "adapters";
 
 interface FieldSpec {
   readonly prop: string;
@@ -108,6 +119,7 @@ const TOP_FIELDS: Readonly<Record<string, FieldSpec>> = {
   application: { prop: "application", kind: "text" },
   server: { prop: "server", kind: "text" },
   set_id: { prop: "setId", kind: "text" },
+  server_type: { prop: "serverType", kind: "serverType" },
   locator: { prop: "locator", kind: "text" },
   local: { prop: "local", kind: "text" },
   logSize: { prop: "logSize", kind: "logSize" },
@@ -229,6 +241,11 @@ class MetaReader {
         const level = typeof value === "string" ? value.trim().toUpperCase() : "";
         if (LOG_LEVELS.includes(level)) return level;
         return this.fail(node, `${name} must be one of ${LOG_LEVELS.join(", ")}, got ${shown}`);
+      }
+      case "serverType": {
+        const type = typeof value === "string" ? value.trim() : "";
+        if (isServerType(type)) return type;
+        return this.fail(node, `${name} must be one of ${SERVER_TYPES.join(", ")}, got ${shown}`);
       }
       case "logSize": {
         const size = typeof value === "number"

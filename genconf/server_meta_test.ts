@@ -19,9 +19,10 @@ Deno.test("parseServerMeta", async (t) => {
     assert.deepEqual(parse("# only a comment\n"), { meta: SERVER_META_DEFAULTS, warnings: [] });
   });
 
-  await t.step("defaults are those of K8STARS", () => {
+  await t.step("defaults are those of K8STARS (the server type the framework's)", () => {
     assert.deepEqual(SERVER_META_DEFAULTS, {
       setId: "",
+      serverType: "tars_cpp",
       locator:
         "tars.tarsregistry.QueryObj@tcp -h tars-registry.${namespace}.svc.cluster.local -p 17890",
       adapters: [],
@@ -58,6 +59,7 @@ Deno.test("parseServerMeta", async (t) => {
 application: App
 server: Server
 set_id: mtt.s.1
+server_type: tars_nodejs
 locator: tars.tarsregistry.QueryObj@tcp -h 10.0.0.1 -p 17890
 adapters:
   - object: MainObj
@@ -91,6 +93,7 @@ deactivating_timeout: 0
       application: "App",
       server: "Server",
       setId: "mtt.s.1",
+      serverType: "tars_nodejs",
       locator: "tars.tarsregistry.QueryObj@tcp -h 10.0.0.1 -p 17890",
       adapters: [
         {
@@ -141,7 +144,7 @@ deactivating_timeout: 0
     );
     assert.equal(meta.server, "S");
     assert.deepEqual(warnings, [
-      `${source}:2:1: unknown key "threds" ignored; known keys: application, server, set_id, locator, local, ` +
+      `${source}:2:1: unknown key "threds" ignored; known keys: application, server, set_id, server_type, locator, local, ` +
       "logSize, logNum, logLevel, configObj, notifyObj, logObj, statObj, propertyObj, sample_rate, " +
       "max_sample_count, asyncThreadNum, sync_invoke_timeout, async_invoke_timeout, report_interval, " +
       "refresh_endpoint_interval, deactivating_timeout, adapters",
@@ -207,6 +210,10 @@ deactivating_timeout: 0
       [
         "logLevel: LOUD\n",
         `${source}:1:11: logLevel must be one of NONE, ERROR, WARN, INFO, DEBUG, TARS, got "LOUD"`,
+      ],
+      [
+        "server_type: tars_rust\n",
+        `${source}:1:14: server_type must be one of tars_cpp, tars_go, tars_java, tars_nodejs, tars_php, not_tars, got "tars_rust"`,
       ],
       [
         "logSize: huge\n",

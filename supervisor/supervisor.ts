@@ -104,6 +104,7 @@ export async function runSupervisor(
   let heartbeatFailed = false;
   const startedAt = now();
   let lastActiveAt = startedAt;
+  let service: RunningService | undefined;
 
   async function setState(next: ServiceState, why: string): Promise<void> {
     if (next !== state) log(`state ${state} -> ${next}: ${why}`);
@@ -122,6 +123,7 @@ export async function runSupervisor(
       state,
       disableFlow: settings.disableFlow,
       version: settings.serverVersion,
+      pid: service?.pid ?? 0,
     }));
     reportedState = state;
     reportedAt = now();
@@ -144,7 +146,7 @@ export async function runSupervisor(
     try {
       if (reRegister) await register();
       else {
-        await deps.link.keepAlive(keepAliveRequest(info, state));
+        await deps.link.keepAlive(keepAliveRequest(info, state, { pid: service?.pid ?? 0 }));
         if (state !== reportedState) log(`registry: keepAlive ${state}`);
         reportedState = state;
         reportedAt = now();
@@ -177,7 +179,6 @@ export async function runSupervisor(
     return;
   }
 
-  let service: RunningService | undefined;
   let exited: Promise<ServiceExit> | undefined;
   let restarts = 0;
   let serviceStartedAt = 0;

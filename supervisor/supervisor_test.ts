@@ -45,6 +45,8 @@ interface Harness {
   readonly settings: LifecycleSettings;
   readonly tarsPath: string;
   readonly calls: string[];
+  /** The pid each registry call carried: `onStartup 0`, `keepAlive 1000`. */
+  readonly pids: string[];
   readonly services: FakeService[];
   readonly reports: string[];
   readonly lines: string[];
@@ -70,6 +72,7 @@ async function harness(env: Record<string, string> = {}): Promise<Harness> {
     tarsPath,
     settings,
     calls: [],
+    pids: [],
     services: [],
     reports: [],
     lines: [],
@@ -85,9 +88,16 @@ async function harness(env: Record<string, string> = {}): Promise<Harness> {
     info,
     settings,
     link: {
-      onStartup: (req: OnStartupReqValue) =>
-        Promise.resolve(registry(`onStartup ${req.State} ${req.disableFlow}`)),
-      keepAlive: (req: KeepAliveReqValue) => Promise.resolve(registry(`keepAlive ${req.state}`)),
+      onStartup: (req: OnStartupReqValue) => {
+        registry(`onStartup ${req.State} ${req.disableFlow}`);
+        h.pids.push(`onStartup ${req.processId}`);
+        return Promise.resolve();
+      },
+      keepAlive: (req: KeepAliveReqValue) => {
+        registry(`keepAlive ${req.state}`);
+        h.pids.push(`keepAlive ${req.processId}`);
+        return Promise.resolve();
+      },
       onPrestop: (_req: OnPrestopReqValue) => Promise.resolve(registry("onPrestop")),
     },
     reporter: {
@@ -149,6 +159,18 @@ Deno.test("runSupervisor", async (t) => {
     ]);
     assert.ok(h.services[0].stopped);
     assert.equal(await stateOf(h), "deactivating");
+  });
+
+  await t.step("reports the service's pid: 0 before it starts, then its own", async () => {
+    const h = await harness();
+    const stop = new AbortController();
+    const running = runSupervisor(h.deps, { stop: stop.signal });
+    await until("keepAlive active", () => h.calls.includes("keepAlive active"));
+    stop.abort();
+    await running;
+    assert.deepEqual(h.pids.slice(0, 2), ["onStartup 0", "keepAlive 1000"]);
+    // The prestop heartbeat does not know the pid (tarscli prestop runs it too): -1 keeps it.
+    assert.deepEqual(h.pids.at(-1), "keepAlive -1");
   });
 
   await t.step("waits for the registry before starting the service", async () => {
