@@ -60,7 +60,7 @@ class Upsert {
       if (typeof v !== "string") continue;
       const misfit = this.layout.misfit(this.table, column, v);
       if (misfit) {
-        this.report(`${this.table}.${column}`, misfit);
+        this.report(`${this.table}.${column}`, `a value left out: ${misfit}`);
         return this;
       }
     }
