@@ -366,12 +366,19 @@ async function consoleStart(t: Deno.TestContext, server: MariadbServer): Promise
   };
   const active = async () =>
     (await query.findObjectById4Any({ id: "Db.Pod.Obj" })).activeEp.map((e) => e.host).sort();
-  const reloads = async (n: number) => {
-    // The registry logs nothing on a good reload: wait out n intervals, checking health.
-    for (let i = 0; i < n; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 120));
-      assert.deepEqual(await http("/healthz"), { status: 200, text: "ok\n" });
-    }
+  /** Waits for a reload to show the console's traffic switch of 10.9.0.1, then checks health. */
+  const reloadShows = async (flow: "active" | "inactive") => {
+    await server.rootQuery(
+      "console",
+      "UPDATE t_server_conf SET flow_state = ? WHERE node_name = '10.9.0.1'",
+      [flow],
+    );
+    await eventually(
+      5000,
+      `a reload showing traffic ${flow}`,
+      async () => (await active()).includes("10.9.0.1") === (flow === "active"),
+    );
+    assert.deepEqual(await http("/healthz"), { status: 200, text: "ok\n" });
   };
   try {
     await t.step("before: pods registered, a metrics port, traffic off for one", async () => {
@@ -435,7 +442,8 @@ async function consoleStart(t: Deno.TestContext, server: MariadbServer): Promise
     });
 
     await t.step("reloads and /healthz stay fine; lookups and targets are right", async () => {
-      await reloads(3);
+      await reloadShows("inactive");
+      await reloadShows("active");
       assert.deepEqual(await active(), ["10.9.0.1", "fd00:9::1234:5678:9abc"]);
       const targets = JSON.parse((await http("/targets")).text) as { targets: string[] }[];
       assert.deepEqual(
