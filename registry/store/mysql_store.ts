@@ -196,32 +196,46 @@ function checkLayout(layout: Layout, database: string): void {
 
 /**
  * Carries a database K8STARS or an older version of this project wrote over to the registry's own
- * table: metrics ports kept in `t_server_conf.metrics_port`, and traffic switched off through
- * `grid_flag` (`NO_FLOW`) into `flow_state`, the column the console and the lookups read.
+ * table, once per start: traffic switched off through `grid_flag` (`NO_FLOW`) into `flow_state`,
+ * the column the console and the lookups read (or into the own table where there is none), and
+ * metrics ports kept in `t_server_conf.metrics_port`. A server this registry has registered has
+ * its own row already and is left as it is: its `flow_state` may be the console's since.
  */
 async function carryOver(pool: Pool, layout: Layout): Promise<void> {
-  if (layout.has("t_server_conf", "metrics_port")) {
+  const t = "t_server_conf";
+  const key = (row: RowDataPacket) =>
+    `${row.application}\u0000${row.server_name}\u0000${row.node_name}`;
+  if (layout.has(t, "grid_flag")) {
+    const hasFlowState = layout.has(t, "flow_state");
+    const [rows] = await pool.query<RowDataPacket[]>(
+      `SELECT application, server_name, node_name FROM ${t} WHERE grid_flag = 'NO_FLOW'
+        AND application IS NOT NULL AND server_name IS NOT NULL
+        ${hasFlowState ? "AND flow_state <> 'inactive'" : ""}`,
+    );
+    // Compared here, not joined: the framework's tables may have another collation than ours.
+    const [own] = await pool.query<RowDataPacket[]>(
+      `SELECT application, server_name, node_name FROM ${OWN_SERVER_TABLE}`,
+    );
+    const registered = new Set(own.map(key));
+    for (const row of rows.filter((row) => !registered.has(key(row)))) {
+      const names = [row.application, row.server_name, row.node_name];
+      await pool.query(
+        hasFlowState
+          ? `UPDATE ${t} SET flow_state = 'inactive'
+            WHERE application = ? AND server_name = ? AND node_name = ?`
+          : `INSERT INTO ${OWN_SERVER_TABLE} (application, server_name, node_name, flow_state)
+            VALUES (?, ?, ?, 'inactive')`,
+        names,
+      );
+    }
+  }
+  if (layout.has(t, "metrics_port")) {
     await pool.query(
       `INSERT INTO ${OWN_SERVER_TABLE} (application, server_name, node_name, metrics_port)
-        SELECT application, server_name, node_name, metrics_port FROM t_server_conf
+        SELECT application, server_name, node_name, metrics_port FROM ${t}
         WHERE metrics_port > 0 AND application IS NOT NULL AND server_name IS NOT NULL
       ON DUPLICATE KEY UPDATE metrics_port = IF(${OWN_SERVER_TABLE}.metrics_port > 0,
         ${OWN_SERVER_TABLE}.metrics_port, VALUES(metrics_port))`,
-    );
-  }
-  if (!layout.has("t_server_conf", "grid_flag")) return;
-  if (layout.has("t_server_conf", "flow_state")) {
-    await pool.query(
-      `UPDATE t_server_conf SET flow_state = 'inactive'
-        WHERE grid_flag = 'NO_FLOW' AND flow_state <> 'inactive'`,
-    );
-  } else {
-    // Read from grid_flag while it is there; kept here for when a console start drops it.
-    await pool.query(
-      `INSERT INTO ${OWN_SERVER_TABLE} (application, server_name, node_name, flow_state)
-        SELECT application, server_name, node_name, 'inactive' FROM t_server_conf
-        WHERE grid_flag = 'NO_FLOW' AND application IS NOT NULL AND server_name IS NOT NULL
-      ON DUPLICATE KEY UPDATE flow_state = VALUES(flow_state)`,
     );
   }
 }

@@ -977,6 +977,29 @@ async function mysqlOnly(t: Deno.TestContext, server: MariadbServer) {
     } finally {
       await store.close();
     }
+    // At the next start: the console's traffic switch of a server this registry registered
+    // stays; a server K8STARS registered with traffic off (grid_flag only) gets it in flow_state.
+    await server.rootQuery(
+      "columns",
+      "UPDATE t_server_conf SET flow_state = 'active' WHERE node_name = 'fd00:1234:5678:9abc::17'",
+    );
+    await server.rootQuery(
+      "columns",
+      `INSERT INTO t_server_conf (application, server_name, node_name, setting_state,
+        present_state, grid_flag) VALUES ('K8s', 'Old', '10.0.0.8', 'active', 'active', 'NO_FLOW')`,
+    );
+    const again = await openStore(url, { now: clock.now, pinClock: true });
+    try {
+      const flows = (await again.snapshot()).servers.map((s) => [s.nodeName, s.flowEnabled]);
+      // 10.0.0.9 registered again, with traffic on, after the console switched it off.
+      assert.deepStrictEqual(flows, [
+        ["10.0.0.9", true],
+        ["fd00:1234:5678:9abc::17", true],
+        ["10.0.0.8", false],
+      ]);
+    } finally {
+      await again.close();
+    }
   });
 
   await t.step(
