@@ -3,7 +3,10 @@ import { ValidationError } from "./validate.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** Parses `YYYY-MM-DD[ HH:MM:SS]` (UTC, as the registry stores heartbeats) into a Date. */
+/**
+ * Parses `YYYY-MM-DD[ HH:MM:SS]` (UTC) into a Date; the store compares it as an age, so a database
+ * in another time zone agrees.
+ */
 export function parseCleanTime(text: string): Date {
   const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$/.exec(text.trim());
   const date = m
