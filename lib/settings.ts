@@ -81,7 +81,7 @@ export const nonEmpty: Parser<boolean> = (value) => value !== "";
 /** A switch flag: "on" when given. */
 export const switchOn: Parser<boolean> = (value) => value === "on";
 
-/** A duration in ms (`30s`, `1m30s`; a bare number is ms), not negative. */
+/** A duration in ms (`30s`, `1m30s`; a number needs a unit, but for `0`), not negative. */
 export const duration: Parser<number> = (value, { name }) => {
   let ms: number;
   try {
@@ -102,11 +102,11 @@ export const positiveDuration: Parser<number> = (value, context) => {
   return ms;
 };
 
-/** A duration of at least 1 ms in whole ms; a bare number is ms. */
+/** A duration of at least 1 ms in whole ms; a bare number is ms (documented for TARS_EP_UPTIME). */
 export const wholeMilliseconds: Parser<number> = (value, { name }) => {
   let ms: number;
   try {
-    ms = parseDuration(value);
+    ms = parseDuration(value, { bareUnit: "ms" });
   } catch (error) {
     throw new SyntaxError(`${name}: ${(error as Error).message}; a bare number is milliseconds`);
   }
@@ -114,15 +114,6 @@ export const wholeMilliseconds: Parser<number> = (value, { name }) => {
     throw new RangeError(`${name}="${value}" must be at least 1ms in whole milliseconds, e.g. 60s`);
   }
   return ms;
-};
-
-/** A duration in ms whose bare number is seconds (the registry's flags, as the original's). */
-export const durationInSeconds: Parser<number> = (value, { name }) => {
-  try {
-    return parseDuration(value, { bareUnit: "s" });
-  } catch (error) {
-    throw new SyntaxError(`${name}: ${(error as Error).message}`);
-  }
 };
 
 /** A TCP or UDP port, 1 to 65535. */
@@ -465,7 +456,7 @@ export const REGISTRY_FLAGS = [
     name: "--node-timeout",
     value: "DURATION",
     key: "nodeTimeout",
-    parse: durationInSeconds,
+    parse: positiveDuration,
     default: "250s",
     description: "a pod whose last heartbeat is older is answered as inactive (nothing is " +
       "deleted; a new heartbeat brings it back)",
@@ -474,7 +465,7 @@ export const REGISTRY_FLAGS = [
     name: "--reload-interval",
     value: "DURATION",
     key: "reloadInterval",
-    parse: durationInSeconds,
+    parse: positiveDuration,
     default: "10s",
     description: "how often a MySQL-backed registry re-reads the database for other " +
       "replicas' writes",

@@ -61,6 +61,21 @@ Deno.test("the supervisor's settings", async (t) => {
       /TARS_REPORT_INTERVAL must be above 0/,
     );
   });
+
+  await t.step("a number without a unit is refused (the original did), but for 0", () => {
+    assert.throws(
+      () => readSettings({ TARS_REPORT_INTERVAL: "30" }, "supervisor", { cwd: "/" }),
+      {
+        name: "SyntaxError",
+        message: 'TARS_REPORT_INTERVAL: Duration "30" has no unit: write 30s for seconds or ' +
+          "30ms for milliseconds (units: ns, us, ms, s, m, h, d)",
+      },
+    );
+    assert.equal(
+      readSettings({ TARS_PRESTOP_WAITTIME: "0" }, "supervisor", { cwd: "/" }).prestopWaitTime,
+      0,
+    );
+  });
 });
 
 Deno.test("the settings table", async (t) => {
@@ -116,7 +131,7 @@ Deno.test("the settings table", async (t) => {
       initDb: false,
     });
     const given = readRegistryFlags(
-      { "node-timeout": "60", metrics: "[::1]:9", "init-db": true },
+      { "node-timeout": "60s", metrics: "[::1]:9", "init-db": true },
       { cwd: "/" },
     );
     assert.equal(given.nodeTimeout, 60_000);

@@ -41,8 +41,7 @@ export function registryUsage(): string[] {
     "Environment (the flags win):",
     ...helpLines(variablesOf("registry"), { indent: "  " }),
     "",
-    "Durations take the suffixes ns, us, ms, s, m, h and d (e.g. 30s, 1m30s); a bare number is " +
-    "seconds.",
+    "Durations take the suffixes ns, us, ms, s, m, h and d (e.g. 30s, 1m30s).",
   ];
 }
 

@@ -57,6 +57,8 @@ Deno.test("registry config: defaults, flags and the original's variables", async
       [["--endpoint", "udp -h x -p 1"], /--endpoint: only tcp/],
       [["--metrics", "9325"], /--metrics "9325": write HOST:PORT/],
       [["--node-timeout", "soon"], /--node-timeout: Bad duration "soon"/],
+      [["--node-timeout", "250"], /--node-timeout: Duration "250" has no unit: write 250s/],
+      [["--reload-interval", "0"], /--reload-interval must be above 0/],
       [["--nope"], /Unknown option '--nope'.*--help/],
     ];
     for (const [args, message] of cases) {
