@@ -14,7 +14,7 @@ import {
   type VariableSpec,
 } from "../lib/mod.ts";
 import { COMMANDS, type CommandSpec } from "./command_table.ts";
-import { variablesFor } from "./help.ts";
+import { aliasNote, variablesFor } from "./help.ts";
 
 /** Markers around the generated command reference in README.md. */
 export const REFERENCE_BEGIN =
@@ -43,7 +43,8 @@ function settingsTable(
 export function renderCommandReference(commands: readonly CommandSpec[] = COMMANDS): string {
   const lines = [REFERENCE_BEGIN];
   for (const spec of commands) {
-    lines.push("", `### \`${spec.name}\``, "", `\`${spec.usage}\`: ${spec.summary}.`);
+    const also = aliasNote(spec, (name) => `\`${name}\``);
+    lines.push("", `### \`${spec.name}\``, "", `\`${spec.usage}\`${also}: ${spec.summary}.`);
     const variables = variablesFor(spec);
     if (variables.length > 0) lines.push("", ...settingsTable("variable", variables));
   }
