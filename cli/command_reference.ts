@@ -1,8 +1,9 @@
 /**
  * The README's generated sections: the command reference (commands and the variables each reads)
- * and the registry's flags, from the tables `tarscli help` and `tarsregistry --help` print.
- * `deno run cli/command_reference.ts` prints both; cli/command_reference_test.ts keeps README.md
- * equal to them.
+ * and the registry's flags, from the tables `tarscli help` and `tarsregistry --help` print, and
+ * the `_server_meta.yaml` reference (genconf/meta_reference.ts, from the table genconf parses
+ * with). `deno run cli/command_reference.ts` prints all three; cli/command_reference_test.ts keeps
+ * README.md equal to them.
  *
  * @module
  */
@@ -13,6 +14,7 @@ import {
   shownName,
   type VariableSpec,
 } from "../lib/mod.ts";
+import { renderMetaReference } from "../genconf/meta_reference.ts";
 import { COMMANDS, type CommandSpec } from "./command_table.ts";
 import { aliasNote, variablesFor } from "./help.ts";
 
@@ -57,4 +59,8 @@ export function renderFlagReference(): string {
   return [FLAGS_BEGIN, "", ...settingsTable("flag", REGISTRY_FLAGS), "", FLAGS_END].join("\n");
 }
 
-if (import.meta.main) console.log(`${renderCommandReference()}\n\n${renderFlagReference()}`);
+if (import.meta.main) {
+  console.log(
+    [renderCommandReference(), renderFlagReference(), renderMetaReference()].join("\n\n"),
+  );
+}
