@@ -537,7 +537,22 @@ export function parseServerMeta(text: string, options: { source: string }): Serv
   return { meta, warnings: reader.warnings };
 }
 
-/** Reads and parses a meta file; a missing file gives the defaults (the environment may name the service). */
+/** Why a file cannot be read, with what to do, for messages. */
+function readFailure(path: string, error: unknown): Error {
+  const reason = error instanceof Deno.errors.PermissionDenied
+    ? "permission denied; let the service's user read it"
+    : error instanceof Deno.errors.IsADirectory
+    ? "it is a directory; put the meta file there instead"
+    : error instanceof Deno.errors.NotADirectory
+    ? "a directory on its path is a file"
+    : (error as Error).message;
+  return new Error(`Cannot read ${path}: ${reason}`, { cause: error });
+}
+
+/**
+ * Reads and parses a meta file. A missing file gives the defaults and `found: false` (the caller
+ * decides whether the environment may stand in for it).
+ */
 export async function readServerMeta(
   path: string,
 ): Promise<ServerMetaResult & { readonly found: boolean }> {
@@ -548,9 +563,7 @@ export async function readServerMeta(
     if (error instanceof Deno.errors.NotFound) {
       return { meta: SERVER_META_DEFAULTS, warnings: [], found: false };
     }
-    throw new Error(
-      `Cannot read ${path}: ${(error as Error).message}; check the file's permissions`,
-    );
+    throw readFailure(path, error);
   }
   return { ...parseServerMeta(text, { source: path }), found: true };
 }

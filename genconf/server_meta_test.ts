@@ -296,10 +296,20 @@ Deno.test("readServerMeta", async (t) => {
       assert.equal(result.meta.server, "S");
       assert.match(result.warnings[0], new RegExp(`^${path}:2:1: unknown key "extra"`));
     });
+    await t.step("a file where a directory should be is an error saying so", async () => {
+      await Deno.writeTextFile(join(dir, "afile"), "");
+      await assert.rejects(readServerMeta(join(dir, "afile", "bin", "_server_meta.yaml")), {
+        message: `Cannot read ${
+          join(dir, "afile", "bin", "_server_meta.yaml")
+        }: a directory on its path is a file`,
+      });
+    });
     await t.step("a directory in the file's place is an error", async () => {
       await Deno.mkdir(join(dir, "adir"));
       await assert.rejects(readServerMeta(join(dir, "adir")), {
-        message: new RegExp(`^Cannot read ${join(dir, "adir")}: .*; check the file's permissions$`),
+        message: `Cannot read ${
+          join(dir, "adir")
+        }: it is a directory; put the meta file there instead`,
       });
     });
   } finally {

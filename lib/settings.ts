@@ -116,6 +116,29 @@ export const wholeMilliseconds: Parser<number> = (value, { name }) => {
   return ms;
 };
 
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** True for an IPv4 address (`10.0.0.5`) or an IPv6 one (`fd00::5`), not a host name. */
+export function isIpAddress(text: string): boolean {
+  if (IPV4.test(text)) return true;
+  if (!text.includes(":") || !/^[0-9a-fA-F:.]+$/.test(text)) return false;
+  try {
+    new URL(`http://[${text}]/`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** An IP address (not a host name): the pod's address, which the registry also keys nodes by. */
+export const ipAddress: Parser<string> = (value, { name }) => {
+  if (isIpAddress(value)) return value;
+  throw new RangeError(
+    `${name}="${value}" is not an IP address: set it to an address of this machine, e.g. ` +
+      "10.0.0.5 (in a pod, status.podIP from the downward API), or unset it",
+  );
+};
+
 /** A TCP or UDP port, 1 to 65535. */
 export const port: Parser<number> = (value, { name }) => {
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65535) {
@@ -222,9 +245,9 @@ export const VARIABLES = [
   {
     name: "POD_IP",
     key: "podIp",
-    parse: text,
+    parse: ipAddress,
     unset: "genconf: the address of the default route's interface; registry: the endpoint host",
-    description: "the pod's address: the value of ${local_ip}, and the address the registry " +
+    description: "the pod's IP address: the value of ${local_ip}, and the address the registry " +
       "registers for itself",
     readBy: ["genconf", "registry"],
   },

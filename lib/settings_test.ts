@@ -146,3 +146,18 @@ Deno.test("the settings table", async (t) => {
     readRegistryFlags({}, { cwd: "/" });
   });
 });
+
+Deno.test("POD_IP must be an IP address, and the error names it", () => {
+  for (const ip of ["10.0.0.5", "127.0.0.1", "fd00::5", "::1", "2001:db8::1:2"]) {
+    assert.equal(readSettings({ POD_IP: ip }, "genconf", { cwd: "/" }).podIp, ip);
+  }
+  for (const bad of ["notanip", "10.0.0", "10.0.0.256", "pod-1.example", "fd00::5::1"]) {
+    for (const command of ["genconf", "registry"] as const) {
+      assert.throws(() => readSettings({ POD_IP: bad }, command, { cwd: "/" }), {
+        name: "RangeError",
+        message: `POD_IP="${bad}" is not an IP address: set it to an address of this machine, ` +
+          "e.g. 10.0.0.5 (in a pod, status.podIP from the downward API), or unset it",
+      });
+    }
+  }
+});
