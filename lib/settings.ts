@@ -498,7 +498,8 @@ export const REGISTRY_FLAGS = [
     key: "initDb",
     parse: switchOn,
     default: "off",
-    description: "create the db_tars tables (from baseserver/db/db_tars.sql) when they are missing",
+    description: "create the database when it is missing (when the user may), then the db_tars " +
+      "tables (from baseserver/db/db_tars.sql) when they are missing",
   },
 ] as const satisfies readonly FlagSpec[];
 
