@@ -46,8 +46,9 @@ interface DriverError {
   readonly message?: string;
 }
 
-/** The MySQL server's error numbers this module explains. */
-const ER_DBACCESS_DENIED = 1044;
+/** MySQL's "access denied for user … to database …" (also for a database that does not exist). */
+export const ER_DBACCESS_DENIED = 1044;
+/** The MySQL server's other error numbers this module explains. */
 const ER_ACCESS_DENIED = 1045;
 const ER_BAD_DB = 1049;
 

@@ -12,7 +12,7 @@
 
 import mysql from "mysql2/promise";
 import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
-import { explainMysqlError, mysqlProblem } from "./mysql_errors.ts";
+import { ER_DBACCESS_DENIED, explainMysqlError, MysqlConnectError } from "./mysql_errors.ts";
 import { adapterValues, countsOf, serverStateValues, SHARED_STATEMENTS } from "./shared_sql.ts";
 import { buildSnapshot, SERVER_ORDER, type TableRows } from "./snapshot_rows.ts";
 // The rows it writes; what it answers; the contract.
@@ -141,20 +141,22 @@ async function connect(
 }
 
 /**
- * Creates the database of `config` when it does not exist (`--init-db`); resolves to whether it
- * did. When the user may not create it, the error says so and what an administrator runs.
+ * Creates the database of `config` when it does not exist (`--init-db`). When the user may not
+ * create it, the error says so and what an administrator runs.
  */
 export async function createMysqlDatabase(
   config: MysqlConfig,
   options: ConnectOptions = {},
-): Promise<boolean> {
+): Promise<void> {
   try {
     await (await connect(config, { ...options, pool: { connectionLimit: 1 } })).end();
-    return false;
+    return;
   } catch (error) {
     // A user without rights on a database that does not exist is told "access denied" (1044).
-    const cause = (error as Error).cause as { errno?: number } | undefined;
-    if (mysqlProblem(cause) !== "unknown database" && cause?.errno !== 1044) throw error;
+    const missing = error instanceof MysqlConnectError &&
+      (error.problem === "unknown database" ||
+        (error.cause as { errno?: number } | undefined)?.errno === ER_DBACCESS_DENIED);
+    if (!missing) throw error;
   }
   const server = await connect(config, {
     ...options,
@@ -165,7 +167,6 @@ export async function createMysqlDatabase(
     await server.query(
       `CREATE DATABASE IF NOT EXISTS ${mysql.escapeId(config.database)} CHARACTER SET utf8mb4`,
     );
-    return true;
   } catch (error) {
     throw new Error(
       `Cannot create database "${config.database}" as user "${config.user}" (--init-db): ` +
