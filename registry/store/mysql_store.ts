@@ -19,6 +19,7 @@
 
 import mysql from "mysql2/promise";
 import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
+import { ER_DBACCESS_DENIED, explainMysqlError, MysqlConnectError } from "./mysql_errors.ts";
 import { Layout, OWN_SERVER_TABLE, readLayout } from "./mysql_layout.ts";
 import * as statements from "./mysql_statements.ts";
 import { countsOf, SHARED_STATEMENTS } from "./shared_sql.ts";
@@ -63,9 +64,17 @@ export interface MysqlConfig {
   socketPath?: string;
 }
 
+/** How the store connects, and what its messages name. */
+export interface ConnectOptions {
+  /** The setting that gave the store, for messages (default `--store`). */
+  setting?: string;
+  /** How long (ms) a connection may take to be made; default 10 s. */
+  connectTimeout?: number;
+}
+
 /** Options of {@link MysqlStore.open}. */
-export interface MysqlStoreOptions extends StoreOptions {
-  /** Create the tables from the DDL first (for an empty database). */
+export interface MysqlStoreOptions extends StoreOptions, ConnectOptions {
+  /** Create the database when it is missing, then the schema (`--init-db`). */
   initDb?: boolean;
   /** DDL file for `initDb`; default {@link DEFAULT_DDL_PATH}. */
   ddlPath?: string | URL;
@@ -112,30 +121,78 @@ export function parseMysqlUrl(spec: string): MysqlConfig {
   };
 }
 
-async function connect(config: MysqlConfig, extra: mysql.PoolOptions): Promise<Pool> {
+const DEFAULT_CONNECT_TIMEOUT = 10_000;
+
+/**
+ * A pool on `config`'s database (none when `database` is false), checked with one query; a
+ * failure is a MysqlConnectError saying why and what to change.
+ */
+async function connect(
+  config: MysqlConfig,
+  options: ConnectOptions & { pool: mysql.PoolOptions; database?: false },
+): Promise<Pool> {
+  const connectTimeout = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
   const pool = mysql.createPool({
     host: config.host,
     port: config.port,
     user: config.user,
     password: config.password,
-    database: config.database,
+    database: options.database === false ? undefined : config.database,
     socketPath: config.socketPath,
     dateStrings: true,
     timezone: "Z",
     charset: "utf8mb4",
-    ...extra,
+    connectTimeout,
+    ...options.pool,
   });
   try {
     await pool.query("SELECT 1");
     return pool;
   } catch (error) {
     await pool.end();
-    const where = config.socketPath ?? `${config.host}:${config.port}`;
+    throw explainMysqlError(error, config, {
+      setting: options.setting ?? "--store",
+      connectTimeout,
+    });
+  }
+}
+
+/**
+ * Creates the database of `config` when it does not exist (`--init-db`). When the user may not
+ * create it, the error says so and what an administrator runs.
+ */
+export async function createMysqlDatabase(
+  config: MysqlConfig,
+  options: ConnectOptions = {},
+): Promise<void> {
+  try {
+    await (await connect(config, { ...options, pool: { connectionLimit: 1 } })).end();
+    return;
+  } catch (error) {
+    // A user without rights on a database that does not exist is told "access denied" (1044).
+    const missing = error instanceof MysqlConnectError &&
+      (error.problem === "unknown database" ||
+        (error.cause as { errno?: number } | undefined)?.errno === ER_DBACCESS_DENIED);
+    if (!missing) throw error;
+  }
+  const server = await connect(config, {
+    ...options,
+    pool: { connectionLimit: 1 },
+    database: false,
+  });
+  try {
+    await server.query(
+      `CREATE DATABASE IF NOT EXISTS ${mysql.escapeId(config.database)} CHARACTER SET utf8mb4`,
+    );
+  } catch (error) {
     throw new Error(
-      `Cannot connect to MySQL database ${config.database} at ${where} as ${config.user}: ` +
-        `check the store URL, that the server runs and that the database exists`,
+      `Cannot create database "${config.database}" as user "${config.user}" (--init-db): ` +
+        `${(error as Error).message}; have an administrator run CREATE DATABASE ` +
+        `${config.database} and grant the user access to it`,
       { cause: error },
     );
+  } finally {
+    await server.end();
   }
 }
 
@@ -146,10 +203,13 @@ async function connect(config: MysqlConfig, extra: mysql.PoolOptions): Promise<P
  */
 export async function createMysqlSchema(
   config: MysqlConfig,
-  options: { ddlPath?: string | URL } = {},
+  options: ConnectOptions & { ddlPath?: string | URL } = {},
 ): Promise<void> {
   const ddl = await Deno.readTextFile(options.ddlPath ?? DEFAULT_DDL_PATH);
-  const pool = await connect(config, { connectionLimit: 1, multipleStatements: true });
+  const pool = await connect(config, {
+    ...options,
+    pool: { connectionLimit: 1, multipleStatements: true },
+  });
   try {
     await pool.query(ddl);
     await pool.query(OWN_TABLES_DDL);
@@ -267,14 +327,20 @@ export class MysqlStore implements RegistryStore {
   }
 
   /**
-   * Connects, optionally creates the schema (`initDb`), creates the registry's own table when
-   * missing, checks the framework's tables and carries over what K8STARS or an older version
-   * kept in `t_server_conf`.
+   * Connects, optionally creates the database and the schema (`initDb`), creates the registry's
+   * own table when missing, checks the framework's tables and carries over what K8STARS or an
+   * older version kept in `t_server_conf`.
    */
   static async open(url: string, options: MysqlStoreOptions): Promise<MysqlStore> {
     const config = parseMysqlUrl(url);
-    if (options.initDb) await createMysqlSchema(config, { ddlPath: options.ddlPath });
-    const pool = await connect(config, { connectionLimit: options.poolSize ?? 8 });
+    if (options.initDb) {
+      await createMysqlDatabase(config, options);
+      await createMysqlSchema(config, options);
+    }
+    const pool = await connect(config, {
+      ...options,
+      pool: { connectionLimit: options.poolSize ?? 8 },
+    });
     try {
       const layout = await readLayout(pool);
       checkLayout(layout, config.database);
