@@ -140,6 +140,30 @@ Deno.test({
         assert.deepEqual(await tablesOf(server, "fresh"), before);
       });
 
+      await t.step("a user who may not create tables runs where the own table exists", async () => {
+        await server.createDatabase("bare");
+        await server.rootQuery("mysql", "CREATE USER 'limited'@'%' IDENTIFIED BY 'pw'");
+        for (const database of ["fresh", "bare"]) {
+          await server.rootQuery(
+            "mysql",
+            `GRANT SELECT, INSERT, UPDATE, DELETE ON ${database}.* TO 'limited'@'%'`,
+          );
+        }
+        const urlOf = (database: string) =>
+          server.urlFor(database).replace(/^mysql:\/\/[^@]*@/, "mysql://limited:pw@");
+        const store = await openStore(urlOf("fresh"), { now: Date.now });
+        await store.onStartup(startupRows(startup("10.8.0.2")));
+        await store.close();
+        // Framework tables, no own table, and no right to create it: the error says what to do.
+        for (const table of ["t_node_info", "t_server_conf", "t_adapter_conf", "t_config_files"]) {
+          await server.rootQuery("bare", `CREATE TABLE ${table} LIKE fresh.${table}`);
+        }
+        await assert.rejects(
+          () => openStore(urlOf("bare"), { now: Date.now }),
+          /Cannot create the registry's own table t_tarsregistry_server in database bare as user "limited": .*start it once with --init-db/,
+        );
+      });
+
       await t.step("times equal the database's NOW() in a +08:00 session time zone", async () => {
         await server.rootQuery("mysql", "SET GLOBAL time_zone = '+08:00'");
         try {

@@ -212,9 +212,33 @@ export async function createMysqlSchema(
   });
   try {
     await pool.query(ddl);
-    await pool.query(OWN_TABLES_DDL);
+    await ensureOwnTables(pool, config);
   } finally {
     await pool.end();
+  }
+}
+
+/**
+ * Creates the registry's own table when it is missing. Checked first, so a user without the right
+ * to create tables can run on a database where it exists; where it does not, the error says what
+ * to do.
+ */
+async function ensureOwnTables(pool: Pool, config: MysqlConfig): Promise<void> {
+  const [[found]] = await pool.query<RowDataPacket[]>(
+    `SELECT count(*) AS n FROM information_schema.TABLES
+      WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`,
+    [OWN_SERVER_TABLE],
+  );
+  if (Number(found.n) > 0) return;
+  try {
+    await pool.query(OWN_TABLES_DDL);
+  } catch (error) {
+    throw new Error(
+      `Cannot create the registry's own table ${OWN_SERVER_TABLE} in database ` +
+        `${config.database} as user "${config.user}": ${(error as Error).message}; let the user ` +
+        `create tables there, or start it once with --init-db as a user who may`,
+      { cause: error },
+    );
   }
 }
 
@@ -305,7 +329,7 @@ export class MysqlStore implements RegistryStore {
   /** Always `mysql`. */
   readonly kind = "mysql";
   readonly #pool: Pool;
-  readonly #database: string;
+  readonly #config: MysqlConfig;
   readonly #now: () => number;
   readonly #log: (line: string) => void;
   readonly #pinClock: boolean;
@@ -316,11 +340,11 @@ export class MysqlStore implements RegistryStore {
   private constructor(
     pool: Pool,
     layout: Layout,
-    options: MysqlStoreOptions & { database: string },
+    options: MysqlStoreOptions & { config: MysqlConfig },
   ) {
     this.#pool = pool;
     this.#layout = layout;
-    this.#database = options.database;
+    this.#config = options.config;
     this.#now = options.now;
     this.#log = options.log ?? ((line) => console.error(line));
     this.#pinClock = options.pinClock ?? false;
@@ -344,9 +368,9 @@ export class MysqlStore implements RegistryStore {
     try {
       const layout = await readLayout(pool);
       checkLayout(layout, config.database);
-      await pool.query(OWN_TABLES_DDL);
+      await ensureOwnTables(pool, config);
       await carryOver(pool, layout);
-      return new MysqlStore(pool, layout, { ...options, database: config.database });
+      return new MysqlStore(pool, layout, { ...options, config });
     } catch (error) {
       await pool.end();
       throw error;
@@ -371,7 +395,7 @@ export class MysqlStore implements RegistryStore {
     for (const line of layout.changesSince(this.#layout)) {
       this.#log(`MySQL store: the table changed: ${line}`);
     }
-    checkLayout(layout, this.#database);
+    checkLayout(layout, this.#config.database);
     this.#layout = layout;
     return layout;
   }
@@ -386,7 +410,7 @@ export class MysqlStore implements RegistryStore {
     } catch (error) {
       if (this.#closed || !isSchemaError(error)) throw error;
       await this.#refreshLayout();
-      await this.#pool.query(OWN_TABLES_DDL);
+      await ensureOwnTables(this.#pool, this.#config);
       return await attempt();
     }
   }
