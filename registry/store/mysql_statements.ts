@@ -31,7 +31,11 @@ interface Assignment {
   readonly value: Statement;
   /** SQL of the update, e.g. `VALUES(col)`; undefined leaves the column as it is. */
   readonly update?: string;
-  readonly updateParams?: unknown[];
+}
+
+/** How an existing row's column changes: `onUpdate` is its SQL; without it, it is kept. */
+interface OnUpdate {
+  readonly onUpdate?: string;
 }
 
 const param = (value: unknown): Statement => ({ sql: "?", params: [value] });
@@ -48,13 +52,13 @@ class Upsert {
   ) {}
 
   /** A column the registry cannot work without (the layout was checked for it). */
-  required(column: string, value: Statement, update?: string, updateParams?: unknown[]): this {
-    this.#assignments.push({ column, value, update, updateParams });
+  required(column: string, value: Statement, options: OnUpdate = {}): this {
+    this.#assignments.push({ column, value, update: options.onUpdate });
     return this;
   }
 
   /** A column written when it exists; a string value also when it fits (else reported). */
-  optional(column: string, value: Statement, update?: string, updateParams?: unknown[]): this {
+  optional(column: string, value: Statement, options: OnUpdate = {}): this {
     if (!this.layout.has(this.table, column)) return this;
     for (const v of value.params) {
       if (typeof v !== "string") continue;
@@ -64,7 +68,7 @@ class Upsert {
         return this;
       }
     }
-    this.#assignments.push({ column, value, update, updateParams });
+    this.#assignments.push({ column, value, update: options.onUpdate });
     return this;
   }
 
@@ -89,17 +93,14 @@ class Upsert {
       (updates.length
         ? ` ON DUPLICATE KEY UPDATE ${updates.map((a) => `${a.column} = ${a.update}`).join(", ")}`
         : "");
-    return {
-      sql,
-      params: [
-        ...all.flatMap((a) => a.value.params),
-        ...updates.flatMap((a) => a.updateParams ?? []),
-      ],
-    };
+    return { sql, params: all.flatMap((a) => a.value.params) };
   }
 }
 
-const same = (column: string) => `VALUES(${column})`;
+/** An existing row's column becomes `sql`. */
+const to = (sql: string): OnUpdate => ({ onUpdate: sql });
+/** An existing row's column takes the new row's value. */
+const same = (column: string): OnUpdate => to(`VALUES(${column})`);
 
 /** The node row of `onStartup`: registered and heartbeating now, active. */
 export function upsertNode(layout: Layout, rows: StartupRows, report: Report): Statement {
@@ -108,10 +109,10 @@ export function upsertNode(layout: Layout, rows: StartupRows, report: Report): S
     .required("node_name", param(node))
     .optional("node_obj", param(`tars.tarsnode.NodeObj@tcp -h ${node} -p 0`), same("node_obj"))
     .optional("endpoint_ip", param(node), same("endpoint_ip"))
-    .optional("last_reg_time", raw("NOW()"), "NOW()")
-    .required("last_heartbeat", raw("NOW()"), "NOW()")
+    .optional("last_reg_time", raw("NOW()"), to("NOW()"))
+    .required("last_heartbeat", raw("NOW()"), to("NOW()"))
     .optional("setting_state", param("active"))
-    .required("present_state", param("active"), "'active'");
+    .required("present_state", param("active"), to("'active'"));
   if (rows.tarsVersion !== null) {
     upsert.optional("tars_version", param(rows.tarsVersion), same("tars_version"));
   }
@@ -136,7 +137,7 @@ export function upsertServer(
     .required("server_name", param(s.server))
     .required("node_name", param(node))
     // First: later assignments must not see the row changed before it is stamped.
-    .optional("registry_timestamp", raw("NOW(3)"), "NOW(3)")
+    .optional("registry_timestamp", raw("NOW(3)"), to("NOW(3)"))
     .required("setting_state", param("active"))
     .required("present_state", param(s.presentState), same("present_state"));
   // patch_time's update reads VALUES(patch_version): only when that value is written too.
@@ -144,7 +145,7 @@ export function upsertServer(
     upsert.optional(
       "patch_time",
       raw("NOW()"),
-      "IF(patch_version <=> VALUES(patch_version), patch_time, NOW())",
+      to("IF(patch_version <=> VALUES(patch_version), patch_time, NOW())"),
     );
   }
   upsert
@@ -159,17 +160,17 @@ export function upsertServer(
     .optional(
       "template_name",
       param(DEFAULT_TEMPLATE),
-      "IF(template_name IS NULL OR template_name = '', VALUES(template_name), template_name)",
+      to("IF(template_name IS NULL OR template_name = '', VALUES(template_name), template_name)"),
     );
   upsert.optional(
     "process_id",
     param(s.processId ?? 0),
-    s.processId === null ? undefined : same("process_id"),
+    s.processId === null ? {} : same("process_id"),
   );
   upsert.optional(
     "server_type",
     param(s.serverType ?? "tars_cpp"),
-    s.serverType === null ? undefined : same("server_type"),
+    s.serverType === null ? {} : same("server_type"),
   );
   return upsert.build();
 }
@@ -320,8 +321,8 @@ export function announceRegistry(
       .required("locator_id", param(rows.locatorId))
       .required("servant", param(servant))
       .required("endpoint", param(endpoint), same("endpoint"))
-      .required("last_heartbeat", raw("NOW()"), "NOW()")
-      .required("present_state", param("active"), "'active'")
+      .required("last_heartbeat", raw("NOW()"), to("NOW()"))
+      .required("present_state", param("active"), to("'active'"))
       .optional("tars_version", param(rows.version), same("tars_version"))
       .build()
   );

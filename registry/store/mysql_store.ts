@@ -34,7 +34,7 @@ import type { RegistryStore, ServerKey, StoreOptions, StoreSnapshot } from "./ty
 export const DEFAULT_DDL_PATH = new URL("../../baseserver/db/db_tars.sql", import.meta.url);
 
 /** The registry's own table (created when missing, at every open). */
-export const OWN_TABLES_DDL = `CREATE TABLE IF NOT EXISTS ${OWN_SERVER_TABLE} (
+const OWN_TABLES_DDL = `CREATE TABLE IF NOT EXISTS ${OWN_SERVER_TABLE} (
   id int(11) NOT NULL AUTO_INCREMENT,
   application varchar(128) NOT NULL DEFAULT '',
   server_name varchar(128) NOT NULL DEFAULT '',
