@@ -57,7 +57,10 @@ export interface NodeRecord {
   nodeName: string;
   /** Node present state. */
   presentState: SettingState;
-  /** Last heartbeat, epoch ms (MySQL keeps whole seconds). */
+  /**
+   * Last heartbeat, epoch ms on the store's clock; MySQL's is the time of the snapshot less the
+   * heartbeat's age on the database's clock (whole seconds stored).
+   */
   lastHeartbeat: number;
 }
 
