@@ -22,7 +22,8 @@ function ipv4Bytes(text: string): number[] | undefined {
   if (parts.length !== 4) return undefined;
   const bytes: number[] = [];
   for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part) || Number(part) > 255) return undefined;
+    // No leading zeros: 010 is octal to some parsers.
+    if (!/^(0|[1-9]\d{0,2})$/.test(part) || Number(part) > 255) return undefined;
     bytes.push(Number(part));
   }
   return bytes;
@@ -65,6 +66,11 @@ export function parseIpAddress(text: string): number[] | undefined {
   const mapped = bytes && bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 255 &&
     bytes[11] === 255;
   return mapped ? bytes.slice(12) : bytes;
+}
+
+/** True for an IPv4 address (`10.0.0.5`) or an IPv6 one (`fd00::5`) as written, not a host name. */
+export function isIpAddress(text: string): boolean {
+  return /^[0-9a-fA-F:.]+$/.test(text) && parseIpAddress(text) !== undefined;
 }
 
 /** The canonical text of an address (`::ffff:10.0.0.1` → `10.0.0.1`); other text unchanged. */

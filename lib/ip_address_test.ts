@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   canonicalAddress,
   inAddressRange,
+  isIpAddress,
   parseAddressRange,
   parseIpAddress,
   sameAddress,
@@ -18,6 +19,15 @@ Deno.test("IP addresses and address ranges", async (t) => {
       const bad of ["", "10.1.2", "10.1.2.256", "a.b.c.d", "1::2::3", "1:2:3:4:5:6:7:8:9", "x"]
     ) {
       assert.equal(parseIpAddress(bad), undefined, bad);
+    }
+  });
+
+  await t.step("an address as written: no brackets, zones or host names", () => {
+    for (const ip of ["10.0.0.5", "::1", "fd00::5", "2001:db8::1:2", "::ffff:10.0.0.1"]) {
+      assert.ok(isIpAddress(ip), ip);
+    }
+    for (const bad of ["[::1]", "fe80::1%eth0", "pod-1.example", "fd00::5::1", "10.0.0"]) {
+      assert.ok(!isIpAddress(bad), bad);
     }
   });
 

@@ -10,6 +10,7 @@
  * - `settings.ts`: every environment variable and registry flag, declared once (add one there).
  * - `ip_address.ts`: IP addresses and address ranges (CIDR), IPv4 and IPv6.
  * - `timers.ts`: a delay an abort cuts short, a deadline on a promise, retries with back-off.
+ * - `bind_error.ts`: why a socket could not be bound, and the message naming the setting.
  * - `process_group.ts`: the process runner, and `sh` in a process group of its own: run with a
  *   time bound, its output read to the end, the whole group killed.
  *
@@ -20,6 +21,7 @@
  *
  * @module
  */
+export { bindError, type BindFailure, type BindProblem, describeBindError } from "./bind_error.ts";
 export type { CommandContext, CommandModule } from "./context.ts";
 export { parseDuration } from "./duration.ts";
 export { basename, dirname, isAbsolute, join, normalize } from "./posix_path.ts";
@@ -49,11 +51,14 @@ export {
   type Environment,
   type FlagSpec,
   helpLines,
+  isServerType,
   type LifecycleSettings,
   readRegistryFlags,
   readSettings,
   REGISTRY_FLAGS,
   type RegistryFlags,
+  SERVER_TYPES,
+  type ServerType,
   type SettingsOf,
   type SettingsReader,
   shownDefault,
@@ -66,6 +71,7 @@ export {
   type AddressRange,
   canonicalAddress,
   inAddressRange,
+  isIpAddress,
   parseAddressRange,
   parseIpAddress,
   sameAddress,

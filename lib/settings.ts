@@ -13,7 +13,7 @@
  * @module
  */
 import { parseDuration } from "./duration.ts";
-import { type AddressRange, parseAddressRange } from "./ip_address.ts";
+import { type AddressRange, isIpAddress, parseAddressRange } from "./ip_address.ts";
 import { isAbsolute, join } from "./posix_path.ts";
 
 /** The commands that read settings (the names of `tarscli`'s sub-commands). */
@@ -82,7 +82,7 @@ export const nonEmpty: Parser<boolean> = (value) => value !== "";
 /** A switch flag: "on" when given. */
 export const switchOn: Parser<boolean> = (value) => value === "on";
 
-/** A duration in ms (`30s`, `1m30s`; a bare number is ms), not negative. */
+/** A duration in ms (`30s`, `1m30s`; a number needs a unit, but for `0`), not negative. */
 export const duration: Parser<number> = (value, { name }) => {
   let ms: number;
   try {
@@ -103,11 +103,11 @@ export const positiveDuration: Parser<number> = (value, context) => {
   return ms;
 };
 
-/** A duration of at least 1 ms in whole ms; a bare number is ms. */
+/** A duration of at least 1 ms in whole ms; a bare number is ms (documented for TARS_EP_UPTIME). */
 export const wholeMilliseconds: Parser<number> = (value, { name }) => {
   let ms: number;
   try {
-    ms = parseDuration(value);
+    ms = parseDuration(value, { bareUnit: "ms" });
   } catch (error) {
     throw new SyntaxError(`${name}: ${(error as Error).message}; a bare number is milliseconds`);
   }
@@ -117,22 +117,13 @@ export const wholeMilliseconds: Parser<number> = (value, { name }) => {
   return ms;
 };
 
-/** A duration in ms whose bare number is seconds (the registry's flags, as the original's). */
-export const durationInSeconds: Parser<number> = (value, { name }) => {
-  try {
-    return parseDuration(value, { bareUnit: "s" });
-  } catch (error) {
-    throw new SyntaxError(`${name}: ${(error as Error).message}`);
-  }
-};
-
-/** A {@linkcode durationInSeconds} above 0. */
-export const positiveDurationInSeconds: Parser<number> = (value, context) => {
-  const ms = durationInSeconds(value, context);
-  if (!(ms > 0)) {
-    throw new RangeError(`${context.name} must be above 0, e.g. ${context.default ?? "3s"}`);
-  }
-  return ms;
+/** An IP address (not a host name): the pod's address, which the registry also keys nodes by. */
+export const ipAddress: Parser<string> = (value, { name }) => {
+  if (isIpAddress(value)) return value;
+  throw new RangeError(
+    `${name}="${value}" is not an IP address: set it to an address of this machine, e.g. ` +
+      "10.0.0.5 (in a pod, status.podIP from the downward API), or unset it",
+  );
 };
 
 /** A TCP or UDP port, 1 to 65535. */
@@ -200,6 +191,32 @@ export const addressRanges: Parser<readonly AddressRange[]> = (value, { name }) 
   });
 };
 
+/** The server types of the framework's `t_server_conf.server_type`. */
+export const SERVER_TYPES = [
+  "tars_cpp",
+  "tars_go",
+  "tars_java",
+  "tars_nodejs",
+  "tars_php",
+  "not_tars",
+] as const;
+
+/** A framework server type (`tars_cpp`, `tars_go`, …). */
+export type ServerType = typeof SERVER_TYPES[number];
+
+/** Whether `value` is one of {@linkcode SERVER_TYPES}. */
+export function isServerType(value: unknown): value is ServerType {
+  return (SERVER_TYPES as readonly unknown[]).includes(value);
+}
+
+/** One of {@linkcode SERVER_TYPES}. */
+export const serverType: Parser<ServerType> = (value, { name }) => {
+  if (isServerType(value)) return value;
+  throw new RangeError(
+    `${name}="${value}" is not a server type; use one of ${SERVER_TYPES.join(", ")}`,
+  );
+};
+
 // ---- The variables -----------------------------------------------------------------------------
 
 /** The commands that read the service's directory: all of them. */
@@ -260,6 +277,14 @@ export const VARIABLES = [
     readBy: ["genconf"],
   },
   {
+    name: "TARS_SERVER_TYPE",
+    key: "serverType",
+    parse: serverType,
+    unset: "server_type in _server_meta.yaml, else tars_cpp",
+    description: `what the service is, for the console: ${SERVER_TYPES.join(", ")}`,
+    readBy: ["genconf"],
+  },
+  {
     name: "TARS_LOCATOR",
     key: "locator",
     parse: text,
@@ -286,9 +311,9 @@ export const VARIABLES = [
   {
     name: "POD_IP",
     key: "podIp",
-    parse: text,
+    parse: ipAddress,
     unset: "genconf: the address of the default route's interface; registry: the endpoint host",
-    description: "the pod's address: the value of ${local_ip}, and the address the registry " +
+    description: "the pod's IP address: the value of ${local_ip}, and the address the registry " +
       "registers for itself",
     readBy: ["genconf", "registry"],
   },
@@ -521,19 +546,20 @@ export const REGISTRY_FLAGS = [
     name: "--node-timeout",
     value: "DURATION",
     key: "nodeTimeout",
-    parse: durationInSeconds,
+    parse: positiveDuration,
     default: "250s",
-    description: "a pod whose last heartbeat is older is answered as inactive (nothing is " +
-      "deleted; a new heartbeat brings it back)",
+    description: "a pod whose last heartbeat is older is answered as inactive, and the next " +
+      "node check marks its node and servers inactive in the store (nothing is deleted; a new " +
+      "heartbeat brings it back)",
   },
   {
     name: "--reload-interval",
     value: "DURATION",
     key: "reloadInterval",
-    parse: durationInSeconds,
+    parse: positiveDuration,
     default: "10s",
-    description: "how often a MySQL-backed registry re-reads the database for other " +
-      "replicas' writes",
+    description: "how often the node check runs and a MySQL-backed registry re-reads the " +
+      "database for other replicas' and tools' writes",
   },
   {
     name: "--admin-allow",
@@ -574,7 +600,7 @@ export const REGISTRY_FLAGS = [
     name: "--store-timeout",
     value: "DURATION",
     key: "storeTimeout",
-    parse: positiveDurationInSeconds,
+    parse: positiveDuration,
     default: "3s",
     description: "a store write (or read) not done by then fails and changes nothing in memory; " +
       "/healthz answers 503 until a write succeeds",
@@ -593,7 +619,9 @@ export const REGISTRY_FLAGS = [
     key: "initDb",
     parse: switchOn,
     default: "off",
-    description: "create the db_tars tables (from baseserver/db/db_tars.sql) when they are missing",
+    description: "create the database when it is missing (when the user may), then the " +
+      "framework's db_tars tables and the tars.default template (from baseserver/db/db_tars.sql) " +
+      "and the registry's own table, when they are missing",
   },
 ] as const satisfies readonly FlagSpec[];
 

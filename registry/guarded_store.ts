@@ -16,10 +16,12 @@ import { RegistryRet } from "../protocol/interfaces/registry_f.ts";
 import type {
   CleanCutoff,
   CleanResult,
+  ExpiredNodes,
   KeepAliveResult,
   KeepAliveRows,
   MetricsRow,
   PrestopResult,
+  RegistryInfoRows,
   RegistryStore,
   ServerTarget,
   StartupRows,
@@ -88,6 +90,25 @@ export class GuardedStore implements RegistryStore {
   /** {@inheritDoc RegistryStore.onPrestop} */
   onPrestop(target: ServerTarget): Promise<PrestopResult> {
     return this.#call("onPrestop", () => this.#store.onPrestop(target), { write: true });
+  }
+
+  /** {@inheritDoc RegistryStore.expireNodes} */
+  expireNodes(timeout: number): Promise<ExpiredNodes> {
+    return this.#call("the node check", () => this.#store.expireNodes(timeout), { write: true });
+  }
+
+  /** {@inheritDoc RegistryStore.announceRegistry} */
+  announceRegistry(rows: RegistryInfoRows): Promise<void> {
+    return this.#call("announceRegistry", () => this.#store.announceRegistry(rows), {
+      write: true,
+    });
+  }
+
+  /** {@inheritDoc RegistryStore.withdrawRegistry} */
+  withdrawRegistry(locatorId: string): Promise<void> {
+    return this.#call("withdrawRegistry", () => this.#store.withdrawRegistry(locatorId), {
+      write: true,
+    });
   }
 
   /** {@inheritDoc RegistryStore.registerMetrics} */

@@ -1,4 +1,4 @@
-import { retry, VERSION } from "../lib/mod.ts";
+import { bindError, retry, VERSION } from "../lib/mod.ts";
 import { formatEndpoint, parseEndpoint } from "../protocol/endpoint.ts";
 import { ADMIN_OBJ, AdminF } from "../protocol/interfaces/admin_f.ts";
 import { QUERY_OBJ, QueryF } from "../protocol/interfaces/query_f.ts";
@@ -9,10 +9,16 @@ import { GuardedStore } from "./guarded_store.ts";
 import { createHttpHandler } from "./http_handler.ts";
 import { type HttpServer, startHttpServer } from "./http_server.ts";
 import { RegistryMetrics } from "./metrics.ts";
-import { every, type Periodic } from "./periodic.ts";
+import { every } from "./periodic.ts";
 import { RegistryService } from "./registry_service.ts";
 import { adminServant, instrument, queryServant, registryServant } from "./servants.ts";
-import { openStore } from "./store/mod.ts";
+import {
+  MysqlConnectError,
+  newStoreFiles,
+  openStore,
+  type RegistryInfoRows,
+  removeNewStoreFiles,
+} from "./store/mod.ts";
 import type { TrustPolicy } from "./trust.ts";
 import type { StartupRequest } from "./validate.ts";
 
@@ -47,9 +53,13 @@ export const STORE_RETRY = { first: 1000, max: 30_000 } as const;
 
 /**
  * Starts the registry: HTTP first (`/healthz` says why it is not ready yet), then opens and loads
- * the store, retrying with a back-off while it is unreachable, and only then serves QueryObj,
- * Registry and AdminObj on the endpoint, registers itself and keeps its own heartbeat (which
- * registers it again when its registration is gone from the store).
+ * the store, retrying with a back-off while a MySQL store is unreachable, and only then serves
+ * QueryObj, Registry and AdminObj on the endpoint, registers itself (and its objects in
+ * `t_registry_info`, as the C++ registry does) and keeps its own heartbeat, which registers it
+ * again when its registration is gone from the store. Every reload interval it runs the node check
+ * and, on MySQL, reads the store again. When it cannot start (an address in use, a store that
+ * cannot work), it stops what it started and removes a store file it created, and the error names
+ * the address or the store and the setting to change.
  */
 export async function startRegistry(
   config: RegistryConfig,
@@ -72,16 +82,23 @@ export async function startRegistry(
       parts.store?.writeFailure,
       parts.reloadError && `reloading from the store failed: ${parts.reloadError.message}`,
     ].filter((p): p is string => p !== undefined);
-  const http: HttpServer = startHttpServer(
-    config.metrics,
-    createHttpHandler({
-      service: () => parts.service,
-      metrics,
-      connections: () => parts.server,
-      problems,
-    }),
-    { log: deps.log },
-  );
+  let http: HttpServer;
+  try {
+    http = startHttpServer(
+      config.metrics,
+      createHttpHandler({
+        service: () => parts.service,
+        metrics,
+        connections: () => parts.server,
+        problems,
+      }),
+      { log: deps.log },
+    );
+  } catch (error) {
+    const { host, port } = config.metrics;
+    const address = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+    throw bindError(error, { address, setting: "--metrics" });
+  }
   deps.onHttpListening?.(http.address);
   if (config.trustNodeNames) {
     deps.log(
@@ -89,104 +106,112 @@ export async function startRegistry(
         "only where the network rewrites source addresses",
     );
   }
-  let loaded: RegistryService;
-  let guarded: GuardedStore;
+  const created = await newStoreFiles(config.store);
+  // What a failed start undoes, last first.
+  const undo: (() => Promise<void>)[] = [
+    () => http.stop(),
+    () => removeNewStoreFiles(created),
+  ];
   try {
-    ({ store: guarded, service: loaded } = await openAndLoad(
+    const { store, service } = await openAndLoad(
       config,
       deps,
       (reason) => (parts.starting = reason),
-    ));
-  } catch (error) {
-    await http.stop();
-    throw error;
-  }
-  Object.assign(parts, { starting: undefined, service: loaded, store: guarded });
+    );
+    undo.push(() => store.close());
+    Object.assign(parts, { starting: undefined, service, store });
 
-  let requestShutdown = () => {};
-  const shutdownRequested = new Promise<void>((resolve) => (requestShutdown = resolve));
-  const trust: TrustPolicy = {
-    adminAllow: config.adminAllow,
-    trustNodeNames: config.trustNodeNames,
-  };
-  const server = new TarsServer({
-    log: deps.log,
-    maxConnsPerPeer: config.maxConnsPerPeer,
-    maxBuffered: config.maxBuffered,
-  });
-  parts.server = server;
-  const wrap = { metrics, log: deps.log };
-  server.addServant(QUERY_OBJ, QueryF, instrument(queryServant(loaded), wrap));
-  server.addServant(REGISTRY_OBJ, RegistryF, instrument(registryServant(loaded, { trust }), wrap));
-  server.addServant(
-    ADMIN_OBJ,
-    AdminF,
-    instrument(
-      adminServant(loaded, { now: deps.now, pid: deps.pid, shutdown: requestShutdown, trust }),
-      wrap,
-    ),
-  );
-  const ep = parseEndpoint(config.endpoint);
-  let address: BoundAddress;
-  try {
-    address = server.listen(config.endpoint);
-  } catch (error) {
-    await server.stop();
-    await http.stop();
-    await guarded.close();
-    throw error;
-  }
-  const advertised = formatEndpoint({ ...ep, host: config.advertise, port: address.port });
-  const self: StartupRequest = {
-    nodeName: config.advertise,
-    ...SELF,
-    adapters: [QUERY_OBJ, REGISTRY_OBJ].map((servant) => ({
-      servant,
-      endpoint: advertised,
-      protocol: "tars",
-    })),
-    state: "active",
-    version: VERSION,
-  };
-  const registerSelf = async () => {
-    await loaded.onStartup(self);
-    await loaded.registerMetrics({
+    let requestShutdown = () => {};
+    const shutdownRequested = new Promise<void>((resolve) => (requestShutdown = resolve));
+    const trust: TrustPolicy = {
+      adminAllow: config.adminAllow,
+      trustNodeNames: config.trustNodeNames,
+    };
+    const server = new TarsServer({
+      log: deps.log,
+      maxConnsPerPeer: config.maxConnsPerPeer,
+      maxBuffered: config.maxBuffered,
+    });
+    undo.push(() => server.stop());
+    const wrap = { metrics, log: deps.log };
+    server.addServant(QUERY_OBJ, QueryF, instrument(queryServant(service), wrap));
+    server.addServant(
+      REGISTRY_OBJ,
+      RegistryF,
+      instrument(registryServant(service, { trust }), wrap),
+    );
+    server.addServant(
+      ADMIN_OBJ,
+      AdminF,
+      instrument(
+        adminServant(service, { now: deps.now, pid: deps.pid, shutdown: requestShutdown, trust }),
+        wrap,
+      ),
+    );
+    const ep = parseEndpoint(config.endpoint);
+    let address: BoundAddress;
+    try {
+      address = server.listen(config.endpoint);
+    } catch (error) {
+      throw bindError(error, { address: config.endpoint, setting: "--endpoint" });
+    }
+    parts.server = server;
+    const advertised = formatEndpoint({ ...ep, host: config.advertise, port: address.port });
+    const self: StartupRequest = {
       nodeName: config.advertise,
       ...SELF,
-      metricsPort: http.address.port,
-    });
-  };
-  try {
-    await registerSelf();
-  } catch (error) {
-    deps.log(
-      `Registering itself failed: ${(error as Error).message}; its next heartbeat tries again`,
-    );
-  }
-  const heartbeat = every(
-    config.heartbeatInterval,
-    async () => {
-      const result = await loaded.keepAlive({
+      adapters: [QUERY_OBJ, REGISTRY_OBJ].map((servant) => ({
+        servant,
+        endpoint: advertised,
+        protocol: "tars",
+      })),
+      state: "active",
+      version: VERSION,
+      tarscliVersion: VERSION,
+    };
+    const objects: RegistryInfoRows = {
+      locatorId: `${config.advertise}:${address.port}`,
+      servants: [QUERY_OBJ, REGISTRY_OBJ].map((servant) => ({ servant, endpoint: advertised })),
+      version: VERSION,
+    };
+    const registerSelf = async () => {
+      await service.onStartup(self);
+      await service.announceRegistry(objects);
+      await service.registerMetrics({
         nodeName: config.advertise,
-        state: "active",
         ...SELF,
+        metricsPort: http.address.port,
       });
-      if (!result.node || result.servers === 0) {
-        deps.log(
-          "Its own registration is gone from the store (rebuilt or cleaned); registering again",
-        );
-        await registerSelf();
-      }
-    },
-    (error) => deps.log(`Own heartbeat failed: ${(error as Error).message}`),
-  );
-  // Only a shared database changes behind this process's back.
-  const reload: Periodic | undefined = guarded.kind === "mysql"
-    ? every(
+    };
+    try {
+      await registerSelf();
+    } catch (error) {
+      deps.log(
+        `Registering itself failed: ${(error as Error).message}; its next heartbeat tries again`,
+      );
+    }
+    const heartbeat = every(
+      config.heartbeatInterval,
+      async () => {
+        const result = await service.keepAlive({
+          nodeName: config.advertise,
+          state: "active",
+          ...SELF,
+        });
+        if (!result.node || result.servers === 0) {
+          deps.log(
+            "Its own registration is gone from the store (rebuilt or cleaned); registering again",
+          );
+          await registerSelf();
+        } else await service.announceRegistry(objects);
+      },
+      (error) => deps.log(`Own heartbeat failed: ${(error as Error).message}`),
+    );
+    const reload = every(
       config.reloadInterval,
       async () => {
         try {
-          await loaded.reload();
+          await service.refresh();
           parts.reloadError = undefined;
         } catch (error) {
           parts.reloadError = error as Error;
@@ -194,31 +219,49 @@ export async function startRegistry(
         }
       },
       (error) => deps.log(`Reloading from the store failed: ${(error as Error).message}`),
-    )
-    : undefined;
-  return {
-    address,
-    metricsAddress: http.address,
-    shutdownRequested,
-    async stop() {
-      await heartbeat.stop();
-      await reload?.stop();
-      try {
-        await loaded.onPrestop({ nodeName: config.advertise, ...SELF });
-      } catch (error) {
-        deps.log(`Removing own registration failed: ${(error as Error).message}`);
-      }
-      await server.stop();
-      await http.stop();
-      await guarded.close();
-    },
-  };
+    );
+    return {
+      address,
+      metricsAddress: http.address,
+      shutdownRequested,
+      async stop() {
+        await heartbeat.stop();
+        await reload.stop();
+        try {
+          await service.withdrawRegistry(objects.locatorId);
+          await service.onPrestop({ nodeName: config.advertise, ...SELF });
+        } catch (error) {
+          deps.log(`Removing own registration failed: ${(error as Error).message}`);
+        }
+        await server.stop();
+        await http.stop();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    for (const step of undo.reverse()) await step();
+    throw error;
+  }
+}
+
+/**
+ * Whether opening or loading the store may work on a later try: a MySQL database that cannot be
+ * reached yet (refused, timed out, no such host or socket yet, or a failure after it connected).
+ * A bad spec, a SQLite file that cannot be opened, and credentials or a database a user has to
+ * fix fail at once.
+ */
+function worthRetrying(error: unknown, config: RegistryConfig): boolean {
+  if (error instanceof RangeError || error instanceof SyntaxError) return false;
+  if (!config.store.startsWith("mysql://")) return false;
+  if (!(error instanceof MysqlConnectError)) return true;
+  return error.problem !== "access denied" && error.problem !== "unknown database";
 }
 
 /**
  * Opens the store and loads it into a service, retrying with {@linkcode STORE_RETRY} while that
- * fails (each failure logged with the opener's error, and `report`ed for `/healthz`). A store
- * spec that cannot work (a RangeError or SyntaxError) fails at once.
+ * fails in a way worth retrying (each failure logged with the opener's error, and `report`ed for
+ * `/healthz`); any other failure rejects at once. Rejects with an AbortError when `deps.signal`
+ * stops it.
  */
 async function openAndLoad(
   config: RegistryConfig,
@@ -227,7 +270,12 @@ async function openAndLoad(
 ): Promise<{ store: GuardedStore; service: RegistryService }> {
   const attempt = async () => {
     const store = new GuardedStore(
-      await openStore(config.store, { now: deps.now, initDb: config.initDb }),
+      await openStore(config.store, {
+        now: deps.now,
+        log: deps.log,
+        initDb: config.initDb,
+        setting: config.storeSetting,
+      }),
       { timeout: config.storeTimeout, maxPending: config.maxPendingWrites },
     );
     try {
@@ -246,7 +294,7 @@ async function openAndLoad(
     backoff: STORE_RETRY,
     signal: deps.signal,
     onFailure: (error, wait) => {
-      if (error instanceof RangeError || error instanceof SyntaxError) throw error;
+      if (!worthRetrying(error, config)) throw error;
       const message = (error as Error).message;
       deps.log(`Opening the store failed: ${message}; trying again in ${wait / 1000} s`);
       report(`starting: the store cannot be opened or loaded: ${message}`);

@@ -115,6 +115,9 @@ export function registryServant(
         disableFlow: req.disableFlow,
         state: req.State,
         version: req.Version,
+        serverType: req.serverType,
+        processId: req.processId,
+        tarscliVersion: req.tarscliVersion,
       });
     },
     keepAlive: async ({ req }, ctx) => {

@@ -130,11 +130,14 @@ const podReq = (nodeName: string, host = nodeName) => ({
   disableFlow: false,
   State: "active",
   Version: "",
+  serverType: "",
+  processId: -1,
+  tarscliVersion: "",
 });
 
 /** A decoded keepAliveReq; without application and server it is the node-only form. */
 const beat = (nodeName: string, state: string, application = "", server = "") => ({
-  req: { nodeName, state, application, server },
+  req: { nodeName, state, application, server, processId: -1 },
 });
 
 Deno.test("registry servants: unknown pods are told to register", async (t) => {
@@ -145,9 +148,7 @@ Deno.test("registry servants: unknown pods are told to register", async (t) => {
       "a heartbeat naming an unknown server: NOT_REGISTERED, call onStartup",
       async () => {
         const error = await failure(() =>
-          r.registry.keepAlive({
-            req: { nodeName: "10.1.0.5", state: "active", application: "App", server: "Srv" },
-          }, pod)
+          r.registry.keepAlive(beat("10.1.0.5", "active", "App", "Srv"), pod)
         );
         assert.equal(error.code, RegistryRet.NOT_REGISTERED);
         assert.match(

@@ -104,6 +104,7 @@ export async function runSupervisor(
   let heartbeatFailed = false;
   const startedAt = now();
   let lastActiveAt = startedAt;
+  let service: RunningService | undefined;
 
   async function setState(next: ServiceState, why: string): Promise<void> {
     if (next !== state) log(`state ${state} -> ${next}: ${why}`);
@@ -128,6 +129,7 @@ export async function runSupervisor(
       state,
       disableFlow: settings.disableFlow,
       version: settings.serverVersion,
+      pid: service?.pid ?? 0,
     }));
     reportedState = state;
     reportedAt = now();
@@ -150,12 +152,13 @@ export async function runSupervisor(
     const removing = state === "deactivating";
     const reRegister = heartbeatFailed && !removing;
     try {
+      const req = keepAliveRequest(info, state, { pid: service?.pid ?? 0 });
       if (reRegister) await register();
       else if (removing) {
-        await deps.link.keepAlive(keepAliveRequest(info, state));
+        await deps.link.keepAlive(req);
         sentKeepAlive();
       } else {
-        const call = await keepAliveOrRegister(deps.link, keepAliveRequest(info, state), () => {
+        const call = await keepAliveOrRegister(deps.link, req, () => {
           log("registry: it does not know this pod; registering it again");
           return register();
         });
@@ -189,7 +192,6 @@ export async function runSupervisor(
     return;
   }
 
-  let service: RunningService | undefined;
   let exited: Promise<ServiceExit> | undefined;
   let restarts = 0;
   let serviceStartedAt = 0;

@@ -46,6 +46,8 @@ interface Harness {
   readonly settings: LifecycleSettings;
   readonly tarsPath: string;
   readonly calls: string[];
+  /** The pid each registry call carried: `onStartup 0`, `keepAlive 1000`. */
+  readonly pids: string[];
   readonly services: FakeService[];
   readonly reports: string[];
   readonly lines: string[];
@@ -73,6 +75,7 @@ async function harness(env: Record<string, string> = {}): Promise<Harness> {
     tarsPath,
     settings,
     calls: [],
+    pids: [],
     services: [],
     reports: [],
     lines: [],
@@ -91,11 +94,13 @@ async function harness(env: Record<string, string> = {}): Promise<Harness> {
     link: {
       onStartup: (req: OnStartupReqValue) => {
         registry(`onStartup ${req.State} ${req.disableFlow}`);
+        h.pids.push(`onStartup ${req.processId}`);
         h.forgotPod = false;
         return Promise.resolve();
       },
       keepAlive: (req: KeepAliveReqValue) => {
         registry(`keepAlive ${req.state}${h.forgotPod ? " (not registered)" : ""}`);
+        h.pids.push(`keepAlive ${req.processId}`);
         if (!h.forgotPod) return Promise.resolve();
         return Promise.reject(new NotRegisteredError("Registry keepAlive: not registered"));
       },
@@ -160,6 +165,18 @@ Deno.test("runSupervisor", async (t) => {
     ]);
     assert.ok(h.services[0].stopped);
     assert.equal(await stateOf(h), "deactivating");
+  });
+
+  await t.step("reports the service's pid: 0 before it starts, then its own", async () => {
+    const h = await harness();
+    const stop = new AbortController();
+    const running = runSupervisor(h.deps, { stop: stop.signal });
+    await until("keepAlive active", () => h.calls.includes("keepAlive active"));
+    stop.abort();
+    await running;
+    assert.deepEqual(h.pids.slice(0, 2), ["onStartup 0", "keepAlive 1000"]);
+    // The prestop heartbeat does not know the pid (tarscli prestop runs it too): -1 keeps it.
+    assert.deepEqual(h.pids.at(-1), "keepAlive -1");
   });
 
   await t.step("waits for the registry before starting the service", async () => {
