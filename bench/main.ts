@@ -7,7 +7,8 @@
  * on the machine hits all of them alike. Prints Markdown tables with ratios. `--quick` runs one
  * short round, to check the bench still works.
  *
- * Run: `deno task bench` (or `deno run --allow-all bench/main.ts [--quick]`).
+ * Run: `deno task bench` (or `deno run --allow-all bench/main.ts [--quick] [--baseline DIR]`;
+ * `--baseline` measures another checkout's registry beside this one's, see registry_bench.ts).
  *
  * @module
  */
@@ -144,7 +145,8 @@ export async function main(args: string[]): Promise<void> {
     }),
   );
 
-  await runRegistryBench({ quick });
+  const baseline = args.indexOf("--baseline");
+  await runRegistryBench({ quick, baseline: baseline >= 0 ? args[baseline + 1] : undefined });
 }
 
 /** Measures every kind once per round, in turn; returns each kind's median. */

@@ -14,7 +14,12 @@
  * The registry runs as `deno run` with the permissions of `deno task start`. Everything is on
  * loopback, bounded in time, and every child process is killed before this returns.
  *
- * Run alone: `deno run --allow-all bench/registry_bench.ts [--quick]`.
+ * With `--baseline DIR` (a checkout of another tree, e.g. a `git worktree` of the commit before a
+ * change), that tree's registry answers the same lookups in the same interleaved rounds, and the
+ * table shows both side by side, round by round; `--lookups-only` measures the lookups alone.
+ *
+ * Run alone: `deno run --allow-all bench/registry_bench.ts [--quick] [--skip-mysql]
+ * [--baseline DIR] [--lookups-only]`.
  *
  * @module
  */
@@ -67,6 +72,10 @@ export interface RegistryBenchOptions {
   readonly quick: boolean;
   /** Skip the MariaDB case (also skipped, with a note, when mariadb-server is missing). */
   readonly skipMysql?: boolean;
+  /** A checkout of another tree whose registry's lookups are measured in the same rounds. */
+  readonly baseline?: string;
+  /** Measure the lookups only (with the baseline, if any). */
+  readonly lookupsOnly?: boolean;
 }
 
 /** Everything measured, rates in calls per second, memory in KiB. */
@@ -76,6 +85,10 @@ export interface RegistryBenchResult {
     readonly tarsRpc: number;
     readonly echoEach: number;
     readonly echoCoalesced: number;
+    /** The baseline tree's registry, when one was given. */
+    readonly baseline?: number;
+    /** Every round's rate of this tree's registry and of the baseline's, in order. */
+    readonly rounds: { readonly registry: number[]; readonly baseline: number[] };
   };
   readonly pods: number;
   readonly registrationsPerSecond: number;
@@ -114,9 +127,17 @@ interface BenchRegistry {
   stop(): Promise<void>;
 }
 
-/** Starts `registry/main.ts` on `store` (local/registry_process.ts, a free loopback port). */
-async function startBenchRegistry(store: string, ...extra: string[]): Promise<BenchRegistry> {
-  const registry = await startRegistryProcess(["--store", store, ...extra]);
+/**
+ * Starts `registry/main.ts` of this tree (or of `root`) on `store` (local/registry_process.ts, a
+ * free loopback port).
+ */
+async function startBenchRegistry(
+  store: string,
+  options: { extra?: string[]; root?: string } = {},
+): Promise<BenchRegistry> {
+  const registry = await startRegistryProcess(["--store", store, ...options.extra ?? []], {
+    root: options.root,
+  });
   return {
     pid: registry.child.pid,
     port: registry.port,
@@ -424,12 +445,14 @@ async function lookupRate(
 }
 
 /**
- * findObjectById rates of the registry, the @tars/rpc peer and both raw echoes, measured in
- * interleaved rounds (load on a small machine comes and goes); the median of each.
+ * findObjectById rates of the registry, the @tars/rpc peer, both raw echoes and the baseline
+ * tree's registry (when given), measured in interleaved rounds (load on a small machine comes and
+ * goes); the median of each, and each round's rates of both registries.
  */
 async function lookupRates(
   registryPort: number,
   timing: { warmupMs: number; measureMs: number; windows: number },
+  baselinePort?: number,
 ): Promise<RegistryBenchResult["lookups"]> {
   const expected = lookupAnswer();
   const { frame } = lookupFrame();
@@ -439,11 +462,13 @@ async function lookupRates(
     servers.push(await startServer("echoEach"));
     servers.push(await startServer("echoCoalesced"));
     const [peer, each, coalesced] = servers;
+    const lookup = (r: Uint8Array) => checkLookupReply(r, expected);
     const cases = [
-      { port: registryPort, check: (r: Uint8Array) => checkLookupReply(r, expected) },
-      { port: peer.port, check: (r: Uint8Array) => checkLookupReply(r, expected) },
+      { port: registryPort, check: lookup },
+      { port: peer.port, check: lookup },
       { port: each.port, check: (r: Uint8Array) => checkEchoReply(r, frame) },
       { port: coalesced.port, check: (r: Uint8Array) => checkEchoReply(r, frame) },
+      ...(baselinePort === undefined ? [] : [{ port: baselinePort, check: lookup }]),
     ];
     const rates: number[][] = cases.map(() => []);
     for (let round = 0; round < timing.windows; round++) {
@@ -451,17 +476,42 @@ async function lookupRates(
         rates[i].push(await lookupRate(c.port, c.check, timing));
       }
     }
-    const [registry, tarsRpc, echoEach, echoCoalesced] = rates.map(median);
-    return { registry, tarsRpc, echoEach, echoCoalesced };
+    const [registry, tarsRpc, echoEach, echoCoalesced, baseline] = rates.map(median);
+    return {
+      registry,
+      tarsRpc,
+      echoEach,
+      echoCoalesced,
+      baseline,
+      rounds: { registry: rates[0], baseline: rates[4] ?? [] },
+    };
   } finally {
     for (const server of servers) await server.stop();
+  }
+}
+
+/** Starts the baseline tree's registry with the lookup pods registered, or none without one. */
+async function startBaseline(
+  options: RegistryBenchOptions,
+  dir: string,
+): Promise<BenchRegistry | undefined> {
+  if (!options.baseline) return undefined;
+  const baseline = await startBenchRegistry(`sqlite:${join(dir, "baseline.db")}`, {
+    root: options.baseline,
+  });
+  try {
+    await registerLookupPods(baseline.port);
+    return baseline;
+  } catch (error) {
+    await baseline.stop();
+    throw error;
   }
 }
 
 /** Runs every registry benchmark, prints the Markdown tables and returns the figures. */
 export async function runRegistryBench(
   options: RegistryBenchOptions,
-): Promise<RegistryBenchResult> {
+): Promise<RegistryBenchResult | Pick<RegistryBenchResult, "lookups">> {
   const quick = options.quick;
   const timing = quick
     ? { warmupMs: 200, measureMs: 300, windows: 1 }
@@ -482,7 +532,17 @@ export async function runRegistryBench(
     try {
       await registerLookupPods(registry.port);
       const rssBeforeKiB = await rssKiB(registry.pid);
-      const lookups = await lookupRates(registry.port, timing);
+      const baseline = await startBaseline(options, dir);
+      let lookups;
+      try {
+        lookups = await lookupRates(registry.port, timing, baseline?.port);
+      } finally {
+        await baseline?.stop();
+      }
+      if (options.lookupsOnly) {
+        printLookups(lookups, { quick, timing, baseline: options.baseline });
+        return { lookups };
+      }
       const registrationsPerSecond = await registerPods(registry.port, pods);
       const rssAfterKiB = await rssKiB(registry.pid);
       const keepAliveSqlite = await keepAliveRate(registry.port, pods, timing);
@@ -518,7 +578,7 @@ export async function runRegistryBench(
       }
       if (server) {
         try {
-          const onMysql = await startBenchRegistry(server.url, "--init-db");
+          const onMysql = await startBenchRegistry(server.url, { extra: ["--init-db"] });
           try {
             await registerPods(onMysql.port, mysqlPods);
             mysql = await keepAliveRate(onMysql.port, mysqlPods, timing);
@@ -551,7 +611,7 @@ export async function runRegistryBench(
       },
       mysqlNote,
     };
-    printResult(result, { quick, timing });
+    printResult(result, { quick, timing, baseline: options.baseline });
     return result;
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -560,39 +620,13 @@ export async function runRegistryBench(
 
 function printResult(
   r: RegistryBenchResult,
-  options: { quick: boolean; timing: { measureMs: number; windows: number } },
+  options: {
+    quick: boolean;
+    timing: { measureMs: number; windows: number };
+    baseline?: string;
+  },
 ): void {
-  const { quick, timing } = options;
-  console.log(`\n## Registry${quick ? " (quick)" : ""}\n`);
-  console.log(
-    `Registry (\`deno run\` with the start task's permissions, SQLite store in a temp dir on ` +
-      `disk) and each peer in its own process; rates are the median of ${timing.windows} ` +
-      `window(s) of ${timing.measureMs} ms at ${IN_FLIGHT} calls in flight.\n`,
-  );
-  console.log(
-    `### findObjectById: calls per second, ${CONNECTIONS} connections x ${DEPTH} in flight, ` +
-      `${LOOKUP_PODS} endpoints per answer\n`,
-  );
-  printTable(
-    [
-      "registry",
-      "@tars/rpc from a map",
-      "registry / @tars/rpc (target >= 2x)",
-      "echo, write per frame",
-      "registry / echo",
-      "echo, coalesced",
-      "registry / coalesced",
-    ],
-    [[
-      rate(r.lookups.registry),
-      rate(r.lookups.tarsRpc),
-      ratio(r.lookups.registry, r.lookups.tarsRpc),
-      rate(r.lookups.echoEach),
-      ratio(r.lookups.registry, r.lookups.echoEach),
-      rate(r.lookups.echoCoalesced),
-      ratio(r.lookups.registry, r.lookups.echoCoalesced),
-    ]],
-  );
+  printLookups(r.lookups, options);
   console.log(`\n### keepAlive: calls per second, ${IN_FLIGHT} in flight, round-robin over pods\n`);
   printTable(
     ["store", "pods", "keepAlive/s", "target"],
@@ -630,14 +664,76 @@ function printResult(
   );
 }
 
+/** The lookup tables: against the peers, and against the baseline tree round by round. */
+function printLookups(
+  lookups: RegistryBenchResult["lookups"],
+  options: {
+    quick: boolean;
+    timing: { measureMs: number; windows: number };
+    baseline?: string;
+  },
+): void {
+  const { quick, timing } = options;
+  console.log(`\n## Registry${quick ? " (quick)" : ""}\n`);
+  console.log(
+    `Registry (\`deno run\` with the start task's permissions, SQLite store in a temp dir on ` +
+      `disk) and each peer in its own process; rates are the median of ${timing.windows} ` +
+      `window(s) of ${timing.measureMs} ms at ${IN_FLIGHT} calls in flight.\n`,
+  );
+  console.log(
+    `### findObjectById: calls per second, ${CONNECTIONS} connections x ${DEPTH} in flight, ` +
+      `${LOOKUP_PODS} endpoints per answer\n`,
+  );
+  printTable(
+    [
+      "registry",
+      "@tars/rpc from a map",
+      "registry / @tars/rpc (target >= 2x)",
+      "echo, write per frame",
+      "registry / echo",
+      "echo, coalesced",
+      "registry / coalesced",
+    ],
+    [[
+      rate(lookups.registry),
+      rate(lookups.tarsRpc),
+      ratio(lookups.registry, lookups.tarsRpc),
+      rate(lookups.echoEach),
+      ratio(lookups.registry, lookups.echoEach),
+      rate(lookups.echoCoalesced),
+      ratio(lookups.registry, lookups.echoCoalesced),
+    ]],
+  );
+  if (lookups.baseline === undefined) return;
+  console.log(
+    `\n### findObjectById: this tree and the baseline (${options.baseline}), the same rounds\n`,
+  );
+  const { registry, baseline } = lookups.rounds;
+  printTable(
+    ["round", "this tree", "baseline", "this tree / baseline"],
+    [
+      ...registry.map((r, i) => [String(i + 1), rate(r), rate(baseline[i]), ratio(r, baseline[i])]),
+      [
+        "median",
+        rate(lookups.registry),
+        rate(lookups.baseline),
+        ratio(lookups.registry, lookups.baseline),
+      ],
+    ],
+  );
+}
+
 /** Mean `part` of CPU over `windows`, as "n.n%". */
 function percentOf(windows: readonly CpuShare[], part: "user" | "system"): string {
   return `${(windows.reduce((sum, w) => sum + w[part], 0) / windows.length).toFixed(1)}%`;
 }
 
 if (import.meta.main) {
+  const baseline = Deno.args.indexOf("--baseline");
   await runRegistryBench({
     quick: Deno.args.includes("--quick"),
     skipMysql: Deno.args.includes("--skip-mysql"),
+    lookupsOnly: Deno.args.includes("--lookups-only"),
+    baseline: baseline >= 0 ? Deno.args[baseline + 1] : undefined,
   });
 }

@@ -42,6 +42,8 @@ export interface RegistryProcessOptions {
   readonly env?: Record<string, string>;
   /** Port of the TARS endpoint; default 0, any free one. */
   readonly port?: number;
+  /** The checkout whose `registry/main.ts` runs; default this one (benches compare another). */
+  readonly root?: string | URL;
   /** Runs it under `ulimit -n` of this many open files (through `sh`). */
   readonly fileLimit?: number;
   /**
@@ -81,7 +83,7 @@ export async function startRegistryProcess(
     ]];
   const child = spawnChild("tarsregistry", command, {
     args: commandArgs,
-    cwd: ROOT,
+    cwd: options.root ?? ROOT,
     env: options.env,
   });
   const kill = async () =>
