@@ -117,6 +117,7 @@ interface Served {
   readonly idleTimeout: number;
   /** When it last sent a complete frame (or its last call in flight finished). */
   lastActive: number;
+  /** Asynchronous calls in flight (a synchronous one is answered before the next sweep). */
   inFlight: number;
   /** Bytes of its decoder's buffer, as last counted. */
   decoderHeld: number;
@@ -166,6 +167,8 @@ export class TarsServer {
   readonly #now: () => number;
   #buffered = 0;
   #sweepMs = Infinity;
+  /** The clock at the last sweep: what activity is stamped with. */
+  #lastSweep: number;
   #sweeper: ReturnType<typeof setInterval> | undefined;
   #inFlight = 0;
   #idle: (() => void) | undefined;
@@ -180,6 +183,7 @@ export class TarsServer {
     this.#maxUnsent = options.maxUnsent ?? 1024 * 1024;
     this.#log = options.log ?? ((line) => console.error(line));
     this.#now = options.now ?? (() => performance.now());
+    this.#lastSweep = this.#now();
     this.#peerLog = new PeerLog(this.#log, { now: this.#now });
   }
 
@@ -257,12 +261,17 @@ export class TarsServer {
     this.#sweeper = setInterval(() => this.#sweep(), ms);
   }
 
-  /** Closes idle connections and ends the log windows that are over. */
+  /**
+   * Closes idle connections and ends the log windows that are over. Activity is stamped with the
+   * time of the last sweep (no clock read per read), so a connection counts as idle only once a
+   * whole sweep interval more has passed.
+   */
   #sweep(): void {
     const now = this.#now();
+    this.#lastSweep = now;
     for (const s of this.#served) {
       if (s.inFlight > 0 || s.queue.queued > 0) continue;
-      if (now - s.lastActive >= s.idleTimeout) this.#close(s);
+      if (now - s.lastActive >= s.idleTimeout + this.#sweepMs) this.#close(s);
     }
     this.#peerLog.flush();
   }
@@ -299,7 +308,7 @@ export class TarsServer {
       queue: undefined as unknown as WriteQueue,
       decoder: new FrameDecoder({ maxFrame: this.#maxFrame }),
       idleTimeout,
-      lastActive: this.#now(),
+      lastActive: this.#lastSweep,
       inFlight: 0,
       decoderHeld: 0,
       held: 0,
@@ -321,7 +330,7 @@ export class TarsServer {
         const n = await conn.read(buf);
         if (n === null) break;
         const frames = decoder.push(buf.subarray(0, n));
-        if (frames.length > 0) served.lastActive = this.#now();
+        if (frames.length > 0) served.lastActive = this.#lastSweep;
         for (const body of frames) {
           // One read may hold a thousand requests: past the mark, the rest wait for the drain
           // (the buffer under them is not read into meanwhile).
@@ -443,10 +452,8 @@ export class TarsServer {
       remote: served.remote,
     };
     this.#inFlight++;
-    served.inFlight++;
     const done = (ret: number, result: unknown, desc: string) => {
       reply(ret, (result ?? {}) as Record<string, unknown>, desc, method);
-      if (--served.inFlight === 0) served.lastActive = this.#now();
       if (--this.#inFlight === 0 && this.#idle) this.#idle();
     };
     const fail = (error: unknown) => {
@@ -459,8 +466,19 @@ export class TarsServer {
     };
     try {
       const result = impl(args as never, ctx);
-      if (result instanceof Promise) result.then((r) => done(0, r, ""), fail);
-      else done(0, result, "");
+      if (!(result instanceof Promise)) return done(0, result, "");
+      // A connection waiting for a slow call is not idle; its clock starts again at the answer.
+      served.inFlight++;
+      const settled = () => {
+        if (--served.inFlight === 0) served.lastActive = this.#lastSweep;
+      };
+      result.then((r) => {
+        settled();
+        done(0, r, "");
+      }, (error) => {
+        settled();
+        fail(error);
+      });
     } catch (error) {
       fail(error);
     }
