@@ -13,7 +13,6 @@ import { every } from "./periodic.ts";
 import { RegistryService } from "./registry_service.ts";
 import { adminServant, instrument, queryServant, registryServant } from "./servants.ts";
 import {
-  MysqlConnectError,
   newStoreFiles,
   openStore,
   type RegistryInfoRows,
@@ -53,7 +52,7 @@ export const STORE_RETRY = { first: 1000, max: 30_000 } as const;
 
 /**
  * Starts the registry: HTTP first (`/healthz` says why it is not ready yet), then opens and loads
- * the store, retrying with a back-off while a MySQL store is unreachable, and only then serves
+ * the store, retrying with a back-off while a MySQL store cannot be used, and only then serves
  * QueryObj, Registry and AdminObj on the endpoint, registers itself (and its objects in
  * `t_registry_info`, as the C++ registry does) and keeps its own heartbeat, which registers it
  * again when its registration is gone from the store. Every reload interval it runs the node check
@@ -245,16 +244,14 @@ export async function startRegistry(
 }
 
 /**
- * Whether opening or loading the store may work on a later try: a MySQL database that cannot be
- * reached yet (refused, timed out, no such host or socket yet, or a failure after it connected).
- * A bad spec, a SQLite file that cannot be opened, and credentials or a database a user has to
- * fix fail at once.
+ * Whether opening or loading the store may work on a later try: a MySQL database may be starting,
+ * have its user or schema made by a job that is still running, or be out of reach for a while, so
+ * any failure of it is tried again. A bad spec and a SQLite file that cannot be opened fail at
+ * once.
  */
 function worthRetrying(error: unknown, config: RegistryConfig): boolean {
   if (error instanceof RangeError || error instanceof SyntaxError) return false;
-  if (!config.store.startsWith("mysql://")) return false;
-  if (!(error instanceof MysqlConnectError)) return true;
-  return error.problem !== "access denied" && error.problem !== "unknown database";
+  return config.store.startsWith("mysql://");
 }
 
 /**
