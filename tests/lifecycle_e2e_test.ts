@@ -256,7 +256,7 @@ Deno.test("lifecycle: a registry rebuilt on an empty store between two heartbeat
   const s = scope();
   try {
     const port = freePort();
-    const reportInterval = 4000;
+    const reportInterval = 6000;
     let registry = await s.registry(["--store", `sqlite:${join(dir, "first.db")}`], port);
     const pod = await s.pod({
       name: "pod-e",
