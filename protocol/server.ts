@@ -156,6 +156,8 @@ export class TarsServer {
   readonly #served = new Set<Served>();
   readonly #perHost = new Map<string, number>();
   readonly #acceptFailures = new Map<Listener, string>();
+  /** The accept loops, which end when their listener closes. */
+  readonly #acceptLoops = new Set<Promise<void>>();
   readonly #network: Network;
   readonly #maxFrame: number;
   readonly #maxConnections: number;
@@ -222,7 +224,7 @@ export class TarsServer {
     const address = describeAddr(listener.addr);
     this.#listeners.add(listener);
     this.#sweepEvery(Math.min(1000, Math.max(10, idleTimeout / 4)));
-    acceptLoop(listener, {
+    const loop = acceptLoop(listener, {
       name: `tcp -h ${address.host} -p ${address.port}`,
       onConnection: (conn) => this.#accept(conn, idleTimeout),
       stopping: () => this.#stopping || !this.#listeners.has(listener),
@@ -232,6 +234,8 @@ export class TarsServer {
         else this.#acceptFailures.set(listener, reason);
       },
     });
+    this.#acceptLoops.add(loop);
+    loop.finally(() => this.#acceptLoops.delete(loop));
     return address;
   }
 
@@ -243,6 +247,7 @@ export class TarsServer {
     this.#stopping = true;
     for (const l of this.#listeners) l.close();
     this.#listeners.clear();
+    await Promise.all(this.#acceptLoops);
     this.#acceptFailures.clear();
     if (this.#inFlight > 0) {
       const idle = new Promise<void>((resolve) => (this.#idle = resolve));
