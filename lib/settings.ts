@@ -298,7 +298,8 @@ export const VARIABLES = [
     key: "stopGrace",
     parse: duration,
     default: "10s",
-    description: "from stopping the service to SIGKILL",
+    description: "from the end of the drain to SIGKILL: AdminF.shutdown, the wait for the " +
+      "ports to close (half of it at most), then the stop script or SIGTERM to the group",
     readBy: ["supervisor"],
   },
   {
@@ -356,6 +357,15 @@ export const VARIABLES = [
     default: "300s",
     description: "how long a starting service may be activating before it counts as inactive " +
       "(an exit after that is reported as an [alarm])",
+    readBy: ["supervisor"],
+  },
+  {
+    name: "TARS_PROBE_PORT",
+    key: "probePort",
+    parse: port,
+    unset: "no HTTP probe (use tarscli hzcheck)",
+    description: "the supervisor serves GET /ready on this port on every address: 200 when " +
+      "tarscli hzcheck would exit 0, else 503 with its reason (an httpGet readiness probe)",
     readBy: ["supervisor"],
   },
   {

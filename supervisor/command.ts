@@ -1,13 +1,14 @@
 /**
  * `tarscli supervisor`: the container entrypoint. Installs its signal listeners before anything
  * else (as PID 1 a signal without a listener is dropped by the kernel, and Deno must not die on
- * one either), reaps orphaned zombies when it is PID 1, runs genconf (in a child process: see
- * genconf_child.ts), then {@linkcode runSupervisor}.
+ * one either), reaps orphaned zombies when it is PID 1, serves the HTTP readiness probe when
+ * `TARS_PROBE_PORT` is set, then runs the supervisor's machine (supervisor.ts), which runs genconf
+ * in a child process (genconf_child.ts) first.
  *
  * @module
  */
 import { join } from "../lib/posix_path.ts";
-import { readSettings } from "../lib/settings.ts";
+import { type LifecycleSettings, readSettings } from "../lib/settings.ts";
 import type { CommandContext } from "../lib/context.ts";
 import { UsageError } from "../lib/usage_error.ts";
 import { TarsClient } from "../protocol/client.ts";
@@ -16,10 +17,13 @@ import { acceptsConnection, checkEndpoints, runBeforeCheckScript } from "./check
 import { currentTarscli, runGenconfChild } from "./genconf_child.ts";
 import { createNotifyReporter } from "./notify_reporter.ts";
 import { createObjectResolver } from "./object_resolver.ts";
-import { createProcessRunner } from "../lib/process_group.ts";
+import { createProcessRunner, type ProcessRunner } from "../lib/process_group.ts";
 import { createRegistryLink } from "./registry_link.ts";
-import { readLogTail, type RunningService, startService } from "./service_process.ts";
-import { runSupervisor } from "./supervisor.ts";
+import type { SupervisorEvent } from "./machine.ts";
+import { type ProbeServer, startProbeServer } from "./probe_server.ts";
+import { readLogTail, startService } from "./service_process.ts";
+import { stateFilePath } from "./state_file.ts";
+import { type Pod, startSupervisor } from "./supervisor.ts";
 import { openSupervisorLog } from "./supervisor_log.ts";
 import { startZombieReaper, type ZombieReaper } from "./zombie_reaper.ts";
 
@@ -30,23 +34,26 @@ const ADMIN_TIMEOUT = 3000;
 
 /** Runs the supervisor until SIGTERM or SIGINT; exits 0 once the service is stopped. */
 export async function run(args: string[], ctx: CommandContext): Promise<number> {
-  const stop = new AbortController();
-  let current: RunningService | undefined;
-  const listeners: [Deno.Signal, () => void][] = [];
-  for (const signal of STOP_SIGNALS) {
-    listeners.push([signal, () => {
-      if (stop.signal.aborted) ctx.out(`supervisor: ${signal} again; already stopping`);
-      stop.abort();
-    }]);
-  }
-  for (const signal of FORWARDED_SIGNALS) {
-    listeners.push([signal, () => current?.signal(signal)]);
-  }
+  // Signals that arrive before the machine runs are handed to it once it does.
+  const early: SupervisorEvent[] = [];
+  let dispatch = (event: SupervisorEvent): void => {
+    early.push(event);
+  };
+  const listeners: [Deno.Signal, () => void][] = [
+    ...STOP_SIGNALS.map((signal): [Deno.Signal, () => void] => [
+      signal,
+      () => dispatch({ type: "stop", signal }),
+    ]),
+    ...FORWARDED_SIGNALS.map((signal): [Deno.Signal, () => void] => [
+      signal,
+      () => dispatch({ type: "signal", signal }),
+    ]),
+  ];
   for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
 
   const runner = createProcessRunner();
   let reaper: ZombieReaper | undefined;
-  const closers: (() => Promise<void> | void)[] = [];
+  let probe: ProbeServer | undefined;
   try {
     if (args.length > 0) {
       throw new UsageError(`supervisor takes no arguments (got "${args.join(" ")}")`);
@@ -56,72 +63,91 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
     }
     const cwd = Deno.cwd();
     const settings = readSettings(ctx.env, "supervisor", { cwd });
-    const generated = await runGenconfChild({
-      tarscli: currentTarscli(),
-      runner,
-      env: ctx.env,
-      cwd,
-      err: ctx.err,
-    });
-    for (const warning of generated.warnings) ctx.err(`supervisor: ${warning}`);
-    const info = generated.info;
-    const log = await openSupervisorLog(join(info.paths.log, "supervisor.log"), {
-      echo: ctx.out,
-      warn: ctx.err,
-    });
-    closers.push(() => log.close());
-    log.log(`config written to ${generated.configPath}`);
-
-    const client = new TarsClient({ log: log.log });
-    closers.push(() => client.close());
-    const resolver = createObjectResolver({
-      client,
-      locator: info.locator,
-      dataDir: info.paths.data,
-    });
-    const adminProxy = client.proxy(AdminF, `${ADMIN_OBJ}@${info.local}`, {
-      timeout: ADMIN_TIMEOUT,
-    });
-    const startLog = join(info.paths.log, "start.log");
-    await runSupervisor({
-      info,
+    if (settings.probePort !== undefined) {
+      probe = await startProbeServer({
+        port: settings.probePort,
+        statePath: stateFilePath(settings.tarsPath),
+        reportInterval: settings.reportInterval,
+        log: ctx.err,
+      });
+    }
+    const supervisor = startSupervisor({
       settings,
-      link: createRegistryLink(resolver, { client }),
-      reporter: createNotifyReporter(resolver, { client, info, log: log.log }),
-      admin: {
-        notify: async (command) => (await adminProxy.notify({ command })).ret,
-        shutdown: async () => {
-          await adminProxy.shutdown({});
-        },
-      },
-      startService: () => {
-        current = startService(settings.startPath, {
-          runner,
-          cwd: info.paths.bin,
-          logPath: startLog,
-        });
-        return current;
-      },
-      checkEndpoints: (endpoints) =>
-        checkEndpoints(endpoints, { retryTimeout: settings.checkRetryTimeout }),
-      isListening: (endpoint) => acceptsConnection(endpoint, 1000),
-      runBeforeCheck: settings.beforeCheckScript === undefined
-        ? undefined
-        : () =>
-          runBeforeCheckScript(settings.beforeCheckScript!, {
-            runner,
-            timeout: settings.checkScriptTimeout,
-            cwd: info.paths.bin,
-          }),
-      startLogTail: () => readLogTail(startLog),
-      log: log.log,
       out: ctx.out,
-    }, { stop: stop.signal });
-    log.log("supervisor exits");
-    return 0;
+      configure: (signal) => configure({ ctx, settings, runner, cwd, signal }),
+    });
+    dispatch = supervisor.dispatch;
+    supervisor.dispatch({ type: "start" });
+    for (const event of early.splice(0)) supervisor.dispatch(event);
+    return await supervisor.done;
   } finally {
-    for (const close of closers.reverse()) await close();
+    await probe?.close();
     reaper?.close();
     for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
   }
+}
+
+/** Runs genconf in a child and opens the log, the RPC client and the service's handles. */
+async function configure(options: {
+  ctx: CommandContext;
+  settings: LifecycleSettings;
+  runner: ProcessRunner;
+  cwd: string;
+  signal: AbortSignal;
+}): Promise<Pod> {
+  const { ctx, settings, runner } = options;
+  const generated = await runGenconfChild({
+    tarscli: currentTarscli(),
+    runner,
+    env: ctx.env,
+    cwd: options.cwd,
+    err: ctx.err,
+    signal: options.signal,
+  });
+  for (const warning of generated.warnings) ctx.err(`supervisor: ${warning}`);
+  const info = generated.info;
+  const log = await openSupervisorLog(join(info.paths.log, "supervisor.log"), {
+    echo: ctx.out,
+    warn: ctx.err,
+  });
+  log.log(`config written to ${generated.configPath}`);
+  const client = new TarsClient({ log: log.log });
+  const resolver = createObjectResolver({
+    client,
+    locator: info.locator,
+    dataDir: info.paths.data,
+  });
+  const adminProxy = client.proxy(AdminF, `${ADMIN_OBJ}@${info.local}`, {
+    timeout: ADMIN_TIMEOUT,
+  });
+  const startLog = join(info.paths.log, "start.log");
+  return {
+    info,
+    link: createRegistryLink(resolver, { client }),
+    reporter: createNotifyReporter(resolver, { client, info, log: log.log }),
+    admin: {
+      notify: async (command) => (await adminProxy.notify({ command })).ret,
+      shutdown: async () => {
+        await adminProxy.shutdown({});
+      },
+    },
+    startService: () =>
+      startService(settings.startPath, { runner, cwd: info.paths.bin, logPath: startLog }),
+    checkEndpoints: (endpoints, signal) =>
+      checkEndpoints(endpoints, { retryTimeout: settings.checkRetryTimeout, signal }),
+    isListening: (endpoint) => acceptsConnection(endpoint, 1000),
+    runBeforeCheck: settings.beforeCheckScript === undefined
+      ? undefined
+      : (signal) =>
+        runBeforeCheckScript(settings.beforeCheckScript!, {
+          runner,
+          timeout: settings.checkScriptTimeout,
+          cwd: info.paths.bin,
+          signal,
+        }),
+    startLogTail: () => readLogTail(startLog),
+    log: log.log,
+    closeConnections: () => client.close(),
+    closeLog: () => log.close(),
+  };
 }
