@@ -23,6 +23,7 @@ import type { SupervisorEvent } from "./machine.ts";
 import { type ProbeServer, startProbeServer } from "./probe_server.ts";
 import { readLogTail, startService } from "./service_process.ts";
 import { stateFilePath } from "./state_file.ts";
+import { trimStartupPages } from "./memory_trim.ts";
 import { type Pod, startSupervisor } from "./supervisor.ts";
 import { openSupervisorLog } from "./supervisor_log.ts";
 import { startZombieReaper, type ZombieReaper } from "./zombie_reaper.ts";
@@ -31,6 +32,21 @@ const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGTERM", "SIGINT"];
 const FORWARDED_SIGNALS: readonly Deno.Signal[] = ["SIGHUP", "SIGUSR1", "SIGUSR2", "SIGQUIT"];
 /** Bound of each call to the service's AdminObj. */
 const ADMIN_TIMEOUT = 3000;
+
+/** When the start-up is over: the start-up's code pages are given back then (memory_trim.ts). */
+const TRIM_AFTER = 60_000;
+
+/** Gives back the start-up's code pages; says so, or why not, on stderr. */
+function trimMemory(err: (line: string) => void): void {
+  try {
+    const bytes = trimStartupPages();
+    err(
+      `supervisor: gave back the start-up's code pages (${Math.round(bytes / 1048576)} MiB mapped)`,
+    );
+  } catch (error) {
+    err(`supervisor: cannot give back the start-up's code pages: ${(error as Error).message}`);
+  }
+}
 
 /** Runs the supervisor until SIGTERM or SIGINT; exits 0 once the service is stopped. */
 export async function run(args: string[], ctx: CommandContext): Promise<number> {
@@ -79,7 +95,12 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
     dispatch = supervisor.dispatch;
     supervisor.dispatch({ type: "start" });
     for (const event of early.splice(0)) supervisor.dispatch(event);
-    return await supervisor.done;
+    const trim = setTimeout(() => trimMemory(ctx.err), TRIM_AFTER);
+    try {
+      return await supervisor.done;
+    } finally {
+      clearTimeout(trim);
+    }
   } finally {
     await probe?.close();
     reaper?.close();
