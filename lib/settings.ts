@@ -450,7 +450,7 @@ export const REGISTRY_FLAGS = [
     value: "SPEC",
     key: "store",
     parse: text,
-    unset: "TARS_REGISTRY_STORE, else DB_DSN, else DB_HOST…, else " +
+    unset: "TARS_REGISTRY_STORE, else DB_DSN, else DB_HOST..., else " +
       "sqlite:$TARS_PATH/data/tarsregistry.db",
     description: "sqlite:PATH or mysql://USER:PASS@HOST:PORT/db_tars (also ?socket=/path)",
   },

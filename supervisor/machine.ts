@@ -6,12 +6,12 @@
  * the effects out and turns signals, timers, answers and child exits into events, so a signal is
  * handled in the state it arrives in, whatever is running.
  *
- * Phases: `configuring` (genconf) → `registering` (the first `onStartup`, retried with a
- * back-off) → `running` (the service, its checks, heartbeats and restarts) → on a stop request
- * `claiming` (the once-per-pod prestop marker) → `draining` (out of traffic for
+ * Phases: `configuring` (genconf) -> `registering` (the first `onStartup`, retried with a
+ * back-off) -> `running` (the service, its checks, heartbeats and restarts) -> on a stop request
+ * `claiming` (the once-per-pod prestop marker) -> `draining` (out of traffic for
  * `TARS_PRESTOP_WAITTIME`; skipped when the service was never active or the preStop hook drained
- * already) → `stopping` (`AdminF.shutdown`, the ports close, SIGTERM to the group, SIGKILL at the
- * end of `TARS_STOP_GRACE`) → `exited`. From a stop request to `exit` takes at most
+ * already) -> `stopping` (`AdminF.shutdown`, the ports close, SIGTERM to the group, SIGKILL at the
+ * end of `TARS_STOP_GRACE`) -> `exited`. From a stop request to `exit` takes at most
  * `TARS_PRESTOP_WAITTIME` + `TARS_STOP_GRACE` + {@linkcode STOP_SLACK}.
  *
  * New requests (hold the service down, start it again, a restart with a drain, a notify) fit as

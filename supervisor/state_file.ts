@@ -29,7 +29,7 @@ const MAX_REASON = 300;
 /** `text` on one line of at most {@linkcode MAX_REASON} characters. */
 function oneLine(text: string): string {
   const line = text.replace(/\s+/g, " ").trim();
-  return line.length > MAX_REASON ? `${line.slice(0, MAX_REASON - 1)}…` : line;
+  return line.length > MAX_REASON ? `${line.slice(0, MAX_REASON - 1)}...` : line;
 }
 
 /** The state file of the service under `tarsPath`. */

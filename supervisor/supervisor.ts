@@ -123,7 +123,6 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-
 /** Starts the supervisor's machine; it runs until a stop request or a failed genconf. */
 export function startSupervisor(deps: SupervisorDeps): Supervisor {
   const { settings } = deps;
