@@ -34,7 +34,7 @@ const FORWARDED_SIGNALS: readonly Deno.Signal[] = ["SIGHUP", "SIGUSR1", "SIGUSR2
 const ADMIN_TIMEOUT = 3000;
 
 /** When the start-up is over: the start-up's code pages are given back then (memory_trim.ts). */
-const TRIM_AFTER = 60_000;
+const TRIM_AFTER = 30_000;
 
 /** Gives back the start-up's code pages; says so, or why not, on stderr. */
 function trimMemory(err: (line: string) => void): void {
