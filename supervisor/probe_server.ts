@@ -11,7 +11,7 @@
  * @module
  */
 import { delay } from "../lib/timers.ts";
-import { readiness } from "./readiness.ts";
+import { readinessSync } from "./readiness.ts";
 
 /** A running probe server. */
 export interface ProbeServer {
@@ -111,7 +111,7 @@ export function startProbeServer(options: ProbeServerOptions): Promise<ProbeServ
     else if (target.split("?")[0] !== "/ready") {
       reply = response(404, "Not Found", "GET /ready", isHead);
     } else {
-      const ready = await readiness(options.statePath, {
+      const ready = readinessSync(options.statePath, {
         reportInterval: options.reportInterval,
         now: now(),
       });

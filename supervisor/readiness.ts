@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { readStateFile } from "./state_file.ts";
+import { readStateFile, readStateFileSync, type StateRecord } from "./state_file.ts";
 
 /** The probe's answer. */
 export interface Readiness {
@@ -26,6 +26,28 @@ export async function readiness(
   } catch (error) {
     return { ready: false, reason: (error as Error).message };
   }
+  return judge(record, path, options);
+}
+
+/** {@linkcode readiness} reading the file without leaving the thread (the HTTP probe). */
+export function readinessSync(
+  path: string,
+  options: { reportInterval: number; now: number },
+): Readiness {
+  let record;
+  try {
+    record = readStateFileSync(path);
+  } catch (error) {
+    return { ready: false, reason: (error as Error).message };
+  }
+  return judge(record, path, options);
+}
+
+function judge(
+  record: StateRecord | undefined,
+  path: string,
+  options: { reportInterval: number; now: number },
+): Readiness {
   if (!record) {
     return {
       ready: false,

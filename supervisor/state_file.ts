@@ -63,6 +63,21 @@ export function parseStateFile(text: string, path: string): StateRecord {
   return { state: state.trim() as ServiceState, writtenAt, ...(why ? { reason: why } : {}) };
 }
 
+/**
+ * Reads the state file without leaving the thread: a read of a few bytes that costs less than
+ * handing it to the runtime's blocking pool (the HTTP probe reads it for every request).
+ */
+export function readStateFileSync(path: string): StateRecord | undefined {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+  return parseStateFile(text, path);
+}
+
 /** Reads the state file; `undefined` when it does not exist yet. */
 export async function readStateFile(path: string): Promise<StateRecord | undefined> {
   let text: string;
