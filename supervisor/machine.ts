@@ -390,14 +390,20 @@ function onRegistryAnswered(
   event: Extract<SupervisorEvent, { type: "registryAnswered" }>,
 ): void {
   const { s, now } = tx;
+  const failure = event.message ?? "no reason given";
+  const name = { register: "onStartup", heartbeat: "keepAlive", leave: "onPrestop" }[event.call];
   if (event.call === "leave") {
+    if (event.outcome !== "ok") log(tx, `registry: onPrestop failed: ${failure}; going on`);
     if (s.stop?.leave === "sent") setStop(tx, { leave: "settled" });
     return;
   }
   const sent = s.registry.sending;
   setRegistry(tx, { inFlight: undefined, sending: undefined });
-  if (isStopping(s)) return; // the stop sequence makes its own calls
-  const failure = event.message ?? "no reason given";
+  if (isStopping(s)) {
+    // The stop sequence makes its own calls; the answer of one sent before it only gets logged.
+    if (event.outcome !== "ok") log(tx, `registry: ${name} failed: ${failure}; going on`);
+    return;
+  }
   if (s.phase === "registering") {
     if (event.outcome === "ok") {
       setRegistry(tx, {
@@ -421,8 +427,8 @@ function onRegistryAnswered(
   }
   // running
   if (event.outcome === "ok") {
-    if (event.call === "register" || sent !== s.registry.reportedState) {
-      log(tx, `registry: ${event.call === "register" ? "onStartup" : "keepAlive"} ${sent}`);
+    if (event.call === "heartbeat" && sent !== s.registry.reportedState) {
+      log(tx, `registry: keepAlive ${sent}`);
     }
     setRegistry(tx, { reportedState: sent, reportedAt: now, reRegister: false });
     maybeHeartbeat(tx);
@@ -434,8 +440,7 @@ function onRegistryAnswered(
     maybeHeartbeat(tx);
     return;
   }
-  const call = event.call === "register" ? "onStartup" : "keepAlive";
-  log(tx, `registry: ${call} ${sent} failed: ${failure}`);
+  log(tx, `registry: ${name} ${sent} failed: ${failure}`);
   // After a failed heartbeat the next contact registers the pod again: a registry that lost it
   // learns it back. Tried again after the next check round.
   setRegistry(tx, { reRegister: true, backedOff: true });

@@ -17,7 +17,6 @@ import {
   initialState,
   MACHINE_DEFAULTS,
   type MachineConfig,
-  type RegistryCall,
   step,
   type SupervisorEffect,
   type SupervisorEvent,
@@ -178,21 +177,21 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
   }
 
   async function registryCall(
-    call: RegistryCall,
-    state: SupervisorEffect & { type: "registry" },
+    effect: SupervisorEffect & { type: "registry" },
   ): Promise<SupervisorEvent> {
     const { info, link } = pod!;
+    const { call, state, timeout } = effect;
     const request = call === "register"
       ? link.onStartup(startupRequest(info, {
-        state: state.state,
+        state,
         disableFlow: settings.disableFlow,
         version: settings.serverVersion,
       }))
       : call === "heartbeat"
-      ? link.keepAlive(keepAliveRequest(info, state.state))
+      ? link.keepAlive(keepAliveRequest(info, state))
       : link.onPrestop(prestopRequest(info));
     try {
-      await (state.timeout === undefined ? request : bounded(request, state.timeout));
+      await (timeout === undefined ? request : bounded(request, timeout));
     } catch (error) {
       return {
         type: "registryAnswered",
@@ -204,13 +203,13 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
     if (call === "register") {
       log(
         `registry: onStartup ${info.application}.${info.server} on ${info.localIp} ` +
-          `${state.state}${settings.disableFlow ? " (traffic off)" : ""}`,
+          `${state}${settings.disableFlow ? " (traffic off)" : ""}`,
       );
     } else if (call === "leave") {
       log(
         `registry: onPrestop sent: ${info.application}.${info.server} on ${info.localIp} removed`,
       );
-    } else if (state.timeout !== undefined) log(`registry: keepAlive ${state.state} sent`);
+    } else if (timeout !== undefined) log(`registry: keepAlive ${state} sent`);
     return { type: "registryAnswered", call, outcome: "ok" };
   }
 
@@ -296,7 +295,7 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
         break;
       }
       case "registry":
-        track(registryCall(effect.call, effect));
+        track(registryCall(effect));
         break;
       case "adminNotify":
         track(
@@ -389,6 +388,6 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
 }
 
 /** The endpoints the supervisor checks: every adapter's and `local`. */
-export function endpointsOf(info: ServerInfo): string[] {
+function endpointsOf(info: ServerInfo): string[] {
   return [...info.adapters.map((a) => a.endpoint), info.local];
 }
