@@ -164,7 +164,6 @@ export interface RegistryProgress {
   readonly inFlight?: "register" | "heartbeat";
   /** The state the call in flight carries. */
   readonly sending?: ServiceState;
-  readonly registered: boolean;
   /** Failed tries of the first registration. */
   readonly failures: number;
   readonly retryAt?: number;
@@ -180,7 +179,6 @@ export interface RegistryProgress {
 
 /** How far a stop has come. */
 export interface StopProgress {
-  readonly requestedAt: number;
   /** Exit at the latest then. */
   readonly deadline: number;
   readonly drainUntil?: number;
@@ -243,7 +241,6 @@ export function initialState(config: MachineConfig): SupervisorState {
     checking: false,
     nextCheckAt: Infinity,
     registry: {
-      registered: false,
       failures: 0,
       reportedAt: -Infinity,
       reRegister: false,
@@ -407,7 +404,6 @@ function onRegistryAnswered(
   if (s.phase === "registering") {
     if (event.outcome === "ok") {
       setRegistry(tx, {
-        registered: true,
         failures: 0,
         lastError: undefined,
         reportedState: sent,
@@ -526,7 +522,6 @@ function onStop(tx: Tx, event: Extract<SupervisorEvent, { type: "stop" }>): void
     phase: "claiming",
     nextCheckAt: now + s.config.checkInterval,
     stop: {
-      requestedAt: now,
       deadline: now + prestopWaitTime + stopGrace + STOP_SLACK,
       shutdown: "none",
       probing: false,
