@@ -10,8 +10,9 @@ import { UsageError } from "./lib/usage_error.ts";
 
 /** Runs one `tarscli` invocation and resolves to its exit code. */
 export async function main(args: string[], ctx: CommandContext): Promise<number> {
-  const [name = "help", ...rest] = args;
-  const spec = findCommand(name);
+  const [given = "help", ...rest] = args;
+  const spec = findCommand(given);
+  const name = spec?.name ?? given;
   try {
     if (!spec) {
       throw new UsageError(`Unknown command "${name}"; run "tarscli help" for the list`);

@@ -1,8 +1,9 @@
 /**
  * The README's generated sections: the command reference (commands and the variables each reads)
- * and the registry's flags, from the tables `tarscli help` and `tarsregistry --help` print.
- * `deno run cli/command_reference.ts` prints both; cli/command_reference_test.ts keeps README.md
- * equal to them.
+ * and the registry's flags, from the tables `tarscli help` and `tarsregistry --help` print, and
+ * the `_server_meta.yaml` reference (genconf/meta_reference.ts, from the table genconf parses
+ * with). `deno run cli/command_reference.ts` prints all three; cli/command_reference_test.ts keeps
+ * README.md equal to them.
  *
  * @module
  */
@@ -13,8 +14,9 @@ import {
   shownName,
   type VariableSpec,
 } from "../lib/mod.ts";
+import { renderMetaReference } from "../genconf/meta_reference.ts";
 import { COMMANDS, type CommandSpec } from "./command_table.ts";
-import { variablesFor } from "./help.ts";
+import { aliasNote, variablesFor } from "./help.ts";
 
 /** Markers around the generated command reference in README.md. */
 export const REFERENCE_BEGIN =
@@ -43,7 +45,8 @@ function settingsTable(
 export function renderCommandReference(commands: readonly CommandSpec[] = COMMANDS): string {
   const lines = [REFERENCE_BEGIN];
   for (const spec of commands) {
-    lines.push("", `### \`${spec.name}\``, "", `\`${spec.usage}\`: ${spec.summary}.`);
+    const also = aliasNote(spec, (name) => `\`${name}\``);
+    lines.push("", `### \`${spec.name}\``, "", `\`${spec.usage}\`${also}: ${spec.summary}.`);
     const variables = variablesFor(spec);
     if (variables.length > 0) lines.push("", ...settingsTable("variable", variables));
   }
@@ -56,4 +59,8 @@ export function renderFlagReference(): string {
   return [FLAGS_BEGIN, "", ...settingsTable("flag", REGISTRY_FLAGS), "", FLAGS_END].join("\n");
 }
 
-if (import.meta.main) console.log(`${renderCommandReference()}\n\n${renderFlagReference()}`);
+if (import.meta.main) {
+  console.log(
+    [renderCommandReference(), renderFlagReference(), renderMetaReference()].join("\n\n"),
+  );
+}

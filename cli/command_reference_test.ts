@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
 import {
+  META_REFERENCE_BEGIN,
+  META_REFERENCE_END,
+  renderMetaReference,
+} from "../genconf/meta_reference.ts";
+import {
   FLAGS_BEGIN,
   FLAGS_END,
   REFERENCE_BEGIN,
@@ -32,4 +37,12 @@ Deno.test("README's command reference equals the table tarscli help prints", asy
 
 Deno.test("README's registry flags equal the table tarsregistry --help prints", async () => {
   assert.equal(await section(FLAGS_BEGIN, FLAGS_END), renderFlagReference(), OUT_OF_DATE);
+});
+
+Deno.test("README's _server_meta.yaml reference equals the table genconf parses with", async () => {
+  assert.equal(
+    await section(META_REFERENCE_BEGIN, META_REFERENCE_END),
+    renderMetaReference(),
+    OUT_OF_DATE,
+  );
 });

@@ -12,6 +12,8 @@ export interface CommandSpec {
   readonly name: string;
   readonly summary: string;
   readonly usage: string;
+  /** Other names it answers to (`--help` for help), as other command-line tools take them. */
+  readonly aliases?: readonly string[];
   /** A command it runs in a child process with its own environment: it reads that one's variables too. */
   readonly runs?: SettingsReader;
   /** Loads only this command's module, so a probe does not pay for the registry or YAML code. */
@@ -24,12 +26,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: "help",
     summary: "print the commands and the variables each reads",
     usage: "tarscli help [COMMAND]",
+    aliases: ["--help", "-h"],
     load: () => import("./help.ts"),
   },
   {
     name: "version",
     summary: "print the version",
     usage: "tarscli version",
+    aliases: ["--version", "-v"],
     load: () => import("./version.ts"),
   },
   {
@@ -85,7 +89,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
 ];
 
-/** Finds a command by name. */
+/** Finds a command by its name or one of its aliases. */
 export function findCommand(name: string): CommandSpec | undefined {
-  return COMMANDS.find((c) => c.name === name);
+  return COMMANDS.find((c) => c.name === name || (c.aliases ?? []).includes(name));
 }

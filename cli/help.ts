@@ -22,10 +22,15 @@ export function variablesFor(spec: CommandSpec): VariableSpec[] {
   return VARIABLES.filter((v) => v.readBy.some((reader) => readers.includes(reader)));
 }
 
+/** The other names of a command, for help: ` (also --help, -h)`, or nothing. */
+export function aliasNote(spec: CommandSpec, quote: (name: string) => string): string {
+  return spec.aliases ? ` (also ${spec.aliases.map(quote).join(", ")})` : "";
+}
+
 /** Renders the help of one command: usage, summary and its variables with defaults. */
 export function renderCommandHelp(spec: CommandSpec): string[] {
   return [
-    `  ${spec.usage}`,
+    `  ${spec.usage}${aliasNote(spec, (name) => `tarscli ${name}`)}`,
     `      ${spec.summary}`,
     ...helpLines(variablesFor(spec), { indent: "      " }),
   ];

@@ -5,6 +5,7 @@
  * @module
  */
 import { createSocket } from "node:dgram";
+import { describeBindError } from "../lib/bind_error.ts";
 import type { Transport } from "../protocol/endpoint.ts";
 import type { PortRange } from "./settings.ts";
 
@@ -15,8 +16,25 @@ export interface ProbeTarget {
   readonly transport: Transport;
 }
 
-/** Tells whether the target port can be bound; throws when its host cannot be bound at all. */
+/**
+ * Tells whether the target port can be bound; throws a {@linkcode PortProbeError} when its host
+ * cannot be bound at all.
+ */
 export type PortProbe = (target: ProbeTarget) => Promise<boolean>;
+
+/** A probe could not bind its host at all (not an address of this machine, not a name). */
+export class PortProbeError extends Error {
+  readonly target: ProbeTarget;
+  /** Why, in words. */
+  readonly reason: string;
+
+  constructor(target: ProbeTarget, reason: string, options?: ErrorOptions) {
+    super(`Cannot listen on ${target.host}:${target.port} to find a free port: ${reason}`, options);
+    this.name = "PortProbeError";
+    this.target = target;
+    this.reason = reason;
+  }
+}
 
 /** Hands out distinct free ports from one range. */
 export interface PortPicker {
@@ -37,14 +55,12 @@ function bindUdp(host: string, port: number): Promise<void> {
   });
 }
 
-function isTaken(error: unknown): boolean {
-  const code = (error as { code?: string }).code;
-  return error instanceof Deno.errors.AddrInUse || error instanceof Deno.errors.PermissionDenied ||
-    code === "EADDRINUSE" || code === "EACCES";
-}
-
-/** The real probe: binds the port (TCP for tcp and ssl, UDP for udp) and releases it at once. */
-export async function probePort({ host, port, transport }: ProbeTarget): Promise<boolean> {
+/**
+ * The real probe: binds the port (TCP for tcp and ssl, UDP for udp) and releases it at once. A
+ * port in use or not permitted is not free; any other failure is the host's.
+ */
+export async function probePort(target: ProbeTarget): Promise<boolean> {
+  const { host, port, transport } = target;
   try {
     if (transport === "udp") {
       await bindUdp(host, port);
@@ -53,11 +69,9 @@ export async function probePort({ host, port, transport }: ProbeTarget): Promise
     }
     return true;
   } catch (error) {
-    if (isTaken(error)) return false;
-    throw new Error(
-      `Cannot listen on ${host}:${port} to find a free port (${(error as Error).message}); ` +
-        "use an address of this machine in the endpoint",
-    );
+    const { problem, reason } = describeBindError(error);
+    if (problem === "in use" || problem === "denied") return false;
+    throw new PortProbeError(target, reason, { cause: error });
   }
 }
 

@@ -167,7 +167,15 @@ const ERROR_CASES: readonly ErrorCase[] = [
   {
     name: "no meta file and no names in the environment",
     meta: undefined,
-    message: /^Application and server names are missing: set application and server in \$TARS_PATH/,
+    message: "No such file: $TARS_PATH/bin/_server_meta.yaml (TARS_PATH=$TARS_PATH): put the " +
+      "service's _server_meta.yaml there, set TARS_PATH to the directory whose bin/ holds it, or " +
+      "name the service with TARS_APPLICATION and TARS_SERVER",
+  },
+  {
+    name: "no meta file and only one name in the environment",
+    meta: undefined,
+    env: { TARS_SERVER: "Srv" },
+    message: /^No such file: \$TARS_PATH\/bin\/_server_meta\.yaml \(TARS_PATH=\$TARS_PATH\): /,
   },
   {
     name: "no server",
@@ -274,13 +282,35 @@ const ERROR_CASES: readonly ErrorCase[] = [
     meta: META,
     merge: "<tars>\n<application>\n</tars>\n",
     message:
-      "Merge file $MERGE line 3: </tars> does not match <application> opened on line 2; close <application> first",
+      "Merge file $MERGE (TARS_MERGE_CONF) line 3: </tars> does not match <application> opened on line 2; close <application> first",
   },
   {
     name: "a merge file with an unclosed section",
     meta: META,
     merge: "<tars>\n<application>\n</application>\n",
-    message: "Merge file $MERGE line 1: <tars> is never closed; add </tars>",
+    message: "Merge file $MERGE (TARS_MERGE_CONF) line 1: <tars> is never closed; add </tars>",
+  },
+  {
+    name: "a merge file of plain text (no section)",
+    meta: META,
+    merge: "just some text\n",
+    message: 'Merge file $MERGE (TARS_MERGE_CONF) line 1: "just some text" is outside every ' +
+      "section; put it inside the section it belongs to, e.g. <tars><application><server>",
+  },
+  {
+    name: "a merge file with a value outside its sections",
+    meta: META,
+    merge: "<tars>\n</tars>\nlogLevel=INFO\n",
+    message: 'Merge file $MERGE (TARS_MERGE_CONF) line 3: "logLevel=INFO" is outside every ' +
+      "section; put it inside the section it belongs to, e.g. <tars><application><server>",
+  },
+  {
+    name: "a merge file without a section (comments only, or empty)",
+    meta: META,
+    merge: "# nothing yet\n",
+    message: "Merge file $MERGE (TARS_MERGE_CONF) has no section: write what it changes inside " +
+      "<tars><application>…</application></tars> as in the generated config, or unset " +
+      "TARS_MERGE_CONF",
   },
   {
     name: "no free port",
@@ -343,6 +373,41 @@ Deno.test("genconf errors leave the files as they were", async (t) => {
         await Deno.remove(tarsPath, { recursive: true });
       }
     });
+  }
+});
+
+Deno.test("genconf names TARS_PATH when it is the cause", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "genconf_" });
+  try {
+    await t.step("TARS_PATH is a file", async () => {
+      const file = join(dir, "afile");
+      await Deno.writeTextFile(file, "");
+      await assert.rejects(
+        runGenconf(readGenconfSettings({ TARS_PATH: file }, { cwd: dir }), {
+          findLocalIp: FIXED_IP,
+          probe: ALL_FREE,
+        }),
+        {
+          message: `TARS_PATH=${file} is a file, not a directory: set TARS_PATH to the ` +
+            "service's directory, the one whose bin/ holds _server_meta.yaml",
+        },
+      );
+    });
+    await t.step("no meta file, the environment names the service: a warning", async () => {
+      const tarsPath = join(dir, "env_only");
+      const env = { TARS_PATH: tarsPath, TARS_APPLICATION: "App", TARS_SERVER: "Srv" };
+      const result = await runGenconf(readGenconfSettings(env, { cwd: dir }), {
+        findLocalIp: FIXED_IP,
+        probe: ALL_FREE,
+      });
+      assert.deepEqual(result.warnings, [
+        `No such file: ${tarsPath}/bin/_server_meta.yaml (TARS_PATH=${tarsPath}); the service ` +
+        "is named by TARS_APPLICATION and TARS_SERVER",
+      ]);
+      assert.equal(result.info.server, "Srv");
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
 

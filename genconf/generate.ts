@@ -5,7 +5,7 @@
  * @module
  */
 import { parseEndpoint, parseObjectRef, type Transport } from "../protocol/endpoint.ts";
-import type { PortPicker } from "./free_port.ts";
+import { type PortPicker, type PortProbe, PortProbeError } from "./free_port.ts";
 import { isValidTarsName, type ServerMeta } from "./server_meta.ts";
 import { type AdapterInfo, type ServerInfo, serverPaths } from "./server_info.ts";
 import type { GenconfSettings } from "./settings.ts";
@@ -25,6 +25,8 @@ export interface ResolveOptions {
   readonly findLocalIp: () => Promise<string>;
   /** Gives the values of `${random_port}`. */
   readonly ports: PortPicker;
+  /** Tells whether a fixed port of an endpoint is free. */
+  readonly probe: PortProbe;
 }
 
 const RANDOM_PORT = "${random_port}";
@@ -80,10 +82,13 @@ interface PendingEndpoint {
   readonly text: string;
   readonly host: string;
   readonly transport: Transport;
+  /** Undefined for `${random_port}`. */
   readonly port: number | undefined;
+  /** Whether the host is `${local_ip}`, so a bad address is POD_IP's (or the route's). */
+  readonly localIp: boolean;
 }
 
-function checkEndpoint(text: string, where: string): PendingEndpoint {
+function checkEndpoint(text: string, where: string, localIp: boolean): PendingEndpoint {
   const random = text.includes(RANDOM_PORT);
   const probeText = text.replaceAll(RANDOM_PORT, "0");
   try {
@@ -94,6 +99,7 @@ function checkEndpoint(text: string, where: string): PendingEndpoint {
       host: ep.host,
       transport: ep.transport,
       port: random ? undefined : ep.port,
+      localIp,
     };
   } catch (error) {
     throw new SyntaxError(
@@ -140,14 +146,43 @@ function resolveLocator(meta: ServerMeta, settings: GenconfSettings, metaPath: s
   return locator;
 }
 
+/** What resolving the endpoints needs. */
+interface EndpointOptions {
+  readonly metaPath: string;
+  readonly values: Readonly<Record<string, string>>;
+  readonly ports: PortPicker;
+  readonly probe: PortProbe;
+  /** Where `${local_ip}` came from, for messages: `POD_IP`, or the default route. */
+  readonly localIpOrigin: string;
+}
+
 /**
- * Fills in the adapters' endpoints and then `local`, in that order; fixed ports are reserved
- * before any `${random_port}` is drawn. Returns the adapters' endpoints followed by `local`.
+ * Runs `step` (a probe of `ep`'s host); a host that cannot be bound at all becomes an error naming
+ * the endpoint and, for `${local_ip}`, where that address came from.
  */
-async function resolveEndpoints(
-  meta: ServerMeta,
-  options: { metaPath: string; values: Readonly<Record<string, string>>; ports: PortPicker },
-): Promise<string[]> {
+async function probing<T>(
+  ep: PendingEndpoint,
+  options: EndpointOptions,
+  step: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (!(error instanceof PortProbeError)) throw error;
+    const fix = ep.localIp
+      ? `${ep.host} is \${local_ip}, ${options.localIpOrigin}: set POD_IP to an address of ` +
+        "this machine"
+      : "use an address of this machine in the endpoint";
+    throw new Error(`${ep.where}: ${error.message}; ${fix}`, { cause: error });
+  }
+}
+
+/**
+ * Fills in the adapters' endpoints and then `local`, in that order; fixed ports are checked to be
+ * free and reserved before any `${random_port}` is drawn. Returns the adapters' endpoints
+ * followed by `local`.
+ */
+async function resolveEndpoints(meta: ServerMeta, options: EndpointOptions): Promise<string[]> {
   const { metaPath, values, ports } = options;
   const sources = [
     ...meta.adapters.map((a) => ({
@@ -157,15 +192,31 @@ async function resolveEndpoints(
     { text: meta.local, where: `local in ${metaPath}` },
   ];
   const pending = sources.map(({ text, where }) =>
-    checkEndpoint(fillPlaceholders(text, values, { where, endpoint: true }), where)
+    checkEndpoint(
+      fillPlaceholders(text, values, { where, endpoint: true }),
+      where,
+      /-h\s+\$\{local_ip\}/.test(text),
+    )
   );
   checkDistinctPorts(pending);
-  for (const ep of pending) if (ep.port !== undefined) ports.reserve(ep.port);
+  for (const ep of pending) {
+    if (ep.port === undefined || ep.port === 0) continue;
+    const { host, port, transport } = ep;
+    // Something else on a fixed port would answer the supervisor's checks for the service.
+    if (!await probing(ep, options, () => options.probe({ host, port, transport }))) {
+      throw new RangeError(
+        `${ep.where}: ${transport} port ${port} on ${host} is in use (or this user may not bind ` +
+          "it); stop what listens there, or use ${random_port}",
+      );
+    }
+    ports.reserve(port);
+  }
   const endpoints: string[] = [];
   for (const ep of pending) {
     let text = ep.text;
     while (text.includes(RANDOM_PORT)) {
-      text = text.replace(RANDOM_PORT, String(await ports.take(ep.host, ep.transport)));
+      const port = await probing(ep, options, () => ports.take(ep.host, ep.transport));
+      text = text.replace(RANDOM_PORT, String(port));
     }
     endpoints.push(text);
   }
@@ -216,6 +267,10 @@ export async function resolveServerInfo(
     metaPath,
     values: { local_ip: localIp, namespace: settings.namespace },
     ports: options.ports,
+    probe: options.probe,
+    localIpOrigin: settings.podIp !== undefined
+      ? "from POD_IP"
+      : "the address of the default route's interface",
   });
 
   const adapters: AdapterInfo[] = meta.adapters.map((a, i) =>
@@ -236,6 +291,7 @@ export async function resolveServerInfo(
     server,
     buildServer,
     setId,
+    serverType: settings.serverType ?? meta.serverType,
     locator,
     localIp,
     local: endpoints[endpoints.length - 1],

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { PortPicker } from "./free_port.ts";
+import { createPortPicker, type PortPicker, type PortProbe, PortProbeError } from "./free_port.ts";
 import { buildTarsConfig, resolveServerInfo } from "./generate.ts";
 import { parseServerMeta } from "./server_meta.ts";
 import { readGenconfSettings } from "./settings.ts";
@@ -27,15 +27,76 @@ function fakePicker(): PortPicker & { calls: string[] } {
   };
 }
 
-async function resolve(metaText: string, env: Record<string, string> = {}, ports = fakePicker()) {
+async function resolve(
+  metaText: string,
+  env: Record<string, string> = {},
+  ports: PortPicker = fakePicker(),
+  probe: PortProbe = () => Promise.resolve(true),
+) {
   const { meta } = parseServerMeta(metaText, { source: metaPath });
   const settings = readGenconfSettings({ TARS_PATH: "/tars", ...env }, { cwd: "/" });
   return await resolveServerInfo(meta, settings, {
     metaPath,
-    findLocalIp: () => Promise.resolve("10.0.0.3"),
+    findLocalIp: () => Promise.resolve(settings.podIp ?? "10.0.0.3"),
     ports,
+    probe,
   });
 }
+
+Deno.test("resolveServerInfo: fixed ports that are taken, and addresses that are not this machine's", async (t) => {
+  const META = "application: A\nserver: S\nadapters:\n  - object: MainObj\n";
+
+  await t.step("a fixed port in use is an error naming the endpoint", async () => {
+    const probed: string[] = [];
+    await assert.rejects(
+      resolve(META + "    endpoint: tcp -h ${local_ip} -p 17890\n", {}, fakePicker(), (t) => {
+        probed.push(`${t.transport} ${t.host}:${t.port}`);
+        return Promise.resolve(false);
+      }),
+      {
+        name: "RangeError",
+        message: `adapter MainObj in ${metaPath}: tcp port 17890 on 10.0.0.3 is in use (or this ` +
+          "user may not bind it); stop what listens there, or use ${random_port}",
+      },
+    );
+    assert.deepEqual(probed, ["tcp 10.0.0.3:17890"]);
+  });
+
+  const notLocal: PortProbe = (target) =>
+    Promise.reject(new PortProbeError(target, "it is not an address of this machine"));
+
+  await t.step("${local_ip} that cannot be bound names POD_IP", async () => {
+    const picker = createPortPicker({ min: 100, max: 110 }, { probe: notLocal });
+    await assert.rejects(resolve(META, { POD_IP: "10.9.9.9" }, picker), {
+      message: `adapter MainObj in ${metaPath}: Cannot listen on 10.9.9.9:100 to find a free ` +
+        "port: it is not an address of this machine; 10.9.9.9 is ${local_ip}, from POD_IP: set " +
+        "POD_IP to an address of this machine",
+    });
+    await assert.rejects(
+      resolve(META, {}, createPortPicker({ min: 13000, max: 13000 }, { probe: notLocal })),
+      {
+        message: `adapter MainObj in ${metaPath}: Cannot listen on 10.0.0.3:13000 to find a free ` +
+          "port: it is not an address of this machine; 10.0.0.3 is ${local_ip}, the address of " +
+          "the default route's interface: set POD_IP to an address of this machine",
+      },
+    );
+  });
+
+  await t.step(
+    "a literal host that cannot be bound asks for an address of this machine",
+    async () => {
+      await assert.rejects(
+        resolve(META + "    endpoint: tcp -h 192.0.2.1 -p 2000\n", {}, undefined, notLocal),
+        {
+          message:
+            `adapter MainObj in ${metaPath}: Cannot listen on 192.0.2.1:2000 to find a free ` +
+            "port: it is not an address of this machine; use an address of this machine in the " +
+            "endpoint",
+        },
+      );
+    },
+  );
+});
 
 Deno.test("resolveServerInfo", async (t) => {
   await t.step(

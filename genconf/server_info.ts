@@ -85,6 +85,7 @@ const SCALARS: Readonly<Record<string, Kind>> = {
   server: "string",
   buildServer: "string",
   setId: "string",
+  serverType: "string",
   locator: "string",
   localIp: "string",
   local: "string",

@@ -13,6 +13,7 @@ const INFO: ServerInfo = {
   server: "Srv",
   buildServer: "srv_bin",
   setId: "",
+  serverType: "tars_nodejs",
   locator: "tars.tarsregistry.QueryObj@tcp -h r -p 17890",
   localIp: "10.0.0.3",
   local: "tcp -h 127.0.0.1 -p 13001 -t 5000",

@@ -19,9 +19,10 @@ Deno.test("parseServerMeta", async (t) => {
     assert.deepEqual(parse("# only a comment\n"), { meta: SERVER_META_DEFAULTS, warnings: [] });
   });
 
-  await t.step("defaults are those of K8STARS", () => {
+  await t.step("defaults are those of K8STARS (the server type the framework's)", () => {
     assert.deepEqual(SERVER_META_DEFAULTS, {
       setId: "",
+      serverType: "tars_cpp",
       locator:
         "tars.tarsregistry.QueryObj@tcp -h tars-registry.${namespace}.svc.cluster.local -p 17890",
       adapters: [],
@@ -58,6 +59,7 @@ Deno.test("parseServerMeta", async (t) => {
 application: App
 server: Server
 set_id: mtt.s.1
+server_type: tars_nodejs
 locator: tars.tarsregistry.QueryObj@tcp -h 10.0.0.1 -p 17890
 adapters:
   - object: MainObj
@@ -91,6 +93,7 @@ deactivating_timeout: 0
       application: "App",
       server: "Server",
       setId: "mtt.s.1",
+      serverType: "tars_nodejs",
       locator: "tars.tarsregistry.QueryObj@tcp -h 10.0.0.1 -p 17890",
       adapters: [
         {
@@ -141,13 +144,38 @@ deactivating_timeout: 0
     );
     assert.equal(meta.server, "S");
     assert.deepEqual(warnings, [
-      `${source}:2:1: unknown key "threds" ignored; known keys: application, server, set_id, locator, local, ` +
+      `${source}:2:1: unknown key "threds" ignored; known keys: version, application, server, set_id, server_type, locator, local, ` +
       "logSize, logNum, logLevel, configObj, notifyObj, logObj, statObj, propertyObj, sample_rate, " +
       "max_sample_count, asyncThreadNum, sync_invoke_timeout, async_invoke_timeout, report_interval, " +
       "refresh_endpoint_interval, deactivating_timeout, adapters",
       `${source}:5:5: unknown key "thread" in adapters[0] ignored; known keys: object, endpoint, maxconns, ` +
       "protocol, queuecap, queuetimeout, threads",
     ]);
+  });
+
+  await t.step("K8STARS files are read without a warning: version is accepted and unused", () => {
+    // The original's example and template meta files, as K8STARS ships them.
+    const files = [
+      "version: v1\napplication: TestApp\nserver: HelloGo\nadapters:\n  - object: SayHelloObj\n",
+      "version: v1\napplication: tars\nserver: tarsregistry\nadapters:\n" +
+      "  - object: QueryObj\n    endpoint: tcp -h ${local_ip} -p 17890\n",
+    ];
+    for (const text of files) {
+      const { meta, warnings } = parse(text);
+      assert.deepEqual(warnings, [], text);
+      assert.equal("version" in meta, false);
+    }
+    assert.deepEqual(parse("version: 2\nserver: S\n").warnings, []);
+  });
+
+  await t.step("a log level outside the known set is passed on as written, with a warning", () => {
+    const { meta, warnings } = parse("server: S\nlogLevel: verbose\n");
+    assert.equal(meta.logLevel, "verbose");
+    assert.deepEqual(warnings, [
+      `${source}:2:11: logLevel "verbose" is not one of NONE, ERROR, WARN, INFO, DEBUG, TARS; ` +
+      "it is written to the config as it is, for the service's framework to read",
+    ]);
+    assert.equal(parse("logLevel: warn\n").meta.logLevel, "WARN");
   });
 
   await t.step("YAML syntax errors give file, line and column", () => {
@@ -205,8 +233,12 @@ deactivating_timeout: 0
         `${source}:1:9: server must be text, got true; write e.g. server: "value"`,
       ],
       [
-        "logLevel: LOUD\n",
-        `${source}:1:11: logLevel must be one of NONE, ERROR, WARN, INFO, DEBUG, TARS, got "LOUD"`,
+        "logLevel: [INFO]\n",
+        `${source}:1:11: logLevel must be a log level such as INFO, got a YAML list`,
+      ],
+      [
+        "server_type: tars_rust\n",
+        `${source}:1:14: server_type must be one of tars_cpp, tars_go, tars_java, tars_nodejs, tars_php, not_tars, got "tars_rust"`,
       ],
       [
         "logSize: huge\n",
@@ -271,10 +303,20 @@ Deno.test("readServerMeta", async (t) => {
       assert.equal(result.meta.server, "S");
       assert.match(result.warnings[0], new RegExp(`^${path}:2:1: unknown key "extra"`));
     });
+    await t.step("a file where a directory should be is an error saying so", async () => {
+      await Deno.writeTextFile(join(dir, "afile"), "");
+      await assert.rejects(readServerMeta(join(dir, "afile", "bin", "_server_meta.yaml")), {
+        message: `Cannot read ${
+          join(dir, "afile", "bin", "_server_meta.yaml")
+        }: a directory on its path is a file`,
+      });
+    });
     await t.step("a directory in the file's place is an error", async () => {
       await Deno.mkdir(join(dir, "adir"));
       await assert.rejects(readServerMeta(join(dir, "adir")), {
-        message: new RegExp(`^Cannot read ${join(dir, "adir")}: .*; check the file's permissions$`),
+        message: `Cannot read ${
+          join(dir, "adir")
+        }: it is a directory; put the meta file there instead`,
       });
     });
   } finally {

@@ -12,6 +12,7 @@ Deno.test("readGenconfSettings", async (t) => {
       server: undefined,
       buildServer: undefined,
       setId: undefined,
+      serverType: undefined,
       locator: undefined,
       mergeConf: undefined,
       refreshEndpointInterval: undefined,
@@ -29,6 +30,7 @@ Deno.test("readGenconfSettings", async (t) => {
       TARS_SERVER: "Server",
       TARS_BUILD_SERVER: "Binary",
       TARS_SET_ID: "mtt.s.1",
+      TARS_SERVER_TYPE: "tars_go",
       TARS_LOCATOR: "tars.tarsregistry.QueryObj@tcp -h r -p 1",
       TARS_MERGE_CONF: "/etc/merge.conf",
       TARS_EP_UPTIME: "30s",
@@ -43,6 +45,7 @@ Deno.test("readGenconfSettings", async (t) => {
       server: "Server",
       buildServer: "Binary",
       setId: "mtt.s.1",
+      serverType: "tars_go",
       locator: "tars.tarsregistry.QueryObj@tcp -h r -p 1",
       mergeConf: "/etc/merge.conf",
       refreshEndpointInterval: 30000,
@@ -84,6 +87,18 @@ Deno.test("readGenconfSettings", async (t) => {
     assert.throws(() => readGenconfSettings({ TARS_EP_UPTIME: "0" }, { cwd }), {
       name: "RangeError",
       message: 'TARS_EP_UPTIME="0" must be at least 1ms in whole milliseconds, e.g. 60s',
+    });
+  });
+
+  await t.step("TARS_SERVER_TYPE takes the framework's server types only", () => {
+    assert.equal(
+      readGenconfSettings({ TARS_SERVER_TYPE: "not_tars" }, { cwd }).serverType,
+      "not_tars",
+    );
+    assert.throws(() => readGenconfSettings({ TARS_SERVER_TYPE: "go" }, { cwd }), {
+      name: "RangeError",
+      message: 'TARS_SERVER_TYPE="go" is not a server type; use one of tars_cpp, tars_go, ' +
+        "tars_java, tars_nodejs, tars_php, not_tars",
     });
   });
 

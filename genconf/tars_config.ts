@@ -50,11 +50,26 @@ interface OpenSection {
   readonly items: ConfigItem[];
 }
 
+/** Options of {@linkcode parseTarsConfig}. */
+export interface ParseTarsConfigOptions {
+  /** Names the text in messages (default "TARS config"). */
+  readonly source?: string;
+  /**
+   * `"sections"`: a value at the top level, outside every section, is an error (a merge file
+   * holds sections); default: it is kept.
+   */
+  readonly topLevel?: "sections" | "any";
+}
+
 /**
  * Parses TARS config text into a root section (name `""`) holding the top-level items.
- * Unbalanced or mismatched tags throw a SyntaxError naming `source` and the line.
+ * Unbalanced or mismatched tags, and with `topLevel: "sections"` a value outside every section,
+ * throw a SyntaxError naming `source` and the line.
  */
-export function parseTarsConfig(text: string, options: { source?: string } = {}): ConfigSection {
+export function parseTarsConfig(
+  text: string,
+  options: ParseTarsConfigOptions = {},
+): ConfigSection {
   const where = (line: number) => `${options.source ?? "TARS config"} line ${line}`;
   const stack: OpenSection[] = [{ name: "", line: 0, items: [] }];
   const lines = text.split(/\r\n|\r|\n/);
@@ -96,6 +111,12 @@ export function parseTarsConfig(text: string, options: { source?: string } = {})
       stack.pop();
       stack[stack.length - 1].items.push(configSection(top.name, top.items));
       continue;
+    }
+    if (stack.length === 1 && options.topLevel === "sections") {
+      throw new SyntaxError(
+        `${where(lineNo)}: "${line}" is outside every section; put it inside the section it ` +
+          "belongs to, e.g. <tars><application><server>",
+      );
     }
     const eq = line.indexOf("=");
     const key = (eq < 0 ? line : line.slice(0, eq)).trim();

@@ -16,15 +16,23 @@ const UNIT_MS: Readonly<Record<string, number>> = {
 };
 
 /**
- * Parses a duration such as `1m30s` into milliseconds. A bare number is taken in
- * `bareUnit` (milliseconds unless told otherwise).
+ * Parses a duration such as `1m30s` into milliseconds. A number without a unit is refused (is
+ * `30` seconds or milliseconds?), as the original K8STARS refused it, except `0` and, where a
+ * setting documents one (`bareUnit`), the unit a bare number is taken in.
  */
 export function parseDuration(
   text: string,
   options: { bareUnit?: keyof typeof UNIT_MS } = {},
 ): number {
   const trimmed = text.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * UNIT_MS[options.bareUnit ?? "ms"];
+  if (/^\d+$/.test(trimmed)) {
+    if (options.bareUnit !== undefined) return Number(trimmed) * UNIT_MS[options.bareUnit];
+    if (Number(trimmed) === 0) return 0;
+    throw new SyntaxError(
+      `Duration "${text}" has no unit: write ${trimmed}s for seconds or ${trimmed}ms for ` +
+        "milliseconds (units: ns, us, ms, s, m, h, d)",
+    );
+  }
   const part = /(\d+(?:\.\d+)?)(ns|us|ms|s|m|h|d)/y;
   let total = 0;
   let at = 0;

@@ -16,8 +16,17 @@ Deno.test("parseDuration", async (t) => {
     assert.equal(parseDuration("1.5s"), 1500);
     assert.equal(parseDuration(" 1h2m3s4ms "), 3_723_004);
   });
-  await t.step("a bare number takes the bare unit", () => {
-    assert.equal(parseDuration("60000"), 60_000);
+  await t.step("a number without a unit is refused, but for 0 and a documented bare unit", () => {
+    for (const bare of ["30", "60000", " 5 "]) {
+      assert.throws(() => parseDuration(bare), {
+        name: "SyntaxError",
+        message: new RegExp(
+          `^Duration "${bare}" has no unit: write ${bare.trim()}s for seconds or ${bare.trim()}ms for milliseconds`,
+        ),
+      });
+    }
+    assert.equal(parseDuration("0"), 0);
+    assert.equal(parseDuration("60000", { bareUnit: "ms" }), 60_000);
     assert.equal(parseDuration("60", { bareUnit: "s" }), 60_000);
   });
   await t.step("bad text names the format", () => {

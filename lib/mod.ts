@@ -9,6 +9,7 @@
  * - `version_info.ts`: the release version.
  * - `settings.ts`: every environment variable and registry flag, declared once (add one there).
  * - `timers.ts`: a delay an abort cuts short, a deadline on a promise, retries with back-off.
+ * - `bind_error.ts`: why a socket could not be bound, and the message naming the setting.
  * - `process_group.ts`: the process runner, and `sh` in a process group of its own: run with a
  *   time bound, its output read to the end, the whole group killed.
  *
@@ -19,6 +20,7 @@
  *
  * @module
  */
+export { bindError, type BindFailure, type BindProblem, describeBindError } from "./bind_error.ts";
 export type { CommandContext, CommandModule } from "./context.ts";
 export { parseDuration } from "./duration.ts";
 export { basename, dirname, isAbsolute, join, normalize } from "./posix_path.ts";
@@ -48,11 +50,14 @@ export {
   type Environment,
   type FlagSpec,
   helpLines,
+  isServerType,
   type LifecycleSettings,
   readRegistryFlags,
   readSettings,
   REGISTRY_FLAGS,
   type RegistryFlags,
+  SERVER_TYPES,
+  type ServerType,
   type SettingsOf,
   type SettingsReader,
   shownDefault,

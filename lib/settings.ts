@@ -81,7 +81,7 @@ export const nonEmpty: Parser<boolean> = (value) => value !== "";
 /** A switch flag: "on" when given. */
 export const switchOn: Parser<boolean> = (value) => value === "on";
 
-/** A duration in ms (`30s`, `1m30s`; a bare number is ms), not negative. */
+/** A duration in ms (`30s`, `1m30s`; a number needs a unit, but for `0`), not negative. */
 export const duration: Parser<number> = (value, { name }) => {
   let ms: number;
   try {
@@ -102,11 +102,11 @@ export const positiveDuration: Parser<number> = (value, context) => {
   return ms;
 };
 
-/** A duration of at least 1 ms in whole ms; a bare number is ms. */
+/** A duration of at least 1 ms in whole ms; a bare number is ms (documented for TARS_EP_UPTIME). */
 export const wholeMilliseconds: Parser<number> = (value, { name }) => {
   let ms: number;
   try {
-    ms = parseDuration(value);
+    ms = parseDuration(value, { bareUnit: "ms" });
   } catch (error) {
     throw new SyntaxError(`${name}: ${(error as Error).message}; a bare number is milliseconds`);
   }
@@ -116,13 +116,27 @@ export const wholeMilliseconds: Parser<number> = (value, { name }) => {
   return ms;
 };
 
-/** A duration in ms whose bare number is seconds (the registry's flags, as the original's). */
-export const durationInSeconds: Parser<number> = (value, { name }) => {
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** True for an IPv4 address (`10.0.0.5`) or an IPv6 one (`fd00::5`), not a host name. */
+export function isIpAddress(text: string): boolean {
+  if (IPV4.test(text)) return true;
+  if (!text.includes(":") || !/^[0-9a-fA-F:.]+$/.test(text)) return false;
   try {
-    return parseDuration(value, { bareUnit: "s" });
-  } catch (error) {
-    throw new SyntaxError(`${name}: ${(error as Error).message}`);
+    new URL(`http://[${text}]/`);
+    return true;
+  } catch {
+    return false;
   }
+}
+
+/** An IP address (not a host name): the pod's address, which the registry also keys nodes by. */
+export const ipAddress: Parser<string> = (value, { name }) => {
+  if (isIpAddress(value)) return value;
+  throw new RangeError(
+    `${name}="${value}" is not an IP address: set it to an address of this machine, e.g. ` +
+      "10.0.0.5 (in a pod, status.podIP from the downward API), or unset it",
+  );
 };
 
 /** A TCP or UDP port, 1 to 65535. */
@@ -143,6 +157,32 @@ export const hostPort: Parser<{ readonly host: string; readonly port: number }> 
     throw new RangeError(`${name} "${value}": write HOST:PORT, e.g. ${example}`);
   }
   return { host: m[1].replace(/^\[|\]$/g, "") || "0.0.0.0", port: Number(m[2]) };
+};
+
+/** The server types of the framework's `t_server_conf.server_type`. */
+export const SERVER_TYPES = [
+  "tars_cpp",
+  "tars_go",
+  "tars_java",
+  "tars_nodejs",
+  "tars_php",
+  "not_tars",
+] as const;
+
+/** A framework server type (`tars_cpp`, `tars_go`, ...). */
+export type ServerType = typeof SERVER_TYPES[number];
+
+/** Whether `value` is one of {@linkcode SERVER_TYPES}. */
+export function isServerType(value: unknown): value is ServerType {
+  return (SERVER_TYPES as readonly unknown[]).includes(value);
+}
+
+/** One of {@linkcode SERVER_TYPES}. */
+export const serverType: Parser<ServerType> = (value, { name }) => {
+  if (isServerType(value)) return value;
+  throw new RangeError(
+    `${name}="${value}" is not a server type; use one of ${SERVER_TYPES.join(", ")}`,
+  );
 };
 
 // ---- The variables -----------------------------------------------------------------------------
@@ -205,6 +245,14 @@ export const VARIABLES = [
     readBy: ["genconf"],
   },
   {
+    name: "TARS_SERVER_TYPE",
+    key: "serverType",
+    parse: serverType,
+    unset: "server_type in _server_meta.yaml, else tars_cpp",
+    description: `what the service is, for the console: ${SERVER_TYPES.join(", ")}`,
+    readBy: ["genconf"],
+  },
+  {
     name: "TARS_LOCATOR",
     key: "locator",
     parse: text,
@@ -231,9 +279,9 @@ export const VARIABLES = [
   {
     name: "POD_IP",
     key: "podIp",
-    parse: text,
+    parse: ipAddress,
     unset: "genconf: the address of the default route's interface; registry: the endpoint host",
-    description: "the pod's address: the value of ${local_ip}, and the address the registry " +
+    description: "the pod's IP address: the value of ${local_ip}, and the address the registry " +
       "registers for itself",
     readBy: ["genconf", "registry"],
   },
@@ -475,26 +523,29 @@ export const REGISTRY_FLAGS = [
     name: "--node-timeout",
     value: "DURATION",
     key: "nodeTimeout",
-    parse: durationInSeconds,
+    parse: positiveDuration,
     default: "250s",
-    description: "a pod whose last heartbeat is older is answered as inactive (nothing is " +
-      "deleted; a new heartbeat brings it back)",
+    description: "a pod whose last heartbeat is older is answered as inactive, and the next " +
+      "node check marks its node and servers inactive in the store (nothing is deleted; a new " +
+      "heartbeat brings it back)",
   },
   {
     name: "--reload-interval",
     value: "DURATION",
     key: "reloadInterval",
-    parse: durationInSeconds,
+    parse: positiveDuration,
     default: "10s",
-    description: "how often a MySQL-backed registry re-reads the database for other " +
-      "replicas' writes",
+    description: "how often the node check runs and a MySQL-backed registry re-reads the " +
+      "database for other replicas' and tools' writes",
   },
   {
     name: "--init-db",
     key: "initDb",
     parse: switchOn,
     default: "off",
-    description: "create the db_tars tables (from baseserver/db/db_tars.sql) when they are missing",
+    description: "create the database when it is missing (when the user may), then the " +
+      "framework's db_tars tables and the tars.default template (from baseserver/db/db_tars.sql) " +
+      "and the registry's own table, when they are missing",
   },
 ] as const satisfies readonly FlagSpec[];
 

@@ -61,6 +61,21 @@ Deno.test("the supervisor's settings", async (t) => {
       /TARS_REPORT_INTERVAL must be above 0/,
     );
   });
+
+  await t.step("a number without a unit is refused (the original did), but for 0", () => {
+    assert.throws(
+      () => readSettings({ TARS_REPORT_INTERVAL: "30" }, "supervisor", { cwd: "/" }),
+      {
+        name: "SyntaxError",
+        message: 'TARS_REPORT_INTERVAL: Duration "30" has no unit: write 30s for seconds or ' +
+          "30ms for milliseconds (units: ns, us, ms, s, m, h, d)",
+      },
+    );
+    assert.equal(
+      readSettings({ TARS_PRESTOP_WAITTIME: "0" }, "supervisor", { cwd: "/" }).prestopWaitTime,
+      0,
+    );
+  });
 });
 
 Deno.test("the settings table", async (t) => {
@@ -116,7 +131,7 @@ Deno.test("the settings table", async (t) => {
       initDb: false,
     });
     const given = readRegistryFlags(
-      { "node-timeout": "60", metrics: "[::1]:9", "init-db": true },
+      { "node-timeout": "60s", metrics: "[::1]:9", "init-db": true },
       { cwd: "/" },
     );
     assert.equal(given.nodeTimeout, 60_000);
@@ -130,4 +145,19 @@ Deno.test("the settings table", async (t) => {
     }
     readRegistryFlags({}, { cwd: "/" });
   });
+});
+
+Deno.test("POD_IP must be an IP address, and the error names it", () => {
+  for (const ip of ["10.0.0.5", "127.0.0.1", "fd00::5", "::1", "2001:db8::1:2"]) {
+    assert.equal(readSettings({ POD_IP: ip }, "genconf", { cwd: "/" }).podIp, ip);
+  }
+  for (const bad of ["notanip", "10.0.0", "10.0.0.256", "pod-1.example", "fd00::5::1"]) {
+    for (const command of ["genconf", "registry"] as const) {
+      assert.throws(() => readSettings({ POD_IP: bad }, command, { cwd: "/" }), {
+        name: "RangeError",
+        message: `POD_IP="${bad}" is not an IP address: set it to an address of this machine, ` +
+          "e.g. 10.0.0.5 (in a pod, status.podIP from the downward API), or unset it",
+      });
+    }
+  }
 });

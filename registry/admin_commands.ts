@@ -3,7 +3,10 @@ import { ValidationError } from "./validate.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** Parses `YYYY-MM-DD[ HH:MM:SS]` (UTC, as the registry stores heartbeats) into a Date. */
+/**
+ * Parses `YYYY-MM-DD[ HH:MM:SS]` (UTC) into a Date; the store compares it as an age, so a database
+ * in another time zone agrees.
+ */
 export function parseCleanTime(text: string): Date {
   const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$/.exec(text.trim());
   const date = m
@@ -56,8 +59,9 @@ export async function runAdminCommand(
 }
 
 /**
- * One line per server (`App.Server on NODE: active|inactive (present, setting, traffic, version,
- * heartbeat age)`) and one indented line per endpoint; `filter` keeps `App` or `App.Server`.
+ * One line per server (`App.Server on NODE: active|inactive (present, setting, traffic, set,
+ * version, type, pid, heartbeat age)`) and one indented line per endpoint; `filter` keeps `App`
+ * or `App.Server`.
  */
 function formatServers(views: readonly ServerView[], filter?: string): string {
   const shown = views.filter(({ server: s }) =>
@@ -75,6 +79,8 @@ function formatServers(views: readonly ServerView[], filter?: string): string {
       `traffic ${s.flowEnabled ? "on" : "off"}`,
       ...(s.setId ? [`set ${s.setId}`] : []),
       ...(s.version ? [`version ${s.version}`] : []),
+      ...(s.serverType ? [`type ${s.serverType}`] : []),
+      ...(s.processId > 0 ? [`pid ${s.processId}`] : []),
       heartbeat,
     ];
     lines.push(

@@ -25,6 +25,8 @@ import { mysqlUrlFromDsn, mysqlUrlFromParts } from "./store/mod.ts";
 export type RegistryConfig = Omit<RegistryFlags, "store" | "advertise"> & {
   /** `sqlite:PATH` or `mysql://…`: `--store`, else the store variables. */
   readonly store: string;
+  /** The setting that gave `store`, for messages: `--store`, `DB_DSN`, `TARS_PATH=/tars`… */
+  readonly storeSetting: string;
   /** The address it registers for itself: `--advertise`, else POD_IP, else the endpoint host. */
   readonly advertise: string;
   /** How often (ms) it sends its own heartbeat. */
@@ -41,23 +43,29 @@ export function registryUsage(): string[] {
     "Environment (the flags win):",
     ...helpLines(variablesOf("registry"), { indent: "  " }),
     "",
-    "Durations take the suffixes ns, us, ms, s, m, h and d (e.g. 30s, 1m30s); a bare number is " +
-    "seconds.",
+    "Durations take the suffixes ns, us, ms, s, m, h and d (e.g. 30s, 1m30s).",
   ];
 }
 
-function storeFromEnv(env: SettingsOf<"registry">): string {
-  if (env.storeSpec) return env.storeSpec;
-  if (env.dbDsn) return mysqlUrlFromDsn(env.dbDsn);
+/** The store the variables give, and the setting it came from (for messages). */
+function storeFromEnv(env: SettingsOf<"registry">): { spec: string; setting: string } {
+  if (env.storeSpec) return { spec: env.storeSpec, setting: "TARS_REGISTRY_STORE" };
+  if (env.dbDsn) return { spec: mysqlUrlFromDsn(env.dbDsn), setting: "DB_DSN" };
   if (env.dbHost) {
-    return mysqlUrlFromParts({
-      host: env.dbHost,
-      port: env.dbPort,
-      user: env.dbUser,
-      password: env.dbPass,
-    });
+    return {
+      spec: mysqlUrlFromParts({
+        host: env.dbHost,
+        port: env.dbPort,
+        user: env.dbUser,
+        password: env.dbPass,
+      }),
+      setting: "DB_HOST, DB_PORT, DB_USER and DB_PASS",
+    };
   }
-  return `sqlite:${join(env.tarsPath, "data", "tarsregistry.db")}`;
+  return {
+    spec: `sqlite:${join(env.tarsPath, "data", "tarsregistry.db")}`,
+    setting: `TARS_PATH=${env.tarsPath}`,
+  };
 }
 
 /** The `parseArgs` options of the flags: a switch is a boolean, the others take a value. */
@@ -101,16 +109,19 @@ export function readRegistryConfig(
     throw new UsageError(`--endpoint: ${(error as Error).message}`);
   }
   const variables = readSettings(env, "registry", options);
-  let store: string;
+  let store: { spec: string; setting: string };
   try {
-    store = flags.store ?? storeFromEnv(variables);
+    store = flags.store !== undefined
+      ? { spec: flags.store, setting: "--store" }
+      : storeFromEnv(variables);
   } catch (error) {
     throw new UsageError(`Store settings: ${(error as Error).message}`);
   }
   const wildcard = host === "0.0.0.0" || host === "::";
   return {
     ...flags,
-    store,
+    store: store.spec,
+    storeSetting: store.setting,
     advertise: flags.advertise ?? variables.podIp ?? (wildcard ? "127.0.0.1" : host),
     // Often enough that a short --node-timeout never shows the registry itself as inactive.
     heartbeatInterval: Math.min(10_000, Math.max(100, flags.nodeTimeout / 3)),

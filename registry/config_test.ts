@@ -13,6 +13,7 @@ Deno.test("registry config: defaults, flags and the original's variables", async
     assert.deepEqual(read([], { TARS_PATH: "/srv/tars" }), {
       endpoint: "tcp -h 0.0.0.0 -p 17890",
       store: "sqlite:/srv/tars/data/tarsregistry.db",
+      storeSetting: "TARS_PATH=/srv/tars",
       metrics: { host: "0.0.0.0", port: 9325 },
       advertise: "127.0.0.1",
       nodeTimeout: 250_000,
@@ -28,13 +29,20 @@ Deno.test("registry config: defaults, flags and the original's variables", async
       DB_DSN: "u:p@tcp(db:3306)/db_tars",
       DB_HOST: "h",
     };
-    assert.equal(read(["--store", "sqlite:/flag.db"], env).store, "sqlite:/flag.db");
-    assert.equal(read([], env).store, "sqlite:/a.db");
-    assert.equal(read([], { DB_DSN: env.DB_DSN }).store, "mysql://u:p@db:3306/db_tars");
-    assert.equal(
-      read([], { DB_HOST: "db", DB_USER: "tars", DB_PASS: "x@y" }).store,
+    const store = (config: RegistryConfig) => [config.store, config.storeSetting];
+    assert.deepEqual(store(read(["--store", "sqlite:/flag.db"], env)), [
+      "sqlite:/flag.db",
+      "--store",
+    ]);
+    assert.deepEqual(store(read([], env)), ["sqlite:/a.db", "TARS_REGISTRY_STORE"]);
+    assert.deepEqual(store(read([], { DB_DSN: env.DB_DSN })), [
+      "mysql://u:p@db:3306/db_tars",
+      "DB_DSN",
+    ]);
+    assert.deepEqual(store(read([], { DB_HOST: "db", DB_USER: "tars", DB_PASS: "x@y" })), [
       "mysql://tars:x%40y@db:3306/db_tars",
-    );
+      "DB_HOST, DB_PORT, DB_USER and DB_PASS",
+    ]);
   });
 
   await t.step("the advertised address: flag, POD_IP, endpoint host", () => {
@@ -57,6 +65,8 @@ Deno.test("registry config: defaults, flags and the original's variables", async
       [["--endpoint", "udp -h x -p 1"], /--endpoint: only tcp/],
       [["--metrics", "9325"], /--metrics "9325": write HOST:PORT/],
       [["--node-timeout", "soon"], /--node-timeout: Bad duration "soon"/],
+      [["--node-timeout", "250"], /--node-timeout: Duration "250" has no unit: write 250s/],
+      [["--reload-interval", "0"], /--reload-interval must be above 0/],
       [["--nope"], /Unknown option '--nope'.*--help/],
     ];
     for (const [args, message] of cases) {

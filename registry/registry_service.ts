@@ -12,6 +12,7 @@ import type {
   CleanResult,
   KeepAliveResult,
   PrestopResult,
+  RegistryInfoRows,
   RegistryStore,
   ServerRecord,
   StoreCounts,
@@ -204,6 +205,28 @@ export class RegistryService {
       endpoints,
       activeEndpoints,
     };
+  }
+
+  /**
+   * The periodic work (every `--reload-interval`): the node check, which marks nodes without a
+   * heartbeat for `--node-timeout` and their servers inactive in the store as the C++ registry's
+   * check does, then a shared store (MySQL) is read again for what other replicas and tools
+   * wrote; the embedded store is this process's alone, so its changes are applied to memory.
+   */
+  async refresh(): Promise<void> {
+    const expired = await this.#store.expireNodes(this.#nodeTimeout);
+    if (this.#store.kind === "mysql") await this.reload();
+    else this.#apply((state) => state.applyExpired(expired.nodes));
+  }
+
+  /** Writes this registry's own objects to `t_registry_info` (with its heartbeat). */
+  async announceRegistry(rows: RegistryInfoRows): Promise<void> {
+    await this.#store.announceRegistry(rows);
+  }
+
+  /** Removes this registry's own objects from `t_registry_info` (it is stopping). */
+  async withdrawRegistry(locatorId: string): Promise<void> {
+    await this.#store.withdrawRegistry(locatorId);
   }
 
   /** Re-reads the store (other replicas' writes); writes made meanwhile are kept. */

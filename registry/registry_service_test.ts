@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import { runAdminCommand } from "./admin_commands.ts";
 import { RegistryService } from "./registry_service.ts";
 import { SqliteStore } from "./store/sqlite_store.ts";
@@ -211,7 +212,7 @@ Deno.test("registry service: metrics targets, clean and status", async (t) => {
   const r = await open();
   try {
     await r.service.onStartup(pod("10.0.0.1"));
-    await r.service.onStartup(pod("10.0.0.2"));
+    await r.service.onStartup(pod("10.0.0.2", { serverType: "tars_go" }));
     await r.service.onStartup(pod("10.0.0.3", { setId: "app.sz.1" }));
     await r.service.onStartup({ ...pod("10.0.0.4"), application: "Other", server: "World" });
 
@@ -251,25 +252,26 @@ Deno.test("registry service: metrics targets, clean and status", async (t) => {
     });
 
     await t.step("servers lists each server with its states and endpoints", async () => {
-      await r.service.keepAlive({ nodeName: "10.0.0.2", state: "inactive" });
+      await r.service.keepAlive({ nodeName: "10.0.0.2", state: "inactive", processId: 42 });
       const all = await runAdminCommand(r.service, "servers", { now: r.clock.now });
       assert.equal(
         all.split("\n")[0],
         "Other.World on 10.0.0.4: active " +
-          "(present active, setting active, traffic on, heartbeat 0 s ago)",
+          "(present active, setting active, traffic on, type tars_cpp, heartbeat 0 s ago)",
       );
       const hello = await runAdminCommand(r.service, "servers Test.Hello", {
         now: r.clock.now,
       });
       assert.deepEqual(hello.split("\n"), [
         "Test.Hello on 10.0.0.1: active " +
-        "(present active, setting active, traffic on, heartbeat 0 s ago)",
+        "(present active, setting active, traffic on, type tars_cpp, heartbeat 0 s ago)",
         `  ${OBJ} tcp -h 10.0.0.1 -p 10000 -t 30000`,
         "Test.Hello on 10.0.0.2: inactive " +
-        "(present inactive, setting active, traffic on, heartbeat 0 s ago)",
+        "(present inactive, setting active, traffic on, type tars_go, pid 42, heartbeat 0 s ago)",
         `  ${OBJ} tcp -h 10.0.0.2 -p 10000 -t 30000`,
         "Test.Hello on 10.0.0.3: active " +
-        "(present active, setting active, traffic on, set app.sz.1, heartbeat 0 s ago)",
+        "(present active, setting active, traffic on, set app.sz.1, type tars_cpp, " +
+        "heartbeat 0 s ago)",
         `  ${OBJ} tcp -h 10.0.0.3 -p 10000 -t 30000`,
       ]);
       assert.equal(
@@ -309,6 +311,75 @@ Deno.test("registry service: metrics targets, clean and status", async (t) => {
         await runAdminCommand(r.service, "tars.viewstatus", { now: r.clock.now }),
         "tars.viewstatus not support now!",
       );
+    });
+  } finally {
+    await r.close();
+  }
+});
+
+Deno.test("registry service: the framework's states", async (t) => {
+  const r = await open({ nodeTimeout: 250_000 });
+  const states = () =>
+    r.service.servers().map(({ server: s, active }) =>
+      `${s.nodeName} ${s.presentState} ${s.settingState} pid ${s.processId} ${
+        active ? "active" : "inactive"
+      }`
+    );
+  try {
+    await t.step(
+      "the node check marks silent pods inactive in the store and in memory",
+      async () => {
+        await r.service.onStartup(pod("10.0.0.1", { processId: 11 }));
+        await r.service.onStartup(pod("10.0.0.2", { processId: 12 }));
+        r.clock.advance(200_000);
+        await r.service.keepAlive({ nodeName: "10.0.0.2", state: "active" });
+        r.clock.advance(100_000);
+        await r.service.refresh();
+        assert.deepEqual(states(), [
+          "10.0.0.1 inactive active pid 0 inactive",
+          "10.0.0.2 active active pid 12 active",
+        ]);
+        const snap = await r.store.snapshot();
+        assert.deepEqual(snap.nodes.map((n) => n.presentState), ["inactive", "active"]);
+        assert.deepEqual(snap.servers.map((s) => [s.presentState, s.processId]), [
+          ["inactive", 0],
+          ["active", 12],
+        ]);
+      },
+    );
+
+    await t.step("a heartbeat makes the pod active again", async () => {
+      await r.service.keepAlive({
+        nodeName: "10.0.0.1",
+        state: "active",
+        application: "Test",
+        server: "Hello",
+        processId: 13,
+      });
+      assert.deepEqual(states()[0], "10.0.0.1 active active pid 13 active");
+      assert.deepEqual(hosts(r.service.find(OBJ).activeEp), ["10.0.0.1", "10.0.0.2"]);
+    });
+
+    await t.step("an operator's inactive setting survives the pod's re-registration", async () => {
+      const db = new DatabaseSync(`${r.dir}/registry.db`);
+      try {
+        db.prepare("UPDATE t_server_conf SET setting_state = 'inactive' WHERE node_name = ?")
+          .run("10.0.0.2");
+      } finally {
+        db.close();
+      }
+      await r.service.reload();
+      await r.service.onStartup(pod("10.0.0.2"));
+      assert.deepEqual(states()[1], "10.0.0.2 active inactive pid 12 inactive");
+      assert.deepEqual(hosts(r.service.find(OBJ).inactiveEp), ["10.0.0.2"]);
+      await r.service.reload();
+      assert.deepEqual(hosts(r.service.find(OBJ).inactiveEp), ["10.0.0.2"]);
+    });
+
+    await t.step("the last server's prestop takes its node along", async () => {
+      await r.service.onPrestop({ nodeName: "10.0.0.1", application: "Test", server: "Hello" });
+      assert.deepEqual((await r.service.counts()).nodes, 1);
+      assert.deepEqual(r.service.gauges().nodes, 1);
     });
   } finally {
     await r.close();

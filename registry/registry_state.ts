@@ -62,7 +62,10 @@ export class RegistryState {
     for (const index of this.#byObject.values()) yield* index.values();
   }
 
-  /** Applies an acknowledged `onStartup`. */
+  /**
+   * Applies an acknowledged `onStartup`: a known server keeps its setting state, and its type and
+   * pid when the request sent none, as in the store.
+   */
   applyStartup(rows: StartupRows, now: number): void {
     this.#touchNode(rows.nodeName, now);
     if (!rows.server) return;
@@ -73,7 +76,7 @@ export class RegistryState {
       application: s.application,
       server: s.server,
       nodeName: rows.nodeName,
-      settingState: "active",
+      settingState: before?.settingState ?? "active",
       presentState: s.presentState,
       flowEnabled: s.gridFlag !== "NO_FLOW",
       setId: s.enableSet === "Y" ? `${s.setName}.${s.setArea}.${s.setGroup}` : "",
@@ -81,6 +84,8 @@ export class RegistryState {
       setArea: s.setArea,
       setGroup: s.setGroup,
       version: s.version,
+      processId: s.processId ?? before?.processId ?? 0,
+      serverType: s.serverType ?? before?.serverType ?? "tars_cpp",
       metricsPort: before?.metricsPort ?? 0,
       adapters: [...s.adapters].sort((a, b) => a.adapterName.localeCompare(b.adapterName)),
     });
@@ -93,13 +98,32 @@ export class RegistryState {
       node.lastHeartbeat = now;
       node.presentState = "active";
     }
-    for (const server of this.#serversOf(rows)) server.presentState = rows.presentState;
+    for (const server of this.#serversOf(rows)) {
+      server.presentState = rows.presentState;
+      if (rows.processId !== null) server.processId = rows.processId;
+    }
   }
 
-  /** Applies an acknowledged `onPrestop`: the server, or everything on the node. */
+  /**
+   * Applies an acknowledged `onPrestop`: the server, or everything on the node; the node goes
+   * with its last server.
+   */
   applyPrestop(target: ServerTarget): void {
     for (const server of [...this.#serversOf(target)]) this.#removeServer(server);
-    if (target.application === null) this.nodes.delete(target.nodeName);
+    const all = { nodeName: target.nodeName, application: null, server: null };
+    if (this.#serversOf(all).next().done) this.nodes.delete(target.nodeName);
+  }
+
+  /** Applies a node check: the nodes and their servers inactive, the servers' pids 0. */
+  applyExpired(nodeNames: readonly string[]): void {
+    for (const nodeName of nodeNames) {
+      const node = this.nodes.get(nodeName);
+      if (node) node.presentState = "inactive";
+      for (const server of this.#serversOf({ nodeName, application: null, server: null })) {
+        server.presentState = "inactive";
+        server.processId = 0;
+      }
+    }
   }
 
   /** Applies an acknowledged `registerMetrics`. */
@@ -115,7 +139,7 @@ export class RegistryState {
     }
   }
 
-  *#serversOf(target: ServerTarget): Iterable<ServerRecord> {
+  *#serversOf(target: ServerTarget): Generator<ServerRecord> {
     if (target.application !== null && target.server !== null) {
       const one = this.servers.get(serverKey(target.application, target.server, target.nodeName));
       if (one) yield one;

@@ -88,6 +88,9 @@ export function registryServant(service: RegistryService): ServantImpl<typeof Re
         disableFlow: req.disableFlow,
         state: req.State,
         version: req.Version,
+        serverType: req.serverType,
+        processId: req.processId,
+        tarscliVersion: req.tarscliVersion,
       });
     },
     keepAlive: async ({ req }) => {

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { isServerType, SERVER_TYPES } from "../lib/mod.ts";
 import { parseEndpoint } from "../protocol/endpoint.ts";
 import {
   type AdapterRow,
@@ -17,6 +18,7 @@ import {
   PRESENT_STATES,
   type PresentState,
   type ServerTarget,
+  type ServerType,
   type StartupRows,
 } from "./store/mod.ts";
 
@@ -67,6 +69,12 @@ export interface StartupRequest {
   state?: string;
   /** Service version, stored as `patch_version`. */
   version?: string;
+  /** Server type (`tars_cpp`, `tars_go`, …); empty or absent keeps the stored one. */
+  serverType?: string;
+  /** The service's pid (0: not running); -1 or absent keeps the stored one. */
+  processId?: number;
+  /** The sender's tarscli version, the node's `tars_version`; empty or absent keeps it. */
+  tarscliVersion?: string;
 }
 
 /** `keepAliveReq`: a heartbeat that also reports the service state. */
@@ -79,6 +87,8 @@ export interface KeepAliveRequest {
   application?: string;
   /** Server; see `application`. */
   server?: string;
+  /** The service's pid (0: not running); -1 or absent keeps the stored one. */
+  processId?: number;
 }
 
 /** `onPrestopReq`: a pod is about to stop. */
@@ -155,6 +165,21 @@ function count(value: unknown, { field, fallback }: { field: string; fallback: n
     );
   }
   return value;
+}
+
+/** A pid, or null for -1 and absent (the client does not know it: the stored one stays). */
+function processId(value: unknown): number | null {
+  if (value === undefined || value === null || value === -1) return null;
+  return count(value, { field: "processId", fallback: 0 });
+}
+
+/** A server type, or null for empty and absent (the stored one stays). */
+function serverType(value: unknown): ServerType | null {
+  if (value === undefined || value === null || value === "") return null;
+  if (isServerType(value)) return value;
+  throw new ValidationError(
+    `Invalid serverType ${JSON.stringify(value)}: use one of ${SERVER_TYPES.join(", ")}`,
+  );
 }
 
 /** Checks a reported state; empty means `active` as in the original. */
@@ -256,6 +281,12 @@ export function startupRows(req: StartupRequest): StartupRows {
   const state = presentState("state", req.state);
   const parts = setParts(req.setId);
   const version = text(req.version, { field: "version", max: COLUMN_LIMITS.version });
+  const type = serverType(req.serverType);
+  const pid = processId(req.processId);
+  const tarsVersion = text(req.tarscliVersion, {
+    field: "tarscliVersion",
+    max: COLUMN_LIMITS.tarsVersion,
+  }) || null;
   const specs = req.adapters ?? [];
   if (!Array.isArray(specs)) {
     throw new ValidationError(`Invalid adapters ${JSON.stringify(specs)}: pass a list`);
@@ -266,7 +297,7 @@ export function startupRows(req: StartupRequest): StartupRows {
         `Invalid application "": adapters need an application and a server name`,
       );
     }
-    return { nodeName, server: null };
+    return { nodeName, tarsVersion, server: null };
   }
   if (application === "" || server === "") {
     const missing = application === "" ? "application" : "server";
@@ -290,11 +321,14 @@ export function startupRows(req: StartupRequest): StartupRows {
   }
   return {
     nodeName,
+    tarsVersion,
     server: {
       application,
       server,
       presentState: state,
       version,
+      serverType: type,
+      processId: pid,
       enableSet: parts ? "Y" : "N",
       setName: parts?.[0] ?? "",
       setArea: parts?.[1] ?? "",
@@ -314,7 +348,11 @@ function target(req: { nodeName: string; application?: string; server?: string }
 
 /** Validates `keepAlive`; an empty application or server targets every server on the node. */
 export function keepAliveRows(req: KeepAliveRequest): KeepAliveRows {
-  return { ...target(req), presentState: presentState("state", req.state) };
+  return {
+    ...target(req),
+    presentState: presentState("state", req.state),
+    processId: processId(req.processId),
+  };
 }
 
 /** Validates `onPrestop`; empty application and server target the whole node. */

@@ -6,10 +6,12 @@
  * The requests are built from the pod's ServerInfo as K8STARS's tarscli sends them (node name =
  * the pod IP, one AdapterConf per adapter with the full `App.Server.Obj` servant; the registry
  * names the adapter `<servant>Adapter`), plus the application and server on the heartbeat and on
- * prestop so they touch this server only.
+ * prestop so they touch this server only, and the fields of this project's newer tags: the
+ * server type, the service's pid (0 while it is not running) and this tarscli's version.
  *
  * @module
  */
+import { VERSION } from "../lib/version_info.ts";
 import type { TarsClient } from "../protocol/client.ts";
 import {
   type KeepAliveReqValue,
@@ -69,10 +71,13 @@ export function createRegistryLink(
   };
 }
 
-/** `onStartup`: register the node, the server (state, traffic, version) and its adapters. */
+/**
+ * `onStartup`: register the node, the server (state, traffic, version, type, pid) and its
+ * adapters.
+ */
 export function startupRequest(
   info: ServerInfo,
-  options: { state: ServiceState; disableFlow: boolean; version: string },
+  options: { state: ServiceState; disableFlow: boolean; version: string; pid: number },
 ): OnStartupReqValue {
   return {
     nodeName: info.localIp,
@@ -91,16 +96,27 @@ export function startupRequest(
     disableFlow: options.disableFlow,
     State: options.state,
     Version: options.version,
+    serverType: info.serverType,
+    processId: options.pid,
+    tarscliVersion: VERSION,
   };
 }
 
-/** `keepAlive`: the heartbeat with the server's present state. */
-export function keepAliveRequest(info: ServerInfo, state: ServiceState): KeepAliveReqValue {
+/**
+ * `keepAlive`: the heartbeat with the server's present state, and the service's pid when the
+ * caller knows it (without it, -1: the registry keeps the pid it has).
+ */
+export function keepAliveRequest(
+  info: ServerInfo,
+  state: ServiceState,
+  options: { pid?: number } = {},
+): KeepAliveReqValue {
   return {
     nodeName: info.localIp,
     state,
     application: info.application,
     server: info.server,
+    processId: options.pid ?? -1,
   };
 }
 

@@ -10,6 +10,7 @@ import {
   startupRequest,
 } from "./registry_link.ts";
 import { startFakeTars } from "./test_fakes.ts";
+import { VERSION } from "../lib/version_info.ts";
 import { fakeServerInfo } from "../tests/support/server_info.ts";
 
 Deno.test("registry link", async (t) => {
@@ -27,6 +28,7 @@ Deno.test("registry link", async (t) => {
         state: "activating",
         disableFlow: false,
         version: "",
+        pid: 0,
       });
       await link.onStartup(startup);
       await link.keepAlive(keepAliveRequest(info, "active"));
@@ -62,7 +64,7 @@ Deno.test("registry link", async (t) => {
       fake.registered.delete(REGISTRY_OBJ);
       await assert.rejects(
         link.onStartup(
-          startupRequest(info, { state: "activating", disableFlow: true, version: "" }),
+          startupRequest(info, { state: "activating", disableFlow: true, version: "", pid: 0 }),
         ),
         /^Error: Registry onStartup failed: tars\.tarsregistry\.Registry has no active tcp endpoints/,
       );
@@ -77,6 +79,7 @@ Deno.test("registry link", async (t) => {
 
 const info = fakeServerInfo("/tars", {
   setId: "mtt.s.1",
+  serverType: "tars_nodejs",
   adapters: [
     ...fakeServerInfo("/tars").adapters,
     {
@@ -96,7 +99,7 @@ const info = fakeServerInfo("/tars", {
 Deno.test("registry requests", async (t) => {
   await t.step("onStartup carries the node, the server and one AdapterConf per adapter", () => {
     assert.deepEqual(
-      startupRequest(info, { state: "activating", disableFlow: true, version: "v1.2" }),
+      startupRequest(info, { state: "activating", disableFlow: true, version: "v1.2", pid: 0 }),
       {
         nodeName: "10.0.0.3",
         application: "App",
@@ -125,17 +128,23 @@ Deno.test("registry requests", async (t) => {
         disableFlow: true,
         State: "activating",
         Version: "v1.2",
+        serverType: "tars_nodejs",
+        processId: 0,
+        tarscliVersion: VERSION,
       },
     );
   });
 
   await t.step("keepAlive and onPrestop name this server only", () => {
-    assert.deepEqual(keepAliveRequest(info, "deactivating"), {
+    assert.deepEqual(keepAliveRequest(info, "active", { pid: 4242 }), {
       nodeName: "10.0.0.3",
-      state: "deactivating",
+      state: "active",
       application: "App",
       server: "Srv",
+      processId: 4242,
     });
+    // Without a pid (tarscli prestop does not know it) the registry keeps the one it has.
+    assert.deepEqual(keepAliveRequest(info, "deactivating").processId, -1);
     assert.deepEqual(prestopRequest(info), {
       nodeName: "10.0.0.3",
       application: "App",
@@ -158,14 +167,20 @@ Deno.test("registry requests", async (t) => {
         const ctx = {} as CallContext;
         const plain = fakeServerInfo("/tars");
         await servant.onStartup({
-          req: startupRequest(plain, { state: "activating", disableFlow: false, version: "" }),
+          req: startupRequest(plain, {
+            state: "activating",
+            disableFlow: false,
+            version: "",
+            pid: 0,
+          }),
         }, ctx);
         assert.deepEqual(service.find("App.Srv.MainObj").activeEp, []);
-        await servant.keepAlive({ req: keepAliveRequest(plain, "active") }, ctx);
+        await servant.keepAlive({ req: keepAliveRequest(plain, "active", { pid: 77 }) }, ctx);
         const found = service.find("App.Srv.MainObj");
         assert.deepEqual(found.activeEp.map((e) => [e.host, e.port]), [["10.0.0.3", 13000]]);
-        const rows = (await store.snapshot()).servers.flatMap((s) => s.adapters);
-        assert.deepEqual(rows.map((a) => a.adapterName), [plain.adapters[0].adapter]);
+        const [row] = (await store.snapshot()).servers;
+        assert.deepEqual(row.adapters.map((a) => a.adapterName), [plain.adapters[0].adapter]);
+        assert.deepEqual([row.processId, row.serverType], [77, "tars_cpp"]);
         await servant.keepAlive({ req: keepAliveRequest(plain, "deactivating") }, ctx);
         assert.deepEqual(service.find("App.Srv.MainObj").activeEp, []);
         await servant.onPrestop({ req: prestopRequest(plain) }, ctx);

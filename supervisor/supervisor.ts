@@ -181,14 +181,17 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
   ): Promise<SupervisorEvent> {
     const { info, link } = pod!;
     const { call, state, timeout } = effect;
+    // The service's pid, 0 while it is not running.
+    const pid = service?.pid ?? 0;
     const request = call === "register"
       ? link.onStartup(startupRequest(info, {
         state,
         disableFlow: settings.disableFlow,
         version: settings.serverVersion,
+        pid,
       }))
       : call === "heartbeat"
-      ? link.keepAlive(keepAliveRequest(info, state))
+      ? link.keepAlive(keepAliveRequest(info, state, { pid }))
       : link.onPrestop(prestopRequest(info));
     try {
       await (timeout === undefined ? request : bounded(request, timeout));

@@ -56,6 +56,8 @@ interface Harness {
   readonly settings: LifecycleSettings;
   readonly tarsPath: string;
   readonly calls: string[];
+  /** The pid each registry call carried: `onStartup 0`, `keepAlive 1000`. */
+  readonly pids: string[];
   readonly services: FakeService[];
   readonly lines: string[];
   readonly supervisor: Supervisor;
@@ -91,6 +93,7 @@ async function harness(
     settings,
     clock,
     calls: [],
+    pids: [],
     services: [],
     lines: [],
     checkSignals: [],
@@ -103,8 +106,14 @@ async function harness(
   const pod: Pod = {
     info,
     link: {
-      onStartup: (req) => registry(`onStartup ${req.State}`),
-      keepAlive: (req) => registry(`keepAlive ${req.state}`),
+      onStartup: (req) => {
+        h.pids.push(`onStartup ${req.processId}`);
+        return registry(`onStartup ${req.State}`);
+      },
+      keepAlive: (req) => {
+        h.pids.push(`keepAlive ${req.processId}`);
+        return registry(`keepAlive ${req.state}`);
+      },
       onPrestop: () => registry("onPrestop"),
     },
     reporter: {
@@ -207,6 +216,17 @@ Deno.test("supervisor runner", async (t) => {
     assert.ok(h.lines.includes("out: last line of start.log"));
     const record = await readStateFile(stateFilePath(h.tarsPath));
     assert.deepEqual([record?.state, record?.reason], ["deactivating", "stop requested"]);
+  });
+
+  await t.step("reports the service's pid: 0 before it starts, then its own", async () => {
+    const h = await harness();
+    h.supervisor.dispatch({ type: "start" });
+    await until("keepAlive active", () => h.calls.includes("keepAlive active"));
+    h.supervisor.dispatch({ type: "stop", signal: "SIGTERM" });
+    await until("draining", () => h.calls.includes("notify prestop"));
+    h.clock.advance(h.settings.prestopWaitTime);
+    assert.equal(await h.supervisor.done, 0);
+    assert.deepEqual(h.pids, ["onStartup 0", "keepAlive 1000", "keepAlive 1000"]);
   });
 
   await t.step("SIGTERM during genconf: genconf stopped, exit 0", async () => {

@@ -363,3 +363,99 @@ Deno.test("tarscli genconf errors (subprocess): one line, exit 1, files unchange
     });
   }
 });
+
+Deno.test("tarscli genconf (subprocess) names the setting that is the cause", async (t) => {
+  await t.step("no _server_meta.yaml: the file and TARS_PATH", async () => {
+    const tarsPath = await Deno.makeTempDir({ prefix: "tarscli_genconf_" });
+    try {
+      const run = await tarscli(["genconf"], { TARS_PATH: tarsPath, POD_IP: "127.0.0.1" });
+      assert.equal(run.code, 1);
+      assert.equal(
+        run.stderr,
+        `tarscli genconf: No such file: ${tarsPath}/bin/_server_meta.yaml (TARS_PATH=${tarsPath}): ` +
+          "put the service's _server_meta.yaml there, set TARS_PATH to the directory whose bin/ " +
+          "holds it, or name the service with TARS_APPLICATION and TARS_SERVER\n",
+      );
+    } finally {
+      await Deno.remove(tarsPath, { recursive: true });
+    }
+  });
+
+  await t.step("TARS_PATH is a file", async () => {
+    const dir = await Deno.makeTempDir({ prefix: "tarscli_genconf_" });
+    try {
+      const file = join(dir, "tars");
+      await Deno.writeTextFile(file, "");
+      const run = await tarscli(["genconf"], { TARS_PATH: file });
+      assert.equal(run.code, 1);
+      assert.equal(
+        run.stderr,
+        `tarscli genconf: TARS_PATH=${file} is a file, not a directory: set TARS_PATH to the ` +
+          "service's directory, the one whose bin/ holds _server_meta.yaml\n",
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+
+  await t.step("POD_IP that is not an IP address, or not this machine's", async () => {
+    await withTarsPath(META, async (tarsPath) => {
+      const bad = await tarscli(["genconf"], { TARS_PATH: tarsPath, POD_IP: "notanip" });
+      assert.equal(bad.code, 1);
+      assert.equal(
+        bad.stderr,
+        'tarscli genconf: POD_IP="notanip" is not an IP address: set it to an address of this ' +
+          "machine, e.g. 10.0.0.5 (in a pod, status.podIP from the downward API), or unset it\n",
+      );
+      // 192.0.2.0/24 is TEST-NET-1: no machine has it, and binding it sends nothing.
+      const foreign = await tarscli(["genconf"], { TARS_PATH: tarsPath, POD_IP: "192.0.2.1" });
+      assert.equal(foreign.code, 1);
+      assert.match(
+        foreign.stderr,
+        /^tarscli genconf: adapter HelloObj in \S+: Cannot listen on 192\.0\.2\.1:13000 to find a free port: it is not an address of this machine; 192\.0\.2\.1 is \$\{local_ip\}, from POD_IP: set POD_IP to an address of this machine\n$/,
+      );
+    });
+  });
+
+  await t.step("a fixed port that something else listens on", async () => {
+    const [held] = listenRun(1);
+    try {
+      const port = portOf(held);
+      const meta = META.replace(
+        "tcp -h ${local_ip} -p ${random_port} -t 30000",
+        `tcp -h \${local_ip} -p ${port} -t 30000`,
+      );
+      await withTarsPath(meta, async (tarsPath) => {
+        const run = await tarscli(["genconf"], { TARS_PATH: tarsPath, POD_IP: "127.0.0.1" });
+        assert.equal(run.code, 1);
+        assert.equal(
+          run.stderr,
+          `tarscli genconf: adapter HelloObj in ${tarsPath}/bin/_server_meta.yaml: tcp port ` +
+            `${port} on 127.0.0.1 is in use (or this user may not bind it); stop what listens ` +
+            "there, or use ${random_port}\n",
+        );
+      });
+    } finally {
+      held.close();
+    }
+  });
+
+  await t.step("a merge file of plain text", async () => {
+    await withTarsPath(META, async (tarsPath) => {
+      const merge = join(tarsPath, "merge.conf");
+      await Deno.writeTextFile(merge, "loglevel=INFO\n");
+      const run = await tarscli(["genconf"], {
+        TARS_PATH: tarsPath,
+        POD_IP: "127.0.0.1",
+        TARS_MERGE_CONF: merge,
+      });
+      assert.equal(run.code, 1);
+      assert.equal(
+        run.stderr,
+        `tarscli genconf: Merge file ${merge} (TARS_MERGE_CONF) line 1: "loglevel=INFO" is ` +
+          "outside every section; put it inside the section it belongs to, e.g. " +
+          "<tars><application><server>\n",
+      );
+    });
+  });
+});

@@ -45,7 +45,7 @@ async function project(): Promise<Project> {
   return {
     scripts: pkg.scripts,
     tasks: config.tasks,
-    tarscli: new Set(COMMANDS.map((command) => command.name)),
+    tarscli: new Set(COMMANDS.flatMap((command) => [command.name, ...command.aliases ?? []])),
   };
 }
 
@@ -123,7 +123,7 @@ export function checkCommand(command: string, project: Project): string | undefi
     case "node":
       return operands[0] && fileExists(operands[0]) ? undefined : `no file ${operands[0]}`;
     case "tarscli":
-      return project.tarscli.has(operands[0]) ? undefined : `no tarscli command ${operands[0]}`;
+      return project.tarscli.has(args[0]) ? undefined : `no tarscli command ${args[0]}`;
     case "tarsregistry":
       return undefined;
     case "docker": {
@@ -183,6 +183,8 @@ Deno.test("checkCommand: what it accepts and what it names as missing", async ()
     ["tarscli help [COMMAND]", undefined],
     ["tarscli notify CMD…", undefined],
     ["tarscli frobnicate", "no tarscli command frobnicate"],
+    ["tarscli --help", undefined],
+    ["tarscli --frobnicate", "no tarscli command --frobnicate"],
     ["docker build -f examples/simple/Dockerfile -t x:1 .", undefined],
     ["docker build -f nowhere/Dockerfile .", "no file nowhere/Dockerfile"],
     ["kubectl -n tars-system exec deploy/hello -- tarscli notify tars.viewstatus", undefined],

@@ -25,7 +25,11 @@ export const AdapterConf = struct("tars.AdapterConf", {
   queueTimeout: opt(6, int32),
 });
 
-/** `tars.onStartupReq`: a pod announces its server and adapters. */
+/**
+ * `tars.onStartupReq`: a pod announces its server and adapters. Tags 0-7 are K8STARS's; 8-10 are
+ * this project's: the original clients do not send them, and the registry then keeps what it has
+ * (an empty string or a pid of -1 says the same).
+ */
 export const OnStartupReq = struct("tars.onStartupReq", {
   nodeName: req(0, string),
   application: req(1, string),
@@ -35,6 +39,12 @@ export const OnStartupReq = struct("tars.onStartupReq", {
   disableFlow: opt(5, bool),
   State: opt(6, string, "active"),
   Version: opt(7, string),
+  /** `tars_cpp`, `tars_go`, `tars_java`, `tars_nodejs`, `tars_php` or `not_tars`. */
+  serverType: opt(8, string),
+  /** The service's pid, 0 while it is not running; -1 (the default) when the sender does not know. */
+  processId: opt(9, int32, -1),
+  /** The version of the tarscli that registers the pod (the node's `tars_version`). */
+  tarscliVersion: opt(10, string),
 });
 
 /** `tars.onPrestopReq`: a pod is about to stop. */
@@ -44,12 +54,17 @@ export const OnPrestopReq = struct("tars.onPrestopReq", {
   server: opt(2, string),
 });
 
-/** `tars.keepAliveReq`: a pod's heartbeat with its state. */
+/**
+ * `tars.keepAliveReq`: a pod's heartbeat with its state. Tag 4 stays unused: an older K8STARS
+ * tarscli sends a string set id there.
+ */
 export const KeepAliveReq = struct("tars.keepAliveReq", {
   nodeName: req(0, string),
   state: req(1, string),
   application: opt(2, string),
   server: opt(3, string),
+  /** The service's pid, 0 while it is not running; -1 (the default) when the sender does not know. */
+  processId: opt(5, int32, -1),
 });
 
 /** `tars.RegisterMetricsReq`: a pod's Prometheus port. */

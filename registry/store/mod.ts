@@ -7,8 +7,27 @@
  */
 
 export * from "./types.ts";
-export { mysqlUrlFromDsn, mysqlUrlFromParts, openStore } from "./open_store.ts";
+export {
+  mysqlUrlFromDsn,
+  mysqlUrlFromParts,
+  newStoreFiles,
+  openStore,
+  removeNewStoreFiles,
+} from "./open_store.ts";
 export type { MysqlParts, OpenStoreOptions } from "./open_store.ts";
 export { SqliteStore } from "./sqlite_store.ts";
-export { createMysqlSchema, DEFAULT_DDL_PATH, MysqlStore, parseMysqlUrl } from "./mysql_store.ts";
-export type { MysqlConfig, MysqlStoreOptions } from "./mysql_store.ts";
+export {
+  createMysqlDatabase,
+  createMysqlSchema,
+  DEFAULT_DDL_PATH,
+  MysqlStore,
+  parseMysqlUrl,
+} from "./mysql_store.ts";
+export type { ConnectOptions, MysqlConfig, MysqlStoreOptions } from "./mysql_store.ts";
+export {
+  explainMysqlError,
+  MysqlConnectError,
+  type MysqlProblem,
+  mysqlProblem,
+  type MysqlTarget,
+} from "./mysql_errors.ts";

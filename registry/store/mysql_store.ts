@@ -1,28 +1,52 @@
 /**
- * Registry store on MySQL/MariaDB: the db_tars tables the TARS framework and its web
- * console read (`t_node_info`, `t_server_conf`, `t_adapter_conf`, `t_config_files`).
+ * Registry store on MySQL/MariaDB: the db_tars tables the TARS framework and its web console read
+ * (`t_node_info`, `t_server_conf`, `t_adapter_conf`, `t_config_files`, `t_registry_info`), written
+ * as the framework writes them, plus one table of its own (`t_tarsregistry_server`: the metrics
+ * port, and the traffic flag where `t_server_conf` has no `flow_state`).
  *
- * Each call is one InnoDB transaction on a pooled connection, committed before the
- * promise resolves. Every value written is valid under strict SQL mode: validation
- * bounds strings by the column widths, enum columns only get their values, datetimes
- * come from the injected clock as UTC strings. On open it adds `metrics_port` (and
- * `grid_flag` when neither traffic column exists) to `t_server_conf` if missing, and
- * writes `flow_state` when that column exists.
+ * It never changes the framework's tables. Other tools do, while it runs (the web console's
+ * `sync({alter:true})` drops and adds columns and changes types): the columns are read again at
+ * every reload (mysql_layout.ts), the statements are built from what is there
+ * (mysql_statements.ts), and a write or a read that fails because the table changed under it is
+ * run once more on the new layout. A required column (names, states, heartbeat) that is gone is
+ * an error naming it; an optional value that no longer fits is left out and logged once.
+ *
+ * Times are the database's: `NOW()` in the session's time zone, as the framework writes them, and
+ * heartbeat ages are measured against the database's clock, so this registry, the C++ registry
+ * and the console agree. Each call is one InnoDB transaction on a pooled connection, committed
+ * before the promise resolves; every value written is valid under strict SQL mode.
  */
 
 import mysql from "mysql2/promise";
 import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
-import { adapterValues, countsOf, serverStateValues, SHARED_STATEMENTS } from "./shared_sql.ts";
+import { ER_DBACCESS_DENIED, explainMysqlError, MysqlConnectError } from "./mysql_errors.ts";
+import { Layout, OWN_SERVER_TABLE, readLayout } from "./mysql_layout.ts";
+import * as statements from "./mysql_statements.ts";
+import { countsOf, SHARED_STATEMENTS } from "./shared_sql.ts";
 import { buildSnapshot, SERVER_ORDER, type TableRows } from "./snapshot_rows.ts";
 // The rows it writes; what it answers; the contract.
 import type { CleanCutoff, KeepAliveRows, MetricsRow, ServerTarget, StartupRows } from "./types.ts";
 import type { CleanResult, KeepAliveResult, PrestopResult, StoreCounts } from "./types.ts";
+import type { ExpiredNodes, RegistryInfoRows } from "./types.ts";
 import type { RegistryStore, ServerKey, StoreOptions, StoreSnapshot } from "./types.ts";
 
 /** Default location of the db_tars DDL used by `--init-db`. */
 export const DEFAULT_DDL_PATH = new URL("../../baseserver/db/db_tars.sql", import.meta.url);
 
-const TABLES = ["t_node_info", "t_server_conf", "t_adapter_conf", "t_config_files"] as const;
+/** The registry's own table (created when missing, at every open). */
+const OWN_TABLES_DDL = `CREATE TABLE IF NOT EXISTS ${OWN_SERVER_TABLE} (
+  id int(11) NOT NULL AUTO_INCREMENT,
+  application varchar(128) NOT NULL DEFAULT '',
+  server_name varchar(128) NOT NULL DEFAULT '',
+  node_name varchar(50) NOT NULL DEFAULT '',
+  metrics_port int(11) NOT NULL DEFAULT 0,
+  flow_state enum('active', 'inactive') NOT NULL DEFAULT 'active',
+  registry_timestamp timestamp(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)
+    ON UPDATE CURRENT_TIMESTAMP(3),
+  PRIMARY KEY (id),
+  UNIQUE KEY server (application, server_name, node_name),
+  KEY node_name (node_name)
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4`;
 
 /** Connection settings parsed from a `mysql://` URL. */
 export interface MysqlConfig {
@@ -40,14 +64,27 @@ export interface MysqlConfig {
   socketPath?: string;
 }
 
+/** How the store connects, and what its messages name. */
+export interface ConnectOptions {
+  /** The setting that gave the store, for messages (default `--store`). */
+  setting?: string;
+  /** How long (ms) a connection may take to be made; default 10 s. */
+  connectTimeout?: number;
+}
+
 /** Options of {@link MysqlStore.open}. */
-export interface MysqlStoreOptions extends StoreOptions {
-  /** Create the tables from the DDL first (for an empty database). */
+export interface MysqlStoreOptions extends StoreOptions, ConnectOptions {
+  /** Create the database when it is missing, then the schema (`--init-db`). */
   initDb?: boolean;
   /** DDL file for `initDb`; default {@link DEFAULT_DDL_PATH}. */
   ddlPath?: string | URL;
   /** Pool size; default 8. */
   poolSize?: number;
+  /**
+   * Tests: set each session's clock (`SET timestamp`) to `now`, so `NOW()` follows the store's
+   * clock instead of the database server's.
+   */
+  pinClock?: boolean;
 }
 
 /** Parses `mysql://USER:PASS@HOST:PORT/DB` (optionally `?socket=/path`). */
@@ -84,143 +121,207 @@ export function parseMysqlUrl(spec: string): MysqlConfig {
   };
 }
 
-function datetime(ms: number, precision: 0 | 3): string {
-  const iso = new Date(ms).toISOString();
-  return iso.slice(0, precision === 3 ? 23 : 19).replace("T", " ");
-}
+const DEFAULT_CONNECT_TIMEOUT = 10_000;
 
-function epochMs(value: string | null): number {
-  if (!value) return 0;
-  const ms = Date.parse(`${value.replace(" ", "T")}Z`);
-  return Number.isNaN(ms) ? 0 : ms;
-}
-
-async function connect(config: MysqlConfig, extra: mysql.PoolOptions): Promise<Pool> {
+/**
+ * A pool on `config`'s database (none when `database` is false), checked with one query; a
+ * failure is a MysqlConnectError saying why and what to change.
+ */
+async function connect(
+  config: MysqlConfig,
+  options: ConnectOptions & { pool: mysql.PoolOptions; database?: false },
+): Promise<Pool> {
+  const connectTimeout = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
   const pool = mysql.createPool({
     host: config.host,
     port: config.port,
     user: config.user,
     password: config.password,
-    database: config.database,
+    database: options.database === false ? undefined : config.database,
     socketPath: config.socketPath,
     dateStrings: true,
     timezone: "Z",
     charset: "utf8mb4",
-    ...extra,
+    connectTimeout,
+    ...options.pool,
   });
   try {
     await pool.query("SELECT 1");
     return pool;
   } catch (error) {
     await pool.end();
-    const where = config.socketPath ?? `${config.host}:${config.port}`;
-    throw new Error(
-      `Cannot connect to MySQL database ${config.database} at ${where} as ${config.user}: ` +
-        `check the store URL, that the server runs and that the database exists`,
-      { cause: error },
-    );
+    throw explainMysqlError(error, config, {
+      setting: options.setting ?? "--store",
+      connectTimeout,
+    });
   }
 }
 
-/** Creates the db_tars registry tables from the DDL file (idempotent). */
+/**
+ * Creates the database of `config` when it does not exist (`--init-db`). When the user may not
+ * create it, the error says so and what an administrator runs.
+ */
+export async function createMysqlDatabase(
+  config: MysqlConfig,
+  options: ConnectOptions = {},
+): Promise<void> {
+  try {
+    await (await connect(config, { ...options, pool: { connectionLimit: 1 } })).end();
+    return;
+  } catch (error) {
+    // A user without rights on a database that does not exist is told "access denied" (1044).
+    const missing = error instanceof MysqlConnectError &&
+      (error.problem === "unknown database" ||
+        (error.cause as { errno?: number } | undefined)?.errno === ER_DBACCESS_DENIED);
+    if (!missing) throw error;
+  }
+  const server = await connect(config, {
+    ...options,
+    pool: { connectionLimit: 1 },
+    database: false,
+  });
+  try {
+    await server.query(
+      `CREATE DATABASE IF NOT EXISTS ${mysql.escapeId(config.database)} CHARACTER SET utf8mb4`,
+    );
+  } catch (error) {
+    throw new Error(
+      `Cannot create database "${config.database}" as user "${config.user}" (--init-db): ` +
+        `${(error as Error).message}; have an administrator run CREATE DATABASE ` +
+        `${config.database} and grant the user access to it`,
+      { cause: error },
+    );
+  } finally {
+    await server.end();
+  }
+}
+
+/**
+ * `--init-db`: creates the framework's db_tars schema from the DDL file (every table the C++
+ * registry and the console read, and the `tars.default` template) and the registry's own table.
+ * Idempotent: what exists is left as it is.
+ */
 export async function createMysqlSchema(
   config: MysqlConfig,
-  options: { ddlPath?: string | URL } = {},
+  options: ConnectOptions & { ddlPath?: string | URL } = {},
 ): Promise<void> {
   const ddl = await Deno.readTextFile(options.ddlPath ?? DEFAULT_DDL_PATH);
-  const pool = await connect(config, { connectionLimit: 1, multipleStatements: true });
+  const pool = await connect(config, {
+    ...options,
+    pool: { connectionLimit: 1, multipleStatements: true },
+  });
   try {
     await pool.query(ddl);
+    await ensureOwnTables(pool, config);
   } finally {
     await pool.end();
   }
 }
 
-interface Columns {
-  gridFlag: boolean;
-  flowState: boolean;
-}
-
-async function addColumn(pool: Pool, definition: string): Promise<void> {
+/**
+ * Creates the registry's own table when it is missing. Checked first, so a user without the right
+ * to create tables can run on a database where it exists; where it does not, the error says what
+ * to do.
+ */
+async function ensureOwnTables(pool: Pool, config: MysqlConfig): Promise<void> {
+  const [[found]] = await pool.query<RowDataPacket[]>(
+    `SELECT count(*) AS n FROM information_schema.TABLES
+      WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`,
+    [OWN_SERVER_TABLE],
+  );
+  if (Number(found.n) > 0) return;
   try {
-    await pool.query(`ALTER TABLE t_server_conf ADD COLUMN ${definition}`);
+    await pool.query(OWN_TABLES_DDL);
   } catch (error) {
-    // Another registry replica added it between our check and this ALTER.
-    if ((error as { errno?: number }).errno !== 1060) throw error;
+    throw new Error(
+      `Cannot create the registry's own table ${OWN_SERVER_TABLE} in database ` +
+        `${config.database} as user "${config.user}": ${(error as Error).message}; let the user ` +
+        `create tables there, or start it once with --init-db as a user who may`,
+      { cause: error },
+    );
   }
 }
 
-async function prepareColumns(pool: Pool, database: string): Promise<Columns> {
-  const [rows] = await pool.query<RowDataPacket[]>(
-    `SELECT TABLE_NAME AS t, COLUMN_NAME AS c FROM information_schema.COLUMNS
-      WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?)`,
-    [TABLES],
-  );
-  const columns = new Set(rows.map((row) => `${row.t}.${row.c}`));
-  for (const table of TABLES) {
-    if (![...columns].some((column) => column.startsWith(`${table}.`))) {
+/** Errors of a statement that met a table changed under it: worth one more try on a new layout. */
+const SCHEMA_ERRORS = new Set([
+  1048, // ER_BAD_NULL_ERROR: a column became NOT NULL
+  1054, // ER_BAD_FIELD_ERROR: a column is gone
+  1146, // ER_NO_SUCH_TABLE
+  1265, // WARN_DATA_TRUNCATED (strict): an enum lost a value
+  1364, // ER_NO_DEFAULT_FOR_FIELD: a NOT NULL column without a default was added
+  1366, // ER_TRUNCATED_WRONG_VALUE_FOR_FIELD: a type changed
+  1406, // ER_DATA_TOO_LONG: a column was narrowed
+]);
+
+function isSchemaError(error: unknown): boolean {
+  return SCHEMA_ERRORS.has((error as { errno?: number } | null)?.errno ?? 0);
+}
+
+/** Throws when a table the registry needs, or one of its required columns, is missing. */
+function checkLayout(layout: Layout, database: string): void {
+  for (
+    const table of ["t_node_info", "t_server_conf", "t_adapter_conf", "t_config_files"] as const
+  ) {
+    if (!layout.hasTable(table)) {
       throw new Error(
-        `Database ${database} has no table ${table}: create the registry tables with ` +
+        `Database ${database} has no table ${table}: create the framework's tables with ` +
           `--init-db (DDL in baseserver/db/db_tars.sql)`,
       );
     }
+    const missing = layout.missing(table);
+    if (missing.length > 0) {
+      throw new Error(
+        `Table ${table} of database ${database} has no column ${missing.join(", ")}, which the ` +
+          `registry needs: add it back as baseserver/db/db_tars.sql defines it`,
+      );
+    }
   }
-  if (!columns.has("t_server_conf.metrics_port")) {
-    await addColumn(pool, "metrics_port int(11) NOT NULL DEFAULT 0");
-  }
-  const flowState = columns.has("t_server_conf.flow_state");
-  let gridFlag = columns.has("t_server_conf.grid_flag");
-  if (!gridFlag && !flowState) {
-    await addColumn(pool, "grid_flag varchar(16) NOT NULL DEFAULT 'NORMAL'");
-    gridFlag = true;
-  }
-  return { gridFlag, flowState };
 }
 
-function statements(columns: Columns) {
-  const flowColumns = [
-    ...(columns.gridFlag ? ["grid_flag"] : []),
-    ...(columns.flowState ? ["flow_state"] : []),
-  ];
-  const serverColumns = [
-    "application",
-    "server_name",
-    "node_name",
-    "setting_state",
-    "present_state",
-    "patch_version",
-    "enable_set",
-    "set_name",
-    "set_area",
-    "set_group",
-    ...flowColumns,
-    "registry_timestamp",
-    "patch_time",
-    "posttime",
-  ];
-  const updated = serverColumns.slice(3).map((column) => `${column} = VALUES(${column})`);
-  return {
-    ...SHARED_STATEMENTS,
-    flowColumns,
-    upsertNode: `INSERT INTO t_node_info (node_name, node_obj, endpoint_ip, endpoint_port,
-        last_reg_time, last_heartbeat, setting_state, present_state)
-      VALUES (?, ?, ?, 0, ?, ?, 'active', 'active')
-      ON DUPLICATE KEY UPDATE last_heartbeat = VALUES(last_heartbeat), present_state = 'active'`,
-    upsertServer: `INSERT INTO t_server_conf (${serverColumns.join(", ")}, server_type)
-      VALUES (${serverColumns.map(() => "?").join(", ")}, 'tars_cpp')
-      ON DUPLICATE KEY UPDATE ${updated.join(", ")}`,
-    insertAdapter: `INSERT INTO t_adapter_conf (application, server_name, node_name,
-        adapter_name, servant, endpoint, protocol, thread_num, max_connections, queuecap,
-        queuetimeout, registry_timestamp, posttime)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    deleteNodeConfigFiles: `DELETE FROM t_config_files WHERE host = ? AND server_name IN
-      (SELECT CONCAT(application, '.', server_name) FROM t_server_conf WHERE node_name = ?)`,
-    servers: `SELECT application, server_name, node_name, setting_state, present_state,
-        patch_version, enable_set, set_name, set_area, set_group,
-        ${columns.gridFlag ? "grid_flag" : "NULL AS grid_flag"},
-        ${columns.flowState ? "flow_state" : "NULL AS flow_state"}, metrics_port
-      FROM t_server_conf`,
-  };
+/**
+ * Carries a database K8STARS or an older version of this project wrote over to the registry's own
+ * table, once per start: traffic switched off through `grid_flag` (`NO_FLOW`) into `flow_state`,
+ * the column the console and the lookups read (or into the own table where there is none), and
+ * metrics ports kept in `t_server_conf.metrics_port`. A server this registry has registered has
+ * its own row already and is left as it is: its `flow_state` may be the console's since.
+ */
+async function carryOver(pool: Pool, layout: Layout): Promise<void> {
+  const t = "t_server_conf";
+  const key = (row: RowDataPacket) =>
+    `${row.application}\u0000${row.server_name}\u0000${row.node_name}`;
+  if (layout.has(t, "grid_flag")) {
+    const hasFlowState = layout.has(t, "flow_state");
+    const [rows] = await pool.query<RowDataPacket[]>(
+      `SELECT application, server_name, node_name FROM ${t} WHERE grid_flag = 'NO_FLOW'
+        AND application IS NOT NULL AND server_name IS NOT NULL
+        ${hasFlowState ? "AND flow_state <> 'inactive'" : ""}`,
+    );
+    // Compared here, not joined: the framework's tables may have another collation than ours.
+    const [own] = await pool.query<RowDataPacket[]>(
+      `SELECT application, server_name, node_name FROM ${OWN_SERVER_TABLE}`,
+    );
+    const registered = new Set(own.map(key));
+    for (const row of rows.filter((row) => !registered.has(key(row)))) {
+      const names = [row.application, row.server_name, row.node_name];
+      await pool.query(
+        hasFlowState
+          ? `UPDATE ${t} SET flow_state = 'inactive'
+            WHERE application = ? AND server_name = ? AND node_name = ?`
+          : `INSERT INTO ${OWN_SERVER_TABLE} (application, server_name, node_name, flow_state)
+            VALUES (?, ?, ?, 'inactive')`,
+        names,
+      );
+    }
+  }
+  if (layout.has(t, "metrics_port")) {
+    await pool.query(
+      `INSERT INTO ${OWN_SERVER_TABLE} (application, server_name, node_name, metrics_port)
+        SELECT application, server_name, node_name, metrics_port FROM ${t}
+        WHERE metrics_port > 0 AND application IS NOT NULL AND server_name IS NOT NULL
+      ON DUPLICATE KEY UPDATE metrics_port = IF(${OWN_SERVER_TABLE}.metrics_port > 0,
+        ${OWN_SERVER_TABLE}.metrics_port, VALUES(metrics_port))`,
+    );
+  }
 }
 
 /** The MySQL implementation of {@link RegistryStore}. */
@@ -228,58 +329,133 @@ export class MysqlStore implements RegistryStore {
   /** Always `mysql`. */
   readonly kind = "mysql";
   readonly #pool: Pool;
+  readonly #config: MysqlConfig;
   readonly #now: () => number;
-  readonly #sql: ReturnType<typeof statements>;
+  readonly #log: (line: string) => void;
+  readonly #pinClock: boolean;
+  readonly #reported = new Set<string>();
+  #layout: Layout;
   #closed = false;
 
-  private constructor(pool: Pool, columns: Columns, options: StoreOptions) {
+  private constructor(
+    pool: Pool,
+    layout: Layout,
+    options: MysqlStoreOptions & { config: MysqlConfig },
+  ) {
     this.#pool = pool;
+    this.#layout = layout;
+    this.#config = options.config;
     this.#now = options.now;
-    this.#sql = statements(columns);
+    this.#log = options.log ?? ((line) => console.error(line));
+    this.#pinClock = options.pinClock ?? false;
   }
 
-  /** Connects, optionally creates the tables, and prepares the `t_server_conf` columns. */
+  /**
+   * Connects, optionally creates the database and the schema (`initDb`), creates the registry's
+   * own table when missing, checks the framework's tables and carries over what K8STARS or an
+   * older version kept in `t_server_conf`.
+   */
   static async open(url: string, options: MysqlStoreOptions): Promise<MysqlStore> {
     const config = parseMysqlUrl(url);
-    if (options.initDb) await createMysqlSchema(config, { ddlPath: options.ddlPath });
-    const pool = await connect(config, { connectionLimit: options.poolSize ?? 8 });
+    if (options.initDb) {
+      await createMysqlDatabase(config, options);
+      await createMysqlSchema(config, options);
+    }
+    const pool = await connect(config, {
+      ...options,
+      pool: { connectionLimit: options.poolSize ?? 8 },
+    });
     try {
-      const columns = await prepareColumns(pool, config.database);
-      return new MysqlStore(pool, columns, options);
+      const layout = await readLayout(pool);
+      checkLayout(layout, config.database);
+      await ensureOwnTables(pool, config);
+      await carryOver(pool, layout);
+      return new MysqlStore(pool, layout, { ...options, config });
     } catch (error) {
       await pool.end();
       throw error;
     }
   }
 
-  /** True when `t_server_conf` has `flow_state`, which the store then writes. */
+  /** True when `t_server_conf` has `flow_state` (as of the last reload), which it then writes. */
   get usesFlowState(): boolean {
-    return this.#sql.flowColumns.includes("flow_state");
+    return this.#layout.has("t_server_conf", "flow_state");
+  }
+
+  /** Logs `line` the first time `key` is reported. */
+  #report = (key: string, line: string): void => {
+    if (this.#reported.has(key)) return;
+    this.#reported.add(key);
+    this.#log(`MySQL store: ${line}`);
+  };
+
+  /** Reads the columns again; logs what changed since the last read. */
+  async #refreshLayout(): Promise<Layout> {
+    const layout = await readLayout(this.#pool);
+    for (const line of layout.changesSince(this.#layout)) {
+      this.#log(`MySQL store: the table changed: ${line}`);
+    }
+    checkLayout(layout, this.#config.database);
+    this.#layout = layout;
+    return layout;
+  }
+
+  /**
+   * Runs `attempt`; one that failed because a table changed under it (a column dropped, added
+   * without a default or narrowed; the own table dropped) runs once more on the new layout.
+   */
+  async #onCurrentSchema<T>(attempt: () => Promise<T>): Promise<T> {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (this.#closed || !isSchemaError(error)) throw error;
+      await this.#refreshLayout();
+      await ensureOwnTables(this.#pool, this.#config);
+      return await attempt();
+    }
+  }
+
+  /** A pooled connection, its session clock pinned to the store's when asked. */
+  async #connection(): Promise<PoolConnection> {
+    if (this.#closed) throw new Error("The registry store is closed: open a new one");
+    const conn = await this.#pool.getConnection();
+    if (this.#pinClock) {
+      try {
+        await conn.query("SET timestamp = ?", [this.#now() / 1000]);
+      } catch (error) {
+        conn.release();
+        throw error;
+      }
+    }
+    return conn;
   }
 
   /**
    * Runs `work` in one transaction; one that InnoDB chose as a deadlock victim (concurrent
    * registrations take gap locks on the same index ranges) was rolled back whole, so it is
-   * run again, up to {@link DEADLOCK_RETRIES} times.
+   * run again, up to {@link DEADLOCK_RETRIES} times; so is one that met a changed table, once.
    */
-  async #transaction<T>(work: (conn: PoolConnection) => Promise<T>): Promise<T> {
-    for (let attempt = 1;; attempt++) {
-      try {
-        return await this.#transactionOnce(work);
-      } catch (error) {
-        if (attempt > DEADLOCK_RETRIES || !isDeadlock(error)) throw error;
+  async #transaction<T>(work: (conn: PoolConnection, layout: Layout) => Promise<T>): Promise<T> {
+    return await this.#onCurrentSchema(async () => {
+      for (let attempt = 1;; attempt++) {
+        try {
+          return await this.#transactionOnce(work);
+        } catch (error) {
+          if (attempt > DEADLOCK_RETRIES || !isDeadlock(error)) throw error;
+        }
       }
-    }
+    });
   }
 
-  async #transactionOnce<T>(work: (conn: PoolConnection) => Promise<T>): Promise<T> {
-    if (this.#closed) throw new Error("The registry store is closed: open a new one");
-    const conn = await this.#pool.getConnection();
+  async #transactionOnce<T>(
+    work: (conn: PoolConnection, layout: Layout) => Promise<T>,
+  ): Promise<T> {
+    const conn = await this.#connection();
     try {
       await conn.query("START TRANSACTION");
       let result: T;
       try {
-        result = await work(conn);
+        result = await work(conn, this.#layout);
       } catch (error) {
         await rollback(conn, error);
         throw error;
@@ -293,61 +469,25 @@ export class MysqlStore implements RegistryStore {
 
   /** {@inheritDoc RegistryStore.onStartup} */
   async onStartup(rows: StartupRows): Promise<void> {
-    const now = this.#now();
-    const seconds = datetime(now, 0);
-    const millis = datetime(now, 3);
-    const sql = this.#sql;
-    await this.#transaction(async (conn) => {
+    const report = this.#report;
+    await this.#transaction(async (conn, layout) => {
       const node = rows.nodeName;
-      await conn.execute(sql.upsertNode, [
-        node,
-        `tars.tarsnode.NodeObj@tcp -h ${node} -p 0`,
-        node.length <= 16 ? node : "",
-        seconds,
-        seconds,
-      ]);
+      await run(conn, statements.upsertNode(layout, rows, report));
       const s = rows.server;
       if (!s) return;
-      const flow = sql.flowColumns.map((column) =>
-        column === "grid_flag" ? s.gridFlag : s.flowState
-      );
-      await conn.execute(sql.upsertServer, [
-        s.application,
-        s.server,
-        node,
-        "active",
-        ...serverStateValues(s),
-        ...flow,
-        millis,
-        seconds,
-        seconds,
-      ]);
-      await conn.execute(sql.deleteServerAdapters, [s.application, s.server, node]);
-      for (const a of s.adapters) {
-        await conn.execute(sql.insertAdapter, [...adapterValues(s, node, a), millis, seconds]);
-      }
+      await run(conn, statements.upsertServer(layout, node, s, report));
+      await run(conn, statements.upsertOwnServer(node, s));
+      await conn.query(SHARED_STATEMENTS.deleteServerAdapters, [s.application, s.server, node]);
+      const adapter = statements.insertAdapter(layout, node, s, report);
+      for (const a of s.adapters) await run(conn, adapter(a));
     });
   }
 
   /** {@inheritDoc RegistryStore.keepAlive} */
   async keepAlive(rows: KeepAliveRows): Promise<KeepAliveResult> {
-    const seconds = datetime(this.#now(), 0);
-    return await this.#transaction(async (conn) => {
-      const [node] = await conn.execute<ResultSetHeader>(this.#sql.heartbeat, [
-        seconds,
-        rows.nodeName,
-      ]);
-      const [servers] = rows.application === null || rows.server === null
-        ? await conn.execute<ResultSetHeader>(this.#sql.stateOfNode, [
-          rows.presentState,
-          rows.nodeName,
-        ])
-        : await conn.execute<ResultSetHeader>(this.#sql.stateOfServer, [
-          rows.presentState,
-          rows.nodeName,
-          rows.application,
-          rows.server,
-        ]);
+    return await this.#transaction(async (conn, layout) => {
+      const node = await run(conn, statements.heartbeat(rows.nodeName));
+      const servers = await run(conn, statements.serverState(layout, rows));
       return { node: node.affectedRows > 0, servers: servers.affectedRows };
     });
   }
@@ -358,60 +498,173 @@ export class MysqlStore implements RegistryStore {
   }
 
   async #remove(conn: PoolConnection, target: ServerTarget): Promise<PrestopResult> {
-    const sql = this.#sql;
+    const sql = SHARED_STATEMENTS;
     const { nodeName, application, server } = target;
-    const run = async (statement: string, params: string[]) =>
-      (await conn.execute<ResultSetHeader>(statement, params))[0].affectedRows;
+    const count = async (statement: string, params: string[]) =>
+      (await conn.query<ResultSetHeader>(statement, params))[0].affectedRows;
     if (application === null || server === null) {
-      await run(sql.deleteNodeConfigFiles, [nodeName, nodeName]);
-      const adapters = await run(sql.deleteNodeAdapters, [nodeName]);
-      const servers = await run(sql.deleteNodeServers, [nodeName]);
-      const node = await run(sql.deleteNode, [nodeName]) > 0;
+      await count(DELETE_NODE_CONFIG_FILES, [nodeName, nodeName]);
+      await count(`DELETE FROM ${OWN_SERVER_TABLE} WHERE node_name = ?`, [nodeName]);
+      const adapters = await count(sql.deleteNodeAdapters, [nodeName]);
+      const servers = await count(sql.deleteNodeServers, [nodeName]);
+      const node = await count(sql.deleteNode, [nodeName]) > 0;
       return { servers, adapters, node };
     }
-    await run(sql.deleteServerConfigFiles, [nodeName, `${application}.${server}`]);
-    const adapters = await run(sql.deleteServerAdapters, [application, server, nodeName]);
-    const servers = await run(sql.deleteServer, [application, server, nodeName]);
-    return { servers, adapters, node: false };
+    await count(sql.deleteServerConfigFiles, [nodeName, `${application}.${server}`]);
+    await count(
+      `DELETE FROM ${OWN_SERVER_TABLE} WHERE application = ? AND server_name = ? AND node_name = ?`,
+      [application, server, nodeName],
+    );
+    const adapters = await count(sql.deleteServerAdapters, [application, server, nodeName]);
+    const servers = await count(sql.deleteServer, [application, server, nodeName]);
+    const node = await count(sql.deleteNodeIfEmpty, [nodeName, nodeName]) > 0;
+    return { servers, adapters, node };
   }
 
   /** {@inheritDoc RegistryStore.registerMetrics} */
   async registerMetrics(row: MetricsRow): Promise<boolean> {
-    return await this.#transaction(async (conn) => {
-      const [result] = await conn.execute<ResultSetHeader>(this.#sql.metrics, [
-        row.metricsPort,
-        row.nodeName,
-        row.application,
-        row.server,
-      ]);
-      return result.affectedRows > 0;
+    return await this.#transaction(async (conn, layout) => {
+      const key = [row.application, row.server, row.nodeName];
+      const [found] = await conn.query<RowDataPacket[]>(
+        `SELECT 1 FROM t_server_conf WHERE application = ? AND server_name = ? AND node_name = ?
+          FOR UPDATE`,
+        key,
+      );
+      if (found.length === 0) return false;
+      await conn.query(
+        `INSERT INTO ${OWN_SERVER_TABLE} (application, server_name, node_name, metrics_port)
+          VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE metrics_port = VALUES(metrics_port)`,
+        [...key, row.metricsPort],
+      );
+      // K8STARS's column, where it is still there: a K8STARS registry beside this one reads it.
+      if (layout.has("t_server_conf", "metrics_port")) {
+        await conn.query(
+          `UPDATE t_server_conf SET metrics_port = ?
+            WHERE application = ? AND server_name = ? AND node_name = ?`,
+          [row.metricsPort, ...key],
+        );
+      }
+      return true;
+    });
+  }
+
+  /** {@inheritDoc RegistryStore.expireNodes} */
+  async expireNodes(timeout: number): Promise<ExpiredNodes> {
+    return await this.#transaction(async (conn, layout) => {
+      const [rows] = await conn.query<RowDataPacket[]>(
+        ...args(statements.expiringNodes(layout, timeout)),
+      );
+      const nodes = rows.map((row) => String(row.node_name));
+      if (nodes.length > 0) {
+        await run(conn, statements.expireServers(layout, nodes));
+        await run(conn, statements.expireNodes(nodes));
+      }
+      if (layout.missing("t_registry_info").length === 0) {
+        await run(conn, statements.expireRegistryInfo(timeout));
+      }
+      return { nodes };
+    });
+  }
+
+  /** {@inheritDoc RegistryStore.announceRegistry} */
+  async announceRegistry(rows: RegistryInfoRows): Promise<void> {
+    await this.#transaction(async (conn, layout) => {
+      const missing = layout.missing("t_registry_info");
+      if (missing.length > 0) {
+        this.#report(
+          "t_registry_info",
+          `not writing the registry's own objects: t_registry_info lacks ${missing.join(", ")} ` +
+            `(--init-db creates the framework's tables)`,
+        );
+        return;
+      }
+      for (const statement of statements.announceRegistry(layout, rows, this.#report)) {
+        await run(conn, statement);
+      }
+    });
+  }
+
+  /** {@inheritDoc RegistryStore.withdrawRegistry} */
+  async withdrawRegistry(locatorId: string): Promise<void> {
+    await this.#transaction(async (conn, layout) => {
+      if (layout.missing("t_registry_info").length > 0) return;
+      await conn.query("DELETE FROM t_registry_info WHERE locator_id = ?", [locatorId]);
     });
   }
 
   /** {@inheritDoc RegistryStore.snapshot} */
   async snapshot(): Promise<StoreSnapshot> {
-    if (this.#closed) throw new Error("The registry store is closed: open a new one");
+    // Every reload reads the columns again: another tool may have changed the tables.
+    await this.#refreshLayout();
+    return await this.#onCurrentSchema(() => this.#snapshotOnce());
+  }
+
+  async #snapshotOnce(): Promise<StoreSnapshot> {
+    const layout = this.#layout;
     const takenAt = this.#now();
-    const conn = await this.#pool.getConnection();
+    const conn = await this.#connection();
     try {
       await conn.query("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");
       try {
-        const [nodes] = await conn.query<RowDataPacket[]>(this.#sql.nodes);
-        const [servers] = await conn.query<RowDataPacket[]>(this.#sql.servers);
-        const [adapters] = await conn.query<RowDataPacket[]>(this.#sql.adapters);
-        await conn.query("COMMIT");
-        return buildSnapshot(
-          takenAt,
-          {
-            nodes: nodes.map((row) => ({
-              nodeName: String(row.node_name ?? ""),
-              presentState: row.present_state === "active" ? "active" : "inactive",
-              lastHeartbeat: epochMs(row.last_heartbeat),
-            })),
-            servers: servers as unknown as TableRows["servers"],
-            adapters: adapters as unknown as TableRows["adapters"],
-          },
+        // Heartbeat ages against the database's clock: the times are its own.
+        const [nodes] = await conn.query<RowDataPacket[]>(
+          `SELECT node_name, present_state,
+            TIMESTAMPDIFF(MICROSECOND, last_heartbeat, NOW(6)) AS age FROM t_node_info`,
         );
+        const [servers] = await conn.query<RowDataPacket[]>(
+          `SELECT ${
+            statements.selectList(layout, "t_server_conf", [
+              "application",
+              "server_name",
+              "node_name",
+              "setting_state",
+              "present_state",
+              "patch_version",
+              "enable_set",
+              "set_name",
+              "set_area",
+              "set_group",
+              "grid_flag",
+              "flow_state",
+              "metrics_port",
+              "process_id",
+              "server_type",
+            ])
+          } FROM t_server_conf`,
+        );
+        const [own] = await conn.query<RowDataPacket[]>(
+          `SELECT application, server_name, node_name, metrics_port, flow_state
+            FROM ${OWN_SERVER_TABLE}`,
+        );
+        const [adapters] = await conn.query<RowDataPacket[]>(
+          `SELECT ${
+            statements.selectList(layout, "t_adapter_conf", [
+              "application",
+              "server_name",
+              "node_name",
+              "adapter_name",
+              "servant",
+              "endpoint",
+              "protocol",
+              "thread_num",
+              "max_connections",
+              "queuecap",
+              "queuetimeout",
+            ])
+          } FROM t_adapter_conf`,
+        );
+        await conn.query("COMMIT");
+        return buildSnapshot(takenAt, {
+          nodes: nodes.map((row) => ({
+            nodeName: String(row.node_name ?? ""),
+            presentState: row.present_state === "active" ? "active" : "inactive",
+            // No heartbeat at all (a framework row): as old as can be.
+            lastHeartbeat: row.age === null ? 0 : takenAt - Math.round(Number(row.age) / 1000),
+          })),
+          servers: servers as unknown as TableRows["servers"],
+          own: own as unknown as TableRows["own"],
+          adapters: adapters as unknown as TableRows["adapters"],
+        });
       } catch (error) {
         await rollback(conn, error);
         throw error;
@@ -423,20 +676,21 @@ export class MysqlStore implements RegistryStore {
 
   /** {@inheritDoc RegistryStore.clean} */
   async clean(cutoff: CleanCutoff): Promise<CleanResult> {
-    const before = datetime(cutoff.before, 0);
     const { dryRun } = cutoff;
+    // The cutoff in the database's clock: its age now, by the registry's clock.
+    const before = statements.before(this.#now() - cutoff.before);
     return await this.#transaction(async (conn) => {
       const lock = dryRun ? "" : " FOR UPDATE";
-      const [nodeRows] = await conn.execute<RowDataPacket[]>(
-        `SELECT node_name FROM t_node_info WHERE last_heartbeat < ?${lock}`,
-        [before],
+      const [nodeRows] = await conn.query<RowDataPacket[]>(
+        `SELECT node_name FROM t_node_info WHERE last_heartbeat < ${before.sql}${lock}`,
+        before.params,
       );
       const nodes = nodeRows.map((row) => String(row.node_name)).sort();
       const servers: ServerKey[] = [];
       let adapters = 0;
       let configFiles = 0;
       for (const nodeName of nodes) {
-        const [serverRows] = await conn.execute<RowDataPacket[]>(
+        const [serverRows] = await conn.query<RowDataPacket[]>(
           "SELECT application, server_name FROM t_server_conf WHERE node_name = ?",
           [nodeName],
         );
@@ -447,7 +701,7 @@ export class MysqlStore implements RegistryStore {
             nodeName,
           });
         }
-        const [[counted]] = await conn.execute<RowDataPacket[]>(
+        const [[counted]] = await conn.query<RowDataPacket[]>(
           `SELECT (SELECT count(*) FROM t_adapter_conf WHERE node_name = ?) AS adapters,
             (SELECT count(*) FROM t_config_files WHERE host = ? AND server_name IN
               (SELECT CONCAT(application, '.', server_name) FROM t_server_conf
@@ -473,7 +727,7 @@ export class MysqlStore implements RegistryStore {
   /** {@inheritDoc RegistryStore.counts} */
   async counts(): Promise<StoreCounts> {
     if (this.#closed) throw new Error("The registry store is closed: open a new one");
-    const [[row]] = await this.#pool.query<RowDataPacket[]>(this.#sql.counts);
+    const [[row]] = await this.#pool.query<RowDataPacket[]>(SHARED_STATEMENTS.counts);
     return countsOf(row as Record<keyof StoreCounts, unknown>);
   }
 
@@ -483,6 +737,24 @@ export class MysqlStore implements RegistryStore {
     this.#closed = true;
     await this.#pool.end();
   }
+}
+
+/** Removes a node's config files: those of the node's servers, by host. */
+const DELETE_NODE_CONFIG_FILES = `DELETE FROM t_config_files WHERE host = ? AND server_name IN
+  (SELECT CONCAT(application, '.', server_name) FROM t_server_conf WHERE node_name = ?)`;
+
+/** A statement's `query` arguments. */
+function args(statement: statements.Statement): [string, unknown[]] {
+  return [statement.sql, statement.params];
+}
+
+/** Runs a write statement (text protocol: lists expand in `IN (?)`). */
+async function run(
+  conn: PoolConnection,
+  statement: statements.Statement,
+): Promise<ResultSetHeader> {
+  const [result] = await conn.query<ResultSetHeader>(statement.sql, statement.params);
+  return result;
 }
 
 /** How many times a transaction chosen as a deadlock victim is run again. */

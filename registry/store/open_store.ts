@@ -1,38 +1,111 @@
 /**
  * Opens a registry store from a `--store` spec, and turns the original registry's
  * `DB_DSN` / `DB_HOST`… settings into that spec.
+ *
+ * @module
  */
 
-import { MysqlStore } from "./mysql_store.ts";
+import { dirname } from "../../lib/posix_path.ts";
+import { type ConnectOptions, MysqlStore } from "./mysql_store.ts";
 import { SqliteStore } from "./sqlite_store.ts";
 import type { RegistryStore, StoreOptions } from "./types.ts";
 
 /** Options of {@link openStore}. */
-export interface OpenStoreOptions extends StoreOptions {
-  /** MySQL only: create the db_tars tables first (`--init-db`). */
+export interface OpenStoreOptions extends StoreOptions, ConnectOptions {
+  /** MySQL only: create the database when missing, then the db_tars tables (`--init-db`). */
   initDb?: boolean;
   /** MySQL only: DDL file for `initDb` (default `baseserver/db/db_tars.sql`). */
   ddlPath?: string | URL;
   /** MySQL only: connection pool size (default 8). */
   poolSize?: number;
+  /** MySQL only, tests: the database's `NOW()` follows `now` (`MysqlStoreOptions.pinClock`). */
+  pinClock?: boolean;
 }
 
-/** Opens `sqlite:PATH` or `mysql://USER:PASS@HOST:PORT/db_tars[?socket=/path]`. */
+/** The SQLite file of a `sqlite:PATH` spec; undefined for another store. */
+function sqlitePath(spec: string): string | undefined {
+  return spec.startsWith("sqlite:") ? spec.slice("sqlite:".length) : undefined;
+}
+
+/**
+ * Opens `sqlite:PATH` or `mysql://USER:PASS@HOST:PORT/db_tars[?socket=/path]`. A store that
+ * cannot be opened is an error saying why and naming `options.setting`, the setting that gave
+ * the spec.
+ */
 export async function openStore(spec: string, options: OpenStoreOptions): Promise<RegistryStore> {
-  if (spec.startsWith("sqlite:")) {
-    const path = spec.slice("sqlite:".length);
+  const path = sqlitePath(spec);
+  if (path !== undefined) {
     if (path === "") {
       throw new RangeError(
         `Invalid store "sqlite:": give a file, e.g. sqlite:/tars/data/registry.db`,
       );
     }
-    return SqliteStore.open(path, { now: options.now });
+    try {
+      return SqliteStore.open(path, { now: options.now });
+    } catch (error) {
+      const reason = error instanceof Deno.errors.NotADirectory
+        ? "a directory on its path is a file"
+        : error instanceof Deno.errors.PermissionDenied
+        ? "permission denied; let the registry's user write there"
+        : (error as Error).message;
+      throw new Error(
+        `Cannot open the SQLite store ${path} (${options.setting ?? "--store"}): ${reason}`,
+        { cause: error },
+      );
+    }
   }
   if (spec.startsWith("mysql://")) return await MysqlStore.open(spec, options);
   throw new RangeError(
     `Invalid store ${JSON.stringify(spec)}: use sqlite:PATH or ` +
       `mysql://USER:PASS@HOST:PORT/db_tars`,
   );
+}
+
+/**
+ * What opening `spec` would create that does not exist yet, deepest first: for `sqlite:PATH`, the
+ * file, its `-wal` and `-shm` companions and the directories above it. A registry that does not
+ * start removes them, so a failed start leaves no store behind; another store creates no file.
+ */
+export async function newStoreFiles(spec: string): Promise<string[]> {
+  const path = sqlitePath(spec);
+  if (!path || path === ":memory:" || await pathExists(path)) return [];
+  const created = [path, `${path}-wal`, `${path}-shm`, `${path}-journal`];
+  for (
+    let dir = dirname(path);
+    dir !== dirname(dir) && !await pathExists(dir);
+    dir = dirname(dir)
+  ) {
+    created.push(dir);
+  }
+  return created;
+}
+
+/** Removes what {@linkcode newStoreFiles} listed, as far as it exists and is empty (a directory). */
+export async function removeNewStoreFiles(created: readonly string[]): Promise<void> {
+  for (const path of created) {
+    try {
+      await Deno.remove(path);
+    } catch (error) {
+      const gone = error instanceof Deno.errors.NotFound ||
+        error instanceof Deno.errors.NotADirectory;
+      // A directory something else wrote into meanwhile stays.
+      const inUse = (error as { code?: string }).code === "ENOTEMPTY";
+      if (!gone && !inUse) throw error;
+    }
+  }
+}
+
+async function pathExists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (error) {
+    // Under a file nothing exists (and opening the store there fails, saying so).
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+      return false;
+    }
+    throw error;
+  }
 }
 
 /** Parts of a MySQL location, as in `DB_HOST`, `DB_PORT`, `DB_USER`, `DB_PASS`. */

@@ -1,7 +1,8 @@
 /**
  * Builds a {@link StoreSnapshot} from raw table rows, the same way for both stores:
  * NULLs of framework-written rows become empty values, adapters are grouped under
- * their server, and everything is sorted by code unit so both stores agree.
+ * their server, the registry's own values (metrics port, traffic flag) are taken from its own
+ * table where the store keeps one, and everything is sorted by code unit so both stores agree.
  */
 
 import type {
@@ -14,7 +15,10 @@ import type {
   StoreSnapshot,
 } from "./types.ts";
 
-/** A `t_server_conf` row as read (framework rows may hold NULLs). */
+/**
+ * A `t_server_conf` row as read (framework rows may hold NULLs; a column the table does not have
+ * is read as NULL).
+ */
 export interface ServerTableRow {
   application: string | null;
   server_name: string | null;
@@ -29,6 +33,17 @@ export interface ServerTableRow {
   grid_flag: string | null;
   flow_state: string | null;
   metrics_port: number | string | null;
+  process_id: number | string | null;
+  server_type: string | null;
+}
+
+/** A row of the registry's own server table (MySQL): its values the framework has no column for. */
+export interface OwnServerRow {
+  application: string;
+  server_name: string;
+  node_name: string;
+  metrics_port: number | string | null;
+  flow_state: string | null;
 }
 
 /** A `t_adapter_conf` row as read. */
@@ -85,11 +100,27 @@ export interface TableRows {
   nodes: NodeRecord[];
   servers: ServerTableRow[];
   adapters: AdapterTableRow[];
+  /** The registry's own rows, where the store keeps them apart from `t_server_conf`. */
+  own?: OwnServerRow[];
+}
+
+/**
+ * Whether a server takes traffic: `flow_state` where `t_server_conf` has it (the console's
+ * switch), else K8STARS's `grid_flag` (`NO_FLOW`), else the registry's own flag.
+ */
+function flowEnabled(row: ServerTableRow, own: OwnServerRow | undefined): boolean {
+  if (row.flow_state !== null) return row.flow_state !== "inactive";
+  if (row.grid_flag !== null) return row.grid_flag !== "NO_FLOW";
+  return own?.flow_state !== "inactive";
 }
 
 /** Assembles the snapshot. */
 export function buildSnapshot(takenAt: number, rows: TableRows): StoreSnapshot {
   const nodes = rows.nodes;
+  const own = new Map<string, OwnServerRow>();
+  for (const row of rows.own ?? []) {
+    own.set(keyOf([row.application, row.server_name, row.node_name]), row);
+  }
   const adapters = new Map<string, AdapterRow[]>();
   for (const row of rows.adapters) {
     const key = keyOf([str(row.application), str(row.server_name), str(row.node_name)]);
@@ -114,19 +145,24 @@ export function buildSnapshot(takenAt: number, rows: TableRows): StoreSnapshot {
     const setArea = str(row.set_area);
     const setGroup = str(row.set_group);
     const setId = setIdOf(str(row.enable_set), [setName, setArea, setGroup]);
+    const mine = own.get(keyOf([application, server, nodeName]));
+    // A port in the registry's own row wins; K8STARS and older versions kept it in t_server_conf.
+    const ownPort = int(mine?.metrics_port ?? null);
     return {
       application,
       server,
       nodeName,
       settingState: (str(row.setting_state) || "inactive") as SettingState,
       presentState: (str(row.present_state) || "inactive") as PresentState,
-      flowEnabled: row.grid_flag !== "NO_FLOW" && row.flow_state !== "inactive",
+      flowEnabled: flowEnabled(row, mine),
       setId,
       setName: setId ? setName : "",
       setArea: setId ? setArea : "",
       setGroup: setId ? setGroup : "",
       version: str(row.patch_version),
-      metricsPort: int(row.metrics_port),
+      processId: int(row.process_id),
+      serverType: str(row.server_type),
+      metricsPort: ownPort > 0 ? ownPort : int(row.metrics_port),
       adapters: (adapters.get(keyOf([application, server, nodeName])) ?? []).sort(
         compareBy<AdapterRow>("adapterName"),
       ),

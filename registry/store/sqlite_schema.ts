@@ -1,13 +1,26 @@
 /**
- * Schema of the embedded SQLite store: the db_tars tables and columns the registry
- * uses, with the same names, so the SQL of both stores reads alike. Times are epoch
- * ms integers; enum columns are guarded by CHECK constraints.
+ * Schema of the embedded SQLite store: the db_tars tables and columns the registry uses, with the
+ * same names, so the SQL of both stores reads alike. Times are epoch ms integers; enum columns
+ * are guarded by CHECK constraints.
  */
 
 /** Schema version stored in `PRAGMA user_version`. */
-export const SQLITE_SCHEMA_VERSION = 1;
+export const SQLITE_SCHEMA_VERSION = 2;
 
-/** Statements that create the schema on an empty database (idempotent). */
+/** The registry's own objects, as in db_tars (added in version 2). */
+const REGISTRY_INFO_TABLE = `
+CREATE TABLE IF NOT EXISTS t_registry_info (
+  locator_id TEXT NOT NULL,
+  servant TEXT NOT NULL,
+  endpoint TEXT NOT NULL,
+  last_heartbeat INTEGER NOT NULL,
+  present_state TEXT NOT NULL DEFAULT 'inactive'
+    CHECK (present_state IN ('active', 'inactive')),
+  tars_version TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (locator_id, servant)
+) WITHOUT ROWID;`;
+
+/** Statements that create the current schema on an empty database (idempotent). */
 export const SQLITE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS t_node_info (
   node_name TEXT NOT NULL PRIMARY KEY,
@@ -18,7 +31,8 @@ CREATE TABLE IF NOT EXISTS t_node_info (
   present_state TEXT NOT NULL DEFAULT 'inactive'
     CHECK (present_state IN ('active', 'inactive')),
   last_reg_time INTEGER NOT NULL,
-  last_heartbeat INTEGER NOT NULL
+  last_heartbeat INTEGER NOT NULL,
+  tars_version TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS t_node_info_heartbeat ON t_node_info (last_heartbeat);
 
@@ -39,6 +53,8 @@ CREATE TABLE IF NOT EXISTS t_server_conf (
   flow_state TEXT NOT NULL DEFAULT 'active' CHECK (flow_state IN ('active', 'inactive')),
   metrics_port INTEGER NOT NULL DEFAULT 0,
   registry_timestamp INTEGER NOT NULL,
+  process_id INTEGER NOT NULL DEFAULT 0,
+  server_type TEXT NOT NULL DEFAULT 'tars_cpp' CHECK (server_type IN ('tars_cpp', 'tars_go', 'tars_java', 'tars_nodejs', 'tars_php', 'not_tars')),
   PRIMARY KEY (application, server_name, node_name)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS t_server_conf_node ON t_server_conf (node_name);
@@ -71,4 +87,19 @@ CREATE TABLE IF NOT EXISTS t_config_files (
   UNIQUE (server_name, filename, host, level)
 );
 CREATE INDEX IF NOT EXISTS t_config_files_host ON t_config_files (host);
+${REGISTRY_INFO_TABLE}
 `;
+
+/**
+ * What takes a file of version N to N + 1, by N: version 2 adds the node's tars version, the
+ * server's pid and type, and the registry's own objects.
+ */
+export const SQLITE_MIGRATIONS: Readonly<Record<number, string>> = {
+  1: `
+ALTER TABLE t_node_info ADD COLUMN tars_version TEXT NOT NULL DEFAULT '';
+ALTER TABLE t_server_conf ADD COLUMN process_id INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE t_server_conf ADD COLUMN server_type TEXT NOT NULL DEFAULT 'tars_cpp'
+  CHECK (server_type IN ('tars_cpp', 'tars_go', 'tars_java', 'tars_nodejs', 'tars_php', 'not_tars'));
+${REGISTRY_INFO_TABLE}
+`,
+};

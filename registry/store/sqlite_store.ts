@@ -19,42 +19,77 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { dirname } from "node:path";
 import { clearImmediate, clearTimeout, setImmediate, setTimeout } from "node:timers";
-import { adapterValues, countsOf, serverStateValues, SHARED_STATEMENTS } from "./shared_sql.ts";
-import { SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from "./sqlite_schema.ts";
+import { countsOf, SHARED_STATEMENTS } from "./shared_sql.ts";
+import { SQLITE_MIGRATIONS, SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from "./sqlite_schema.ts";
 import { buildSnapshot, SERVER_ORDER, type TableRows } from "./snapshot_rows.ts";
 // The rows it writes; what it answers; the contract.
 import type { CleanCutoff, KeepAliveRows, MetricsRow, ServerTarget, StartupRows } from "./types.ts";
 import type { CleanResult, KeepAliveResult, PrestopResult, StoreCounts } from "./types.ts";
+import type { ExpiredNodes, RegistryInfoRows } from "./types.ts";
 import type { NodeRecord, RegistryStore, ServerKey, StoreOptions, StoreSnapshot } from "./types.ts";
 
 const STATEMENTS = {
   ...SHARED_STATEMENTS,
+  // ?1 node, ?2 node object, ?3 address, ?4 now, ?5 tarscli version or NULL (keep).
   upsertNode: `INSERT INTO t_node_info (node_name, node_obj, endpoint_ip, setting_state,
-      present_state, last_reg_time, last_heartbeat)
-    VALUES (?, ?, ?, 'active', 'active', ?, ?)
-    ON CONFLICT (node_name) DO UPDATE SET present_state = 'active',
-      last_heartbeat = excluded.last_heartbeat`,
+      present_state, last_reg_time, last_heartbeat, tars_version)
+    VALUES (?1, ?2, ?3, 'active', 'active', ?4, ?4, coalesce(?5, ''))
+    ON CONFLICT (node_name) DO UPDATE SET present_state = 'active', last_reg_time = ?4,
+      last_heartbeat = ?4, tars_version = coalesce(?5, tars_version)`,
+  // A new server is active in setting; an existing one keeps its setting state. A NULL type or
+  // pid keeps the stored one (a new row: tars_cpp, 0).
   upsertServer: `INSERT INTO t_server_conf (application, server_name, node_name,
       setting_state, present_state, patch_version, enable_set, set_name, set_area, set_group,
-      grid_flag, flow_state, registry_timestamp)
-    VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?)
-    ON CONFLICT (application, server_name, node_name) DO UPDATE SET setting_state = 'active',
-      present_state = excluded.present_state, patch_version = excluded.patch_version,
-      enable_set = excluded.enable_set, set_name = excluded.set_name,
-      set_area = excluded.set_area, set_group = excluded.set_group,
-      grid_flag = excluded.grid_flag, flow_state = excluded.flow_state,
-      registry_timestamp = excluded.registry_timestamp`,
+      grid_flag, flow_state, registry_timestamp, server_type, process_id)
+    VALUES (?1, ?2, ?3, 'active', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
+      coalesce(?13, 'tars_cpp'), coalesce(?14, 0))
+    ON CONFLICT (application, server_name, node_name) DO UPDATE SET
+      present_state = ?4, patch_version = ?5, enable_set = ?6, set_name = ?7, set_area = ?8,
+      set_group = ?9, grid_flag = ?10, flow_state = ?11, registry_timestamp = ?12,
+      server_type = coalesce(?13, server_type), process_id = coalesce(?14, process_id)`,
   insertAdapter: `INSERT INTO t_adapter_conf (application, server_name, node_name,
       adapter_name, servant, endpoint, protocol, thread_num, max_connections, queuecap,
       queuetimeout, registry_timestamp)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  serverState: `SELECT present_state FROM t_server_conf
+  heartbeat: `UPDATE t_node_info SET last_heartbeat = ?, present_state = 'active'
+    WHERE node_name = ?`,
+  // ?1 state, ?2 pid or NULL (keep), ?3 node, ?4 application, ?5 server.
+  stateOfServer: `UPDATE t_server_conf SET present_state = ?1,
+      process_id = coalesce(?2, process_id)
+    WHERE node_name = ?3 AND application = ?4 AND server_name = ?5`,
+  stateOfNode: `UPDATE t_server_conf SET present_state = ?1,
+      process_id = coalesce(?2, process_id)
+    WHERE node_name = ?3`,
+  serverState: `SELECT present_state, process_id FROM t_server_conf
     WHERE application = ? AND server_name = ? AND node_name = ?`,
   deleteNodeConfigFiles: `DELETE FROM t_config_files WHERE host = ?1 AND server_name IN
     (SELECT application || '.' || server_name FROM t_server_conf WHERE node_name = ?1)`,
+  metrics: `UPDATE t_server_conf SET metrics_port = ?
+    WHERE node_name = ? AND application = ? AND server_name = ?`,
+  nodes: `SELECT node_name, present_state, last_heartbeat FROM t_node_info`,
   servers: `SELECT application, server_name, node_name, setting_state, present_state,
       patch_version, enable_set, set_name, set_area, set_group, grid_flag, flow_state,
-      metrics_port FROM t_server_conf`,
+      metrics_port, process_id, server_type FROM t_server_conf`,
+  adapters: `SELECT application, server_name, node_name, adapter_name, servant, endpoint,
+      protocol, thread_num, max_connections, queuecap, queuetimeout FROM t_adapter_conf`,
+  // The node check, with the cutoff time as ?1.
+  expiringNodes: `SELECT node_name FROM t_node_info AS n WHERE last_heartbeat < ?1
+    AND (present_state <> 'inactive' OR EXISTS (SELECT 1 FROM t_server_conf AS s
+      WHERE s.node_name = n.node_name AND (s.present_state <> 'inactive' OR s.process_id <> 0)))
+    ORDER BY node_name`,
+  expireServers: `UPDATE t_server_conf SET present_state = 'inactive', process_id = 0
+    WHERE node_name IN (SELECT node_name FROM t_node_info WHERE last_heartbeat < ?1)
+      AND (present_state <> 'inactive' OR process_id <> 0)`,
+  expireNodes: `UPDATE t_node_info SET present_state = 'inactive'
+    WHERE last_heartbeat < ?1 AND present_state <> 'inactive'`,
+  expireRegistryInfo: `UPDATE t_registry_info SET present_state = 'inactive'
+    WHERE last_heartbeat < ?1 AND present_state <> 'inactive'`,
+  announceRegistry: `INSERT INTO t_registry_info (locator_id, servant, endpoint,
+      last_heartbeat, present_state, tars_version)
+    VALUES (?1, ?2, ?3, ?4, 'active', ?5)
+    ON CONFLICT (locator_id, servant) DO UPDATE SET endpoint = ?3, last_heartbeat = ?4,
+      present_state = 'active', tars_version = ?5`,
+  withdrawRegistry: `DELETE FROM t_registry_info WHERE locator_id = ?`,
   staleNodes: `SELECT node_name FROM t_node_info WHERE last_heartbeat < ?`,
   staleServers: `SELECT application, server_name, node_name FROM t_server_conf
     WHERE node_name IN (SELECT node_name FROM t_node_info WHERE last_heartbeat < ?)`,
@@ -155,7 +190,10 @@ export class SqliteStore implements RegistryStore {
       }
       db.exec("BEGIN IMMEDIATE");
       try {
-        db.exec(SQLITE_SCHEMA);
+        if (version === 0) db.exec(SQLITE_SCHEMA);
+        for (let from = version || SQLITE_SCHEMA_VERSION; from < SQLITE_SCHEMA_VERSION; from++) {
+          db.exec(SQLITE_MIGRATIONS[from]);
+        }
         db.exec(`PRAGMA user_version = ${SQLITE_SCHEMA_VERSION}`);
         db.exec("COMMIT");
       } catch (error) {
@@ -206,27 +244,48 @@ export class SqliteStore implements RegistryStore {
     return this.#write(() => {
       const now = this.#now();
       const sql = this.#sql;
+      const node = rows.nodeName;
       sql.upsertNode.run(
-        rows.nodeName,
-        `tars.tarsnode.NodeObj@tcp -h ${rows.nodeName} -p 0`,
-        rows.nodeName,
+        node,
+        `tars.tarsnode.NodeObj@tcp -h ${node} -p 0`,
+        node,
         now,
-        now,
+        rows.tarsVersion,
       );
       const s = rows.server;
       if (!s) return;
       sql.upsertServer.run(
         s.application,
         s.server,
-        rows.nodeName,
-        ...serverStateValues(s),
+        node,
+        s.presentState,
+        s.version,
+        s.enableSet,
+        s.setName,
+        s.setArea,
+        s.setGroup,
         s.gridFlag,
         s.flowState,
         now,
+        s.serverType,
+        s.processId,
       );
-      sql.deleteServerAdapters.run(s.application, s.server, rows.nodeName);
+      sql.deleteServerAdapters.run(s.application, s.server, node);
       for (const a of s.adapters) {
-        sql.insertAdapter.run(...adapterValues(s, rows.nodeName, a), now);
+        sql.insertAdapter.run(
+          s.application,
+          s.server,
+          node,
+          a.adapterName,
+          a.servant,
+          a.endpoint,
+          a.protocol,
+          a.threadNum,
+          a.maxConns,
+          a.queueCap,
+          a.queueTimeout,
+          now,
+        );
       }
     });
   }
@@ -252,17 +311,19 @@ export class SqliteStore implements RegistryStore {
   #heartbeat(rows: KeepAliveRows): KeepAliveResult {
     const sql = this.#sql;
     const node = sql.heartbeat.run(this.#now(), rows.nodeName).changes > 0;
-    const { application, server, presentState } = rows;
+    const { application, server, presentState, processId } = rows;
     if (application === null || server === null) {
-      return { node, servers: Number(sql.stateOfNode.run(presentState, rows.nodeName).changes) };
+      const changed = sql.stateOfNode.run(presentState, processId, rows.nodeName).changes;
+      return { node, servers: Number(changed) };
     }
     const row = sql.serverState.get(application, server, rows.nodeName) as
-      | { present_state: string }
+      | { present_state: string; process_id: number }
       | undefined;
     if (row === undefined) return { node, servers: 0 };
     // Most heartbeats repeat the state: rewriting it would dirty one more page per heartbeat.
-    if (row.present_state !== presentState) {
-      sql.stateOfServer.run(presentState, rows.nodeName, application, server);
+    const samePid = processId === null || Number(row.process_id) === processId;
+    if (row.present_state !== presentState || !samePid) {
+      sql.stateOfServer.run(presentState, processId, rows.nodeName, application, server);
     }
     return { node, servers: 1 };
   }
@@ -349,7 +410,41 @@ export class SqliteStore implements RegistryStore {
     sql.deleteServerConfigFiles.run(nodeName, `${application}.${server}`);
     const adapters = Number(sql.deleteServerAdapters.run(application, server, nodeName).changes);
     const servers = Number(sql.deleteServer.run(application, server, nodeName).changes);
-    return { servers, adapters, node: false };
+    const node = sql.deleteNodeIfEmpty.run(nodeName, nodeName).changes > 0;
+    return { servers, adapters, node };
+  }
+
+  /** {@inheritDoc RegistryStore.expireNodes} */
+  expireNodes(timeout: number): Promise<ExpiredNodes> {
+    return this.#write(() => {
+      const sql = this.#sql;
+      const cutoff = this.#now() - timeout;
+      const nodes = (sql.expiringNodes.all(cutoff) as { node_name: string }[])
+        .map((row) => row.node_name);
+      if (nodes.length > 0) {
+        sql.expireServers.run(cutoff);
+        sql.expireNodes.run(cutoff);
+      }
+      sql.expireRegistryInfo.run(cutoff);
+      return { nodes };
+    });
+  }
+
+  /** {@inheritDoc RegistryStore.announceRegistry} */
+  announceRegistry(rows: RegistryInfoRows): Promise<void> {
+    return this.#write(() => {
+      const now = this.#now();
+      for (const { servant, endpoint } of rows.servants) {
+        this.#sql.announceRegistry.run(rows.locatorId, servant, endpoint, now, rows.version);
+      }
+    });
+  }
+
+  /** {@inheritDoc RegistryStore.withdrawRegistry} */
+  withdrawRegistry(locatorId: string): Promise<void> {
+    return this.#write(() => {
+      this.#sql.withdrawRegistry.run(locatorId);
+    });
   }
 
   /** {@inheritDoc RegistryStore.registerMetrics} */

@@ -14,7 +14,7 @@ import {
   startMariadb,
 } from "../../tests/support/mariadb.ts";
 import { skipWhen } from "../../tests/support/skip.ts";
-import { MysqlStore } from "./mysql_store.ts";
+import { DEFAULT_DDL_PATH, MysqlStore } from "./mysql_store.ts";
 import { openStore } from "./open_store.ts";
 import type { RegistryStore } from "./types.ts";
 import {
@@ -35,6 +35,12 @@ interface StoreFixture {
   addConfigFile(host: string, serverName: string, filename: string): Promise<void>;
   /** Makes adapter inserts whose endpoint contains "fail" raise inside the transaction. */
   failAdapterInserts(): Promise<void>;
+  /** Sets a server's setting state, as an operator does in the console. */
+  setSettingState(nodeName: string, server: string, state: "active" | "inactive"): Promise<void>;
+  /** The `t_registry_info` rows as `locator servant endpoint state version`, sorted. */
+  registryInfo(): Promise<string[]>;
+  /** The node's `tars_version`. */
+  nodeVersion(nodeName: string): Promise<string>;
   /** Removes the database. */
   cleanup(): Promise<void>;
 }
@@ -131,6 +137,8 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
         setArea: "area1",
         setGroup: "g2",
         version: "v1",
+        processId: 0,
+        serverType: "tars_cpp",
         metricsPort: 0,
         adapters: [
           {
@@ -310,6 +318,167 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
     },
   );
 
+  await t.step("onPrestop of a node's last server removes the node too", async () => {
+    await withStore(factory, async (store) => {
+      await store.onStartup(startupRows(startup()));
+      await store.onStartup(startupRows(startup({ server: "Other" })));
+      const prestop = (server: string) =>
+        store.onPrestop(prestopTarget({ nodeName: "10.0.0.1", application: "App", server }));
+      assert.deepStrictEqual(await prestop("Server"), { servers: 1, adapters: 1, node: false });
+      assert.deepStrictEqual(await prestop("Other"), { servers: 1, adapters: 1, node: true });
+      assert.deepStrictEqual(await store.counts(), {
+        nodes: 0,
+        servers: 0,
+        adapters: 0,
+        configFiles: 0,
+      });
+    });
+  });
+
+  await t.step(
+    "server type, pid and tarscli version: stored when sent, kept when not",
+    async () => {
+      await withStore(factory, async (store, { fixture }) => {
+        const mine = async () => (await store.snapshot()).servers[0];
+        await store.onStartup(startupRows(startup({
+          serverType: "tars_nodejs",
+          processId: 0,
+          tarscliVersion: "0.1.0",
+        })));
+        assert.deepStrictEqual([(await mine()).serverType, (await mine()).processId], [
+          "tars_nodejs",
+          0,
+        ]);
+        assert.deepStrictEqual(await fixture.nodeVersion("10.0.0.1"), "0.1.0");
+        const beat = (processId?: number) =>
+          store.keepAlive(keepAliveRows({
+            nodeName: "10.0.0.1",
+            state: "active",
+            application: "App",
+            server: "Server",
+            processId,
+          }));
+        await beat(4321);
+        assert.deepStrictEqual((await mine()).processId, 4321);
+        // -1 and absent (an original client) keep it.
+        await beat(-1);
+        await beat();
+        assert.deepStrictEqual((await mine()).processId, 4321);
+        // An original client's onStartup sends none of them: all three are kept.
+        await store.onStartup(startupRows(startup()));
+        assert.deepStrictEqual([(await mine()).serverType, (await mine()).processId], [
+          "tars_nodejs",
+          4321,
+        ]);
+        assert.deepStrictEqual(await fixture.nodeVersion("10.0.0.1"), "0.1.0");
+        await store.onStartup(startupRows(startup({ serverType: "tars_go", processId: 9 })));
+        assert.deepStrictEqual([(await mine()).serverType, (await mine()).processId], [
+          "tars_go",
+          9,
+        ]);
+        // A new server without a type is tars_cpp, as the framework's default.
+        await store.onStartup(startupRows(startup({ server: "Plain" })));
+        assert.deepStrictEqual((await store.snapshot()).servers[0].serverType, "tars_cpp");
+      });
+    },
+  );
+
+  await t.step("an operator's setting state survives a pod's re-registration", async () => {
+    await withStore(factory, async (store, { fixture }) => {
+      await store.onStartup(startupRows(startup({ state: "active" })));
+      await fixture.setSettingState("10.0.0.1", "Server", "inactive");
+      await store.onStartup(startupRows(startup({ state: "active" })));
+      await store.keepAlive(keepAliveRows({
+        nodeName: "10.0.0.1",
+        state: "active",
+        application: "App",
+        server: "Server",
+      }));
+      const [server] = (await store.snapshot()).servers;
+      assert.deepStrictEqual([server.settingState, server.presentState], ["inactive", "active"]);
+      await fixture.setSettingState("10.0.0.1", "Server", "active");
+      await store.onStartup(startupRows(startup({ state: "active" })));
+      assert.deepStrictEqual((await store.snapshot()).servers[0].settingState, "active");
+    });
+  });
+
+  await t.step(
+    "the node check marks silent nodes and their servers inactive (pid 0), as the C++ registry",
+    async () => {
+      await withStore(factory, async (store, { clock }) => {
+        await store.onStartup(startupRows(startup({ state: "active", processId: 7 })));
+        await store.onStartup(startupRows(startup({ server: "Other", state: "active" })));
+        clock.advance(100_000);
+        await store.onStartup(startupRows(startup({ nodeName: "10.0.0.2", state: "active" })));
+        assert.deepStrictEqual(await store.expireNodes(250_000), { nodes: [] });
+        clock.advance(200_000);
+        assert.deepStrictEqual(await store.expireNodes(250_000), { nodes: ["10.0.0.1"] });
+        const snap = await store.snapshot();
+        assert.deepStrictEqual(snap.nodes.map((n) => [n.nodeName, n.presentState]), [
+          ["10.0.0.1", "inactive"],
+          ["10.0.0.2", "active"],
+        ]);
+        assert.deepStrictEqual(
+          snap.servers.map((
+            s,
+          ) => [s.nodeName, s.server, s.presentState, s.settingState, s.processId]),
+          [
+            ["10.0.0.1", "Other", "inactive", "active", 0],
+            ["10.0.0.1", "Server", "inactive", "active", 0],
+            ["10.0.0.2", "Server", "active", "active", 0],
+          ],
+        );
+        // Nothing left to change: the next check reports nothing, and rows stay.
+        assert.deepStrictEqual(await store.expireNodes(250_000), { nodes: [] });
+        assert.deepStrictEqual((await store.counts()).servers, 3);
+        // A heartbeat makes the node and the reported server active again.
+        await store.keepAlive(keepAliveRows({
+          nodeName: "10.0.0.1",
+          state: "active",
+          application: "App",
+          server: "Server",
+        }));
+        const after = await store.snapshot();
+        assert.deepStrictEqual(after.nodes[0].presentState, "active");
+        assert.deepStrictEqual(after.servers.map((s) => s.presentState), [
+          "inactive",
+          "active",
+          "active",
+        ]);
+      });
+    },
+  );
+
+  await t.step("the registry's own objects: announced, timed out, withdrawn", async () => {
+    await withStore(factory, async (store, { fixture, clock }) => {
+      const objects = (locatorId: string, version: string) => ({
+        locatorId,
+        servants: [
+          { servant: "tars.tarsregistry.QueryObj", endpoint: "tcp -h 10.0.0.9 -p 17890" },
+          { servant: "tars.tarsregistry.Registry", endpoint: "tcp -h 10.0.0.9 -p 17890" },
+        ],
+        version,
+      });
+      await store.announceRegistry(objects("10.0.0.9:17890", "0.1.0"));
+      await store.announceRegistry(objects("10.0.0.9:17890", "0.1.1"));
+      await store.announceRegistry(objects("10.0.0.8:17890", "0.1.0"));
+      assert.deepStrictEqual(await fixture.registryInfo(), [
+        "10.0.0.8:17890 tars.tarsregistry.QueryObj tcp -h 10.0.0.9 -p 17890 active 0.1.0",
+        "10.0.0.8:17890 tars.tarsregistry.Registry tcp -h 10.0.0.9 -p 17890 active 0.1.0",
+        "10.0.0.9:17890 tars.tarsregistry.QueryObj tcp -h 10.0.0.9 -p 17890 active 0.1.1",
+        "10.0.0.9:17890 tars.tarsregistry.Registry tcp -h 10.0.0.9 -p 17890 active 0.1.1",
+      ]);
+      clock.advance(300_000);
+      await store.announceRegistry(objects("10.0.0.9:17890", "0.1.1"));
+      await store.expireNodes(250_000);
+      await store.withdrawRegistry("10.0.0.9:17890");
+      assert.deepStrictEqual(await fixture.registryInfo(), [
+        "10.0.0.8:17890 tars.tarsregistry.QueryObj tcp -h 10.0.0.9 -p 17890 inactive 0.1.0",
+        "10.0.0.8:17890 tars.tarsregistry.Registry tcp -h 10.0.0.9 -p 17890 inactive 0.1.0",
+      ]);
+    });
+  });
+
   await t.step("old-client onPrestop without names removes the whole node", async () => {
     await withStore(factory, async (store, { fixture }) => {
       await store.onStartup(startupRows(startup()));
@@ -391,6 +560,16 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
             }))),
           "adapters[0].threadNum",
           "-1",
+        );
+        await assertRange(
+          () => store.onStartup(startupRows(startup({ serverType: "tars_rust" }))),
+          "serverType",
+          '"tars_rust"',
+        );
+        await assertRange(
+          () => store.onStartup(startupRows(startup({ processId: -2 }))),
+          "processId",
+          "-2",
         );
         await assertRange(
           () => store.onStartup(startupRows(startup({ setId: "a.b" }))),
@@ -544,6 +723,15 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
   });
 }
 
+const REGISTRY_INFO_SQL = "SELECT locator_id, servant, endpoint, present_state, tars_version " +
+  "FROM t_registry_info";
+
+function registryInfoLines(rows: Record<string, unknown>[]): string[] {
+  return rows.map((r) =>
+    `${r.locator_id} ${r.servant} ${r.endpoint} ${r.present_state} ${r.tars_version}`
+  ).sort();
+}
+
 function sqliteFactory(): () => Promise<StoreFixture> {
   return async () => {
     const dir = await Deno.makeTempDir({ prefix: "tars-store-" });
@@ -552,6 +740,14 @@ function sqliteFactory(): () => Promise<StoreFixture> {
       const db = new DatabaseSync(path);
       try {
         db.prepare(sql).run(...params);
+      } finally {
+        db.close();
+      }
+    };
+    const rows = (sql: string, params: string[] = []) => {
+      const db = new DatabaseSync(path);
+      try {
+        return db.prepare(sql).all(...params) as Record<string, unknown>[];
       } finally {
         db.close();
       }
@@ -571,6 +767,22 @@ function sqliteFactory(): () => Promise<StoreFixture> {
           WHEN NEW.endpoint LIKE '%fail%' BEGIN SELECT RAISE(ABORT, 'forced failure'); END`);
         return Promise.resolve();
       },
+      setSettingState(nodeName, server, state) {
+        raw("UPDATE t_server_conf SET setting_state = ? WHERE node_name = ? AND server_name = ?", [
+          state,
+          nodeName,
+          server,
+        ]);
+        return Promise.resolve();
+      },
+      registryInfo: () => Promise.resolve(registryInfoLines(rows(REGISTRY_INFO_SQL))),
+      nodeVersion: (nodeName) =>
+        Promise.resolve(
+          String(
+            rows("SELECT tars_version FROM t_node_info WHERE node_name = ?", [nodeName])[0]
+              ?.tars_version,
+          ),
+        ),
       cleanup: () => Deno.remove(dir, { recursive: true }),
     };
   };
@@ -582,7 +794,7 @@ function mysqlFactory(server: MariadbServer): () => Promise<StoreFixture> {
     const database = `contract_${++next}`;
     const url = await server.createDatabase(database);
     return {
-      open: (now) => openStore(url, { now, initDb: true }),
+      open: (now) => openStore(url, { now, initDb: true, pinClock: true }),
       async addConfigFile(host, serverName, filename) {
         await server.rootQuery(
           database,
@@ -598,6 +810,26 @@ function mysqlFactory(server: MariadbServer): () => Promise<StoreFixture> {
               SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'forced failure';
             END IF; END`,
         );
+      },
+      async setSettingState(nodeName, serverName, state) {
+        await server.rootQuery(
+          database,
+          "UPDATE t_server_conf SET setting_state = ? WHERE node_name = ? AND server_name = ?",
+          [state, nodeName, serverName],
+        );
+      },
+      async registryInfo() {
+        return registryInfoLines(
+          await server.rootQuery(database, REGISTRY_INFO_SQL) as Record<string, unknown>[],
+        );
+      },
+      async nodeVersion(nodeName) {
+        const [row] = await server.rootQuery(
+          database,
+          "SELECT tars_version FROM t_node_info WHERE node_name = ?",
+          [nodeName],
+        ) as { tars_version: string }[];
+        return String(row?.tars_version);
       },
       async cleanup() {
         await server.rootQuery("mysql", `DROP DATABASE \`${database}\``);
@@ -655,26 +887,47 @@ async function mysqlOnly(t: Deno.TestContext, server: MariadbServer) {
     }
   });
 
-  await t.step("writes the framework's columns with valid values", async () => {
+  await t.step("writes the framework's columns as the framework does", async () => {
     const url = await server.createDatabase("columns");
-    const store = await openStore(url, { now: clock.now, initDb: true });
+    const store = await openStore(url, { now: clock.now, initDb: true, pinClock: true });
     try {
       const ipv6 = "fd00:1234:5678:9abc::17";
-      await store.onStartup(
-        startupRows(startup({ nodeName: ipv6, setId: "sz.a.g", disableFlow: true })),
-      );
+      await store.onStartup(startupRows(startup({
+        nodeName: ipv6,
+        setId: "sz.a.g",
+        disableFlow: true,
+        serverType: "tars_java",
+        processId: 0,
+        tarscliVersion: "0.1.0",
+      })));
       await store.keepAlive(keepAliveRows({ nodeName: ipv6, state: "deactivating" }));
       const [node] = await server.rootQuery(
         "columns",
-        "SELECT node_obj, endpoint_ip, present_state, setting_state, last_heartbeat FROM t_node_info",
+        `SELECT node_obj, endpoint_ip, present_state, setting_state, tars_version,
+          CAST(last_heartbeat AS CHAR) AS last_heartbeat,
+          CAST(last_reg_time AS CHAR) AS last_reg_time FROM t_node_info`,
       ) as Record<string, unknown>[];
-      assert.deepStrictEqual(node.node_obj, `tars.tarsnode.NodeObj@tcp -h ${ipv6} -p 0`);
-      assert.deepStrictEqual(node.endpoint_ip, "");
-      assert.deepStrictEqual([node.present_state, node.setting_state], ["active", "active"]);
+      // The store's clock in the database's time zone: what its NOW() gave.
+      const local = async (ms: number) =>
+        ((await server.rootQuery("columns", "SELECT CAST(FROM_UNIXTIME(?) AS CHAR) AS t", [
+          ms / 1000,
+        ])) as { t: string }[])[0].t;
+      const now = await local(clock.now());
+      assert.deepStrictEqual(node, {
+        node_obj: `tars.tarsnode.NodeObj@tcp -h ${ipv6} -p 0`,
+        endpoint_ip: ipv6,
+        present_state: "active",
+        setting_state: "active",
+        tars_version: "0.1.0",
+        last_heartbeat: now,
+        last_reg_time: now,
+      });
       const [row] = await server.rootQuery(
         "columns",
         `SELECT present_state, setting_state, enable_set, set_name, set_area, set_group,
-          grid_flag, flow_state, server_type, patch_version FROM t_server_conf`,
+          grid_flag, flow_state, server_type, patch_version, template_name, process_id,
+          CAST(patch_time AS CHAR) AS patch_time, CAST(posttime AS CHAR) AS posttime,
+          CAST(registry_timestamp AS CHAR) AS registry_timestamp FROM t_server_conf`,
       ) as Record<string, unknown>[];
       assert.deepStrictEqual(row, {
         present_state: "deactivating",
@@ -685,8 +938,13 @@ async function mysqlOnly(t: Deno.TestContext, server: MariadbServer) {
         set_group: "g",
         grid_flag: "NO_FLOW",
         flow_state: "inactive",
-        server_type: "tars_cpp",
+        server_type: "tars_java",
         patch_version: "v1",
+        template_name: "tars.default",
+        process_id: 0,
+        patch_time: now,
+        posttime: now,
+        registry_timestamp: now,
       });
       assert.deepStrictEqual((store as MysqlStore).usesFlowState, true);
       // The web console turns traffic off through flow_state alone.
@@ -700,90 +958,141 @@ async function mysqlOnly(t: Deno.TestContext, server: MariadbServer) {
         ["10.0.0.9", false],
         [ipv6, false],
       ]);
+      // patch_time moves with the version only; registry_timestamp with every change.
+      clock.advance(60_000);
+      await store.onStartup(startupRows(startup({ nodeName: "10.0.0.9" })));
+      clock.advance(60_000);
+      await store.onStartup(startupRows(startup({ nodeName: "10.0.0.9", version: "v2" })));
+      const [times] = await server.rootQuery(
+        "columns",
+        `SELECT CAST(patch_time AS CHAR) AS patch_time, CAST(posttime AS CHAR) AS posttime,
+          CAST(registry_timestamp AS CHAR) AS registry_timestamp FROM t_server_conf
+          WHERE node_name = '10.0.0.9'`,
+      ) as Record<string, unknown>[];
+      assert.deepStrictEqual(times, {
+        patch_time: await local(clock.now()),
+        posttime: now,
+        registry_timestamp: await local(clock.now()),
+      });
     } finally {
       await store.close();
+    }
+    // At the next start: the console's traffic switch of a server this registry registered
+    // stays; a server K8STARS registered with traffic off (grid_flag only) gets it in flow_state.
+    await server.rootQuery(
+      "columns",
+      "UPDATE t_server_conf SET flow_state = 'active' WHERE node_name = 'fd00:1234:5678:9abc::17'",
+    );
+    await server.rootQuery(
+      "columns",
+      `INSERT INTO t_server_conf (application, server_name, node_name, setting_state,
+        present_state, grid_flag) VALUES ('K8s', 'Old', '10.0.0.8', 'active', 'active', 'NO_FLOW')`,
+    );
+    const again = await openStore(url, { now: clock.now, pinClock: true });
+    try {
+      const flows = (await again.snapshot()).servers.map((s) => [s.nodeName, s.flowEnabled]);
+      // 10.0.0.9 registered again, with traffic on, after the console switched it off.
+      assert.deepStrictEqual(flows, [
+        ["10.0.0.9", true],
+        ["fd00:1234:5678:9abc::17", true],
+        ["10.0.0.8", false],
+      ]);
+    } finally {
+      await again.close();
     }
   });
 
   await t.step(
-    "an older db_tars gains metrics_port; an existing column does not fail",
+    "a database K8STARS wrote is read and carried over, and its tables are not changed",
     async () => {
-      await server.createDatabase("legacy");
+      await server.createDatabase("k8stars");
+      // The framework's schema of the K8STARS days (no flow_state), plus the one column the
+      // K8STARS registry added to it.
+      const ddl = (await Deno.readTextFile(DEFAULT_DDL_PATH))
+        .replace(/^\s*flow_state [^\n]*\n/m, "")
+        .replace(/^\s*run_type [^\n]*\n/m, "")
+        .replace(/^\s*base_image_id [^\n]*\n/m, "");
+      for (const statement of ddl.split(/;\n/).filter((s) => /CREATE TABLE/.test(s))) {
+        await server.rootQuery("k8stars", statement);
+      }
       await server.rootQuery(
-        "legacy",
-        `CREATE TABLE t_node_info (id int AUTO_INCREMENT PRIMARY KEY,
-        node_name varchar(128) DEFAULT '', node_obj varchar(128) DEFAULT '',
-        endpoint_ip varchar(16) DEFAULT '', endpoint_port int DEFAULT 0,
-        last_reg_time datetime DEFAULT '1970-01-01 00:08:00',
-        last_heartbeat datetime DEFAULT '1970-01-01 00:08:00',
-        setting_state enum('active','inactive') DEFAULT 'inactive',
-        present_state enum('active','inactive') DEFAULT 'inactive', UNIQUE KEY (node_name))`,
+        "k8stars",
+        "ALTER TABLE t_server_conf ADD metrics_port int(11) DEFAULT 0",
+      );
+      // What the K8STARS registry wrote for two pods (one with traffic off).
+      await server.rootQuery(
+        "k8stars",
+        `INSERT INTO t_node_info (node_name, node_obj, endpoint_ip, endpoint_port, last_reg_time,
+          last_heartbeat, setting_state, present_state) VALUES
+          ('10.3.0.1', 'tars.tarsnode.NodeObj@tcp -h 10.3.0.1 -p 0', '10.3.0.1', 0, NOW(), NOW(),
+            'active', 'active'),
+          ('10.3.0.2', 'tars.tarsnode.NodeObj@tcp -h 10.3.0.2 -p 0', '10.3.0.2', 0, NOW(), NOW(),
+            'active', 'active')`,
       );
       await server.rootQuery(
-        "legacy",
-        `CREATE TABLE t_server_conf (id int AUTO_INCREMENT PRIMARY KEY,
-        application varchar(128) DEFAULT '', server_name varchar(128) DEFAULT '',
-        node_name varchar(50) NOT NULL DEFAULT '',
-        registry_timestamp timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP,
-        setting_state enum('active','inactive') NOT NULL DEFAULT 'inactive',
-        present_state enum('active','inactive','activating','deactivating','destroyed')
-          NOT NULL DEFAULT 'inactive',
-        patch_version varchar(128) NOT NULL DEFAULT '',
-        patch_time datetime NOT NULL DEFAULT '2021-01-01 00:00:00', posttime datetime,
-        server_type enum('tars_cpp','not_tars','tars_java','tars_nodejs','tars_php','tars_go'),
-        enable_set char(1) NOT NULL DEFAULT 'N', set_name varchar(16), set_area varchar(16),
-        set_group varchar(64), grid_flag varchar(16) NOT NULL DEFAULT 'NORMAL',
-        UNIQUE KEY (application, server_name, node_name))`,
+        "k8stars",
+        `INSERT INTO t_server_conf (application, server_name, node_name, patch_version,
+          present_state, enable_set, grid_flag, server_type, setting_state, registry_timestamp,
+          patch_time, posttime, metrics_port) VALUES
+          ('K8s', 'Old', '10.3.0.1', 'v0', 'active', 'N', 'NORMAL', 'tars_cpp', 'active', NOW(),
+            NOW(), NOW(), 9100),
+          ('K8s', 'Old', '10.3.0.2', 'v0', 'active', 'N', 'NO_FLOW', 'tars_cpp', 'active', NOW(),
+            NOW(), NOW(), 0)`,
       );
       await server.rootQuery(
-        "legacy",
-        `CREATE TABLE t_adapter_conf (id int AUTO_INCREMENT PRIMARY KEY,
-        application varchar(50) DEFAULT '', server_name varchar(128) DEFAULT '',
-        node_name varchar(50) DEFAULT '', adapter_name varchar(100) DEFAULT '',
-        registry_timestamp timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP,
-        thread_num int DEFAULT 1, endpoint varchar(128) DEFAULT '',
-        max_connections int DEFAULT 1000, allow_ip varchar(255) NOT NULL DEFAULT '',
-        servant varchar(128) DEFAULT '', queuecap int, queuetimeout int, posttime datetime,
-        protocol varchar(64) DEFAULT 'tars',
-        UNIQUE KEY (application, server_name, node_name, adapter_name))`,
+        "k8stars",
+        `INSERT INTO t_adapter_conf (application, server_name, node_name, adapter_name, servant,
+          endpoint, protocol) VALUES
+          ('K8s', 'Old', '10.3.0.1', 'K8s.Old.ObjAdapter', 'K8s.Old.Obj', 'tcp -h 10.3.0.1 -p 1', 'tars'),
+          ('K8s', 'Old', '10.3.0.2', 'K8s.Old.ObjAdapter', 'K8s.Old.Obj', 'tcp -h 10.3.0.2 -p 1', 'tars')`,
       );
-      await server.rootQuery(
-        "legacy",
-        `CREATE TABLE t_config_files (id int AUTO_INCREMENT PRIMARY KEY,
-        server_name varchar(128) DEFAULT '', host varchar(20) NOT NULL DEFAULT '',
-        filename varchar(128), config longtext, level int DEFAULT 2)`,
-      );
-      const url = server.urlFor("legacy");
-      const first = await openStore(url, { now: clock.now });
+      const schema = () => createTables(server, "k8stars");
+      const before = await schema();
+      const url = server.urlFor("k8stars");
+      const store = await openStore(url, { now: Date.now });
       try {
-        assert.deepStrictEqual((first as MysqlStore).usesFlowState, false);
-        await first.onStartup(startupRows(startup({ disableFlow: true })));
+        const servers = (await store.snapshot()).servers;
         assert.deepStrictEqual(
-          await first.registerMetrics(metricsRow({
-            nodeName: "10.0.0.1",
+          servers.map((s) => [s.nodeName, s.metricsPort, s.flowEnabled, s.version]),
+          [["10.3.0.1", 9100, true, "v0"], ["10.3.0.2", 0, false, "v0"]],
+        );
+        assert.deepStrictEqual((store as MysqlStore).usesFlowState, false);
+        // Writes go on, K8STARS's columns included (a K8STARS registry beside it reads them).
+        await store.onStartup(startupRows(startup({ nodeName: "10.3.0.3", disableFlow: true })));
+        assert.deepStrictEqual(
+          await store.registerMetrics(metricsRow({
+            nodeName: "10.3.0.3",
             application: "App",
             server: "Server",
-            metricsPort: 9100,
+            metricsPort: 9102,
           })),
           true,
         );
+        const [row] = await server.rootQuery(
+          "k8stars",
+          "SELECT grid_flag, metrics_port FROM t_server_conf WHERE node_name = '10.3.0.3'",
+        ) as Record<string, unknown>[];
+        assert.deepStrictEqual(row, { grid_flag: "NO_FLOW", metrics_port: 9102 });
+        // Only the registry's own table was added.
+        const after = await schema();
+        assert.deepStrictEqual(
+          Object.keys(after).filter((t) => !(t in before)),
+          ["t_tarsregistry_server"],
+        );
+        for (const table of Object.keys(before)) assert.equal(after[table], before[table], table);
+        // A console start drops both K8STARS columns: what they said is kept.
+        await server.rootQuery(
+          "k8stars",
+          "ALTER TABLE t_server_conf DROP COLUMN metrics_port, DROP COLUMN grid_flag",
+        );
+        const kept = (await store.snapshot()).servers;
+        assert.deepStrictEqual(
+          kept.map((s) => [s.nodeName, s.metricsPort, s.flowEnabled]),
+          [["10.3.0.3", 9102, false], ["10.3.0.1", 9100, true], ["10.3.0.2", 0, false]],
+        );
       } finally {
-        await first.close();
+        await store.close();
       }
-      const second = await openStore(url, { now: clock.now });
-      try {
-        const [server1] = (await second.snapshot()).servers;
-        assert.deepStrictEqual([server1.metricsPort, server1.flowEnabled], [9100, false]);
-      } finally {
-        await second.close();
-      }
-      const columns = await server.rootQuery(
-        "legacy",
-        `SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS
-        WHERE TABLE_SCHEMA = 'legacy' AND TABLE_NAME = 't_server_conf' AND
-        COLUMN_NAME IN ('metrics_port', 'flow_state')`,
-      ) as { c: string }[];
-      assert.deepStrictEqual(columns.map((c) => c.c), ["metrics_port"]);
     },
   );
 
@@ -819,4 +1128,22 @@ async function mysqlOnly(t: Deno.TestContext, server: MariadbServer) {
       await b.close();
     }
   });
+}
+
+/** `SHOW CREATE TABLE` of every table of `database`, by name. */
+async function createTables(
+  server: MariadbServer,
+  database: string,
+): Promise<Record<string, string>> {
+  const tables = await server.rootQuery(database, "SHOW TABLES") as Record<string, string>[];
+  const result: Record<string, string> = {};
+  for (const row of tables) {
+    const table = Object.values(row)[0];
+    const [created] = await server.rootQuery(database, `SHOW CREATE TABLE \`${table}\``) as Record<
+      string,
+      string
+    >[];
+    result[table] = created["Create Table"].replace(/ AUTO_INCREMENT=\d+/, "");
+  }
+  return result;
 }

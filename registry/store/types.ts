@@ -3,9 +3,14 @@
  *
  * Writes take rows that registry/validate.ts made from the requests (every value fits its
  * column); the store checks nothing again. Every write call runs in one transaction, is durable
- * before its promise resolves and leaves nothing behind when it fails. Times come from the clock
- * the store was opened with, so tests drive them.
+ * before its promise resolves and leaves nothing behind when it fails. The SQLite store takes its
+ * times from the clock it was opened with; the MySQL store writes the database's own clock
+ * (`NOW()`, as the TARS framework does) and measures heartbeat ages against it, unless a test
+ * pins that clock to the store's.
  */
+import type { ServerType } from "../../lib/settings.ts";
+
+export type { ServerType };
 
 /** Values of `t_server_conf.present_state`, the state a service reports. */
 export const PRESENT_STATES = [
@@ -36,8 +41,14 @@ export interface PrestopResult {
   servers: number;
   /** Adapter rows removed. */
   adapters: number;
-  /** True when the node row was removed too (old-client form). */
+  /** True when the node row was removed too (old-client form, or its last server left). */
   node: boolean;
+}
+
+/** What a node timeout check changed. */
+export interface ExpiredNodes {
+  /** Nodes past the timeout that were still active (or had active servers), ordered by name. */
+  nodes: string[];
 }
 
 /** A node (pod) as stored. */
@@ -46,12 +57,16 @@ export interface NodeRecord {
   nodeName: string;
   /** Node present state. */
   presentState: SettingState;
-  /** Last heartbeat, epoch ms (MySQL keeps whole seconds). */
+  /**
+   * Last heartbeat, epoch ms on the store's clock; MySQL's is the time of the snapshot less the
+   * heartbeat's age on the database's clock (whole seconds stored).
+   */
   lastHeartbeat: number;
 }
 
 /** Column widths of db_tars that bound the strings of a row. */
 export const COLUMN_LIMITS = {
+  tarsVersion: 128,
   nodeName: 50,
   application: 50,
   server: 128,
@@ -109,6 +124,10 @@ export interface ServerRecord {
   setGroup: string;
   /** Registered version (`patch_version`). */
   version: string;
+  /** The service's pid (`process_id`); 0 when unknown or not running. */
+  processId: number;
+  /** `server_type` as stored; empty when the column holds NULL or is missing. */
+  serverType: string;
   /** Metrics port, 0 when none was registered. */
   metricsPort: number;
   /** The server's adapters, ordered by adapter name. */
@@ -131,6 +150,10 @@ export interface ServerRow {
   server: string;
   presentState: PresentState;
   version: string;
+  /** The server type, or null when the client did not send one (a new row gets `tars_cpp`). */
+  serverType: ServerType | null;
+  /** The service's pid, or null when the client did not send one (the stored one is kept). */
+  processId: number | null;
   enableSet: "Y" | "N";
   setName: string;
   setArea: string;
@@ -144,6 +167,8 @@ export interface ServerRow {
 export interface StartupRows {
   /** Node name. */
   nodeName: string;
+  /** The tarscli version (the node's `tars_version`), or null when the client did not send it. */
+  tarsVersion: string | null;
   /** Server row, or null when only the node is registered. */
   server: ServerRow | null;
 }
@@ -162,6 +187,18 @@ export interface ServerTarget {
 export interface KeepAliveRows extends ServerTarget {
   /** State to set. */
   presentState: PresentState;
+  /** The service's pid to set, or null to keep the stored one. */
+  processId: number | null;
+}
+
+/** The registry's own servants, written to `t_registry_info` as the C++ registry does. */
+export interface RegistryInfoRows {
+  /** `host:port` of this registry's QueryObj endpoint: the same on each of its rows. */
+  locatorId: string;
+  /** Servant name and endpoint string of each servant it serves. */
+  servants: { servant: string; endpoint: string }[];
+  /** This registry's version (`tars_version`). */
+  version: string;
 }
 
 /** A validated `registerMetrics`. */
@@ -224,12 +261,29 @@ export interface StoreCounts {
 export interface RegistryStore {
   /** `sqlite` or `mysql`. */
   readonly kind: "sqlite" | "mysql";
-  /** Upserts the node and the server, and replaces the server's adapters on that node. */
+  /**
+   * Upserts the node and the server, and replaces the server's adapters on that node. A new
+   * server gets setting state `active` and template `tars.default`; an existing one keeps its
+   * setting state (an operator's `inactive` survives a pod's re-registration).
+   */
   onStartup(rows: StartupRows): Promise<void>;
-  /** Refreshes the node heartbeat and sets the present state of the server(s). */
+  /** Refreshes the node heartbeat, marks it active and sets the present state of the server(s). */
   keepAlive(rows: KeepAliveRows): Promise<KeepAliveResult>;
-  /** Removes the pod's server, adapters and node-level config files (or the whole node). */
+  /**
+   * Removes the pod's server, adapters and node-level config files, and the node once no server
+   * of it is left (or the whole node in the old-client form).
+   */
   onPrestop(target: ServerTarget): Promise<PrestopResult>;
+  /**
+   * The C++ registry's node check: a node whose last heartbeat is older than `timeout` ms gets
+   * present state `inactive`, and so do its servers (with `process_id` 0); setting states and
+   * rows stay. Registry rows (`t_registry_info`) that old become inactive too.
+   */
+  expireNodes(timeout: number): Promise<ExpiredNodes>;
+  /** Writes (replaces) this registry's own rows of `t_registry_info`, active, heartbeat now. */
+  announceRegistry(rows: RegistryInfoRows): Promise<void>;
+  /** Removes this registry's own rows of `t_registry_info` (it is stopping). */
+  withdrawRegistry(locatorId: string): Promise<void>;
   /** Stores the metrics port; resolves false when no such server is registered. */
   registerMetrics(row: MetricsRow): Promise<boolean>;
   /** Reads every node and server with adapters. */
@@ -246,4 +300,6 @@ export interface RegistryStore {
 export interface StoreOptions {
   /** Clock in epoch ms. */
   now: () => number;
+  /** Where a store reports what it skipped (a column another tool dropped or narrowed). */
+  log?: (line: string) => void;
 }

@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { main } from "../main.ts";
+import { exists } from "../tests/support/files.ts";
+import { readRegistryConfig, type RegistryConfig } from "./config.ts";
+import { startRegistry } from "./run.ts";
+
+const DEPS = { now: () => Date.now(), log: () => {}, pid: 1 };
+
+function config(args: string[], env: Record<string, string> = {}): RegistryConfig {
+  const read = readRegistryConfig(
+    ["--endpoint", "tcp -h 127.0.0.1 -p 0", "--metrics", "127.0.0.1:0", ...args],
+    env,
+    { cwd: "/" },
+  );
+  assert.notEqual(read, "help");
+  return read as RegistryConfig;
+}
+
+/** Runs `fn` with a listener holding a loopback port, and a temp directory. */
+async function withTakenPort(fn: (port: number, dir: string) => Promise<void>): Promise<void> {
+  const held = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const dir = await Deno.makeTempDir({ prefix: "registry_run_" });
+  try {
+    await fn((held.addr as Deno.NetAddr).port, dir);
+  } finally {
+    held.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("a registry that cannot start names the address, and leaves no store behind", async (t) => {
+  await t.step("the endpoint's port is in use", async () => {
+    await withTakenPort(async (port, dir) => {
+      const store = join(dir, "data", "registry.db");
+      await assert.rejects(
+        startRegistry(
+          config(["--store", `sqlite:${store}`, "--endpoint", `tcp -h 127.0.0.1 -p ${port}`]),
+          DEPS,
+        ),
+        {
+          message: `Cannot listen on tcp -h 127.0.0.1 -p ${port} (--endpoint): the address is in ` +
+            "use; stop what listens there, or set another port in --endpoint",
+        },
+      );
+      assert.deepEqual([...Deno.readDirSync(dir)], [], "no store file, no data directory");
+    });
+  });
+
+  await t.step("the metrics port is in use (tarscli registry: one line, exit 1)", async () => {
+    await withTakenPort(async (port, dir) => {
+      const store = join(dir, "registry.db");
+      const err: string[] = [];
+      const code = await main(
+        [
+          "registry",
+          "--store",
+          `sqlite:${store}`,
+          "--endpoint",
+          "tcp -h 127.0.0.1 -p 0",
+          "--metrics",
+          `127.0.0.1:${port}`,
+        ],
+        { env: {}, out: () => {}, err: (line) => err.push(line) },
+      );
+      assert.equal(code, 1);
+      assert.deepEqual(err, [
+        `tarscli registry: Cannot listen on 127.0.0.1:${port} (--metrics): the address is in ` +
+        "use; stop what listens there, or set another port in --metrics",
+      ]);
+      assert.deepEqual([...Deno.readDirSync(dir)], []);
+    });
+  });
+
+  await t.step("a store file that was there stays", async () => {
+    await withTakenPort(async (port, dir) => {
+      const store = join(dir, "registry.db");
+      const first = await startRegistry(config(["--store", `sqlite:${store}`]), DEPS);
+      await first.stop();
+      await assert.rejects(
+        startRegistry(
+          config(["--store", `sqlite:${store}`, "--metrics", `127.0.0.1:${port}`]),
+          DEPS,
+        ),
+        /\(--metrics\): the address is in use/,
+      );
+      assert.equal(await exists(store), true);
+      const again = await startRegistry(config(["--store", `sqlite:${store}`]), DEPS);
+      await again.stop();
+    });
+  });
+
+  await t.step("TARS_PATH that is a file is named as the store's cause", async () => {
+    const dir = await Deno.makeTempDir({ prefix: "registry_run_" });
+    try {
+      const file = join(dir, "tars");
+      await Deno.writeTextFile(file, "");
+      await assert.rejects(startRegistry(config([], { TARS_PATH: file }), DEPS), {
+        message: `Cannot open the SQLite store ${file}/data/tarsregistry.db (TARS_PATH=${file}): ` +
+          "a directory on its path is a file",
+      });
+      assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["tars"]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});
