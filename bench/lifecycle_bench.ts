@@ -45,7 +45,7 @@ import {
   startRegistryProcess,
   tail,
 } from "../local/mod.ts";
-import { commandModules } from "../tests/support/module_graph.ts";
+import { commandModules, staticModules } from "../tests/support/module_graph.ts";
 import { delay } from "../lib/timers.ts";
 import { freePort } from "../tests/support/free_port.ts";
 import { mib, printTable, ratio } from "./report.ts";
@@ -466,7 +466,12 @@ async function measureIdle(
         anonKiB: prestopMemory.anon,
         fileKiB: prestopMemory.file,
       },
-      modules: await commandModules("supervisor/command.ts"),
+      // The command, and what it imports once its signal listeners are in place.
+      modules: await staticModules([
+        "main.ts",
+        "supervisor/command.ts",
+        "supervisor/run_supervisor.ts",
+      ]),
       httpProbe,
     };
   } finally {

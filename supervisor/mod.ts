@@ -6,7 +6,7 @@
  *
  * Imported directly, each by the command table when its command runs (each keeps a small module
  * graph, which the module-graph tests in this folder guard):
- * - `command.ts`: `tarscli supervisor`.
+ * - `command.ts`: `tarscli supervisor` (its signal listeners, then `run_supervisor.ts`).
  * - `hzcheck.ts`: `tarscli hzcheck`.
  * - `prestop_command.ts`: `tarscli prestop`.
  * - `notify_command.ts`: `tarscli notify`.
