@@ -2,7 +2,7 @@
  * What `tarscli supervisor` runs once its signal listeners are in place (command.ts): reaps
  * orphaned zombies when it is PID 1, serves the HTTP readiness probe when `TARS_PROBE_PORT` is
  * set, then runs the supervisor's machine (supervisor.ts), which runs genconf in a child process
- * (genconf_child.ts) first, and gives back the start-up's code pages once it is over.
+ * (genconf_child.ts) first.
  *
  * @module
  */
@@ -21,28 +21,12 @@ import type { SignalQueue } from "./command.ts";
 import { type ProbeServer, startProbeServer } from "./probe_server.ts";
 import { readLogTail, startService } from "./service_process.ts";
 import { stateFilePath } from "./state_file.ts";
-import { trimStartupPages } from "./memory_trim.ts";
 import { type Pod, startSupervisor } from "./supervisor.ts";
 import { openSupervisorLog } from "./supervisor_log.ts";
 import { startZombieReaper, type ZombieReaper } from "./zombie_reaper.ts";
 
 /** Bound of each call to the service's AdminObj. */
 const ADMIN_TIMEOUT = 3000;
-
-/** When the start-up is over: the start-up's code pages are given back then (memory_trim.ts). */
-const TRIM_AFTER = 30_000;
-
-/** Gives back the start-up's code pages; says so, or why not, on stderr. */
-function trimMemory(err: (line: string) => void): void {
-  try {
-    const bytes = trimStartupPages();
-    err(
-      `supervisor: gave back the start-up's code pages (${Math.round(bytes / 1048576)} MiB mapped)`,
-    );
-  } catch (error) {
-    err(`supervisor: cannot give back the start-up's code pages: ${(error as Error).message}`);
-  }
-}
 
 /**
  * Runs the supervisor until SIGTERM or SIGINT (taken from `signals`, which queued those that came
@@ -73,12 +57,7 @@ export async function runSupervisor(ctx: CommandContext, signals: SignalQueue): 
     });
     supervisor.dispatch({ type: "start" });
     signals.connect(supervisor.dispatch);
-    const trim = setTimeout(() => trimMemory(ctx.err), TRIM_AFTER);
-    try {
-      return await supervisor.done;
-    } finally {
-      clearTimeout(trim);
-    }
+    return await supervisor.done;
   } finally {
     await probe?.close();
     reaper?.close();
