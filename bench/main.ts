@@ -4,8 +4,10 @@
  * length-prefixed echoes, each a separate process driven by the same load generator (8
  * connections x 8 calls in flight), then our TarsClient against both RPC servers. The servers
  * are measured in interleaved rounds and every figure is a median, so load that comes and goes
- * on the machine hits all of them alike. Prints Markdown tables with ratios. `--quick` runs one
- * short round, to check the bench still works.
+ * on the machine hits all of them alike. Then the registry (registry_bench.ts) and the pod's
+ * lifecycle (lifecycle_bench.ts: the readiness probes, HTTP and exec, and the idle supervisor).
+ * Prints Markdown tables with ratios. `--quick` runs one short round, to check the bench still
+ * works.
  *
  * Run: `deno task bench` (or `deno run --allow-all bench/main.ts [--quick] [--baseline DIR]`;
  * `--baseline` measures another checkout's registry beside this one's, see registry_bench.ts).
@@ -23,6 +25,7 @@ import {
   runClientLoad,
 } from "./rpc_bench.ts";
 import { type RunningServer, SERVERS, startServer } from "./servers.ts";
+import { runLifecycleBench } from "./lifecycle_bench.ts";
 import { runRegistryBench } from "./registry_bench.ts";
 import { printTable, rate, ratio } from "./report.ts";
 
@@ -147,6 +150,7 @@ export async function main(args: string[]): Promise<void> {
 
   const baseline = args.indexOf("--baseline");
   await runRegistryBench({ quick, baseline: baseline >= 0 ? args[baseline + 1] : undefined });
+  await runLifecycleBench({ quick });
 }
 
 /** Measures every kind once per round, in turn; returns each kind's median. */

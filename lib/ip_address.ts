@@ -73,7 +73,7 @@ export function isIpAddress(text: string): boolean {
   return /^[0-9a-fA-F:.]+$/.test(text) && parseIpAddress(text) !== undefined;
 }
 
-/** The canonical text of an address (`::ffff:10.0.0.1` → `10.0.0.1`); other text unchanged. */
+/** The canonical text of an address (`::ffff:10.0.0.1` -> `10.0.0.1`); other text unchanged. */
 export function canonicalAddress(text: string): string {
   const bytes = parseIpAddress(text);
   if (!bytes) return text;

@@ -201,7 +201,7 @@ export const SERVER_TYPES = [
   "not_tars",
 ] as const;
 
-/** A framework server type (`tars_cpp`, `tars_go`, …). */
+/** A framework server type (`tars_cpp`, `tars_go`, ...). */
 export type ServerType = typeof SERVER_TYPES[number];
 
 /** Whether `value` is one of {@linkcode SERVER_TYPES}. */
@@ -378,7 +378,8 @@ export const VARIABLES = [
     key: "stopGrace",
     parse: duration,
     default: "10s",
-    description: "from stopping the service to SIGKILL",
+    description: "from the end of the drain to SIGKILL: AdminF.shutdown, the wait for the " +
+      "ports to close (half of it at most), then the stop script or SIGTERM to the group",
     readBy: ["supervisor"],
   },
   {
@@ -436,6 +437,15 @@ export const VARIABLES = [
     default: "300s",
     description: "how long a starting service may be activating before it counts as inactive " +
       "(an exit after that is reported as an [alarm])",
+    readBy: ["supervisor"],
+  },
+  {
+    name: "TARS_PROBE_PORT",
+    key: "probePort",
+    parse: port,
+    unset: "no HTTP probe (use tarscli hzcheck)",
+    description: "the supervisor serves GET /ready on this port on every address: 200 when " +
+      "tarscli hzcheck would exit 0, else 503 with its reason (an httpGet readiness probe)",
     readBy: ["supervisor"],
   },
   {
@@ -521,7 +531,7 @@ export const REGISTRY_FLAGS = [
     value: "SPEC",
     key: "store",
     parse: text,
-    unset: "TARS_REGISTRY_STORE, else DB_DSN, else DB_HOST…, else " +
+    unset: "TARS_REGISTRY_STORE, else DB_DSN, else DB_HOST..., else " +
       "sqlite:$TARS_PATH/data/tarsregistry.db",
     description: "sqlite:PATH or mysql://USER:PASS@HOST:PORT/db_tars (also ?socket=/path)",
   },
@@ -563,7 +573,7 @@ export const REGISTRY_FLAGS = [
   },
   {
     name: "--admin-allow",
-    value: "CIDR[,CIDR…]",
+    value: "CIDR[,CIDR...]",
     key: "adminAllow",
     parse: addressRanges,
     default: "127.0.0.1/32,::1/128",

@@ -1,6 +1,6 @@
 /**
  * The accept loop of a listening socket that does not die: an accept that fails (too many open
- * files, a connection aborted before it was taken, …) is reported once per burst, the loop waits
+ * files, a connection aborted before it was taken, and so on) is reported once per burst, the loop waits
  * a back-off of at most a second and goes on, and the owner is told while accepting fails, so its
  * health check can say so. The TARS server and the registry's HTTP server share it.
  *

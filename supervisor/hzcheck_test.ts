@@ -73,6 +73,7 @@ Deno.test("hzcheck loads nothing but the settings and the state file", async (t)
       "supervisor/hzcheck.ts",
       "lib/settings.ts",
       "supervisor/state_file.ts",
+      "supervisor/readiness.ts",
       "lib/duration.ts",
       "lib/ip_address.ts",
       "lib/write_atomic.ts",

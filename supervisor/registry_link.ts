@@ -92,26 +92,6 @@ export function createRegistryLink(
 }
 
 /**
- * A heartbeat that heals: when the registry answers that it does not know the pod (a registry
- * rebuilt on an empty store, a clean), `register` runs at once (onStartup with the pod's present
- * state) instead of waiting for a heartbeat to fail. Resolves to the call that went through.
- */
-export async function keepAliveOrRegister(
-  link: RegistryLink,
-  req: KeepAliveReqValue,
-  register: () => Promise<void>,
-): Promise<"keepAlive" | "onStartup"> {
-  try {
-    await link.keepAlive(req);
-    return "keepAlive";
-  } catch (error) {
-    if (!(error instanceof NotRegisteredError)) throw error;
-  }
-  await register();
-  return "onStartup";
-}
-
-/**
  * `onStartup`: register the node, the server (state, traffic, version, type, pid) and its
  * adapters.
  */

@@ -206,7 +206,12 @@ Deno.test("lifecycle: the registry down at start, and down later", async (t) => 
       });
       assert.equal(pod.ready, false);
       assert.ok(pod.probes.length > 0 && pod.probes.every((p) => !p.ok));
-      assert.match(pod.probes.at(-1)!.reason, /not ready: activating/);
+      // The state file stays fresh while the pod waits, and the probe says what it waits for.
+      assert.match(
+        pod.probes.at(-1)!.reason,
+        /^not ready: activating \(waiting for the registry: /,
+      );
+      assert.ok(!pod.probes.some((p) => /not alive/.test(p.reason)), JSON.stringify(pod.probes));
       assert.equal(await servicePid(pod.tarsPath), 0, "the service waits for the registration");
     });
 
