@@ -304,7 +304,9 @@ Deno.test("lifecycle: a registry rebuilt on an empty store between two heartbeat
         assert.ok(ms <= reportInterval + 2000, `${ms} ms`);
         await eventually(5000, "the reason in supervisor.log", async () => {
           const log = await supervisorLog(pod);
-          return log.some((l) => /it does not know this pod; registering it again/.test(l));
+          return log.some((l) =>
+            /the registry does not know this pod.*registering again with onStartup/.test(l)
+          );
         });
         const log = await supervisorLog(pod);
         assert.ok(!log.some((l) => /registry: keepAlive active failed/.test(l)), log.join("\n"));
