@@ -138,6 +138,10 @@ export async function startMariadb(options: MariadbOptions): Promise<MariadbServ
   const dataDir = join(dir, "data");
   const socket = join(dir, "sock");
   const errorLog = join(dir, "error.log");
+  // Its own temporary directory: in the shared /tmp, the bootstrap of one server failed to remove
+  // its temporary table while other servers ran beside it.
+  const tmpDir = join(dir, "tmp");
+  await Deno.mkdir(tmpDir);
   const port = options.port ?? freePort();
   let child: Deno.ChildProcess | null = null;
   let exited = false;
@@ -161,6 +165,7 @@ export async function startMariadb(options: MariadbOptions): Promise<MariadbServ
         `--datadir=${dataDir}`,
         "--auth-root-authentication-method=normal",
         "--skip-test-db",
+        `--tmpdir=${tmpDir}`,
         ...user,
       ],
       what: "mariadb-install-db",
@@ -171,6 +176,7 @@ export async function startMariadb(options: MariadbOptions): Promise<MariadbServ
         `--datadir=${dataDir}`,
         `--socket=${socket}`,
         `--port=${port}`,
+        `--tmpdir=${tmpDir}`,
         "--bind-address=127.0.0.1",
         ...user,
         `--sql-mode=${STRICT_SQL_MODE}`,
