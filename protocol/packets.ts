@@ -1,4 +1,5 @@
-import { decodeFields, encodeWith } from "./codec/codec.ts";
+import { decodeFields, encodeWith, withEncoded } from "./codec/codec.ts";
+import type { TarsWriter } from "./codec/writer.ts";
 import { TarsReader } from "./codec/reader.ts";
 import {
   bytes,
@@ -63,22 +64,28 @@ export type RequestInput = StructInput<typeof RequestPacket.fields>;
 /** A reply as given to the encoder (optional fields may be left out). */
 export type ResponseInput = StructInput<typeof ResponsePacket.fields>;
 
-function encodeFrame(packet: StructType, value: object): Uint8Array {
-  return encodeWith((w) => {
-    w.writeUint32Raw(0);
-    w.writeFields(packet, value as Record<string, unknown>);
-    w.patchUint32(0, w.length);
-  });
+function writeFrame(w: TarsWriter, packet: StructType, value: object): void {
+  w.writeUint32Raw(0);
+  w.writeFields(packet, value as Record<string, unknown>);
+  w.patchUint32(0, w.length);
 }
 
 /** Encodes a request with its 4-byte length prefix, ready to write to a socket. */
 export function encodeRequestFrame(value: RequestInput): Uint8Array {
-  return encodeFrame(RequestPacket, value);
+  return encodeWith((w) => writeFrame(w, RequestPacket, value));
 }
 
 /** Encodes a reply with its 4-byte length prefix, ready to write to a socket. */
 export function encodeResponseFrame(value: ResponseInput): Uint8Array {
-  return encodeFrame(ResponsePacket, value);
+  return encodeWith((w) => writeFrame(w, ResponsePacket, value));
+}
+
+/**
+ * Encodes a reply with its 4-byte length prefix and hands `use` a view of it, valid only during
+ * that call: for a server that copies it into the connection's output buffer, nothing allocated.
+ */
+export function withResponseFrame(value: ResponseInput, use: (frame: Uint8Array) => void): void {
+  withEncoded((w) => writeFrame(w, ResponsePacket, value), use);
 }
 
 /**

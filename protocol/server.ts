@@ -1,4 +1,4 @@
-import { decode, decodeFields, encode, encodeFields } from "./codec/codec.ts";
+import { decode, decodeFields, encode, withEncoded } from "./codec/codec.ts";
 import { bytes, map, string } from "./codec/types.ts";
 import { describeCode, TarsCallError, TarsCode } from "./call_error.ts";
 import { type Endpoint, parseEndpoint } from "./endpoint.ts";
@@ -15,12 +15,13 @@ import {
 import {
   decodeRequest,
   encodeRequestFrame,
-  encodeResponseFrame,
   PACKET_ONEWAY,
   type Request,
   TARS_VERSION,
   TUP_VERSION,
+  withResponseFrame,
 } from "./packets.ts";
+import { ChunkPool } from "./chunk_pool.ts";
 import { type Conn, denoNetwork, describeAddr, type Listener, type Network } from "./transport.ts";
 import { WriteQueue } from "./write_queue.ts";
 import { acceptLoop } from "./accept_loop.ts";
@@ -132,6 +133,8 @@ const TUP_MAP = map(string, bytes);
 /** Read buffer of a new connection; it grows to {@linkcode LARGE_READ} once a read fills it. */
 const SMALL_READ = 4 * 1024;
 const LARGE_READ = 64 * 1024;
+/** Free output chunks a server keeps for its connections' next replies (2 MiB). */
+const KEEP_CHUNKS = 32;
 
 /** The idle timeout of `endpoint`: its `-t` when the string has one, else the default. */
 function idleTimeoutOf(endpoint: string | Endpoint, ep: Endpoint): number {
@@ -167,6 +170,7 @@ export class TarsServer {
   readonly #log: (line: string) => void;
   readonly #peerLog: PeerLog;
   readonly #now: () => number;
+  readonly #chunks = new ChunkPool({ keep: KEEP_CHUNKS });
   #buffered = 0;
   #sweepMs = Infinity;
   /** The clock at the last sweep: what activity is stamped with. */
@@ -324,7 +328,11 @@ export class TarsServer {
         this.#peerLog.line(remote.host, `Writing to ${peer} failed: ${(error as Error).message}`);
       }
       this.#close(served);
-    }, { highWater: this.#maxUnsent, onQueuedChange: (delta) => this.#account(served, delta) });
+    }, {
+      highWater: this.#maxUnsent,
+      onQueuedChange: (delta) => this.#account(served, delta),
+      pool: this.#chunks,
+    });
     this.#served.add(served);
     const decoder = served.decoder;
     let buf = new Uint8Array(SMALL_READ);
@@ -406,7 +414,6 @@ export class TarsServer {
 
   /** Decodes one frame and starts its call. A frame whose envelope does not decode throws. */
   #dispatch(body: Uint8Array, served: Served): void {
-    const queue = served.queue;
     let request: Request;
     try {
       // The arguments are decoded below, before the read buffer under `body` is reused.
@@ -421,7 +428,7 @@ export class TarsServer {
       desc: string,
       m?: CompiledMethod,
     ) => {
-      if (!oneway) queue.push(this.#encodeReply(request, ret, result, desc, m, served));
+      if (!oneway) this.#reply(request, { ret, result, desc, method: m }, served);
     };
     const servant = this.#servants.get(request.servantName);
     if (request.funcName === "tars_ping" && servant) return reply(0, {}, "");
@@ -499,51 +506,72 @@ export class TarsServer {
     return decodeFields(method.args, request.buffer);
   }
 
-  #encodeReply(
+  /** Encodes the reply to `request` straight into its connection's output queue. */
+  #reply(
     request: Request,
-    ret: number,
-    result: Record<string, unknown>,
-    desc: string,
-    method: CompiledMethod | undefined,
+    outcome: {
+      ret: number;
+      result: Record<string, unknown>;
+      desc: string;
+      method: CompiledMethod | undefined;
+    },
     served: Served,
-  ): Uint8Array {
-    let buffer: Uint8Array = EMPTY;
-    if (ret === 0 && method) {
-      try {
-        buffer = request.version === TUP_VERSION
-          ? encode(TUP_MAP, encodeTupMap(method.result, result, { retAlias: true }))
-          : encodeFields(method.result, result as never);
-      } catch (error) {
-        this.#peerLog.line(
-          served.remote.host,
-          `Reply of ${request.funcName} does not encode: ${(error as Error).message}`,
-        );
-        ret = TarsCode.SERVER_ENCODE_ERR;
-        desc = `Reply of ${request.funcName} does not encode: ${(error as Error).message}`;
-      }
-    }
+  ): void {
+    const { result, method } = outcome;
+    let { ret, desc } = outcome;
+    const encodeFailed = (error: unknown) => {
+      desc = `Reply of ${request.funcName} does not encode: ${(error as Error).message}`;
+      this.#peerLog.line(served.remote.host, desc);
+      ret = TarsCode.SERVER_ENCODE_ERR;
+    };
     if (request.version === TUP_VERSION) {
+      let buffer: Uint8Array | undefined;
+      if (ret === 0 && method) {
+        try {
+          buffer = encode(TUP_MAP, encodeTupMap(method.result, result, { retAlias: true }));
+        } catch (error) {
+          encodeFailed(error);
+        }
+      }
       // TUP replies travel in the request layout, the result code in the status map.
       const status = new Map<string, string>();
       if (ret !== 0) {
         status.set("STATUS_RESULT_CODE", String(ret));
         status.set("STATUS_RESULT_DESC", desc || describeCode(ret));
       }
-      return encodeRequestFrame({
+      served.queue.push(encodeRequestFrame({
         ...request,
-        buffer: ret === 0 ? buffer : encode(TUP_MAP, new Map()),
+        buffer: ret === 0 ? buffer ?? EMPTY : encode(TUP_MAP, new Map()),
         status,
-      });
+      }));
+      return;
     }
-    return encodeResponseFrame({
-      version: TARS_VERSION,
-      packetType: 0,
-      requestId: request.requestId,
-      messageType: 0,
-      ret,
-      buffer,
-      status: EMPTY_MAP,
-      resultDesc: ret === 0 ? undefined : desc || describeCode(ret),
-    });
+    const send = (buffer: Uint8Array) =>
+      withResponseFrame({
+        version: TARS_VERSION,
+        packetType: 0,
+        requestId: request.requestId,
+        messageType: 0,
+        ret,
+        buffer,
+        status: EMPTY_MAP,
+        resultDesc: ret === 0 ? undefined : desc || describeCode(ret),
+      }, (frame) => served.queue.push(frame));
+    if (ret === 0 && method) {
+      let encoded = false;
+      try {
+        withEncoded((w) => w.writeFields(method.result, result), (buffer) => {
+          encoded = true;
+          send(buffer);
+        });
+        return;
+      } catch (error) {
+        // Only a result that does not encode is answered with an error; a failure past it is not
+        // the servant's.
+        if (encoded) throw error;
+        encodeFailed(error);
+      }
+    }
+    send(EMPTY);
   }
 }

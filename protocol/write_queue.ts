@@ -1,4 +1,4 @@
-import { allocBytes } from "./codec/pool.ts";
+import { ChunkPool } from "./chunk_pool.ts";
 import type { Conn } from "./transport.ts";
 
 /** Bytes queued for a connection above which the reader should pause (backpressure). */
@@ -10,22 +10,29 @@ export interface WriteQueueOptions {
   readonly highWater?: number;
   /** Told of every change of {@linkcode WriteQueue.queued} (+ when queued, - when written). */
   readonly onQueuedChange?: (delta: number) => void;
+  /** Where the output chunks come from and go back to (default: a pool of its own). */
+  readonly pool?: ChunkPool;
 }
 
 /**
  * Coalesces frames written in the same turn of the event loop into one socket write: under load
- * many replies leave in one syscall, when idle a frame leaves at once. Bytes count as queued until
- * the socket took them, so a peer that does not read holds the queue above the high-water mark.
+ * many replies leave in one syscall, when idle a frame leaves at once. A frame is copied into
+ * output chunks from a {@linkcode ChunkPool} when pushed (the caller may reuse its bytes at once),
+ * and the chunks go back to the pool once written: no buffer allocated per frame or per write.
+ * Bytes count as queued until the socket took them, so a peer that does not read holds the queue
+ * above the high-water mark.
  */
 export class WriteQueue {
   readonly #conn: Conn;
   readonly #onError: (error: unknown) => void;
   readonly #highWater: number;
   readonly #onQueuedChange: ((delta: number) => void) | undefined;
-  #frames: Uint8Array[] = [];
-  /** Bytes of `#frames`, not yet taken by a write. */
-  #waiting = 0;
-  /** Bytes pushed and not yet written: `#waiting` and the write under way. */
+  readonly #pool: ChunkPool;
+  /** Chunks waiting to be written, in order; all full but the last. */
+  #chunks: Uint8Array[] = [];
+  /** Bytes used in the last of `#chunks`. */
+  #fill = 0;
+  /** Bytes pushed and not yet written: `#chunks` and the write under way. */
   #queued = 0;
   #flushing: Promise<void> | undefined;
   #drainWaiters: (() => void)[] = [];
@@ -35,6 +42,7 @@ export class WriteQueue {
     this.#onError = onError;
     this.#highWater = options.highWater ?? HIGH_WATER_MARK;
     this.#onQueuedChange = options.onQueuedChange;
+    this.#pool = options.pool ?? new ChunkPool();
   }
 
   /** Bytes pushed and not yet written (the write under way included). */
@@ -42,10 +50,21 @@ export class WriteQueue {
     return this.#queued;
   }
 
-  /** Queues a frame; it is written after the current synchronous work. */
+  /** Queues a copy of a frame; it is written after the current synchronous work. */
   push(frame: Uint8Array): void {
-    this.#frames.push(frame);
-    this.#waiting += frame.length;
+    let off = 0;
+    while (off < frame.length) {
+      let chunk = this.#chunks.at(-1);
+      if (chunk === undefined || this.#fill === chunk.length) {
+        chunk = this.#pool.take();
+        this.#chunks.push(chunk);
+        this.#fill = 0;
+      }
+      const n = Math.min(chunk.length - this.#fill, frame.length - off);
+      chunk.set(frame.subarray(off, off + n), this.#fill);
+      this.#fill += n;
+      off += n;
+    }
     this.#queued += frame.length;
     this.#onQueuedChange?.(frame.length);
     this.#flushing ??= this.#flush();
@@ -66,19 +85,21 @@ export class WriteQueue {
     // Let the rest of this turn's replies join the batch.
     await Promise.resolve();
     try {
-      while (this.#frames.length > 0) {
-        const frames = this.#frames;
-        const size = this.#waiting;
-        this.#frames = [];
-        this.#waiting = 0;
-        const data = frames.length === 1 ? frames[0] : concat(frames, size);
+      while (this.#chunks.length > 0) {
+        const chunk = this.#chunks.shift()!;
+        // The last chunk leaves as it is; what is pushed meanwhile goes to a new one.
+        const size = this.#chunks.length === 0 ? this.#fill : chunk.length;
         let off = 0;
-        while (off < data.length) off += await this.#conn.write(data.subarray(off));
+        try {
+          while (off < size) off += await this.#conn.write(chunk.subarray(off, size));
+        } finally {
+          this.#pool.give(chunk);
+        }
         this.#written(size);
       }
     } catch (error) {
-      this.#frames = [];
-      this.#waiting = 0;
+      for (const chunk of this.#chunks) this.#pool.give(chunk);
+      this.#chunks = [];
       this.#written(this.#queued);
       this.#onError(error);
     } finally {
@@ -99,14 +120,4 @@ export class WriteQueue {
     this.#drainWaiters = [];
     for (const wake of waiters) wake();
   }
-}
-
-function concat(frames: Uint8Array[], total: number): Uint8Array {
-  const out = allocBytes(total);
-  let off = 0;
-  for (const f of frames) {
-    out.set(f, off);
-    off += f.length;
-  }
-  return out;
 }

@@ -251,8 +251,7 @@ Deno.test("faults: memory stays within the budget and is given back", async (t) 
       assert.ok(held <= 5 * 1.1 * 1024 * 1024, `${held} bytes held for 5 non-readers`);
       assert.deepEqual(await active(client, r.port, QUERY_OBJ), [`127.0.0.1:${r.port}`]);
       const connected = await rssKiB(r.child.pid);
-      // What passed through (replies the sockets took) leaves some of the C heap behind, as the
-      // same traffic from clients that read does; what is held stays within the budget.
+      // What is held stays within the budget.
       assert.ok(
         (connected - start) * 1024 < 2 * budget,
         `RSS grew by ${Math.round((connected - start) / 1024)} MiB for 5 clients that do not read`,
@@ -262,15 +261,15 @@ Deno.test("faults: memory stays within the budget and is given back", async (t) 
         const text = await (await fetch(`http://127.0.0.1:${r.metricsPort}/metrics`)).text();
         return /^tarsregistry_buffered_bytes 0$/m.test(text);
       });
-      await delay(1000);
-      const closed = await rssKiB(r.child.pid);
-      assert.ok(
-        closed <= connected + 1024,
-        `RSS grew after they closed: ${connected} -> ${closed}`,
-      );
+      // Replies leave through output chunks reused and released outside the C heap: nothing of
+      // the traffic stays behind in the allocator once they are gone.
+      const ms = await eventually(30_000, "RSS back within 1.5x", async () => {
+        return await rssKiB(r.child.pid) <= 1.5 * before;
+      }, { interval: 500 });
       figures.push(
         `non-readers: ${Math.round(held / 1024)} KiB held, RSS ${Math.round(start / 1024)} -> ` +
-          `${Math.round(connected / 1024)} MiB connected, ${Math.round(closed / 1024)} MiB closed`,
+          `${Math.round(connected / 1024)} MiB connected, back to ` +
+          `${Math.round((await rssKiB(r.child.pid)) / 1024)} MiB in ${Math.round(ms)} ms`,
       );
     });
     console.log(`registry memory: ${figures.join("; ")}`);

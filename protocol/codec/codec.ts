@@ -6,22 +6,37 @@ import { TarsWriter } from "./writer.ts";
 
 /** Writers this large are not kept for reuse, so one huge value does not pin its buffer. */
 const KEEP_WRITER_BYTES = 64 * 1024;
-let spareWriter: TarsWriter | undefined = new TarsWriter(KEEP_WRITER_BYTES);
+/** Writers kept for reuse: enough for an encoding nested in another (a reply and its result). */
+const KEEP_WRITERS = 4;
+const spareWriters: TarsWriter[] = [new TarsWriter(KEEP_WRITER_BYTES)];
+
+/**
+ * Runs `write` on a reusable writer and hands `use` a view of what it wrote, valid only during
+ * that call: for a caller that copies the bytes somewhere anyway (a connection's output buffer),
+ * no byte array is allocated. Safe to nest (a nested call gets its own writer).
+ */
+export function withEncoded(
+  write: (w: TarsWriter) => void,
+  use: (bytes: Uint8Array) => void,
+): void {
+  const w = spareWriters.pop() ?? new TarsWriter();
+  w.reset();
+  try {
+    write(w);
+    use(w.bytes());
+  } finally {
+    if (w.length <= KEEP_WRITER_BYTES && spareWriters.length < KEEP_WRITERS) spareWriters.push(w);
+  }
+}
 
 /**
  * Runs `write` on a reusable writer and returns a copy of what it wrote, from the byte pool:
  * no growing buffer per value. Safe to nest (a nested call gets its own writer).
  */
 export function encodeWith(write: (w: TarsWriter) => void): Uint8Array {
-  const w = spareWriter ?? new TarsWriter();
-  spareWriter = undefined;
-  w.reset();
-  try {
-    write(w);
-    return copyBytes(w.bytes());
-  } finally {
-    if (w.length <= KEEP_WRITER_BYTES) spareWriter = w;
-  }
+  let out: Uint8Array | undefined;
+  withEncoded(write, (bytes) => (out = copyBytes(bytes)));
+  return out!;
 }
 
 /** Encodes one value of a declared type at a tag (0 unless given). */

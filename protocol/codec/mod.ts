@@ -11,4 +11,4 @@ export * from "./types.ts";
 export { TarsDecodeError } from "./errors.ts";
 export { TarsWriter } from "./writer.ts";
 export { MAX_DEPTH, TarsReader } from "./reader.ts";
-export { decode, decodeFields, encode, encodeFields, encodeWith } from "./codec.ts";
+export { decode, decodeFields, encode, encodeFields, encodeWith, withEncoded } from "./codec.ts";
