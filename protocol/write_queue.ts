@@ -61,7 +61,7 @@ export class WriteQueue {
         this.#fill = 0;
       }
       const n = Math.min(chunk.length - this.#fill, frame.length - off);
-      chunk.set(frame.subarray(off, off + n), this.#fill);
+      chunk.set(n === frame.length ? frame : frame.subarray(off, off + n), this.#fill);
       this.#fill += n;
       off += n;
     }
