@@ -1,13 +1,15 @@
 /**
- * The benchmarks of issue 2, all in one run: codec throughput against `@tars/stream`, then RPC
- * calls per second against our TarsServer, the official `@tars/rpc` server and raw
- * length-prefixed echoes, each a separate process driven by the same load generator (8
- * connections x 8 calls in flight), then our TarsClient against both RPC servers. The servers
- * are measured in interleaved rounds and every figure is a median, so load that comes and goes
- * on the machine hits all of them alike. Prints Markdown tables with ratios. `--quick` runs one
- * short round, to check the bench still works.
+ * The benchmarks, all in one run: codec throughput against `@tars/stream`, then RPC calls per
+ * second against our TarsServer, the official `@tars/rpc` server and raw length-prefixed echoes,
+ * each a separate process driven by the same load generator (8 connections x 8 calls in flight),
+ * then our TarsClient against both RPC servers; then the registry (registry_bench.ts) and the
+ * registry at scale (registry_scale_bench.ts). The servers are measured in interleaved rounds and
+ * every figure is a median, so load that comes and goes on the machine hits all of them alike.
+ * Prints Markdown tables with ratios. `--quick` runs one short round, to check the bench still
+ * works; `--baseline DIR` runs the registry benches on the checkout in DIR too (the tree before a
+ * change), side by side.
  *
- * Run: `deno task bench` (or `deno run --allow-all bench/main.ts [--quick]`).
+ * Run: `deno task bench` (or `deno run --allow-all bench/main.ts [--quick] [--baseline DIR]`).
  *
  * @module
  */
@@ -23,6 +25,8 @@ import {
 } from "./rpc_bench.ts";
 import { type RunningServer, SERVERS, startServer } from "./servers.ts";
 import { runRegistryBench } from "./registry_bench.ts";
+import { runRegistryScaleBench } from "./registry_scale_bench.ts";
+import { treesOf } from "./registry_support.ts";
 import { printTable, rate, ratio } from "./report.ts";
 
 const CONNECTIONS = 8;
@@ -144,7 +148,9 @@ export async function main(args: string[]): Promise<void> {
     }),
   );
 
-  await runRegistryBench({ quick });
+  const trees = treesOf(args);
+  await runRegistryBench({ quick, trees });
+  await runRegistryScaleBench({ quick, trees });
 }
 
 /** Measures every kind once per round, in turn; returns each kind's median. */

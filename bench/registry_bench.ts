@@ -14,36 +14,40 @@
  * The registry runs as `deno run` with the permissions of `deno task start`. Everything is on
  * loopback, bounded in time, and every child process is killed before this returns.
  *
- * Run alone: `deno run --allow-all bench/registry_bench.ts [--quick]`.
+ * With `--baseline DIR` every registry case runs on the checkout in DIR as well (the tree before a
+ * change), in the same run, the rates window by window in turn.
+ *
+ * Run alone: `deno run --allow-all bench/registry_bench.ts [--quick] [--skip-mysql]
+ * [--baseline DIR]`.
  *
  * @module
  */
 import { join } from "node:path";
-import {
-  decodeFields,
-  decodeResponse,
-  encodeFields,
-  encodeRequestFrame,
-  type EndpointFInput,
-  PACKET_NORMAL,
-  QUERY_OBJ,
-  QueryF,
-  REGISTRY_OBJ,
-  RegistryF,
-  TARS_VERSION,
-  TarsClient,
-} from "../protocol/mod.ts";
+import { type EndpointFInput, TarsClient } from "../protocol/mod.ts";
 import { mariadbSearchPath, startMariadb } from "../tests/support/mariadb.ts";
-import { startRegistryProcess } from "../local/mod.ts";
 import { runLoad } from "./rpc_load.ts";
 import { type RunningServer, startCommandServer, startServer } from "./servers.ts";
 import { delay } from "../lib/timers.ts";
 import { mib, printTable, rate, ratio } from "./report.ts";
 import { median, rateOfLoops } from "./measure.ts";
+import {
+  type BenchRegistry,
+  clockTicks,
+  CONNECTIONS,
+  cpuTimes,
+  DEPTH,
+  IN_FLIGHT,
+  keepAliveReq,
+  lookupFrame,
+  lookupReplyEndpoints,
+  registerPods,
+  registryProxy,
+  rssKiB,
+  startBenchRegistry,
+  type Tree,
+  treesOf,
+} from "./registry_support.ts";
 
-const CONNECTIONS = 8;
-const DEPTH = 8;
-const IN_FLIGHT = CONNECTIONS * DEPTH;
 /** The object the lookup bench asks for, served by {@link LOOKUP_PODS} pods. */
 const LOOKUP_OBJECT = "Bench.QueryServer.QueryObj";
 const LOOKUP_PODS = 3;
@@ -55,10 +59,6 @@ const HEARTBEAT_PERIOD_S = 30;
  * started at different times would not.
  */
 const HEARTBEAT_STRIDE = 7919;
-/** Servers the registered pods are spread over (pods per server: pods / SERVERS). */
-const SERVERS = 100;
-const FIND = QueryF.compiled.get("findObjectById")!;
-const FIRST_ID = 0x40000000;
 const here = new URL(".", import.meta.url);
 
 /** How much to run. */
@@ -67,36 +67,48 @@ export interface RegistryBenchOptions {
   readonly quick: boolean;
   /** Skip the MariaDB case (also skipped, with a note, when mariadb-server is missing). */
   readonly skipMysql?: boolean;
+  /**
+   * The registries compared, each measured in the same run (default this tree alone); the
+   * lookups and keepAlive rates alternate between them window by window.
+   */
+  readonly trees?: readonly Tree[];
 }
 
-/** Everything measured, rates in calls per second, memory in KiB. */
-export interface RegistryBenchResult {
-  readonly lookups: {
-    readonly registry: number;
-    readonly tarsRpc: number;
-    readonly echoEach: number;
-    readonly echoCoalesced: number;
-  };
-  readonly pods: number;
+/** What one tree's registry did, rates in calls per second, memory in KiB. */
+export interface TreeResult {
+  readonly tree: Tree;
+  /** findObjectById of a 3-endpoint object. */
+  readonly lookups: number;
   readonly registrationsPerSecond: number;
   readonly rssBeforeKiB: number;
   readonly rssAfterKiB: number;
   readonly heartbeat: {
-    readonly targetRate: number;
     readonly achievedRate: number;
-    /** Length of each measuring window. */
-    readonly seconds: number;
     /** Registry CPU (user + system) as percent of one core: the median window. */
     readonly cpuPercent: number;
     /** Every window, in order. */
     readonly windows: readonly CpuShare[];
   };
-  readonly keepAlive: {
-    readonly sqlite: number;
-    /** Undefined when the MariaDB case was skipped; see `mysqlNote`. */
-    readonly mysql?: number;
-    readonly mysqlPods?: number;
+  readonly keepAliveSqlite: number;
+  /** Undefined when the MariaDB case was skipped. */
+  readonly keepAliveMysql?: number;
+}
+
+/** Everything measured. */
+export interface RegistryBenchResult {
+  /** One entry per tree, in the order given. */
+  readonly trees: readonly TreeResult[];
+  /** The peers of the lookups, in the same rounds. */
+  readonly peers: {
+    readonly tarsRpc: number;
+    readonly echoEach: number;
+    readonly echoCoalesced: number;
   };
+  readonly pods: number;
+  readonly mysqlPods: number;
+  /** Length of each heartbeat measuring window, s. */
+  readonly heartbeatSeconds: number;
+  readonly heartbeatRate: number;
   readonly mysqlNote?: string;
 }
 
@@ -105,25 +117,6 @@ export interface CpuShare {
   readonly user: number;
   readonly system: number;
   readonly total: number;
-}
-
-/** A registry process that is listening: its pid is the registry's own (the Deno process). */
-interface BenchRegistry {
-  readonly pid: number;
-  readonly port: number;
-  stop(): Promise<void>;
-}
-
-/** Starts `registry/main.ts` on `store` (local/registry_process.ts, a free loopback port). */
-async function startBenchRegistry(store: string, ...extra: string[]): Promise<BenchRegistry> {
-  const registry = await startRegistryProcess(["--store", store, ...extra]);
-  return {
-    pid: registry.child.pid,
-    port: registry.port,
-    async stop() {
-      await registry.child.stop({ grace: 5000 });
-    },
-  };
 }
 
 /** Starts the `@tars/rpc` QueryF peer answering `endpoints` for {@link LOOKUP_OBJECT}. */
@@ -159,55 +152,6 @@ function checkEchoReply(reply: Uint8Array, frame: Uint8Array): void {
   }
 }
 
-/** Resident set size of a process in KiB (`VmRSS` in /proc/PID/status). */
-export async function rssKiB(pid: number): Promise<number> {
-  const status = await Deno.readTextFile(`/proc/${pid}/status`);
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(status);
-  if (!m) throw new Error(`No VmRSS in /proc/${pid}/status`);
-  return Number(m[1]);
-}
-
-/**
- * CPU seconds a process (all its threads, not its children) used so far in user and in system
- * mode: utime and stime of /proc/PID/stat.
- */
-export async function cpuTimes(
-  pid: number,
-  ticksPerSecond: number,
-): Promise<{ user: number; system: number }> {
-  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-  // Fields after the command name (which may hold spaces) start at field 3.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return { user: Number(fields[11]) / ticksPerSecond, system: Number(fields[12]) / ticksPerSecond };
-}
-
-/** Throws unless `pid` runs `registry/main.ts` (so its CPU is the registry's alone). */
-async function assertRegistryProcess(pid: number): Promise<void> {
-  const args = (await Deno.readTextFile(`/proc/${pid}/cmdline`)).split("\0");
-  if (!args.some((arg) => arg === "registry/main.ts" || arg.endsWith("/registry/main.ts"))) {
-    throw new Error(`Process ${pid} is not the registry: ${args.join(" ")}`);
-  }
-}
-
-async function clockTicks(): Promise<number> {
-  try {
-    const out = await new Deno.Command("getconf", { args: ["CLK_TCK"], stderr: "null" }).output();
-    const n = Number(new TextDecoder().decode(out.stdout).trim());
-    return n > 0 ? n : 100;
-  } catch {
-    return 100;
-  }
-}
-
-/** Node name (pod IP) of pod `i`. */
-function podIp(i: number): string {
-  return `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-}
-
-function podServer(i: number): string {
-  return `Pod${i % SERVERS}`;
-}
-
 function lookupEndpoint(i: number): string {
   return `tcp -h 10.200.0.${i + 1} -p 12000 -t 60000`;
 }
@@ -230,18 +174,6 @@ function lookupAnswer(): EndpointFInput[] {
   }));
 }
 
-/** Runs `work(i)` for i in [0, n) with at most `inFlight` calls outstanding. */
-async function pool(n: number, inFlight: number, work: (i: number) => Promise<unknown>) {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(inFlight, n) }, async () => {
-    while (next < n) await work(next++);
-  }));
-}
-
-function registryProxy(client: TarsClient, port: number) {
-  return client.proxy(RegistryF, `${REGISTRY_OBJ}@tcp -h 127.0.0.1 -p ${port} -t 30000`);
-}
-
 /** Registers the pods behind {@link LOOKUP_OBJECT}. */
 async function registerLookupPods(port: number): Promise<void> {
   const client = new TarsClient({ timeout: 30_000 });
@@ -261,39 +193,6 @@ async function registerLookupPods(port: number): Promise<void> {
   } finally {
     await client.close();
   }
-}
-
-/** Registers `pods` pods (onStartup, one adapter each) at 64 in flight; returns calls/s. */
-async function registerPods(port: number, pods: number): Promise<number> {
-  const client = new TarsClient({ timeout: 60_000 });
-  try {
-    const proxy = registryProxy(client, port);
-    const started = performance.now();
-    await pool(pods, IN_FLIGHT, (i) =>
-      proxy.onStartup({
-        req: {
-          nodeName: podIp(i),
-          application: "Bench",
-          server: podServer(i),
-          adapters: [{
-            servant: `Bench.${podServer(i)}.Obj`,
-            endpoint: `tcp -h ${podIp(i)} -p 10000 -t 60000`,
-            protocol: "tars",
-          }],
-          State: "active",
-          Version: "1.0.0",
-        },
-      }));
-    return pods / ((performance.now() - started) / 1000);
-  } finally {
-    await client.close();
-  }
-}
-
-function keepAliveReq(i: number) {
-  return {
-    req: { nodeName: podIp(i), state: "active", application: "Bench", server: podServer(i) },
-  };
 }
 
 /** keepAlive calls/s at 64 in flight over the registered pods, round-robin. */
@@ -320,6 +219,24 @@ async function keepAliveRate(
 }
 
 /**
+ * keepAlive calls/s of each registry, one window each in turn for `timing.windows` rounds (load
+ * on the machine comes and goes alike for all); the median of each.
+ */
+async function keepAliveRates(
+  registries: readonly BenchRegistry[],
+  pods: number,
+  timing: { warmupMs: number; measureMs: number; windows: number },
+): Promise<number[]> {
+  const rates: number[][] = registries.map(() => []);
+  for (let round = 0; round < timing.windows; round++) {
+    for (const [i, registry] of registries.entries()) {
+      rates[i].push(await keepAliveRate(registry.port, pods, { ...timing, windows: 1 }));
+    }
+  }
+  return rates.map(median);
+}
+
+/**
  * Sends keepAlive at `rate` calls/s (every pod once per heartbeat period, in a scattered order)
  * through `windows` back-to-back windows of `seconds`, and returns the achieved rate and the
  * registry process's CPU time in each window as percent of one core.
@@ -328,7 +245,6 @@ async function pacedHeartbeats(
   registry: BenchRegistry,
   options: { pods: number; rate: number; seconds: number; windows: number; ticks: number },
 ): Promise<{ achievedRate: number; windows: CpuShare[] }> {
-  await assertRegistryProcess(registry.pid);
   const client = new TarsClient({ timeout: 30_000 });
   const pending = new Set<Promise<unknown>>();
   let failure: unknown;
@@ -371,36 +287,9 @@ async function pacedHeartbeats(
   }
 }
 
-/** The request frame of `findObjectById(LOOKUP_OBJECT)` and where its request id sits. */
-function lookupFrame(): { frame: Uint8Array; idOffset: number } {
-  const encode = (requestId: number) =>
-    encodeRequestFrame({
-      version: TARS_VERSION,
-      packetType: PACKET_NORMAL,
-      messageType: 0,
-      requestId,
-      servantName: QUERY_OBJ,
-      funcName: "findObjectById",
-      buffer: encodeFields(FIND.args, { id: LOOKUP_OBJECT }),
-      timeout: 3000,
-      context: new Map(),
-      status: new Map(),
-    }).slice();
-  const frame = encode(FIRST_ID);
-  const other = encode(FIRST_ID + 1);
-  return { frame, idOffset: frame.findIndex((b, i) => b !== other[i]) - 3 };
-}
-
 /** Throws unless `reply` answers findObjectById with exactly the expected endpoints. */
 function checkLookupReply(reply: Uint8Array, expected: EndpointFInput[]): void {
-  const response = decodeResponse(reply.subarray(4));
-  if (response.ret !== 0) {
-    throw new Error(`The server answered ${response.ret}: ${response.resultDesc}`);
-  }
-  const { ret } = decodeFields(FIND.result, response.buffer) as {
-    ret: { host: string; port: number; istcp: number }[];
-  };
-  const got = ret.map((e) => `${e.host}:${e.port}/${e.istcp}`).sort().join(",");
+  const got = lookupReplyEndpoints(reply).join(",");
   const want = expected.map((e) => `${e.host}:${e.port}/${e.istcp}`).sort().join(",");
   if (got !== want) throw new Error(`findObjectById answered [${got}], expected [${want}]`);
 }
@@ -410,7 +299,7 @@ async function lookupRate(
   check: (reply: Uint8Array) => void,
   timing: { warmupMs: number; measureMs: number },
 ): Promise<number> {
-  const { frame, idOffset } = lookupFrame();
+  const { frame, idOffset } = lookupFrame(LOOKUP_OBJECT);
   return await runLoad({
     port,
     connections: CONNECTIONS,
@@ -424,26 +313,28 @@ async function lookupRate(
 }
 
 /**
- * findObjectById rates of the registry, the @tars/rpc peer and both raw echoes, measured in
+ * findObjectById rates of every registry, the @tars/rpc peer and both raw echoes, measured in
  * interleaved rounds (load on a small machine comes and goes); the median of each.
  */
 async function lookupRates(
-  registryPort: number,
+  registries: readonly BenchRegistry[],
   timing: { warmupMs: number; measureMs: number; windows: number },
-): Promise<RegistryBenchResult["lookups"]> {
+): Promise<{ registries: number[]; peers: RegistryBenchResult["peers"] }> {
   const expected = lookupAnswer();
-  const { frame } = lookupFrame();
+  const { frame } = lookupFrame(LOOKUP_OBJECT);
   const servers: RunningServer[] = [];
   try {
     servers.push(await startTarsRpcPeer(expected));
     servers.push(await startServer("echoEach"));
     servers.push(await startServer("echoCoalesced"));
     const [peer, each, coalesced] = servers;
+    const lookup = (r: Uint8Array) => checkLookupReply(r, expected);
+    const echo = (r: Uint8Array) => checkEchoReply(r, frame);
     const cases = [
-      { port: registryPort, check: (r: Uint8Array) => checkLookupReply(r, expected) },
-      { port: peer.port, check: (r: Uint8Array) => checkLookupReply(r, expected) },
-      { port: each.port, check: (r: Uint8Array) => checkEchoReply(r, frame) },
-      { port: coalesced.port, check: (r: Uint8Array) => checkEchoReply(r, frame) },
+      ...registries.map((r) => ({ port: r.port, check: lookup })),
+      { port: peer.port, check: lookup },
+      { port: each.port, check: echo },
+      { port: coalesced.port, check: echo },
     ];
     const rates: number[][] = cases.map(() => []);
     for (let round = 0; round < timing.windows; round++) {
@@ -451,10 +342,32 @@ async function lookupRates(
         rates[i].push(await lookupRate(c.port, c.check, timing));
       }
     }
-    const [registry, tarsRpc, echoEach, echoCoalesced] = rates.map(median);
-    return { registry, tarsRpc, echoEach, echoCoalesced };
+    const medians = rates.map(median);
+    const [tarsRpc, echoEach, echoCoalesced] = medians.slice(registries.length);
+    return {
+      registries: medians.slice(0, registries.length),
+      peers: { tarsRpc, echoEach, echoCoalesced },
+    };
   } finally {
     for (const server of servers) await server.stop();
+  }
+}
+
+/** Starts one registry per tree (`storeOf(i)`), runs `work` on them, stops them. */
+async function withRegistries<T>(
+  trees: readonly Tree[],
+  storeOf: (i: number) => Promise<string> | string,
+  work: (registries: BenchRegistry[]) => Promise<T>,
+  ...extra: string[]
+): Promise<T> {
+  const registries: BenchRegistry[] = [];
+  try {
+    for (const [i, tree] of trees.entries()) {
+      registries.push(await startBenchRegistry(tree, await storeOf(i), ...extra));
+    }
+    return await work(registries);
+  } finally {
+    for (const registry of registries) await registry.stop();
   }
 }
 
@@ -463,6 +376,7 @@ export async function runRegistryBench(
   options: RegistryBenchOptions,
 ): Promise<RegistryBenchResult> {
   const quick = options.quick;
+  const trees = options.trees ?? [{ label: "this tree" }];
   const timing = quick
     ? { warmupMs: 200, measureMs: 300, windows: 1 }
     : { warmupMs: 1000, measureMs: 1000, windows: 3 };
@@ -476,36 +390,37 @@ export async function runRegistryBench(
   const dir = await Deno.makeTempDir({ prefix: "tars-registry-bench-" });
   try {
     // SQLite: lookups (against the peers too), registrations, memory, heartbeat CPU, keepAlive/s.
-    const registryStore = `sqlite:${join(dir, "registry.db")}`;
-    const registry = await startBenchRegistry(registryStore);
-    let sqlite;
-    try {
-      await registerLookupPods(registry.port);
-      const rssBeforeKiB = await rssKiB(registry.pid);
-      const lookups = await lookupRates(registry.port, timing);
-      const registrationsPerSecond = await registerPods(registry.port, pods);
-      const rssAfterKiB = await rssKiB(registry.pid);
-      const keepAliveSqlite = await keepAliveRate(registry.port, pods, timing);
-      const heartbeat = await pacedHeartbeats(registry, {
-        pods,
-        rate: heartbeatRate,
-        seconds: heartbeatSeconds,
-        windows: heartbeatWindows,
-        ticks,
-      });
-      sqlite = {
-        lookups,
-        registrationsPerSecond,
-        rssBeforeKiB,
-        rssAfterKiB,
-        keepAliveSqlite,
-        heartbeat,
-      };
-    } finally {
-      await registry.stop();
-    }
-    // keepAlive on MariaDB.
-    let mysql: number | undefined;
+    const sqlite = await withRegistries(
+      trees,
+      (i) => `sqlite:${join(dir, `registry-${i}.db`)}`,
+      async (registries) => {
+        for (const registry of registries) await registerLookupPods(registry.port);
+        const rssBefore = await Promise.all(registries.map((r) => rssKiB(r.pid)));
+        const lookups = await lookupRates(registries, timing);
+        const registrations: number[] = [];
+        const rssAfter: number[] = [];
+        for (const registry of registries) {
+          registrations.push(await registerPods(registry.port, { from: 0, to: pods }));
+          rssAfter.push(await rssKiB(registry.pid));
+        }
+        const keepAlive = await keepAliveRates(registries, pods, timing);
+        const heartbeats = [];
+        for (const registry of registries) {
+          heartbeats.push(
+            await pacedHeartbeats(registry, {
+              pods,
+              rate: heartbeatRate,
+              seconds: heartbeatSeconds,
+              windows: heartbeatWindows,
+              ticks,
+            }),
+          );
+        }
+        return { lookups, registrations, rssBefore, rssAfter, keepAlive, heartbeats };
+      },
+    );
+    // keepAlive on MariaDB, a database per tree on one server.
+    let mysql: number[] | undefined;
     let mysqlNote: string | undefined;
     if (options.skipMysql || Deno.env.get("TARS_SKIP_MYSQL") === "1") {
       mysqlNote = "MariaDB case skipped (TARS_SKIP_MYSQL=1 or --skip-mysql)";
@@ -517,38 +432,45 @@ export async function runRegistryBench(
         mysqlNote = `MariaDB case skipped: ${(error as Error).message.split("\n")[0]}`;
       }
       if (server) {
+        const mariadb = server;
         try {
-          const onMysql = await startBenchRegistry(server.url, "--init-db");
-          try {
-            await registerPods(onMysql.port, mysqlPods);
-            mysql = await keepAliveRate(onMysql.port, mysqlPods, timing);
-          } finally {
-            await onMysql.stop();
-          }
+          mysql = await withRegistries(
+            trees,
+            (i) => i === 0 ? mariadb.url : mariadb.createDatabase(`db_tars_${i}`),
+            async (registries) => {
+              for (const registry of registries) {
+                await registerPods(registry.port, { from: 0, to: mysqlPods });
+              }
+              return await keepAliveRates(registries, mysqlPods, timing);
+            },
+            "--init-db",
+          );
         } finally {
-          await server.stop();
+          await mariadb.stop();
         }
       }
     }
 
     const result: RegistryBenchResult = {
-      lookups: sqlite.lookups,
+      trees: trees.map((tree, i): TreeResult => ({
+        tree,
+        lookups: sqlite.lookups.registries[i],
+        registrationsPerSecond: sqlite.registrations[i],
+        rssBeforeKiB: sqlite.rssBefore[i],
+        rssAfterKiB: sqlite.rssAfter[i],
+        heartbeat: {
+          achievedRate: sqlite.heartbeats[i].achievedRate,
+          cpuPercent: median(sqlite.heartbeats[i].windows.map((w) => w.total)),
+          windows: sqlite.heartbeats[i].windows,
+        },
+        keepAliveSqlite: sqlite.keepAlive[i],
+        keepAliveMysql: mysql?.[i],
+      })),
+      peers: sqlite.lookups.peers,
       pods,
-      registrationsPerSecond: sqlite.registrationsPerSecond,
-      rssBeforeKiB: sqlite.rssBeforeKiB,
-      rssAfterKiB: sqlite.rssAfterKiB,
-      heartbeat: {
-        targetRate: heartbeatRate,
-        achievedRate: sqlite.heartbeat.achievedRate,
-        seconds: heartbeatSeconds,
-        cpuPercent: median(sqlite.heartbeat.windows.map((w) => w.total)),
-        windows: sqlite.heartbeat.windows,
-      },
-      keepAlive: {
-        sqlite: sqlite.keepAliveSqlite,
-        mysql,
-        mysqlPods: mysql === undefined ? undefined : mysqlPods,
-      },
+      mysqlPods,
+      heartbeatSeconds,
+      heartbeatRate,
       mysqlNote,
     };
     printResult(result, { quick, timing });
@@ -563,11 +485,15 @@ function printResult(
   options: { quick: boolean; timing: { measureMs: number; windows: number } },
 ): void {
   const { quick, timing } = options;
+  const [ours] = r.trees;
   console.log(`\n## Registry${quick ? " (quick)" : ""}\n`);
   console.log(
     `Registry (\`deno run\` with the start task's permissions, SQLite store in a temp dir on ` +
       `disk) and each peer in its own process; rates are the median of ${timing.windows} ` +
-      `window(s) of ${timing.measureMs} ms at ${IN_FLIGHT} calls in flight.\n`,
+      `window(s) of ${timing.measureMs} ms at ${IN_FLIGHT} calls in flight` +
+      (r.trees.length > 1
+        ? `; the registries of ${r.trees.map((t) => t.tree.label).join(" and ")} in turn.\n`
+        : ".\n"),
   );
   console.log(
     `### findObjectById: calls per second, ${CONNECTIONS} connections x ${DEPTH} in flight, ` +
@@ -575,55 +501,81 @@ function printResult(
   );
   printTable(
     [
-      "registry",
-      "@tars/rpc from a map",
-      "registry / @tars/rpc (target >= 2x)",
-      "echo, write per frame",
-      "registry / echo",
-      "echo, coalesced",
-      "registry / coalesced",
+      "server",
+      "calls/s",
+      "/ @tars/rpc (target >= 2x)",
+      ...(r.trees.length > 1 ? [`/ ${r.trees[1].tree.label}`] : []),
     ],
-    [[
-      rate(r.lookups.registry),
-      rate(r.lookups.tarsRpc),
-      ratio(r.lookups.registry, r.lookups.tarsRpc),
-      rate(r.lookups.echoEach),
-      ratio(r.lookups.registry, r.lookups.echoEach),
-      rate(r.lookups.echoCoalesced),
-      ratio(r.lookups.registry, r.lookups.echoCoalesced),
-    ]],
+    [
+      ...r.trees.map((t) => [
+        `registry (${t.tree.label})`,
+        rate(t.lookups),
+        ratio(t.lookups, r.peers.tarsRpc),
+        ...(r.trees.length > 1 ? [ratio(t.lookups, r.trees[1].lookups)] : []),
+      ]),
+      ["@tars/rpc from a map", rate(r.peers.tarsRpc), "1.00x", ...(r.trees.length > 1 ? [""] : [])],
+      [
+        "echo, write per frame",
+        rate(r.peers.echoEach),
+        ratio(r.peers.echoEach, r.peers.tarsRpc),
+        ...(r.trees.length > 1 ? [""] : []),
+      ],
+      [
+        "echo, coalesced",
+        rate(r.peers.echoCoalesced),
+        ratio(r.peers.echoCoalesced, r.peers.tarsRpc),
+        ...(r.trees.length > 1 ? [""] : []),
+      ],
+    ],
   );
+  const labels = r.trees.map((t) => t.tree.label);
   console.log(`\n### keepAlive: calls per second, ${IN_FLIGHT} in flight, round-robin over pods\n`);
   printTable(
-    ["store", "pods", "keepAlive/s", "target"],
+    ["store", "pods", ...labels, "target"],
     [
-      ["SQLite (WAL, synchronous=FULL)", rate(r.pods), rate(r.keepAlive.sqlite), ">= 5,000"],
-      r.keepAlive.mysql === undefined
-        ? ["MariaDB (private, strict mode)", "-", r.mysqlNote ?? "skipped", "-"]
+      [
+        "SQLite (WAL, synchronous=FULL)",
+        rate(r.pods),
+        ...r.trees.map((t) => rate(t.keepAliveSqlite)),
+        ">= 5,000",
+      ],
+      ours.keepAliveMysql === undefined
+        ? [
+          "MariaDB (private, strict mode)",
+          "-",
+          ...labels.map(() => r.mysqlNote ?? "skipped"),
+          "-",
+        ]
         : [
           "MariaDB (private, strict mode)",
-          rate(r.keepAlive.mysqlPods ?? 0),
-          rate(r.keepAlive.mysql),
+          rate(r.mysqlPods),
+          ...r.trees.map((t) => rate(t.keepAliveMysql ?? 0)),
           "-",
         ],
     ],
   );
   console.log(`\n### ${rate(r.pods)} registered pods (SQLite)\n`);
   printTable(
-    ["measure", "value", "target"],
+    ["measure", ...labels, "target"],
     [
-      ["onStartup, 64 in flight", `${rate(r.registrationsPerSecond)} calls/s`, "-"],
-      ["registry RSS before registering", mib(r.rssBeforeKiB), "-"],
-      [`registry RSS with ${rate(r.pods)} pods`, mib(r.rssAfterKiB), "-"],
+      [
+        "onStartup, 64 in flight, calls/s",
+        ...r.trees.map((t) => rate(t.registrationsPerSecond)),
+        "-",
+      ],
+      ["registry RSS before registering", ...r.trees.map((t) => mib(t.rssBeforeKiB)), "-"],
+      [`registry RSS with ${rate(r.pods)} pods`, ...r.trees.map((t) => mib(t.rssAfterKiB)), "-"],
       [
         `registry CPU (its process's user + system), keepAlive at ` +
-        `${rate(r.heartbeat.achievedRate)}/s (20,000 pods / ${HEARTBEAT_PERIOD_S} s), median of ` +
-        `${r.heartbeat.windows.length} windows of ${r.heartbeat.seconds} s`,
-        `${r.heartbeat.cpuPercent.toFixed(1)}% of one core (windows ${
-          r.heartbeat.windows.map((w) => `${w.total.toFixed(1)}`).join(" / ")
-        }; mean user ${percentOf(r.heartbeat.windows, "user")}, system ${
-          percentOf(r.heartbeat.windows, "system")
-        })`,
+        `${rate(ours.heartbeat.achievedRate)}/s (20,000 pods / ${HEARTBEAT_PERIOD_S} s), median ` +
+        `of ${ours.heartbeat.windows.length} windows of ${r.heartbeatSeconds} s`,
+        ...r.trees.map((t) =>
+          `${t.heartbeat.cpuPercent.toFixed(1)}% of one core (windows ${
+            t.heartbeat.windows.map((w) => `${w.total.toFixed(1)}`).join(" / ")
+          }; mean user ${percentOf(t.heartbeat.windows, "user")}, system ${
+            percentOf(t.heartbeat.windows, "system")
+          })`
+        ),
         "< 10%",
       ],
     ],
@@ -639,5 +591,6 @@ if (import.meta.main) {
   await runRegistryBench({
     quick: Deno.args.includes("--quick"),
     skipMysql: Deno.args.includes("--skip-mysql"),
+    trees: treesOf(Deno.args),
   });
 }

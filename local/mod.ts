@@ -32,5 +32,6 @@ export {
 export {
   REGISTRY_PERMISSIONS,
   type RegistryProcess,
+  type RegistryProcessOptions,
   startRegistryProcess,
 } from "./registry_process.ts";

@@ -36,13 +36,26 @@ export interface RegistryProcess {
   kill(): Promise<Deno.CommandStatus>;
 }
 
+/** Options of {@linkcode startRegistryProcess}. */
+export interface RegistryProcessOptions {
+  /** Added to the inherited environment. */
+  readonly env?: Record<string, string>;
+  /** Port of QueryObj, Registry and AdminObj; default 0 (any free one). */
+  readonly port?: number;
+  /**
+   * The checkout whose `registry/main.ts` runs (default this one): the benches run another
+   * version of the registry beside this one to compare them.
+   */
+  readonly root?: string | URL;
+}
+
 /**
- * Starts the registry with `args` after `--endpoint tcp -h 127.0.0.1 -p PORT` (`port`, default
- * 0: any free one) and `--metrics 127.0.0.1:0`; resolves once it printed both ports.
+ * Starts the registry with `args` after `--endpoint tcp -h 127.0.0.1 -p PORT` and
+ * `--metrics 127.0.0.1:0`; resolves once it printed both ports.
  */
 export async function startRegistryProcess(
   args: string[],
-  options: { env?: Record<string, string>; port?: number } = {},
+  options: RegistryProcessOptions = {},
 ): Promise<RegistryProcess> {
   const child = spawnChild("tarsregistry", Deno.execPath(), {
     args: [
@@ -55,7 +68,7 @@ export async function startRegistryProcess(
       "127.0.0.1:0",
       ...args,
     ],
-    cwd: ROOT,
+    cwd: options.root ?? ROOT,
     env: options.env,
   });
   const kill = async () =>
