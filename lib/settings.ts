@@ -525,8 +525,18 @@ export const REGISTRY_FLAGS = [
     key: "reloadInterval",
     parse: positiveDuration,
     default: "10s",
-    description: "how often the node check runs and a MySQL-backed registry re-reads the " +
-      "database for other replicas' and tools' writes",
+    description: "how often the node check runs and a MySQL-backed registry reads what other " +
+      "replicas and tools changed in the database since its last read (and, every 30 s or " +
+      "every third reload, whichever is sooner, checks the tables' row counts and key " +
+      "checksums for rows they deleted, reading the whole database when those differ)",
+  },
+  {
+    name: "--full-reload-interval",
+    value: "DURATION",
+    key: "fullReloadInterval",
+    parse: positiveDuration,
+    default: "5m",
+    description: "how often a MySQL-backed registry reads the whole database again",
   },
   {
     name: "--init-db",

@@ -18,6 +18,7 @@ Deno.test("registry config: defaults, flags and the original's variables", async
       advertise: "127.0.0.1",
       nodeTimeout: 250_000,
       reloadInterval: 10_000,
+      fullReloadInterval: 300_000,
       heartbeatInterval: 10_000,
       initDb: false,
     });

@@ -42,7 +42,7 @@ async function open(options?: { nodeTimeout?: number }) {
   };
 }
 
-const hosts = (eps: { host: string }[]) => eps.map((e) => e.host).sort();
+const hosts = (eps: readonly { host: string }[]) => eps.map((e) => e.host).sort();
 
 Deno.test("registry service: lookups follow states, traffic and heartbeats", async (t) => {
   const r = await open({ nodeTimeout: 250_000 });

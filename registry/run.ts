@@ -8,14 +8,10 @@ import type { RegistryConfig } from "./config.ts";
 import { createHttpHandler } from "./http_handler.ts";
 import { RegistryMetrics } from "./metrics.ts";
 import { every } from "./periodic.ts";
-import { RegistryService } from "./registry_service.ts";
+import { KEY_SUM_INTERVAL, RegistryService } from "./registry_service.ts";
 import { adminServant, instrument, queryServant, registryServant } from "./servants.ts";
-import {
-  newStoreFiles,
-  openStore,
-  type RegistryInfoRows,
-  removeNewStoreFiles,
-} from "./store/mod.ts";
+import { newStoreFiles, openStore, removeNewStoreFiles } from "./store/open_store.ts";
+import type { RegistryInfoRows } from "./store/types.ts";
 import type { StartupRequest } from "./validate.ts";
 
 /** A running registry. */
@@ -66,6 +62,9 @@ export async function startRegistry(
     const service = await RegistryService.open(store, {
       now: deps.now,
       nodeTimeout: config.nodeTimeout,
+      fullReloadInterval: config.fullReloadInterval,
+      // Every third reload, at most 30 s apart: a deletion shows within a minute.
+      keySumInterval: Math.min(KEY_SUM_INTERVAL, 3 * config.reloadInterval),
       log: deps.log,
     });
     const metrics = new RegistryMetrics();

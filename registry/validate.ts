@@ -20,7 +20,7 @@ import {
   type ServerTarget,
   type ServerType,
   type StartupRows,
-} from "./store/mod.ts";
+} from "./store/types.ts";
 
 /** A request the caller got wrong: the registry answers it with this message, and logs nothing. */
 export class ValidationError extends RangeError {

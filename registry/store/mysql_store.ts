@@ -19,16 +19,27 @@
 
 import mysql from "mysql2/promise";
 import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
+import type { Connection as CoreConnection } from "mysql2";
 import { ER_DBACCESS_DENIED, explainMysqlError, MysqlConnectError } from "./mysql_errors.ts";
 import { Layout, OWN_SERVER_TABLE, readLayout } from "./mysql_layout.ts";
 import * as statements from "./mysql_statements.ts";
 import { countsOf, SHARED_STATEMENTS } from "./shared_sql.ts";
-import { buildSnapshot, SERVER_ORDER, type TableRows } from "./snapshot_rows.ts";
+import {
+  collectSnapshot,
+  nodeRecord,
+  ownKey,
+  type OwnValues,
+  SERVER_ORDER,
+  type ServerAdapterRow,
+  ServerAssembler,
+} from "./snapshot_rows.ts";
 // The rows it writes; what it answers; the contract.
 import type { CleanCutoff, KeepAliveRows, MetricsRow, ServerTarget, StartupRows } from "./types.ts";
 import type { CleanResult, KeepAliveResult, PrestopResult, StoreCounts } from "./types.ts";
 import type { ExpiredNodes, RegistryInfoRows } from "./types.ts";
 import type { RegistryStore, ServerKey, StoreOptions, StoreSnapshot } from "./types.ts";
+import type { ChangeMark, ChangeSink, KeySums, LoadResult, LoadSink } from "./types.ts";
+import type { NodeRecord, ServerRecord } from "./types.ts";
 
 /** Default location of the db_tars DDL used by `--init-db`. */
 export const DEFAULT_DDL_PATH = new URL("../../baseserver/db/db_tars.sql", import.meta.url);
@@ -592,79 +603,120 @@ export class MysqlStore implements RegistryStore {
     });
   }
 
-  /** {@inheritDoc RegistryStore.snapshot} */
-  async snapshot(): Promise<StoreSnapshot> {
-    // Every reload reads the columns again: another tool may have changed the tables.
+  /** {@inheritDoc RegistryStore.load} */
+  async load(sink: LoadSink, options: { sums?: boolean } = {}): Promise<LoadResult> {
+    // Every read takes the columns again: another tool may have changed the tables.
     await this.#refreshLayout();
-    return await this.#onCurrentSchema(() => this.#snapshotOnce());
+    return await this.#onCurrentSchema(() =>
+      this.#inSnapshot(async (conn, read) => {
+        await streamRows(conn, statements.nodes(), (row) => sink.node(read.node(row)));
+        const own = new Map<string, OwnValues>();
+        await streamRows(conn, statements.ownRows(), (row) => {
+          own.set(ownKey(row.application, row.server_name, row.node_name), row as OwnValues);
+        });
+        const servers = new ServerAssembler((record) => sink.server(record), {
+          own: (key) => own.get(key),
+        });
+        await streamRows(
+          conn,
+          statements.serversWithAdapters(this.#layout),
+          (row) => servers.row(row),
+          { arrays: true },
+        );
+        servers.end();
+        return options.sums ? await keySumsOf(conn) : undefined;
+      })
+    );
   }
 
-  async #snapshotOnce(): Promise<StoreSnapshot> {
-    const layout = this.#layout;
+  /** {@inheritDoc RegistryStore.readChanges} */
+  async readChanges(
+    mark: ChangeMark,
+    sink: ChangeSink,
+    options: { sums?: boolean } = {},
+  ): Promise<LoadResult> {
+    await this.#refreshLayout();
+    if (!this.#layout.has("t_server_conf", "registry_timestamp")) {
+      this.#report(
+        "t_server_conf.registry_timestamp",
+        "t_server_conf has no registry_timestamp: every reload reads every server",
+      );
+    }
+    return await this.#onCurrentSchema(() =>
+      this.#inSnapshot(async (conn, read) => {
+        const layout = this.#layout;
+        const heartbeats = statements.markLess(mark.at, HEARTBEAT_OVERLAP_MS);
+        await streamRows(conn, statements.nodes(heartbeats), (row) => sink.node(read.node(row)));
+        const since = statements.markLess(mark.at, CHANGE_OVERLAP_MS);
+        const touched = new Set<string>();
+        for (
+          const statement of [
+            statements.touchedNodes(layout, since),
+            statements.touchedOwnNodes(since),
+          ]
+        ) {
+          const [rows] = await conn.query<RowDataPacket[]>(statement.sql, statement.params);
+          for (const row of rows) touched.add(String(row.node_name ?? ""));
+        }
+        const all = [...touched];
+        for (let i = 0; i < all.length; i += NODES_PER_READ) {
+          await this.#serversOn(conn, all.slice(i, i + NODES_PER_READ), sink);
+        }
+        return options.sums ? await keySumsOf(conn) : undefined;
+      })
+    );
+  }
+
+  /** Reads every server of `nodes` (with adapters and own values) into `sink`, node by node. */
+  async #serversOn(conn: PoolConnection, nodes: string[], sink: ChangeSink): Promise<void> {
+    const own = new Map<string, OwnValues>();
+    await streamRows(conn, statements.ownRows(nodes), (row) => {
+      own.set(ownKey(row.application, row.server_name, row.node_name), row as OwnValues);
+    });
+    const byNode = new Map<string, ServerRecord[]>(nodes.map((node) => [node, []]));
+    const servers = new ServerAssembler(
+      (record) => byNode.get(record.nodeName)?.push(record),
+      { own: (key) => own.get(key) },
+    );
+    const where = { sql: "s.node_name IN (?)", params: [nodes] };
+    await streamRows(
+      conn,
+      statements.serversWithAdapters(this.#layout, where),
+      (row) => servers.row(row),
+      { arrays: true },
+    );
+    servers.end();
+    for (const [node, list] of byNode) sink.serversOn(node, list);
+  }
+
+  /**
+   * Runs `read` in one read-only transaction on a consistent snapshot: what it reads is the
+   * database at one moment, whose `NOW(3)` is the result's mark. `read.node` turns a node row
+   * into a record, its heartbeat's age measured on the database's clock.
+   */
+  async #inSnapshot(
+    read: (
+      conn: PoolConnection,
+      rows: { node(row: RowDataPacket): NodeRecord },
+    ) => Promise<KeySums | undefined>,
+  ): Promise<LoadResult> {
     const takenAt = this.#now();
     const conn = await this.#connection();
     try {
       await conn.query("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");
       try {
-        // Heartbeat ages against the database's clock: the times are its own.
-        const [nodes] = await conn.query<RowDataPacket[]>(
-          `SELECT node_name, present_state,
-            TIMESTAMPDIFF(MICROSECOND, last_heartbeat, NOW(6)) AS age FROM t_node_info`,
-        );
-        const [servers] = await conn.query<RowDataPacket[]>(
-          `SELECT ${
-            statements.selectList(layout, "t_server_conf", [
-              "application",
-              "server_name",
-              "node_name",
-              "setting_state",
-              "present_state",
-              "patch_version",
-              "enable_set",
-              "set_name",
-              "set_area",
-              "set_group",
-              "grid_flag",
-              "flow_state",
-              "metrics_port",
-              "process_id",
-              "server_type",
-            ])
-          } FROM t_server_conf`,
-        );
-        const [own] = await conn.query<RowDataPacket[]>(
-          `SELECT application, server_name, node_name, metrics_port, flow_state
-            FROM ${OWN_SERVER_TABLE}`,
-        );
-        const [adapters] = await conn.query<RowDataPacket[]>(
-          `SELECT ${
-            statements.selectList(layout, "t_adapter_conf", [
-              "application",
-              "server_name",
-              "node_name",
-              "adapter_name",
-              "servant",
-              "endpoint",
-              "protocol",
-              "thread_num",
-              "max_connections",
-              "queuecap",
-              "queuetimeout",
-            ])
-          } FROM t_adapter_conf`,
-        );
-        await conn.query("COMMIT");
-        return buildSnapshot(takenAt, {
-          nodes: nodes.map((row) => ({
-            nodeName: String(row.node_name ?? ""),
-            presentState: row.present_state === "active" ? "active" : "inactive",
-            // No heartbeat at all (a framework row): as old as can be.
-            lastHeartbeat: row.age === null ? 0 : takenAt - Math.round(Number(row.age) / 1000),
-          })),
-          servers: servers as unknown as TableRows["servers"],
-          own: own as unknown as TableRows["own"],
-          adapters: adapters as unknown as TableRows["adapters"],
+        const [[{ at }]] = await conn.query<RowDataPacket[]>("SELECT NOW(3) AS at");
+        const sums = await read(conn, {
+          // No heartbeat at all (a framework row): as old as can be.
+          node: (row) =>
+            nodeRecord(
+              row.node_name,
+              row.present_state,
+              row.age === null ? 0 : takenAt - Math.round(Number(row.age) / 1000),
+            ),
         });
+        await conn.query("COMMIT");
+        return { takenAt, mark: { at: String(at) }, ...(sums ? { sums } : {}) };
       } catch (error) {
         await rollback(conn, error);
         throw error;
@@ -672,6 +724,11 @@ export class MysqlStore implements RegistryStore {
     } finally {
       conn.release();
     }
+  }
+
+  /** {@inheritDoc RegistryStore.snapshot} */
+  snapshot(): Promise<StoreSnapshot> {
+    return collectSnapshot((sink) => this.load(sink));
   }
 
   /** {@inheritDoc RegistryStore.clean} */
@@ -742,6 +799,92 @@ export class MysqlStore implements RegistryStore {
 /** Removes a node's config files: those of the node's servers, by host. */
 const DELETE_NODE_CONFIG_FILES = `DELETE FROM t_config_files WHERE host = ? AND server_name IN
   (SELECT CONCAT(application, '.', server_name) FROM t_server_conf WHERE node_name = ?)`;
+
+/**
+ * How far before the last read's mark a change read looks for server and adapter rows: a write
+ * stamps `NOW()` when its statement starts but shows only once its transaction commits, and a
+ * statement may wait up to InnoDB's lock wait timeout (50 s by default) before it writes. A write
+ * that commits later still is picked up by the next full reload.
+ */
+export const CHANGE_OVERLAP_MS = 60_000;
+
+/**
+ * How far before the last read's mark a change read looks for heartbeats (stamped to the second):
+ * a heartbeat is one short statement, and a late one is made good by the node's next heartbeat.
+ */
+export const HEARTBEAT_OVERLAP_MS = 5_000;
+
+/** Nodes whose servers one query reads (the length of its `IN` list). */
+const NODES_PER_READ = 500;
+
+/** The key sums of the tables, in the transaction of `conn`. */
+async function keySumsOf(conn: PoolConnection): Promise<KeySums> {
+  const [[row]] = await conn.query<RowDataPacket[]>(statements.keySums().sql);
+  const sum = (name: string) => ({
+    count: Number(row[`${name}_count`]),
+    xor: Number(row[`${name}_xor`] ?? 0),
+  });
+  return { nodes: sum("nodes"), servers: sum("servers"), adapters: sum("adapters") };
+}
+
+/**
+ * Runs a query and hands each row to `onRow` as it arrives, without holding the result set; a
+ * throw of `onRow` fails the query's promise (the rest of its rows are dropped), and so does the
+ * connection failing (a streamed query hears of that only through its connection).
+ */
+function streamRows(
+  conn: PoolConnection,
+  statement: statements.Statement,
+  onRow: (row: RowDataPacket) => void,
+): Promise<void>;
+/** {@linkcode streamRows} with each row as an array of its columns. */
+function streamRows(
+  conn: PoolConnection,
+  statement: statements.Statement,
+  onRow: (row: ServerAdapterRow) => void,
+  options: { arrays: true },
+): Promise<void>;
+function streamRows(
+  conn: PoolConnection,
+  statement: statements.Statement,
+  onRow: (row: never) => void,
+  options: { arrays?: boolean } = {},
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const core = conn.connection as unknown as CoreConnection;
+    let failure: unknown;
+    let settled = false;
+    const settle = () => {
+      if (settled) return;
+      settled = true;
+      core.removeListener("error", fail);
+      if (failure === undefined) resolve();
+      else reject(failure);
+    };
+    const fail = (error: unknown) => {
+      failure ??= error;
+      settle();
+    };
+    core.on("error", fail);
+    core.query({
+      sql: statement.sql,
+      values: statement.params,
+      rowsAsArray: options.arrays ?? false,
+    })
+      .on("result", (row) => {
+        if (failure !== undefined) return;
+        try {
+          onRow(row as never);
+        } catch (error) {
+          failure = error;
+        }
+      })
+      .on("error", (error) => {
+        failure ??= error;
+      })
+      .on("end", settle);
+  });
+}
 
 /** A statement's `query` arguments. */
 function args(statement: statements.Statement): [string, unknown[]] {

@@ -9,7 +9,9 @@
  * pins that clock to the store's.
  */
 import type { ServerType } from "../../lib/settings.ts";
+import type { KeySums } from "./key_sums.ts";
 
+export type { KeySum, KeySums } from "./key_sums.ts";
 export type { ServerType };
 
 /** Values of `t_server_conf.present_state`, the state a service reports. */
@@ -142,6 +144,41 @@ export interface StoreSnapshot {
   nodes: NodeRecord[];
   /** All servers, ordered by application, server and node. */
   servers: ServerRecord[];
+}
+
+/** Takes a whole read of a store, record by record: how a load streams into memory. */
+export interface LoadSink {
+  /** A node. */
+  node(record: NodeRecord): void;
+  /** A server with all its adapters (ordered by adapter name); each server once. */
+  server(record: ServerRecord): void;
+}
+
+/** Takes what changed in a shared store since a {@linkcode ChangeMark}. */
+export interface ChangeSink {
+  /** A node whose heartbeat moved since the mark (or that is new). */
+  node(record: NodeRecord): void;
+  /**
+   * Every server `nodeName` has now, each with all its adapters, for a node where a server or an
+   * adapter changed; an empty list when it has none left.
+   */
+  serversOn(nodeName: string, servers: ServerRecord[]): void;
+}
+
+/** Where a read of a shared store began, in the database's clock: the next change read's start. */
+export interface ChangeMark {
+  /** The database's `NOW(3)` when the read began, as it wrote it. */
+  readonly at: string;
+}
+
+/** What a read of the store says besides its records. */
+export interface LoadResult {
+  /** Clock time when the read began, epoch ms. */
+  readonly takenAt: number;
+  /** A shared store's: where the next change read starts. */
+  readonly mark?: ChangeMark;
+  /** A shared store's row counts and key checksums, as of the read, when asked for. */
+  readonly sums?: KeySums;
 }
 
 /** The server row of a validated `onStartup`. */
@@ -286,7 +323,25 @@ export interface RegistryStore {
   withdrawRegistry(locatorId: string): Promise<void>;
   /** Stores the metrics port; resolves false when no such server is registered. */
   registerMetrics(row: MetricsRow): Promise<boolean>;
-  /** Reads every node and server with adapters. */
+  /**
+   * Reads every node and server with its adapters into `sink`, record by record (in no order), as
+   * of one moment; `sums` asks a shared store for its key sums as of the same moment.
+   */
+  load(sink: LoadSink, options?: { sums?: boolean }): Promise<LoadResult>;
+  /**
+   * A store other processes write too (MySQL): reads what changed since `mark` (a read's
+   * {@linkcode LoadResult.mark}) into `sink`: the nodes whose heartbeat moved, and the servers of
+   * every node where a server or an adapter changed, each change committed since the mark's
+   * read (a write stamped up to a safety overlap before it too). A deletion leaves nothing to
+   * read: the key sums (`sums`, as of the same moment) show it. Undefined for a store this
+   * process alone writes.
+   */
+  readChanges?(
+    mark: ChangeMark,
+    sink: ChangeSink,
+    options?: { sums?: boolean },
+  ): Promise<LoadResult>;
+  /** Reads every node and server with adapters, sorted. */
   snapshot(): Promise<StoreSnapshot>;
   /** Removes (or lists on a dry run) nodes whose heartbeat is older than `before`. */
   clean(cutoff: CleanCutoff): Promise<CleanResult>;
