@@ -52,11 +52,11 @@ function serversWithAdapters(where: string): string {
     c === "has_adapter" ? "a.node_name IS NOT NULL" : ADAPTER_COLUMN.has(c) ? `a.${c}` : `s.${c}`
   );
   return `WITH s AS (SELECT * FROM t_server_conf ${where}
-      ORDER BY application, server_name, node_name LIMIT ?1)
+      ORDER BY node_name, application, server_name LIMIT ?1)
     SELECT ${columns.join(", ")} FROM s LEFT JOIN t_adapter_conf AS a
       ON a.application = s.application AND a.server_name = s.server_name
         AND a.node_name = s.node_name
-    ORDER BY s.application, s.server_name, s.node_name`;
+    ORDER BY s.node_name, s.application, s.server_name`;
 }
 
 const ADAPTER_COLUMN = new Set([
@@ -114,9 +114,9 @@ const STATEMENTS = {
   nextNodes: `SELECT node_name, present_state, last_heartbeat FROM t_node_info
     WHERE node_name > ?2 ORDER BY node_name LIMIT ?1`,
   // Servers with their adapters, the rows of a server one after the other: the first
-  // LOAD_CHUNK servers (?1), and the next ones after a server's key (?2, ?3, ?4).
+  // LOAD_CHUNK servers in key order (?1), and the next ones after a server's key (?2, ?3, ?4).
   firstServers: serversWithAdapters(""),
-  nextServers: serversWithAdapters("WHERE (application, server_name, node_name) > (?2, ?3, ?4)"),
+  nextServers: serversWithAdapters("WHERE (node_name, application, server_name) > (?2, ?3, ?4)"),
   // The node check, with the cutoff time as ?1.
   expiringNodes: `SELECT node_name FROM t_node_info AS n WHERE last_heartbeat < ?1
     AND (present_state <> 'inactive' OR EXISTS (SELECT 1 FROM t_server_conf AS s
@@ -534,7 +534,7 @@ export class SqliteStore implements RegistryStore {
       let lastServer: ServerAdapterRow | undefined;
       while (true) {
         const rows = (lastServer
-          ? this.#sql.nextServers.all(LOAD_CHUNK, lastServer[0], lastServer[1], lastServer[2])
+          ? this.#sql.nextServers.all(LOAD_CHUNK, lastServer[2], lastServer[0], lastServer[1])
           : this.#sql.firstServers.all(LOAD_CHUNK)) as unknown as ServerAdapterRow[];
         if (rows.length === 0) {
           break;

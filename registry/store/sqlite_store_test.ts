@@ -260,7 +260,7 @@ Deno.test("SQLite store", async (t) => {
     }
   });
 
-  await t.step("a file of schema version 1 is migrated with its registrations", async () => {
+  await t.step("a file of schema version 1 is migrated to 3 with its registrations", async () => {
     const dir = await tempDir();
     try {
       const path = join(dir, "registry.db");
@@ -270,6 +270,9 @@ Deno.test("SQLite store", async (t) => {
         VALUES ('10.1.1.1', 5, 5, 'active')`);
       db.exec(`INSERT INTO t_server_conf (application, server_name, node_name, setting_state,
         present_state, registry_timestamp) VALUES ('A', 'S', '10.1.1.1', 'active', 'active', 5)`);
+      db.exec(`INSERT INTO t_adapter_conf (application, server_name, node_name, adapter_name,
+        servant, endpoint, registry_timestamp)
+        VALUES ('A', 'S', '10.1.1.1', 'A.S.ObjAdapter', 'A.S.Obj', 'tcp -h 10.1.1.1 -p 9', 5)`);
       db.exec("PRAGMA user_version = 1");
       db.close();
       const store = SqliteStore.open(path, { now: () => 10 });
@@ -279,6 +282,9 @@ Deno.test("SQLite store", async (t) => {
           "S",
           0,
           "tars_cpp",
+        ]);
+        assert.deepEqual(server.adapters.map((a) => [a.servant, a.endpoint]), [
+          ["A.S.Obj", "tcp -h 10.1.1.1 -p 9"],
         ]);
         await store.announceRegistry({
           locatorId: "10.1.1.9:17890",
@@ -291,7 +297,22 @@ Deno.test("SQLite store", async (t) => {
       const check = new DatabaseSync(path);
       try {
         const row = check.prepare("PRAGMA user_version").get() as { user_version: number };
-        assert.equal(row.user_version, 2);
+        assert.equal(row.user_version, 3);
+        // Version 3: keyed node first, no index by node beside the key.
+        const key = (table: string) =>
+          (check.prepare(`PRAGMA table_info(${table})`).all() as { name: string; pk: number }[])
+            .filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
+        assert.deepEqual(key("t_server_conf"), ["node_name", "application", "server_name"]);
+        assert.deepEqual(key("t_adapter_conf"), [
+          "node_name",
+          "application",
+          "server_name",
+          "adapter_name",
+        ]);
+        const indexes = check.prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%_node'",
+        ).all();
+        assert.deepEqual(indexes, []);
       } finally {
         check.close();
       }
