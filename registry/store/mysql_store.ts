@@ -13,14 +13,17 @@
  *
  * Times are the database's: `NOW()` in the session's time zone, as the framework writes them, and
  * heartbeat ages are measured against the database's clock, so this registry, the C++ registry
- * and the console agree. Each call is one InnoDB transaction on a pooled connection, committed
- * before the promise resolves; every value written is valid under strict SQL mode.
+ * and the console agree. The pods' calls (onStartup, keepAlive, onPrestop) are group-committed
+ * (mysql_batch.ts: the calls queued together in one InnoDB transaction, each all or nothing);
+ * every other call is one transaction of its own. Each is committed before its promise resolves;
+ * every value written is valid under strict SQL mode.
  */
 
 import mysql from "mysql2/promise";
 import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
 import type { Connection as CoreConnection } from "mysql2";
 import { ER_DBACCESS_DENIED, explainMysqlError, MysqlConnectError } from "./mysql_errors.ts";
+import { type BatchedCall, isDeadlock, rollback, WriteBatcher } from "./mysql_batch.ts";
 import { Layout, OWN_SERVER_TABLE, readLayout } from "./mysql_layout.ts";
 import * as statements from "./mysql_statements.ts";
 import { countsOf, SHARED_STATEMENTS } from "./shared_sql.ts";
@@ -347,6 +350,19 @@ export class MysqlStore implements RegistryStore {
   readonly #reported = new Set<string>();
   #layout: Layout;
   #closed = false;
+  readonly #batcher = new WriteBatcher({
+    connection: () => this.#connection(),
+    layout: () => this.#layout,
+    refreshLayout: async () => {
+      await this.#refreshLayout();
+      await ensureOwnTables(this.#pool, this.#config);
+    },
+  }, {
+    lanes: WRITE_LANES,
+    limit: BATCH_LIMIT,
+    deadlockRetries: DEADLOCK_RETRIES,
+    isSchemaError,
+  });
 
   private constructor(
     pool: Pool,
@@ -374,7 +390,8 @@ export class MysqlStore implements RegistryStore {
     }
     const pool = await connect(config, {
       ...options,
-      pool: { connectionLimit: options.poolSize ?? 8 },
+      // Several statements per query: the pods' calls go as one query per batch (mysql_batch.ts).
+      pool: { connectionLimit: options.poolSize ?? 8, multipleStatements: true },
     });
     try {
       const layout = await readLayout(pool);
@@ -479,57 +496,46 @@ export class MysqlStore implements RegistryStore {
   }
 
   /** {@inheritDoc RegistryStore.onStartup} */
-  async onStartup(rows: StartupRows): Promise<void> {
+  onStartup(rows: StartupRows): Promise<void> {
     const report = this.#report;
-    await this.#transaction(async (conn, layout) => {
-      const node = rows.nodeName;
-      await run(conn, statements.upsertNode(layout, rows, report));
-      const s = rows.server;
-      if (!s) return;
-      await run(conn, statements.upsertServer(layout, node, s, report));
-      await run(conn, statements.upsertOwnServer(node, s));
-      await conn.query(SHARED_STATEMENTS.deleteServerAdapters, [s.application, s.server, node]);
-      const adapter = statements.insertAdapter(layout, node, s, report);
-      for (const a of s.adapters) await run(conn, adapter(a));
+    return this.#batcher.run({
+      statements: (layout) => {
+        const node = rows.nodeName;
+        const s = rows.server;
+        if (!s) return [statements.upsertNode(layout, rows, report)];
+        const adapter = statements.insertAdapter(layout, node, s, report);
+        return [
+          statements.upsertNode(layout, rows, report),
+          statements.upsertServer(layout, node, s, report),
+          statements.upsertOwnServer(node, s),
+          {
+            sql: SHARED_STATEMENTS.deleteServerAdapters,
+            params: [s.application, s.server, node],
+          },
+          ...s.adapters.map(adapter),
+        ];
+      },
+      result: () => undefined,
     });
   }
 
   /** {@inheritDoc RegistryStore.keepAlive} */
-  async keepAlive(rows: KeepAliveRows): Promise<KeepAliveResult> {
-    return await this.#transaction(async (conn, layout) => {
-      const node = await run(conn, statements.heartbeat(rows.nodeName));
-      const servers = await run(conn, statements.serverState(layout, rows));
-      return { node: node.affectedRows > 0, servers: servers.affectedRows };
+  keepAlive(rows: KeepAliveRows): Promise<KeepAliveResult> {
+    return this.#batcher.run({
+      statements: (layout) => [
+        statements.heartbeat(rows.nodeName),
+        statements.serverState(layout, rows),
+      ],
+      result: ([node, servers]) => ({
+        node: node.affectedRows > 0,
+        servers: servers.affectedRows,
+      }),
     });
   }
 
   /** {@inheritDoc RegistryStore.onPrestop} */
-  async onPrestop(target: ServerTarget): Promise<PrestopResult> {
-    return await this.#transaction((conn) => this.#remove(conn, target));
-  }
-
-  async #remove(conn: PoolConnection, target: ServerTarget): Promise<PrestopResult> {
-    const sql = SHARED_STATEMENTS;
-    const { nodeName, application, server } = target;
-    const count = async (statement: string, params: string[]) =>
-      (await conn.query<ResultSetHeader>(statement, params))[0].affectedRows;
-    if (application === null || server === null) {
-      await count(DELETE_NODE_CONFIG_FILES, [nodeName, nodeName]);
-      await count(`DELETE FROM ${OWN_SERVER_TABLE} WHERE node_name = ?`, [nodeName]);
-      const adapters = await count(sql.deleteNodeAdapters, [nodeName]);
-      const servers = await count(sql.deleteNodeServers, [nodeName]);
-      const node = await count(sql.deleteNode, [nodeName]) > 0;
-      return { servers, adapters, node };
-    }
-    await count(sql.deleteServerConfigFiles, [nodeName, `${application}.${server}`]);
-    await count(
-      `DELETE FROM ${OWN_SERVER_TABLE} WHERE application = ? AND server_name = ? AND node_name = ?`,
-      [application, server, nodeName],
-    );
-    const adapters = await count(sql.deleteServerAdapters, [application, server, nodeName]);
-    const servers = await count(sql.deleteServer, [application, server, nodeName]);
-    const node = await count(sql.deleteNodeIfEmpty, [nodeName, nodeName]) > 0;
-    return { servers, adapters, node };
+  onPrestop(target: ServerTarget): Promise<PrestopResult> {
+    return this.#batcher.run(removal(target));
   }
 
   /** {@inheritDoc RegistryStore.registerMetrics} */
@@ -768,7 +774,8 @@ export class MysqlStore implements RegistryStore {
         adapters += Number(counted.adapters);
         configFiles += Number(counted.configFiles);
         if (!dryRun) {
-          await this.#remove(conn, { nodeName, application: null, server: null });
+          const remove = removal({ nodeName, application: null, server: null });
+          for (const statement of remove.statements(this.#layout)) await run(conn, statement);
         }
       }
       return {
@@ -791,6 +798,7 @@ export class MysqlStore implements RegistryStore {
   /** {@inheritDoc RegistryStore.close} */
   async close(): Promise<void> {
     if (this.#closed) return;
+    await this.#batcher.close();
     this.#closed = true;
     await this.#pool.end();
   }
@@ -799,6 +807,47 @@ export class MysqlStore implements RegistryStore {
 /** Removes a node's config files: those of the node's servers, by host. */
 const DELETE_NODE_CONFIG_FILES = `DELETE FROM t_config_files WHERE host = ? AND server_name IN
   (SELECT CONCAT(application, '.', server_name) FROM t_server_conf WHERE node_name = ?)`;
+
+/**
+ * The statements of an `onPrestop` (and of `clean`, a node at a time): the server's (or the
+ * node's) config files, own rows, adapters and servers, and the node with its last server.
+ */
+function removal(target: ServerTarget): BatchedCall<PrestopResult> {
+  const sql = SHARED_STATEMENTS;
+  const { nodeName, application, server } = target;
+  const result = (adapters: ResultSetHeader, servers: ResultSetHeader, node: ResultSetHeader) => ({
+    servers: servers.affectedRows,
+    adapters: adapters.affectedRows,
+    node: node.affectedRows > 0,
+  });
+  if (application === null || server === null) {
+    return {
+      statements: () => [
+        { sql: DELETE_NODE_CONFIG_FILES, params: [nodeName, nodeName] },
+        { sql: `DELETE FROM ${OWN_SERVER_TABLE} WHERE node_name = ?`, params: [nodeName] },
+        { sql: sql.deleteNodeAdapters, params: [nodeName] },
+        { sql: sql.deleteNodeServers, params: [nodeName] },
+        { sql: sql.deleteNode, params: [nodeName] },
+      ],
+      result: ([, , adapters, servers, node]) => result(adapters, servers, node),
+    };
+  }
+  const key = [application, server, nodeName];
+  return {
+    statements: () => [
+      { sql: sql.deleteServerConfigFiles, params: [nodeName, `${application}.${server}`] },
+      {
+        sql: `DELETE FROM ${OWN_SERVER_TABLE}
+          WHERE application = ? AND server_name = ? AND node_name = ?`,
+        params: key,
+      },
+      { sql: sql.deleteServerAdapters, params: key },
+      { sql: sql.deleteServer, params: key },
+      { sql: sql.deleteNodeIfEmpty, params: [nodeName, nodeName] },
+    ],
+    result: ([, , adapters, servers, node]) => result(adapters, servers, node),
+  };
+}
 
 /**
  * How far before the last read's mark a change read looks for server and adapter rows: a write
@@ -903,19 +952,11 @@ async function run(
 /** How many times a transaction chosen as a deadlock victim is run again. */
 const DEADLOCK_RETRIES = 5;
 
-/** ER_LOCK_DEADLOCK: InnoDB rolled the whole transaction back; running it again is safe. */
-function isDeadlock(error: unknown): boolean {
-  return (error as { errno?: number } | null)?.errno === 1213;
-}
+/**
+ * Batches of the pods' calls that run at once (mysql_batch.ts), each on a pooled connection: the
+ * pool's other connections serve reloads, the node check and the other writes.
+ */
+const WRITE_LANES = 1;
 
-async function rollback(conn: PoolConnection, cause: unknown): Promise<void> {
-  try {
-    await conn.query("ROLLBACK");
-  } catch (rollbackError) {
-    conn.destroy();
-    throw new AggregateError(
-      [cause, rollbackError],
-      "The registry store could not roll back a failed transaction: the connection was dropped",
-    );
-  }
-}
+/** Calls in one batch at most. */
+const BATCH_LIMIT = 64;
