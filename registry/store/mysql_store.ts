@@ -59,7 +59,8 @@ const OWN_TABLES_DDL = `CREATE TABLE IF NOT EXISTS ${OWN_SERVER_TABLE} (
     ON UPDATE CURRENT_TIMESTAMP(3),
   PRIMARY KEY (id),
   UNIQUE KEY server (application, server_name, node_name),
-  KEY node_name (node_name)
+  KEY node_name (node_name),
+  KEY registry_timestamp (registry_timestamp)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4`;
 
 /** Connection settings parsed from a `mysql://` URL. */
