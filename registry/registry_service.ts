@@ -8,11 +8,11 @@ import {
 } from "./lookup.ts";
 import type { RegistryGauges } from "./metrics.ts";
 import { RegistryState, type SkippedAdapter } from "./registry_state.ts";
+import { addSums, NO_ROWS, sameSums } from "./store/key_sums.ts";
 import type {
   ChangeMark,
   CleanResult,
   KeepAliveResult,
-  KeySum,
   KeySums,
   PrestopResult,
   RegistryInfoRows,
@@ -77,42 +77,6 @@ export interface RegistryServiceOptions {
 export const FULL_RELOAD_INTERVAL = 300_000;
 /** Default {@linkcode RegistryServiceOptions.keySumInterval}: 30 s. */
 export const KEY_SUM_INTERVAL = 30_000;
-
-/** Whether two sums are equal. */
-function sameSums(a: KeySums, b: KeySums): boolean {
-  return TABLES.every((t) => a[t].count === b[t].count && a[t].xor === b[t].xor);
-}
-
-const TABLES = ["nodes", "servers", "adapters"] as const;
-
-/** `a` with the rows of `b` added (XOR and counts). */
-function plus(a: KeySums, b: KeySums): KeySums {
-  const sum = (x: KeySum, y: KeySum): KeySum => ({
-    count: x.count + y.count,
-    xor: (x.xor ^ y.xor) >>> 0,
-  });
-  return {
-    nodes: sum(a.nodes, b.nodes),
-    servers: sum(a.servers, b.servers),
-    adapters: sum(a.adapters, b.adapters),
-  };
-}
-
-/** The rows of `a` that `b` lacks (XOR and counts). */
-function minus(a: KeySums, b: KeySums): KeySums {
-  const negative = (x: KeySum): KeySum => ({ count: -x.count, xor: x.xor });
-  return plus(a, {
-    nodes: negative(b.nodes),
-    servers: negative(b.servers),
-    adapters: negative(b.adapters),
-  });
-}
-
-const NO_ROWS: KeySums = {
-  nodes: { count: 0, xor: 0 },
-  servers: { count: 0, xor: 0 },
-  adapters: { count: 0, xor: 0 },
-};
 
 /**
  * The registry: answers lookups from memory and changes memory only after the store has made a
@@ -342,7 +306,7 @@ export class RegistryService {
       // Rows the store has and memory makes nothing of (adapters of no server, duplicates),
       // known only when no write changed the rows in memory during the read.
       this.#unread = result.sums && rowWrites === this.#rowWrites
-        ? minus(result.sums, this.#state.keySums())
+        ? addSums(result.sums, this.#state.keySums(), -1)
         : NO_ROWS;
     });
   }
@@ -385,7 +349,7 @@ export class RegistryService {
         if (waited >= this.#keySumInterval * 1.5) verdict = "unsettled";
         return;
       }
-      if (sameSums(plus(this.#state.keySums(), this.#unread), result.sums)) {
+      if (sameSums(addSums(this.#state.keySums(), this.#unread), result.sums)) {
         this.#lastAgreed = result.takenAt;
       } else {
         verdict = "differs";

@@ -82,6 +82,7 @@ export class RegistryState {
   readonly #byObject = new Map<string, Map<ServerRecord, IndexedAdapter>>();
   readonly #answers = new Map<string, CachedAnswer>();
   readonly #nodeTimeout: number;
+  #sums: { nodes: KeySumBuilder; servers: KeySumBuilder; adapters: KeySumBuilder } | undefined;
 
   /** `nodeTimeout`: heartbeat age (ms) after which a node's endpoints are inactive. */
   constructor(options: { nodeTimeout: number }) {
@@ -180,7 +181,7 @@ export class RegistryState {
    */
   applyPrestop(target: ServerTarget): void {
     for (const server of [...this.#serversOf(target)]) this.#remove(server);
-    if (!this.#byNode.has(target.nodeName)) this.#nodes.delete(target.nodeName);
+    if (!this.#byNode.has(target.nodeName)) this.#deleteNode(target.nodeName);
   }
 
   /** Applies a node check: the nodes and their servers inactive, the servers' pids 0. */
@@ -216,7 +217,7 @@ export class RegistryState {
   putNode(record: NodeRecord, now: number): void {
     const node = this.#nodes.get(record.nodeName);
     if (!node) {
-      this.#nodes.set(record.nodeName, record);
+      this.#addNode(record);
       this.#forgetNode(record.nodeName);
       return;
     }
@@ -226,7 +227,7 @@ export class RegistryState {
 
   /** Removes a node (its servers stay, inactive without it). */
   removeNode(nodeName: string): void {
-    if (this.#nodes.delete(nodeName)) this.#forgetNode(nodeName);
+    if (this.#deleteNode(nodeName)) this.#forgetNode(nodeName);
   }
 
   /**
@@ -262,7 +263,7 @@ export class RegistryState {
     return {
       node: (record) => {
         if (!tracking) {
-          this.#nodes.set(record.nodeName, record);
+          this.#addNode(record);
           return;
         }
         seenNodes.add(record.nodeName);
@@ -291,17 +292,48 @@ export class RegistryState {
     };
   }
 
-  /** Row counts and key checksums of what is here, as a shared store computes its own. */
+  /**
+   * Row counts and key checksums of what is here, as a shared store computes its own: computed
+   * at the first call, then kept up to date by every change (a store this process alone writes
+   * never asks, and pays nothing).
+   */
   keySums(): KeySums {
-    const nodes = new KeySumBuilder();
-    const servers = new KeySumBuilder();
-    const adapters = new KeySumBuilder();
-    for (const nodeName of this.#nodes.keys()) nodes.add(nodeName);
-    for (const s of this.allServers()) {
-      servers.add(s.application, s.server, s.nodeName);
-      for (const a of s.adapters) adapters.add(s.application, s.server, s.nodeName, a.adapterName);
+    if (!this.#sums) {
+      const sums = this.#sums = {
+        nodes: new KeySumBuilder(),
+        servers: new KeySumBuilder(),
+        adapters: new KeySumBuilder(),
+      };
+      for (const nodeName of this.#nodes.keys()) sums.nodes.add(1, nodeName);
+      for (const s of this.allServers()) this.#count(s, 1);
     }
-    return { nodes: nodes.sum, servers: servers.sum, adapters: adapters.sum };
+    return {
+      nodes: this.#sums.nodes.sum,
+      servers: this.#sums.servers.sum,
+      adapters: this.#sums.adapters.sum,
+    };
+  }
+
+  /** Adds (1) or takes out (-1) a server and its adapters from the key sums, when kept. */
+  #count(s: ServerRecord, sign: 1 | -1): void {
+    const sums = this.#sums;
+    if (!sums) return;
+    sums.servers.add(sign, s.application, s.server, s.nodeName);
+    for (const a of s.adapters) {
+      sums.adapters.add(sign, s.application, s.server, s.nodeName, a.adapterName);
+    }
+  }
+
+  #addNode(record: NodeRecord): void {
+    if (this.#nodes.has(record.nodeName)) this.#sums?.nodes.add(-1, record.nodeName);
+    this.#nodes.set(record.nodeName, record);
+    this.#sums?.nodes.add(1, record.nodeName);
+  }
+
+  #deleteNode(nodeName: string): boolean {
+    if (!this.#nodes.delete(nodeName)) return false;
+    this.#sums?.nodes.add(-1, nodeName);
+    return true;
   }
 
   *#serversOf(target: ServerTarget): Generator<ServerRecord> {
@@ -320,7 +352,7 @@ export class RegistryState {
       this.#setHeartbeat(node, now, now);
       node.presentState = "active";
     } else {
-      this.#nodes.set(nodeName, { nodeName, presentState: "active", lastHeartbeat: now });
+      this.#addNode({ nodeName, presentState: "active", lastHeartbeat: now });
       this.#forgetNode(nodeName);
     }
   }
@@ -377,9 +409,11 @@ export class RegistryState {
         this.#serverCount++;
       } else {
         this.#unindex(list[at]);
+        this.#count(list[at], -1);
         list[at] = server;
       }
     }
+    this.#count(server, 1);
     this.#forgetServer(server);
     const skipped: SkippedAdapter[] = [];
     for (const adapter of server.adapters) {
@@ -412,6 +446,7 @@ export class RegistryState {
     list!.splice(at, 1);
     if (list!.length === 0) this.#byNode.delete(server.nodeName);
     this.#serverCount--;
+    this.#count(server, -1);
     this.#unindex(server);
   }
 

@@ -53,14 +53,14 @@ function crc32Bytes(bytes: Uint8Array): number {
   return (c ^ -1) >>> 0;
 }
 
-/** Adds keys up into a {@linkcode KeySum}. */
+/** Adds keys up into a {@linkcode KeySum}, and takes them out again. */
 export class KeySumBuilder {
   #count = 0;
   #xor = 0;
 
-  /** Adds one row, by its key parts. */
-  add(...parts: string[]): void {
-    this.#count++;
+  /** Adds (1) or takes out (-1) one row, by its key parts. */
+  add(sign: 1 | -1, ...parts: string[]): void {
+    this.#count += sign;
     this.#xor = (this.#xor ^ crc32(parts.join("\u0000"))) >>> 0;
   }
 
@@ -70,17 +70,29 @@ export class KeySumBuilder {
   }
 }
 
-/** Whether two sums are equal. */
-export function sameSum(a: KeySum, b: KeySum): boolean {
-  return a.count === b.count && a.xor === b.xor;
+const TABLES = ["nodes", "servers", "adapters"] as const;
+
+/** Whether two sets of sums are equal. */
+export function sameSums(a: KeySums, b: KeySums): boolean {
+  return TABLES.every((t) => a[t].count === b[t].count && a[t].xor === b[t].xor);
 }
 
-/** What `b` lacks of `a`: the count and checksum of the rows in `a` only (when `b` ⊆ `a`). */
-export function sumDifference(a: KeySum, b: KeySum): KeySum {
-  return { count: a.count - b.count, xor: (a.xor ^ b.xor) >>> 0 };
+/** `a` with the rows of `b` added (or taken out with `sign` -1): counts add, checksums XOR. */
+export function addSums(a: KeySums, b: KeySums, sign: 1 | -1 = 1): KeySums {
+  const add = (x: KeySum, y: KeySum): KeySum => ({
+    count: x.count + sign * y.count,
+    xor: (x.xor ^ y.xor) >>> 0,
+  });
+  return {
+    nodes: add(a.nodes, b.nodes),
+    servers: add(a.servers, b.servers),
+    adapters: add(a.adapters, b.adapters),
+  };
 }
 
-/** `a` with the rows of `b` added. */
-export function sumOf(a: KeySum, b: KeySum): KeySum {
-  return { count: a.count + b.count, xor: (a.xor ^ b.xor) >>> 0 };
-}
+/** The sums of no rows. */
+export const NO_ROWS: KeySums = {
+  nodes: { count: 0, xor: 0 },
+  servers: { count: 0, xor: 0 },
+  adapters: { count: 0, xor: 0 },
+};
