@@ -9,9 +9,10 @@
  *   once settled, and the memory per pod (settled RSS less that of the registry with no pod);
  *   findObjectById of a 1,000-endpoint object at 64 in flight.
  * - MariaDB, 50,000 pods: onStartup calls per second at 64 in flight through replica A, then a
- *   second replica B on the same database: its start, its CPU while nothing changes (median of
- *   three windows, after its first reload), how long a registration on A takes to show in B's
- *   answers, and a removal (onPrestop) on A to leave them.
+ *   second replica B on the same database: its start, its CPU from its first reload until the
+ *   registrations are older than a change read's overlap (a minute) and a reload interval, its
+ *   CPU while nothing changes after that (median of three windows), how long a registration on A
+ *   takes to show in B's answers, and a removal (onPrestop) on A to leave them.
  *
  * Every registry runs as `deno run registry/main.ts` of its tree with `--node-timeout 1h`, so no
  * pod turns inactive while the bench runs. `--quick` runs 5,000 and 2,000 pods with short
@@ -87,6 +88,12 @@ export interface MysqlScale {
   readonly registrationsPerSecond: number;
   /** Replica B: spawn until it listens. */
   readonly replicaStartMs: number;
+  /**
+   * Replica B's CPU, percent of one core, from its first reload until a minute and a reload
+   * interval after the last registration (a change read looks that far back); undefined when
+   * the run did not wait that long (quick).
+   */
+  readonly afterWrites: number | undefined;
   /** Replica B's CPU while nothing changes, percent of one core, every window. */
   readonly idleCpu: readonly number[];
   /** A registration on A until B answers it, ms. */
@@ -192,6 +199,17 @@ async function sqliteScale(
 
 type LookupTiming = { warmupMs: number; measureMs: number; windows: number };
 
+/** The CPU (user + system) of process `pid` over the next `ms`, percent of one core. */
+async function cpuShare(pid: number, ticks: number, ms: number): Promise<number | undefined> {
+  if (ms <= 0) return undefined;
+  const before = await cpuTimes(pid, ticks);
+  const started = performance.now();
+  await delay(ms);
+  const after = await cpuTimes(pid, ticks);
+  const seconds = (performance.now() - started) / 1000;
+  return ((after.user + after.system - before.user - before.system) / seconds) * 100;
+}
+
 /** Milliseconds until `check` holds (polled every 50 ms), at most `limitMs`. */
 async function timeUntil(limitMs: number, what: string, check: () => Promise<boolean>) {
   const started = performance.now();
@@ -213,6 +231,8 @@ async function mysqlScale(
     reloadIntervalS: number;
     idleWindows: number;
     idleSeconds: number;
+    /** From the last registration until B's idle windows start, ms (0: at once). */
+    settleMs: number;
   },
 ): Promise<MysqlScale> {
   const { pods, reloadIntervalS } = options;
@@ -222,18 +242,17 @@ async function mysqlScale(
   const client = new TarsClient({ timeout: 30_000 });
   try {
     const registrationsPerSecond = await registerPods(a.port, { from: 0, to: pods });
+    const registered = performance.now();
     const b = await startBenchRegistry(tree, options.url, ...args);
     try {
-      // Past B's first reload (and A's last one of the registrations).
+      // B's CPU from its first reload until the writes are older than a change read's overlap
+      // (it reads them again until then), then while nothing changes.
       await delay(reloadIntervalS * 1000 + 1000);
+      const settledAt = registered + options.settleMs;
+      const afterWrites = await cpuShare(b.pid, ticks, Math.max(0, settledAt - performance.now()));
       const idleCpu: number[] = [];
       for (let w = 0; w < options.idleWindows; w++) {
-        const before = await cpuTimes(b.pid, ticks);
-        const started = performance.now();
-        await delay(options.idleSeconds * 1000);
-        const after = await cpuTimes(b.pid, ticks);
-        const seconds = (performance.now() - started) / 1000;
-        idleCpu.push(((after.user + after.system - before.user - before.system) / seconds) * 100);
+        idleCpu.push((await cpuShare(b.pid, ticks, options.idleSeconds * 1000))!);
       }
       const query = client.proxy(QueryF, `${QUERY_OBJ}@tcp -h 127.0.0.1 -p ${b.port} -t 30000`);
       const registry = registryProxy(client, a.port);
@@ -262,6 +281,7 @@ async function mysqlScale(
         pods,
         registrationsPerSecond,
         replicaStartMs: b.startMs,
+        afterWrites,
         idleCpu,
         changeVisibleMs,
         removalVisibleMs,
@@ -321,6 +341,8 @@ export async function runRegistryScaleBench(
               reloadIntervalS: quick ? 1 : 10,
               idleWindows: 3,
               idleSeconds: quick ? 1 : 10,
+              // The change reads' overlap (60 s) and a reload interval.
+              settleMs: quick ? 0 : 70_000,
             }),
           );
         } finally {
@@ -396,6 +418,11 @@ function printResult(r: ScaleBenchResult, quick: boolean): void {
         "-",
       ],
       ["B: spawn until it listens", ...m.map((x) => ms(x.replicaStartMs)), "-"],
+      [
+        "B in the minute after the registrations (re-reading them): CPU, % of one core",
+        ...m.map((x) => x.afterWrites === undefined ? "-" : `${x.afterWrites.toFixed(1)}%`),
+        "-",
+      ],
       [
         "B idle, nothing changing: CPU, % of one core (median; windows)",
         ...m.map((x) =>
