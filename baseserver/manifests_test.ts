@@ -1,8 +1,9 @@
 /**
  * Every Kubernetes manifest of the project (baseserver/ and examples/, any depth): it parses, each
  * object matches the Kubernetes API schema of its kind (kubernetes-models), every `tarscli` in a
- * probe, hook or container command names a real sub-command, and a pod whose preStop runs
- * `tarscli prestop` gets a grace period longer than its TARS_PRESTOP_WAITTIME. Then what the
+ * probe, hook or container command names a real sub-command, and a `tarscli supervisor` pod gets
+ * a grace period of TARS_PRESTOP_WAITTIME + TARS_STOP_GRACE + 2 s (the supervisor's stop budget),
+ * the preStop hook `tarscli prestop` and an httpGet readiness probe on TARS_PROBE_PORT. Then what the
  * baseserver manifests promise each other: names, ports, keys, the database password.
  */
 import assert from "node:assert/strict";
@@ -25,6 +26,7 @@ import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBu
 import { COMMANDS } from "../cli/command_table.ts";
 import { type ConfigSection, parseTarsConfig } from "../genconf/tars_config.ts";
 import { readSettings, variablesOf } from "../lib/settings.ts";
+import { STOP_SLACK } from "../supervisor/machine.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 /** Kubernetes' default terminationGracePeriodSeconds. */
@@ -197,30 +199,50 @@ Deno.test("manifests: each tarscli in a probe, hook or command is a real sub-com
       }
     }
   }
-  assert.ok(seen >= 15, `only ${seen} tarscli command lines found`);
+  assert.ok(seen >= 12, `only ${seen} tarscli command lines found`);
 });
 
-Deno.test("manifests: a pod with preStop tarscli prestop outlives TARS_PRESTOP_WAITTIME", () => {
-  for (const { file, object } of OBJECTS) {
-    const pod = podSpecOf(object);
-    for (const container of pod?.containers ?? []) {
-      const preStop = container.lifecycle?.preStop?.exec?.command ?? [];
-      if (!/(^|\/)tarscli$/.test(preStop[0]) || preStop[1] !== "prestop") continue;
-      const { prestopWaitTime } = readSettings(literalEnv(container), "prestop", { cwd: "/" });
-      const grace = (pod.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
-      assert.ok(
-        grace > prestopWaitTime,
-        `${file}: ${object.metadata.name} has ${grace / 1000} s to stop, not more than ` +
-          `TARS_PRESTOP_WAITTIME (${prestopWaitTime / 1000} s)`,
-      );
-      assert.deepEqual(
-        container.readinessProbe?.exec?.command?.slice(-1),
-        ["hzcheck"],
-        `${file}: ${object.metadata.name} runs tarscli prestop without tarscli hzcheck readiness`,
-      );
+Deno.test(
+  "manifests: a tarscli supervisor pod's grace is TARS_PRESTOP_WAITTIME + TARS_STOP_GRACE + 2 s",
+  () => {
+    let seen = 0;
+    for (const { file, object } of OBJECTS) {
+      const pod = podSpecOf(object);
+      for (const container of pod?.containers ?? []) {
+        const argv = [...container.command ?? [], ...container.args ?? []];
+        if (!/(^|\/)tarscli$/.test(argv[0]) || argv[1] !== "supervisor") continue;
+        seen++;
+        const where = `${file}: ${object.metadata.name}`;
+        const settings = readSettings(literalEnv(container), "supervisor", { cwd: "/" });
+        const need = settings.prestopWaitTime + settings.stopGrace + STOP_SLACK;
+        const grace = (pod.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
+        assert.ok(
+          grace >= need,
+          `${where} has ${grace / 1000} s to stop, less than TARS_PRESTOP_WAITTIME ` +
+            `(${settings.prestopWaitTime / 1000} s) + TARS_STOP_GRACE (${
+              settings.stopGrace / 1000
+            } s) ` +
+            `+ ${STOP_SLACK / 1000} s`,
+        );
+        assert.deepEqual(
+          container.lifecycle?.preStop?.exec?.command,
+          ["tarscli", "prestop"],
+          `${where}: no preStop tarscli prestop`,
+        );
+        // The readiness probe: GET /ready on TARS_PROBE_PORT (by number or by the port's name).
+        const probe = container.readinessProbe?.httpGet;
+        assert.ok(probe, `${where}: readinessProbe is not an httpGet of the supervisor's /ready`);
+        assert.equal(probe.path, "/ready", where);
+        const port = typeof probe.port === "number" ? probe.port : container.ports?.find((
+          p: K8sObject,
+        ) => p.name === probe.port)?.containerPort;
+        assert.ok(settings.probePort !== undefined, `${where}: TARS_PROBE_PORT is not set`);
+        assert.equal(port, settings.probePort, `${where}: the probe's port is not TARS_PROBE_PORT`);
+      }
     }
-  }
-});
+    assert.ok(seen >= 6, `only ${seen} supervisor containers found`);
+  },
+);
 
 Deno.test("manifests: every image names a version", () => {
   for (const { file, object } of OBJECTS) {

@@ -22,7 +22,14 @@
  * Everything is on loopback, bounded in time, and every child process is killed before this
  * returns.
  *
- * Run alone: `deno run --allow-all bench/lifecycle_bench.ts [--quick]`.
+ * - the HTTP readiness probe (issue 14): the supervisor runs with `TARS_PROBE_PORT`, as the
+ *   manifests run it; after the idle window, rounds of an idle window and a window of `GET /ready`
+ *   probes (each on a new connection, as the kubelet's) give the supervisor's CPU per probe,
+ *   beside the exec probe's CPU per run from the probe table. Its memory is also read from
+ *   `/proc/PID/smaps_rollup` (Rss, Anonymous), the figures of issue 14's targets.
+ *
+ * The last part of `deno task bench`; alone: `deno run --allow-all bench/lifecycle_bench.ts
+ * [--quick]`.
  *
  * @module
  */
@@ -38,8 +45,9 @@ import {
   startRegistryProcess,
   tail,
 } from "../local/mod.ts";
-import { commandModules } from "../tests/support/module_graph.ts";
+import { commandModules, staticModules } from "../tests/support/module_graph.ts";
 import { delay } from "../lib/timers.ts";
+import { freePort } from "../tests/support/free_port.ts";
 import { mib, printTable, ratio } from "./report.ts";
 
 const here = new URL(".", import.meta.url);
@@ -51,6 +59,10 @@ export const HZCHECK_PERMISSIONS = ["--allow-read", "--allow-env"] as const;
 const PROBE_TARGET = 1.2;
 const HZCHECK_CASE = "tarscli hzcheck";
 const IDLE_TARGET = 1.3;
+/** Targets of issue 14: the idle supervisor's smaps_rollup figures and the HTTP probe's CPU. */
+const ANONYMOUS_TARGET_KIB = 11 * 1024;
+const RSS_TARGET_KIB = 45 * 1024;
+const HTTP_PROBE_TARGET_MS = 1;
 /** How long `tarscli prestop` has waited when its memory is read (a tenth of its wait). */
 const PRESTOP_SETTLE_MS = 3_000;
 /** TARS_CHECK_INTERVAL's default, which the idle bench keeps. */
@@ -77,6 +89,9 @@ export interface ProbeFigures {
 export interface IdleFigures {
   readonly rssKiB: number;
   readonly hwmKiB: number;
+  /** `Rss` and `Anonymous` of `/proc/PID/smaps_rollup`. */
+  readonly rollupRssKiB: number;
+  readonly rollupAnonymousKiB: number;
   /** The anonymous (heap, stacks) and file-backed (mostly the deno binary's code) parts. */
   readonly anonKiB: number;
   readonly fileKiB: number;
@@ -109,7 +124,17 @@ export interface LifecycleBenchResult {
     };
     /** The modules `main.ts supervisor` loads (static imports of main.ts and of the command). */
     readonly modules: readonly string[];
+    /** The supervisor's CPU per `GET /ready` (TARS_PROBE_PORT), against idle windows beside. */
+    readonly httpProbe: HttpProbeFigures;
   };
+}
+
+/** The HTTP readiness probe's cost to the supervisor. */
+export interface HttpProbeFigures {
+  readonly rounds: number;
+  readonly probesPerRound: number;
+  /** Supervisor CPU per probe, ms, each round (probing window minus the idle window beside). */
+  readonly perProbeMs: readonly number[];
 }
 
 /** The wrapper's view of one run. */
@@ -210,22 +235,78 @@ async function measureProbe(rounds: number): Promise<LifecycleBenchResult["probe
   }
 }
 
-/** VmRSS, VmHWM, RssAnon and RssFile of a process, KiB. */
+/** VmRSS, VmHWM, RssAnon and RssFile, and smaps_rollup's Rss and Anonymous of a process, KiB. */
 async function memoryKiB(
   pid: number,
-): Promise<{ rss: number; hwm: number; anon: number; file: number }> {
-  const status = await Deno.readTextFile(`/proc/${pid}/status`);
-  const field = (name: string) => {
-    const m = new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status);
-    if (!m) throw new Error(`No ${name} in /proc/${pid}/status`);
-    return Number(m[1]);
+): Promise<
+  { rss: number; hwm: number; anon: number; file: number; rollupRss: number; anonymous: number }
+> {
+  const read = async (file: string) => {
+    const text = await Deno.readTextFile(`/proc/${pid}/${file}`);
+    return (name: string) => {
+      const m = new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(text);
+      if (!m) throw new Error(`No ${name} in /proc/${pid}/${file}`);
+      return Number(m[1]);
+    };
   };
+  const status = await read("status");
+  const rollup = await read("smaps_rollup");
   return {
-    rss: field("VmRSS"),
-    hwm: field("VmHWM"),
-    anon: field("RssAnon"),
-    file: field("RssFile"),
+    rss: status("VmRSS"),
+    hwm: status("VmHWM"),
+    anon: status("RssAnon"),
+    file: status("RssFile"),
+    rollupRss: rollup("Rss"),
+    anonymous: rollup("Anonymous"),
   };
+}
+
+/** One probe as the kubelet sends it: a new connection, `GET /ready`, read to the end. */
+async function httpProbe(port: number): Promise<void> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await conn.write(
+      new TextEncoder().encode(
+        "GET /ready HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: kube-probe/1.31\r\n" +
+          "Accept: */*\r\nConnection: close\r\n\r\n",
+      ),
+    );
+    const buf = new Uint8Array(1024);
+    let head = "";
+    for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
+      head += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    if (!head.startsWith("HTTP/1.1 200 ")) throw new Error(`GET /ready answered ${head}`);
+  } finally {
+    conn.close();
+  }
+}
+
+/**
+ * The supervisor's CPU per HTTP probe: rounds of an idle window and a window of `count` probes
+ * (one every `windowMs / count`), CPU of every thread of the supervisor in each; per round, the
+ * difference over `count`.
+ */
+async function measureHttpProbe(
+  pid: number,
+  port: number,
+  options: { rounds: number; windowMs: number; count: number },
+): Promise<HttpProbeFigures> {
+  const perProbeMs: number[] = [];
+  for (let round = 0; round < options.rounds; round++) {
+    const [idle] = await measureThreadCpu([pid], { windowMs: options.windowMs });
+    const probing = (async () => {
+      for (let i = 0; i < options.count; i++) {
+        const started = performance.now();
+        await httpProbe(port);
+        await delay(Math.max(0, options.windowMs / options.count - (performance.now() - started)));
+      }
+    })();
+    const [busy] = await measureThreadCpu([pid], { windowMs: options.windowMs });
+    await probing;
+    perProbeMs.push((busy - idle) / options.count);
+  }
+  return { rounds: options.rounds, probesPerRound: options.count, perProbeMs };
 }
 
 /** Spawns `deno ARGS…` with its output kept for error messages (local/child.ts). */
@@ -305,6 +386,7 @@ async function waitActive(tarsPath: string, supervisor: Child, timeoutMs: number
 async function measureIdle(
   windowMs: number,
   settleMs: number,
+  probeRounds: number,
 ): Promise<LifecycleBenchResult["idle"]> {
   const dir = await Deno.makeTempDir({ prefix: "lifecycle_idle_" });
   const tarsPath = join(dir, "pod");
@@ -329,6 +411,8 @@ async function measureIdle(
       env: {},
     });
     const portMin = 20000 + Math.floor(Math.random() * 12000);
+    const probePort = freePort();
+    // As the manifests run it: with the HTTP readiness probe on.
     supervisor = spawnDeno(["run", "--allow-all", MAIN, "supervisor"], {
       cwd: dir,
       env: {
@@ -337,6 +421,7 @@ async function measureIdle(
         POD_IP: "127.0.0.1",
         TARS_RAND_PORT_MIN: String(portMin),
         TARS_RAND_PORT_MAX: String(portMin + 500),
+        TARS_PROBE_PORT: String(probePort),
       },
     });
     await waitActive(tarsPath, supervisor, 60_000);
@@ -352,10 +437,17 @@ async function measureIdle(
     const figures = pids.map((_, i) => ({
       rssKiB: memory[i].rss,
       hwmKiB: memory[i].hwm,
+      rollupRssKiB: memory[i].rollupRss,
+      rollupAnonymousKiB: memory[i].anonymous,
       anonKiB: memory[i].anon,
       fileKiB: memory[i].file,
       cpuMs: cpuMs[i],
     }));
+    const httpProbe = await measureHttpProbe(supervisor.pid, probePort, {
+      rounds: probeRounds,
+      windowMs: probeRounds > 1 ? 10_000 : 2_000,
+      count: probeRounds > 1 ? 200 : 40,
+    });
     prestop = spawnDeno(["run", "--allow-all", MAIN, "prestop"], {
       cwd: dir,
       env: { TARS_PATH: tarsPath, TARS_PRESTOP_WAITTIME: `${PRESTOP_SETTLE_MS * 10}ms` },
@@ -374,7 +466,13 @@ async function measureIdle(
         anonKiB: prestopMemory.anon,
         fileKiB: prestopMemory.file,
       },
-      modules: await commandModules("supervisor/command.ts"),
+      // The command, and what it imports once its signal listeners are in place.
+      modules: await staticModules([
+        "main.ts",
+        "supervisor/command.ts",
+        "supervisor/run_supervisor.ts",
+      ]),
+      httpProbe,
     };
   } finally {
     if (supervisor && !supervisor.exited) {
@@ -407,8 +505,9 @@ export async function runLifecycleBench(
   const settleMs = options.quick ? 1_000 : 35_000;
   const probe = await measureProbe(rounds);
   printProbe(probe);
-  const idle = await measureIdle(windowMs, settleMs);
+  const idle = await measureIdle(windowMs, settleMs, options.quick ? 1 : 5);
   printIdle(idle);
+  printHttpProbe(idle.httpProbe, probe);
   return { probe, idle };
 }
 
@@ -462,6 +561,8 @@ function printIdle(idle: LifecycleBenchResult["idle"]): void {
     mib(f.hwmKiB),
     mib(f.anonKiB),
     mib(f.fileKiB),
+    mib(f.rollupRssKiB),
+    mib(f.rollupAnonymousKiB),
     ms(f.cpuMs),
     percent(f.cpuMs),
   ];
@@ -471,11 +572,23 @@ function printIdle(idle: LifecycleBenchResult["idle"]): void {
     ratio(f.hwmKiB, base.hwmKiB),
     ratio(f.anonKiB, base.anonKiB),
     ratio(f.fileKiB, base.fileKiB),
+    ratio(f.rollupRssKiB, base.rollupRssKiB),
+    ratio(f.rollupAnonymousKiB, base.rollupAnonymousKiB),
     ratio(f.cpuMs, base.cpuMs),
     "",
   ];
   printTable(
-    ["process", "VmRSS", "VmHWM", "RssAnon", "RssFile", "CPU in window", "share of one core"],
+    [
+      "process",
+      "VmRSS",
+      "VmHWM",
+      "RssAnon",
+      "RssFile",
+      "Rss (smaps_rollup)",
+      "Anonymous (smaps_rollup)",
+      "CPU in window",
+      "share of one core",
+    ],
     [
       row("supervisor", sup),
       row("empty Deno + the same kinds of I/O", io),
@@ -495,11 +608,49 @@ function printIdle(idle: LifecycleBenchResult["idle"]): void {
       `${idle.modules.filter((m) => /^(node|npm):|yaml/.test(m)).length} of them node:, npm: or ` +
       "YAML ones.",
   );
+  const atMost = (value: number, target: number) => value <= target ? "met" : "**not met**";
+  console.log(
+    `\nTargets of issue 14: Anonymous at most ${mib(ANONYMOUS_TARGET_KIB)}: ` +
+      `${atMost(sup.rollupAnonymousKiB, ANONYMOUS_TARGET_KIB)} (${mib(sup.rollupAnonymousKiB)}, ` +
+      `the empty Deno ${mib(base.rollupAnonymousKiB)}); Rss at most ${mib(RSS_TARGET_KIB)}: ` +
+      `${atMost(sup.rollupRssKiB, RSS_TARGET_KIB)} (${mib(sup.rollupRssKiB)}, the empty Deno ` +
+      `${mib(base.rollupRssKiB)}).`,
+  );
   const pre = idle.prestop;
   console.log(
     `\n\`tarscli prestop\` while it waits (TARS_PRESTOP_WAITTIME, beside the supervisor and the ` +
       `service): VmRSS ${mib(pre.rssKiB)} (${ratio(pre.rssKiB, base.rssKiB)} the empty Deno), ` +
       `RssAnon ${mib(pre.anonKiB)}, RssFile ${mib(pre.fileKiB)}.`,
+  );
+}
+
+function printHttpProbe(http: HttpProbeFigures, probe: LifecycleBenchResult["probe"]): void {
+  const hzcheck = probe.cases.find((c) => c.name === HZCHECK_CASE)!;
+  const perProbe = median(http.perProbeMs);
+  console.log(
+    `\n## Lifecycle: readiness probe CPU, HTTP against exec (${http.rounds} rounds of ` +
+      `${http.probesPerRound} GET /ready, each beside an idle window as long)\n`,
+  );
+  printTable(
+    ["probe", "CPU per probe (median)", "range", "where"],
+    [
+      [
+        "GET /ready (TARS_PROBE_PORT)",
+        ms(perProbe),
+        `${ms(Math.min(...http.perProbeMs))} - ${ms(Math.max(...http.perProbeMs))}`,
+        "the supervisor's threads",
+      ],
+      [
+        "exec tarscli hzcheck",
+        ms(hzcheck.cpuMedianMs),
+        "",
+        "a new process (user + system, the probe table above)",
+      ],
+    ],
+  );
+  console.log(
+    `\nTarget of issue 14: at most ${ms(HTTP_PROBE_TARGET_MS)} of supervisor CPU per HTTP probe: ` +
+      `${perProbe <= HTTP_PROBE_TARGET_MS ? "met" : "**not met**"}.`,
   );
 }
 

@@ -8,7 +8,15 @@ Deno.test("bench: a quick run measures every case and prints the tables", async 
   }).output();
   const text = new TextDecoder().decode(out.stdout);
   assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  for (const heading of ["## Codec", "## RPC server", "## RPC client"]) {
+  for (
+    const heading of [
+      "## Codec",
+      "## RPC server",
+      "## RPC client",
+      "## Lifecycle: readiness probe CPU, HTTP against exec",
+      "## Lifecycle: supervisor idle",
+    ]
+  ) {
     assert.ok(text.includes(heading), `${heading} is missing from:\n${text}`);
   }
   assert.doesNotMatch(text, /NaN|Infinity|\| 0 \|/);

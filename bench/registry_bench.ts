@@ -14,11 +14,14 @@
  * The registry runs as `deno run` with the permissions of `deno task start`. Everything is on
  * loopback, bounded in time, and every child process is killed before this returns.
  *
- * With `--baseline DIR` every registry case runs on the checkout in DIR as well (the tree before a
- * change), in the same run, the rates window by window in turn.
+ * With `--baseline DIR` (a checkout of another tree, e.g. a `git worktree` of the commit before a
+ * change) every registry case runs on that tree's registry as well, in the same run: the lookups
+ * in the same interleaved rounds, the two registries back to back (the first of them alternating
+ * round by round), with a table round by round; the keepAlive rates window by window in turn; the
+ * rest one after the other. `--lookups-only` measures the lookups alone (`--rounds N`, default 3).
  *
  * Run alone: `deno run --allow-all bench/registry_bench.ts [--quick] [--skip-mysql]
- * [--baseline DIR]`.
+ * [--baseline DIR] [--lookups-only] [--rounds N]`.
  *
  * @module
  */
@@ -72,6 +75,10 @@ export interface RegistryBenchOptions {
    * lookups and keepAlive rates alternate between them window by window.
    */
   readonly trees?: readonly Tree[];
+  /** Measure the lookups only. */
+  readonly lookupsOnly?: boolean;
+  /** Interleaved rounds of the lookups (default 3, 1 when quick). */
+  readonly rounds?: number;
 }
 
 /** What one tree's registry did, rates in calls per second, memory in KiB. */
@@ -92,6 +99,19 @@ export interface TreeResult {
   readonly keepAliveSqlite: number;
   /** Undefined when the MariaDB case was skipped. */
   readonly keepAliveMysql?: number;
+}
+
+/** The lookups of every tree's registry and of the peers, in the same rounds. */
+export interface LookupRates {
+  /** Each tree's registry, the median, in the order of the trees. */
+  readonly registries: readonly number[];
+  /** Each tree's registry, every round. */
+  readonly rounds: readonly (readonly number[])[];
+  readonly peers: {
+    readonly tarsRpc: number;
+    readonly echoEach: number;
+    readonly echoCoalesced: number;
+  };
 }
 
 /** Everything measured. */
@@ -314,12 +334,14 @@ async function lookupRate(
 
 /**
  * findObjectById rates of every registry, the @tars/rpc peer and both raw echoes, measured in
- * interleaved rounds (load on a small machine comes and goes); the median of each.
+ * interleaved rounds (load on a small machine comes and goes): the registries back to back, the
+ * first of them alternating round by round (the fairest pairs), then the peers; the median of
+ * each, and each registry's every round.
  */
 async function lookupRates(
   registries: readonly BenchRegistry[],
   timing: { warmupMs: number; measureMs: number; windows: number },
-): Promise<{ registries: number[]; peers: RegistryBenchResult["peers"] }> {
+): Promise<LookupRates> {
   const expected = lookupAnswer();
   const { frame } = lookupFrame(LOOKUP_OBJECT);
   const servers: RunningServer[] = [];
@@ -337,15 +359,17 @@ async function lookupRates(
       { port: coalesced.port, check: echo },
     ];
     const rates: number[][] = cases.map(() => []);
+    const pair = registries.map((_, i) => i);
+    const peers = [0, 1, 2].map((i) => registries.length + i);
     for (let round = 0; round < timing.windows; round++) {
-      for (const [i, c] of cases.entries()) {
-        rates[i].push(await lookupRate(c.port, c.check, timing));
-      }
+      const order = [...(round % 2 === 0 ? pair : pair.toReversed()), ...peers];
+      for (const i of order) rates[i].push(await lookupRate(cases[i].port, cases[i].check, timing));
     }
     const medians = rates.map(median);
     const [tarsRpc, echoEach, echoCoalesced] = medians.slice(registries.length);
     return {
       registries: medians.slice(0, registries.length),
+      rounds: rates.slice(0, registries.length),
       peers: { tarsRpc, echoEach, echoCoalesced },
     };
   } finally {
@@ -371,15 +395,19 @@ async function withRegistries<T>(
   }
 }
 
-/** Runs every registry benchmark, prints the Markdown tables and returns the figures. */
+/**
+ * Runs every registry benchmark (the lookups only, with `lookupsOnly`), prints the Markdown tables
+ * and returns the figures.
+ */
 export async function runRegistryBench(
   options: RegistryBenchOptions,
-): Promise<RegistryBenchResult> {
+): Promise<RegistryBenchResult | { readonly lookups: LookupRates }> {
   const quick = options.quick;
   const trees = options.trees ?? [{ label: "this tree" }];
   const timing = quick
     ? { warmupMs: 200, measureMs: 300, windows: 1 }
     : { warmupMs: 1000, measureMs: 1000, windows: 3 };
+  const lookupTiming = { ...timing, windows: options.rounds ?? timing.windows };
   const pods = quick ? 2_000 : 20_000;
   const mysqlPods = quick ? 1_000 : 5_000;
   // Three windows of 10 s: one heartbeat period, every pod once.
@@ -389,6 +417,18 @@ export async function runRegistryBench(
   const ticks = await clockTicks();
   const dir = await Deno.makeTempDir({ prefix: "tars-registry-bench-" });
   try {
+    if (options.lookupsOnly) {
+      const lookups = await withRegistries(
+        trees,
+        (i) => `sqlite:${join(dir, `registry-${i}.db`)}`,
+        async (registries) => {
+          for (const registry of registries) await registerLookupPods(registry.port);
+          return await lookupRates(registries, lookupTiming);
+        },
+      );
+      printLookups(lookups, trees, { quick, timing: lookupTiming });
+      return { lookups };
+    }
     // SQLite: lookups (against the peers too), registrations, memory, heartbeat CPU, keepAlive/s.
     const sqlite = await withRegistries(
       trees,
@@ -396,7 +436,7 @@ export async function runRegistryBench(
       async (registries) => {
         for (const registry of registries) await registerLookupPods(registry.port);
         const rssBefore = await Promise.all(registries.map((r) => rssKiB(r.pid)));
-        const lookups = await lookupRates(registries, timing);
+        const lookups = await lookupRates(registries, lookupTiming);
         const registrations: number[] = [];
         const rssAfter: number[] = [];
         for (const registry of registries) {
@@ -419,6 +459,7 @@ export async function runRegistryBench(
         return { lookups, registrations, rssBefore, rssAfter, keepAlive, heartbeats };
       },
     );
+
     // keepAlive on MariaDB, a database per tree on one server.
     let mysql: number[] | undefined;
     let mysqlNote: string | undefined;
@@ -473,61 +514,79 @@ export async function runRegistryBench(
       heartbeatRate,
       mysqlNote,
     };
-    printResult(result, { quick, timing });
+    printLookups(sqlite.lookups, trees, { quick, timing: lookupTiming });
+    printResult(result);
     return result;
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 }
 
-function printResult(
-  r: RegistryBenchResult,
+/** The lookup tables: against the peers, and, with two trees, round by round. */
+function printLookups(
+  lookups: LookupRates,
+  trees: readonly Tree[],
   options: { quick: boolean; timing: { measureMs: number; windows: number } },
 ): void {
   const { quick, timing } = options;
-  const [ours] = r.trees;
   console.log(`\n## Registry${quick ? " (quick)" : ""}\n`);
   console.log(
-    `Registry (\`deno run\` with the start task's permissions, SQLite store in a temp dir on ` +
-      `disk) and each peer in its own process; rates are the median of ${timing.windows} ` +
+    `Registry (\`deno run\` with the flags of its tree's start task, SQLite store in a temp dir ` +
+      `on disk) and each peer in its own process; rates are the median of ${timing.windows} ` +
       `window(s) of ${timing.measureMs} ms at ${IN_FLIGHT} calls in flight` +
-      (r.trees.length > 1
-        ? `; the registries of ${r.trees.map((t) => t.tree.label).join(" and ")} in turn.\n`
+      (trees.length > 1
+        ? `; the registries of ${trees.map((t) => t.label).join(" and ")} in turn.\n`
         : ".\n"),
   );
   console.log(
     `### findObjectById: calls per second, ${CONNECTIONS} connections x ${DEPTH} in flight, ` +
       `${LOOKUP_PODS} endpoints per answer\n`,
   );
+  const { peers } = lookups;
+  const versus = trees.length > 1 ? [`/ ${trees[1].label}`] : [];
   printTable(
+    ["server", "calls/s", "/ @tars/rpc (target >= 2x)", ...versus],
     [
-      "server",
-      "calls/s",
-      "/ @tars/rpc (target >= 2x)",
-      ...(r.trees.length > 1 ? [`/ ${r.trees[1].tree.label}`] : []),
-    ],
-    [
-      ...r.trees.map((t) => [
-        `registry (${t.tree.label})`,
-        rate(t.lookups),
-        ratio(t.lookups, r.peers.tarsRpc),
-        ...(r.trees.length > 1 ? [ratio(t.lookups, r.trees[1].lookups)] : []),
+      ...trees.map((t, i) => [
+        `registry (${t.label})`,
+        rate(lookups.registries[i]),
+        ratio(lookups.registries[i], peers.tarsRpc),
+        ...(trees.length > 1 ? [ratio(lookups.registries[i], lookups.registries[1])] : []),
       ]),
-      ["@tars/rpc from a map", rate(r.peers.tarsRpc), "1.00x", ...(r.trees.length > 1 ? [""] : [])],
+      ["@tars/rpc from a map", rate(peers.tarsRpc), "1.00x", ...versus.map(() => "")],
       [
         "echo, write per frame",
-        rate(r.peers.echoEach),
-        ratio(r.peers.echoEach, r.peers.tarsRpc),
-        ...(r.trees.length > 1 ? [""] : []),
+        rate(peers.echoEach),
+        ratio(peers.echoEach, peers.tarsRpc),
+        ...versus.map(() => ""),
       ],
       [
         "echo, coalesced",
-        rate(r.peers.echoCoalesced),
-        ratio(r.peers.echoCoalesced, r.peers.tarsRpc),
-        ...(r.trees.length > 1 ? [""] : []),
+        rate(peers.echoCoalesced),
+        ratio(peers.echoCoalesced, peers.tarsRpc),
+        ...versus.map(() => ""),
       ],
     ],
   );
+  if (trees.length < 2) return;
+  console.log(`\n### findObjectById: ${trees[0].label} and ${trees[1].label}, round by round\n`);
+  const [ours, theirs] = lookups.rounds;
+  printTable(
+    ["round", trees[0].label, trees[1].label, `${trees[0].label} / ${trees[1].label}`],
+    [
+      ...ours.map((r, i) => [String(i + 1), rate(r), rate(theirs[i]), ratio(r, theirs[i])]),
+      [
+        "median",
+        rate(lookups.registries[0]),
+        rate(lookups.registries[1]),
+        ratio(lookups.registries[0], lookups.registries[1]),
+      ],
+    ],
+  );
+}
+
+function printResult(r: RegistryBenchResult): void {
+  const [ours] = r.trees;
   const labels = r.trees.map((t) => t.tree.label);
   console.log(`\n### keepAlive: calls per second, ${IN_FLIGHT} in flight, round-robin over pods\n`);
   printTable(
@@ -588,9 +647,12 @@ function percentOf(windows: readonly CpuShare[], part: "user" | "system"): strin
 }
 
 if (import.meta.main) {
+  const at = Deno.args.indexOf("--rounds");
   await runRegistryBench({
     quick: Deno.args.includes("--quick"),
     skipMysql: Deno.args.includes("--skip-mysql"),
+    lookupsOnly: Deno.args.includes("--lookups-only"),
     trees: treesOf(Deno.args),
+    rounds: at >= 0 ? Number(Deno.args[at + 1]) : undefined,
   });
 }

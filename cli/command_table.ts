@@ -78,13 +78,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: "notify",
     summary: "send an admin command (AdminF.notify) to the service's AdminObj and print the " +
       "answer, e.g. tars.setloglevel DEBUG, tars.viewstatus",
-    usage: "tarscli notify COMMAND [ARG…]",
+    usage: "tarscli notify COMMAND [ARG...]",
     load: () => import("../supervisor/notify_command.ts"),
   },
   {
     name: "registry",
     summary: "run the TARS name registry (QueryObj, Registry, AdminObj); --help for its options",
-    usage: "tarscli registry [--endpoint EP] [--store SPEC] [--metrics HOST:PORT] [--init-db] …",
+    usage: "tarscli registry [--endpoint EP] [--store SPEC] [--metrics HOST:PORT] [--init-db] ...",
     load: () => import("../registry/command.ts"),
   },
 ];

@@ -1,6 +1,7 @@
 /**
- * One genconf run: read and check everything, resolve, build and merge the config, and only
- * then write `conf/<BuildServer>.conf` and `data/server_info.yaml` together.
+ * One genconf run: read and check everything, resolve, build and merge the config, take the
+ * server info back from the merged config, and only then write `conf/<BuildServer>.conf` and
+ * `data/server_info.yaml` together.
  *
  * @module
  */
@@ -8,6 +9,7 @@ import { join, writeFilesAtomic } from "../lib/mod.ts";
 import { createPortPicker, type PortProbe, probePort } from "./free_port.ts";
 import { buildTarsConfig, resolveServerInfo } from "./generate.ts";
 import { findLocalIp } from "./local_ip.ts";
+import { serverInfoFromConfig } from "./merged_info.ts";
 import { readServerMeta, SERVER_META_FILE, type ServerMetaResult } from "./server_meta.ts";
 import { type ServerInfo, serverInfoPath, stringifyServerInfo } from "./server_info.ts";
 import type { GenconfSettings } from "./settings.ts";
@@ -110,20 +112,29 @@ export async function runGenconf(
   const merge = settings.mergeConf === undefined
     ? undefined
     : await readMergeFile(settings.mergeConf);
-  const info = await resolveServerInfo(meta, settings, {
+  const resolved = await resolveServerInfo(meta, settings, {
     metaPath,
     findLocalIp: () => (options.findLocalIp ?? findLocalIp)(settings.podIp),
     ports: createPortPicker(settings.portRange, { probe: options.probe }),
     probe: options.probe ?? probePort,
   });
-  const generated = buildTarsConfig(info);
-  const config = printTarsConfig(
-    merge === undefined ? generated : mergeTarsConfig(generated, merge),
-  );
+  const generated = buildTarsConfig(resolved);
+  let info = resolved;
+  let config = generated;
+  const allWarnings = [...warnings];
+  if (merge !== undefined) {
+    // The service reads the merged config: its adapters and values are the ones to register.
+    config = mergeTarsConfig(generated, merge);
+    const merged = serverInfoFromConfig(resolved, config, {
+      source: `Merge file ${settings.mergeConf}`,
+    });
+    info = merged.info;
+    allWarnings.push(...merged.warnings);
+  }
   const infoPath = serverInfoPath(settings.tarsPath);
   await writeFilesAtomic([
-    { path: info.paths.configFile, data: config },
+    { path: info.paths.configFile, data: printTarsConfig(config) },
     { path: infoPath, data: stringifyServerInfo(info) },
   ]);
-  return { info, configPath: info.paths.configFile, infoPath, warnings };
+  return { info, configPath: info.paths.configFile, infoPath, warnings: allWarnings };
 }

@@ -8,6 +8,7 @@
  * - `context.ts`: what a command gets from the entry point (environment, output).
  * - `version_info.ts`: the release version.
  * - `settings.ts`: every environment variable and registry flag, declared once (add one there).
+ * - `ip_address.ts`: IP addresses and address ranges (CIDR), IPv4 and IPv6.
  * - `timers.ts`: a delay an abort cuts short, a deadline on a promise, retries with back-off.
  * - `bind_error.ts`: why a socket could not be bound, and the message naming the setting.
  * - `process_group.ts`: the process runner, and `sh` in a process group of its own: run with a
@@ -66,5 +67,14 @@ export {
   variablesOf,
   type VariableSpec,
 } from "./settings.ts";
+export {
+  type AddressRange,
+  canonicalAddress,
+  inAddressRange,
+  isIpAddress,
+  parseAddressRange,
+  parseIpAddress,
+  sameAddress,
+} from "./ip_address.ts";
 export { VERSION } from "./version_info.ts";
 export { type FileToWrite, writeFilesAtomic } from "./write_atomic.ts";

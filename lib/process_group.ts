@@ -45,7 +45,7 @@ export interface ShellOptions {
 }
 
 /**
- * Spawns `sh ARGS…` (`["-c", script]` or `[path]`) in a process group of its own (setsid; its pid
+ * Spawns `sh ARGS...` (`["-c", script]` or `[path]`) in a process group of its own (setsid; its pid
  * is the group id), stdin from /dev/null, stdout and stderr piped. Throws when sh cannot start.
  */
 export function spawnShell(args: readonly string[], options: ShellOptions): Deno.ChildProcess {
@@ -126,7 +126,7 @@ export interface GroupExit {
 }
 
 /**
- * Runs `sh ARGS…` in a process group of its own until it exits, killing the group (SIGKILL) at the
+ * Runs `sh ARGS...` in a process group of its own until it exits, killing the group (SIGKILL) at the
  * timeout or when `signal` aborts. When sh exits, what it left in its group is killed too, and its
  * output is read to the end (at most `pipeGrace` longer: a process that left the group may hold
  * the pipes, and is not ours to wait for). Throws when sh cannot start.

@@ -8,11 +8,12 @@
  *
  * A command's settings object holds one property per variable whose `readBy` names the command
  * ({@linkcode SettingsOf}); `registry/config.ts` reads the flags. The probe loads this module, so
- * it imports nothing but the path and duration helpers.
+ * it imports nothing but the path, duration and address helpers.
  *
  * @module
  */
 import { parseDuration } from "./duration.ts";
+import { type AddressRange, isIpAddress, parseAddressRange } from "./ip_address.ts";
 import { isAbsolute, join } from "./posix_path.ts";
 
 /** The commands that read settings (the names of `tarscli`'s sub-commands). */
@@ -116,20 +117,6 @@ export const wholeMilliseconds: Parser<number> = (value, { name }) => {
   return ms;
 };
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-
-/** True for an IPv4 address (`10.0.0.5`) or an IPv6 one (`fd00::5`), not a host name. */
-export function isIpAddress(text: string): boolean {
-  if (IPV4.test(text)) return true;
-  if (!text.includes(":") || !/^[0-9a-fA-F:.]+$/.test(text)) return false;
-  try {
-    new URL(`http://[${text}]/`);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** An IP address (not a host name): the pod's address, which the registry also keys nodes by. */
 export const ipAddress: Parser<string> = (value, { name }) => {
   if (isIpAddress(value)) return value;
@@ -159,6 +146,51 @@ export const hostPort: Parser<{ readonly host: string; readonly port: number }> 
   return { host: m[1].replace(/^\[|\]$/g, "") || "0.0.0.0", port: Number(m[2]) };
 };
 
+/** A whole number of at least 1. */
+export const positiveInteger: Parser<number> = (value, { name, default: example }) => {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
+    throw new RangeError(
+      `${name}="${value}" must be a whole number of at least 1, e.g. ${example}`,
+    );
+  }
+  return Number(value);
+};
+
+const BYTE_UNITS: Record<string, number> = {
+  "": 1,
+  B: 1,
+  KiB: 1024,
+  MiB: 1024 ** 2,
+  GiB: 1024 ** 3,
+};
+
+/** A size in bytes: a whole number with B, KiB, MiB or GiB (bare: bytes), at least 1 KiB. */
+export const byteSize: Parser<number> = (value, { name, default: example }) => {
+  const m = /^(\d+)\s*(B|KiB|MiB|GiB)?$/.exec(value);
+  const bytes = m ? Number(m[1]) * BYTE_UNITS[m[2] ?? ""] : NaN;
+  if (!(bytes >= 1024) || !Number.isSafeInteger(bytes)) {
+    throw new RangeError(
+      `${name}="${value}" must be a size of at least 1KiB in B, KiB, MiB or GiB, e.g. ${example}`,
+    );
+  }
+  return bytes;
+};
+
+/** Address ranges separated by commas: `10.0.0.0/8,::1/128` (a bare address is its own range). */
+export const addressRanges: Parser<readonly AddressRange[]> = (value, { name }) => {
+  const parts = value.split(",").map((part) => part.trim()).filter((part) => part !== "");
+  if (parts.length === 0) {
+    throw new RangeError(`${name} needs at least one address range, e.g. 127.0.0.1/32`);
+  }
+  return parts.map((part) => {
+    try {
+      return parseAddressRange(part);
+    } catch (error) {
+      throw new SyntaxError(`${name}: ${(error as Error).message}`);
+    }
+  });
+};
+
 /** The server types of the framework's `t_server_conf.server_type`. */
 export const SERVER_TYPES = [
   "tars_cpp",
@@ -169,7 +201,7 @@ export const SERVER_TYPES = [
   "not_tars",
 ] as const;
 
-/** A framework server type (`tars_cpp`, `tars_go`, …). */
+/** A framework server type (`tars_cpp`, `tars_go`, ...). */
 export type ServerType = typeof SERVER_TYPES[number];
 
 /** Whether `value` is one of {@linkcode SERVER_TYPES}. */
@@ -346,7 +378,8 @@ export const VARIABLES = [
     key: "stopGrace",
     parse: duration,
     default: "10s",
-    description: "from stopping the service to SIGKILL",
+    description: "from the end of the drain to SIGKILL: AdminF.shutdown, the wait for the " +
+      "ports to close (half of it at most), then the stop script or SIGTERM to the group",
     readBy: ["supervisor"],
   },
   {
@@ -404,6 +437,15 @@ export const VARIABLES = [
     default: "300s",
     description: "how long a starting service may be activating before it counts as inactive " +
       "(an exit after that is reported as an [alarm])",
+    readBy: ["supervisor"],
+  },
+  {
+    name: "TARS_PROBE_PORT",
+    key: "probePort",
+    parse: port,
+    unset: "no HTTP probe (use tarscli hzcheck)",
+    description: "the supervisor serves GET /ready on this port on every address: 200 when " +
+      "tarscli hzcheck would exit 0, else 503 with its reason (an httpGet readiness probe)",
     readBy: ["supervisor"],
   },
   {
@@ -481,14 +523,15 @@ export const REGISTRY_FLAGS = [
     // protocol code).
     parse: text,
     default: "tcp -h 0.0.0.0 -p 17890",
-    description: "where tars.tarsregistry.QueryObj, tars.tarsregistry.Registry and AdminObj listen",
+    description: "where tars.tarsregistry.QueryObj, tars.tarsregistry.Registry and AdminObj " +
+      "listen; a connection that sends no complete request for -t ms (60000 without -t) is closed",
   },
   {
     name: "--store",
     value: "SPEC",
     key: "store",
     parse: text,
-    unset: "TARS_REGISTRY_STORE, else DB_DSN, else DB_HOST…, else " +
+    unset: "TARS_REGISTRY_STORE, else DB_DSN, else DB_HOST..., else " +
       "sqlite:$TARS_PATH/data/tarsregistry.db",
     description: "sqlite:PATH or mysql://USER:PASS@HOST:PORT/db_tars (also ?socket=/path)",
   },
@@ -537,6 +580,59 @@ export const REGISTRY_FLAGS = [
     parse: positiveDuration,
     default: "5m",
     description: "how often a MySQL-backed registry reads the whole database again",
+  },
+  {
+    name: "--admin-allow",
+    value: "CIDR[,CIDR...]",
+    key: "adminAllow",
+    parse: addressRanges,
+    default: "127.0.0.1/32,::1/128",
+    description: "peers that may run AdminObj commands that change or stop anything (clean, " +
+      "shutdown) and register, heartbeat or remove any node; every other peer only its own " +
+      "address",
+  },
+  {
+    name: "--trust-node-names",
+    key: "trustNodeNames",
+    parse: switchOn,
+    default: "off",
+    description: "let any peer speak for any node (for networks that rewrite source " +
+      "addresses); logged at start",
+  },
+  {
+    name: "--max-conns-per-peer",
+    value: "N",
+    key: "maxConnsPerPeer",
+    parse: positiveInteger,
+    default: "1000",
+    description: "TARS connections one source address may hold; more are closed at once",
+  },
+  {
+    name: "--max-buffered",
+    value: "SIZE",
+    key: "maxBuffered",
+    parse: byteSize,
+    default: "256MiB",
+    description: "bytes all TARS connections together may hold in unfinished requests and " +
+      "unsent replies; past it the connections holding most are closed",
+  },
+  {
+    name: "--store-timeout",
+    value: "DURATION",
+    key: "storeTimeout",
+    parse: positiveDuration,
+    default: "3s",
+    description: "a store write (or read) not done by then fails and changes nothing in memory; " +
+      "/healthz answers 503 until a write succeeds",
+  },
+  {
+    name: "--max-pending-writes",
+    value: "N",
+    key: "maxPendingWrites",
+    parse: positiveInteger,
+    default: "1000",
+    description: "writes that may wait for the store at once; more are refused at once " +
+      '("registry busy")',
   },
   {
     name: "--init-db",

@@ -121,13 +121,20 @@ Deno.test("the settings table", async (t) => {
   });
 
   await t.step("registry flags: defaults, given values, a switch", () => {
-    assert.deepEqual(readRegistryFlags({}, { cwd: "/" }), {
+    const { adminAllow, ...others } = readRegistryFlags({}, { cwd: "/" });
+    assert.deepEqual(adminAllow.map((range) => range.text), ["127.0.0.1/32", "::1/128"]);
+    assert.deepEqual(others, {
       endpoint: "tcp -h 0.0.0.0 -p 17890",
       store: undefined,
       metrics: { host: "0.0.0.0", port: 9325 },
       advertise: undefined,
       nodeTimeout: 250_000,
       reloadInterval: 10_000,
+      trustNodeNames: false,
+      maxConnsPerPeer: 1000,
+      maxBuffered: 256 * 1024 * 1024,
+      storeTimeout: 3000,
+      maxPendingWrites: 1000,
       initDb: false,
     });
     const given = readRegistryFlags(
@@ -144,6 +151,53 @@ Deno.test("the settings table", async (t) => {
       readSettings({}, command, { cwd: "/" });
     }
     readRegistryFlags({}, { cwd: "/" });
+  });
+});
+
+Deno.test("the registry's trust and limit flags", async (t) => {
+  await t.step("defaults: loopback is the admin, limits as documented", () => {
+    const flags = readRegistryFlags({}, { cwd: "/" });
+    assert.deepEqual(flags.adminAllow.map((r) => r.text), ["127.0.0.1/32", "::1/128"]);
+    assert.equal(flags.trustNodeNames, false);
+    assert.equal(flags.maxConnsPerPeer, 1000);
+    assert.equal(flags.maxBuffered, 256 * 1024 * 1024);
+    assert.equal(flags.storeTimeout, 3000);
+    assert.equal(flags.maxPendingWrites, 1000);
+  });
+
+  await t.step("values", () => {
+    const flags = readRegistryFlags({
+      "admin-allow": "10.0.0.0/8, 192.168.1.7",
+      "trust-node-names": true,
+      "max-conns-per-peer": "20",
+      "max-buffered": "64MiB",
+      "store-timeout": "500ms",
+      "max-pending-writes": "5",
+    }, { cwd: "/" });
+    assert.deepEqual(flags.adminAllow.map((r) => [r.text, r.prefix]), [
+      ["10.0.0.0/8", 8],
+      ["192.168.1.7", 32],
+    ]);
+    assert.equal(flags.trustNodeNames, true);
+    assert.equal(flags.maxConnsPerPeer, 20);
+    assert.equal(flags.maxBuffered, 64 * 1024 * 1024);
+    assert.equal(flags.storeTimeout, 500);
+    assert.equal(flags.maxPendingWrites, 5);
+  });
+
+  await t.step("bad values name the flag", () => {
+    const bad: [string, string, RegExp][] = [
+      ["admin-allow", "10.0.0.0/40", /^--admin-allow: .*prefix length/],
+      ["admin-allow", ",", /^--admin-allow needs at least one address range/],
+      ["max-conns-per-peer", "0", /^--max-conns-per-peer="0" must be a whole number/],
+      ["max-buffered", "12", /^--max-buffered="12" must be a size of at least 1KiB/],
+      ["max-buffered", "1TB", /^--max-buffered="1TB"/],
+      ["store-timeout", "0s", /^--store-timeout must be above 0/],
+      ["max-pending-writes", "-3", /^--max-pending-writes="-3"/],
+    ];
+    for (const [flag, value, message] of bad) {
+      assert.throws(() => readRegistryFlags({ [flag]: value }, { cwd: "/" }), { message }, flag);
+    }
   });
 });
 

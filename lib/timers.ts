@@ -54,7 +54,7 @@ export async function settlesWithin(promise: Promise<unknown>, ms: number): Prom
   }
 }
 
-/** A doubling back-off: `first`, `2 × first`, `4 × first`, … up to `max`. */
+/** A doubling back-off: `first`, `2 x first`, `4 x first`, ... up to `max`. */
 export interface Backoff {
   /** The first wait, in ms. */
   readonly first: number;
@@ -62,7 +62,7 @@ export interface Backoff {
   readonly max: number;
 }
 
-/** The wait before try `attempt + 1` after `attempt` failed tries (1 → `first`). */
+/** The wait before try `attempt + 1` after `attempt` failed tries (1 -> `first`). */
 export function backoffDelay(attempt: number, backoff: Backoff): number {
   return Math.min(backoff.first * 2 ** Math.max(0, attempt - 1), backoff.max);
 }

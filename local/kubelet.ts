@@ -2,7 +2,8 @@
  * A kubelet stand-in for the lifecycle tests and the demo: it runs one pod of the example service
  * (examples/simple) the way Kubernetes does. The container's entrypoint is `tarscli supervisor`
  * (optionally as PID 1 of its own PID namespace, through `unshare --pid --fork --mount-proc`); the
- * readiness probe `tarscli hzcheck` runs every probe period; termination runs the preStop hook
+ * readiness probe `tarscli hzcheck` (or an httpGet probe of the supervisor's `TARS_PROBE_PORT`)
+ * runs every probe period; termination runs the preStop hook
  * `tarscli prestop`, then sends SIGTERM to the entrypoint, waits out the grace period and sends
  * SIGKILL. Every `tarscli` runs with `deno run` and the permissions of the compiled binary.
  *
@@ -45,13 +46,18 @@ export interface PodOptions {
   readonly extraFiles?: Record<string, string>;
   /** The file of `$TARS_PATH/bin` that TARS_START_PATH names; default start.sh (the default path). */
   readonly start?: string;
+  /**
+   * An httpGet readiness probe (`GET http://POD_IP:PORT/ready`) on this port, which the pod's
+   * `TARS_PROBE_PORT` is set to; default an exec probe, `tarscli hzcheck`.
+   */
+  readonly httpProbePort?: number;
 }
 
 /** One readiness probe run. */
 export interface ProbeResult {
   readonly at: number;
   readonly ok: boolean;
-  /** hzcheck's one line when it failed. */
+  /** hzcheck's one line (or the HTTP answer's body) when it failed. */
   readonly reason: string;
 }
 
@@ -84,8 +90,8 @@ export interface Pod {
   exec(args: string[], timeout?: number): Promise<RunResult>;
   /** The supervisor's host pid (the namespace's PID 1 when pid1). */
   supervisorPid(): Promise<number>;
-  /** Deletes the pod: preStop, SIGTERM, grace period, SIGKILL. */
-  terminate(): Promise<Termination>;
+  /** Deletes the pod: preStop (unless `preStop: false`), SIGTERM, grace period, SIGKILL. */
+  terminate(options?: { preStop?: boolean }): Promise<Termination>;
   /** Stops whatever is still running (SIGKILL) and removes the pod's directory. */
   cleanup(): Promise<void>;
 }
@@ -125,6 +131,7 @@ export async function startPod(options: PodOptions): Promise<Pod> {
     TARS_PRESTOP_WAITTIME: "2s",
     NODE_PATH: join(ROOT, "node_modules"),
     ...(options.start ? { TARS_START_PATH: join(bin, options.start) } : {}),
+    ...(options.httpProbePort ? { TARS_PROBE_PORT: String(options.httpProbePort) } : {}),
     ...options.env,
   };
   const [deno, ...entry] = TARSCLI;
@@ -140,12 +147,18 @@ export async function startPod(options: PodOptions): Promise<Pod> {
   let failures = 0;
   const period = options.probePeriod ?? 300;
   const threshold = options.failureThreshold ?? 1;
+  const probeTimeout = options.probeTimeout ?? 5000;
+  const probe = options.httpProbePort === undefined
+    ? async () => {
+      const result = await runTarscli(["hzcheck"], env, probeTimeout);
+      return { ok: result.code === 0, reason: result.stderr };
+    }
+    : () => httpProbe(`http://${options.podIp}:${options.httpProbePort}/ready`, probeTimeout);
   const probeLoop = (async () => {
     while (!supervisor.exited) {
       const started = Date.now();
-      const result = await runTarscli(["hzcheck"], env, options.probeTimeout ?? 5000);
-      const ok = result.code === 0;
-      probes.push({ at: started, ok, reason: result.stderr });
+      const { ok, reason } = await probe();
+      probes.push({ at: started, ok, reason });
       failures = ok ? 0 : failures + 1;
       if (ok) ready = true;
       else if (failures >= threshold) ready = false;
@@ -194,10 +207,12 @@ export async function startPod(options: PodOptions): Promise<Pod> {
     },
     exec: (args, timeout = 10_000) => runTarscli(args, env, timeout),
     supervisorPid,
-    async terminate() {
+    async terminate(termination = {}) {
       const grace = options.grace ?? 15_000;
       const started = Date.now();
-      const prestop = await runTarscli(["prestop"], env, grace);
+      const prestop = termination.preStop === false
+        ? { code: 0, stdout: "", stderr: "" }
+        : await runTarscli(["prestop"], env, grace);
       const prestopMs = Date.now() - started;
       const left = Math.max(grace - prestopMs, HOOK_OVERRUN_GRACE);
       const pid = await supervisorPid();
@@ -232,6 +247,17 @@ export async function startPod(options: PodOptions): Promise<Pod> {
     },
   };
   return pod;
+}
+
+/** One httpGet probe as the kubelet makes it: success for a 2xx or 3xx status. */
+async function httpProbe(url: string, timeout: number): Promise<{ ok: boolean; reason: string }> {
+  try {
+    const answer = await fetch(url, { signal: AbortSignal.timeout(timeout) });
+    const body = (await answer.text()).trim();
+    return { ok: answer.status >= 200 && answer.status < 400, reason: `${answer.status} ${body}` };
+  } catch (error) {
+    return { ok: false, reason: (error as Error).message };
+  }
 }
 
 /**

@@ -21,12 +21,13 @@ export function startTaskFlags(root: string | URL = ROOT): string[] {
   if (!start) throw new Error(`No start task in ${file.pathname}`);
   return start.split(/\s+/).filter((w) => w.startsWith("--allow-") || w.startsWith("--v8-flags="));
 }
+
 /** Bound on the registry starting and on a graceful stop. */
 const PROCESS_TIMEOUT_MS = 20_000;
 
 /** A registry process that is listening. */
 export interface RegistryProcess {
-  /** Port of QueryObj, Registry and AdminObj. */
+  /** Port of QueryObj, Registry and AdminObj (the one asked for while it has not opened it). */
   readonly port: number;
   /** Port of /metrics, /targets and /healthz. */
   readonly metricsPort: number;
@@ -45,50 +46,67 @@ export interface RegistryProcess {
 export interface RegistryProcessOptions {
   /** Added to the inherited environment. */
   readonly env?: Record<string, string>;
-  /** Port of QueryObj, Registry and AdminObj; default 0 (any free one). */
+  /** Port of the TARS endpoint; default 0, any free one. */
   readonly port?: number;
-  /**
-   * The checkout whose `registry/main.ts` runs (default this one): the benches run another
-   * version of the registry beside this one to compare them.
-   */
+  /** The checkout whose `registry/main.ts` runs; default this one (benches compare another). */
   readonly root?: string | URL;
+  /** Runs it under `ulimit -n` of this many open files (through `sh`). */
+  readonly fileLimit?: number;
+  /**
+   * `tars` (default): resolve once the TARS endpoint listens. `http`: once HTTP listens, which it
+   * does before the store is loaded (the TARS port opens after that).
+   */
+  readonly until?: "tars" | "http";
 }
 
 /**
- * Starts the registry with `args` after `--endpoint tcp -h 127.0.0.1 -p PORT` and
- * `--metrics 127.0.0.1:0`; resolves once it printed both ports.
+ * Starts the registry with `args` after `--endpoint tcp -h 127.0.0.1 -p PORT` (`port`, default
+ * 0: any free one) and `--metrics 127.0.0.1:0`; resolves once it printed both ports (or only the
+ * HTTP one, with `until: "http"`).
  */
 export async function startRegistryProcess(
   args: string[],
   options: RegistryProcessOptions = {},
 ): Promise<RegistryProcess> {
-  const child = spawnChild("tarsregistry", Deno.execPath(), {
-    args: [
-      "run",
-      ...startTaskFlags(options.root),
-      "registry/main.ts",
-      "--endpoint",
-      `tcp -h 127.0.0.1 -p ${options.port ?? 0}`,
-      "--metrics",
-      "127.0.0.1:0",
-      ...args,
-    ],
+  const denoArgs = [
+    "run",
+    ...startTaskFlags(options.root),
+    "registry/main.ts",
+    "--endpoint",
+    `tcp -h 127.0.0.1 -p ${options.port ?? 0}`,
+    "--metrics",
+    "127.0.0.1:0",
+    ...args,
+  ];
+  const [command, commandArgs] = options.fileLimit === undefined
+    ? [Deno.execPath(), denoArgs]
+    : ["sh", [
+      "-c",
+      'ulimit -n "$0" && exec "$@"',
+      String(options.fileLimit),
+      Deno.execPath(),
+      ...denoArgs,
+    ]];
+  const child = spawnChild("tarsregistry", command, {
+    args: commandArgs,
     cwd: options.root ?? ROOT,
     env: options.env,
   });
   const kill = async () =>
     (await child.stop({ signal: "SIGKILL", grace: PROCESS_TIMEOUT_MS })).status;
   try {
-    const [, port] = await child.waitForLine(
-      /^tarsregistry listening on tcp -h \S+ -p (\d+)/,
-      PROCESS_TIMEOUT_MS,
-    );
     const [, metricsPort] = await child.waitForLine(
       /^metrics on http:\/\/[^/]*:(\d+)\/metrics/,
       PROCESS_TIMEOUT_MS,
     );
+    const port = options.until === "http" ? options.port ?? 0 : Number(
+      (await child.waitForLine(
+        /^tarsregistry listening on tcp -h \S+ -p (\d+)/,
+        PROCESS_TIMEOUT_MS,
+      ))[1],
+    );
     return {
-      port: Number(port),
+      port,
       metricsPort: Number(metricsPort),
       locator: `${QUERY_OBJ}@tcp -h 127.0.0.1 -p ${port}`,
       child,

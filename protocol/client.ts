@@ -38,7 +38,7 @@ export type Proxy<I extends InterfaceDef> =
 
 /** Settings and dependencies of a client. */
 export interface ClientOptions {
-  /** Locator object string (`tars.tarsregistry.QueryObj@tcp -h … -p …`) for names without `@`. */
+  /** Locator object string (`tars.tarsregistry.QueryObj@tcp -h ... -p ...`) for names without `@`. */
   readonly locator?: string;
   /** Default per-call timeout in ms (3000). */
   readonly timeout?: number;
@@ -110,7 +110,7 @@ export class TarsClient {
   }
 
   /**
-   * A typed proxy for `object`: `App.Server.Obj@tcp -h H -p P:…` calls those endpoints;
+   * A typed proxy for `object`: `App.Server.Obj@tcp -h H -p P:...` calls those endpoints;
    * a bare `App.Server.Obj` is looked up through the locator (in `setId` when given).
    */
   proxy<I extends InterfaceDef>(

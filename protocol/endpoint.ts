@@ -8,7 +8,7 @@ export interface Endpoint {
   readonly port: number;
   /** Idle timeout in milliseconds (`-t`), 3000 when absent. */
   readonly timeout: number;
-  /** Other flags (`-g`, `-q`, `-w`, `-v`, `-e`, …) in their original order, kept for printing. */
+  /** Other flags (`-g`, `-q`, `-w`, `-v`, `-e`, ...) in their original order, kept for printing. */
   readonly extra: readonly (readonly [flag: string, value: string | undefined])[];
 }
 

@@ -58,3 +58,44 @@ Deno.test("frame decoder", async (t) => {
     assert.throws(() => d.push(new Uint8Array([0xff, 0xff])), /above the limit/);
   });
 });
+
+Deno.test("frame decoder: what a split frame holds", async (t) => {
+  await t.step("never more than twice what arrived, however large the announced length", () => {
+    const decoder = new FrameDecoder({ maxFrame: 10 * 1024 * 1024 });
+    const announce = new Uint8Array(4);
+    new DataView(announce.buffer).setUint32(0, 9 * 1024 * 1024);
+    decoder.push(announce);
+    assert.ok(decoder.held <= 64, `${decoder.held} bytes for 4 received`);
+    let received = 4;
+    for (let i = 0; i < 40; i++) {
+      decoder.push(new Uint8Array(64 * 1024));
+      received += 64 * 1024;
+      assert.ok(decoder.held <= 2 * received, `${decoder.held} bytes for ${received} received`);
+    }
+  });
+
+  await t.step("a trickle of tiny reads is gathered in blocks, not one object each", () => {
+    const decoder = new FrameDecoder();
+    const big = frame(Array.from({ length: 200_000 }, (_, i) => i & 0xff));
+    for (let i = 0; i < big.length; i += 3) {
+      const got = decoder.push(big.subarray(i, i + 3));
+      if (i + 3 < big.length) {
+        assert.equal(got.length, 0);
+        assert.ok(decoder.held <= Math.max(128, 2 * decoder.buffered));
+      } else assert.deepEqual(bodies(got), [Array.from({ length: 200_000 }, (_, i) => i & 0xff)]);
+    }
+    assert.equal(decoder.held, 0);
+  });
+
+  await t.step("a completed frame leaves nothing held", () => {
+    const decoder = new FrameDecoder();
+    const big = frame(Array.from({ length: 300_000 }, () => 7));
+    assert.equal(decoder.push(big.subarray(0, 1000)).length, 0);
+    assert.equal(decoder.push(big.subarray(1000, 2)).length, 0);
+    assert.equal(decoder.push(big.subarray(1000, 100_000)).length, 0);
+    assert.ok(decoder.held >= 100_000 && decoder.held < 200_000, `${decoder.held}`);
+    assert.equal(decoder.push(big.subarray(100_000)).length, 1);
+    assert.equal(decoder.held, 0);
+    assert.equal(decoder.buffered, 0);
+  });
+});

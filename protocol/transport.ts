@@ -8,7 +8,9 @@ export interface Conn {
 }
 
 /** A listening socket; `Deno.TcpListener` fits it. */
-export interface Listener extends AsyncIterable<Conn> {
+export interface Listener {
+  /** The next connection; rejects when accepting fails (the listener stays usable) or it closed. */
+  accept(): Promise<Conn>;
   readonly addr: Deno.Addr;
   close(): void;
 }

@@ -23,14 +23,15 @@ export function parseCleanTime(text: string): Date {
 /**
  * Runs an admin command sent to the registry's AdminObj and returns the answer text:
  * `clean [y|n] [datetime]` removes nodes without a heartbeat since `datetime` (default: 24 hours
- * ago); it is a dry run unless the second word is `n`. `status` lists row counts; `servers
- * [APP[.SERVER]]` lists the registered servers with their states and endpoints. Unknown commands
- * are answered as TarsGo does.
+ * ago, or `--node-timeout` ago when that is longer; never later); it is a dry run unless the
+ * second word is `n`. `status` lists row counts; `servers [APP[.SERVER]]` lists the registered
+ * servers with their states and endpoints. Unknown commands are answered as TarsGo does.
+ * `mayChange` is asked before a command that changes anything (it throws to refuse).
  */
 export async function runAdminCommand(
   service: RegistryService,
   command: string,
-  options: { now: () => number },
+  options: { now: () => number; mayChange: (action: string) => void },
 ): Promise<string> {
   const [name = "", ...args] = command.trim().split(/\s+/);
   if (name === "status") {
@@ -42,10 +43,11 @@ export async function runAdminCommand(
   }
   if (name === "servers") return formatServers(service.servers(), args[0]);
   if (name !== "clean") return `${command} not support now!`;
+  options.mayChange("clean");
   const dryRun = args.length === 0 || (args[0] !== "n" && args[0] !== "N");
   const before = args.length > 1
     ? parseCleanTime(args.slice(1).join(" "))
-    : new Date(options.now() - DAY_MS);
+    : new Date(options.now() - Math.max(DAY_MS, service.nodeTimeout));
   const result = await service.clean({ before, dryRun });
   const lines = [
     `${dryRun ? "Would remove" : "Removed"} ${result.nodes.length} node(s) without a heartbeat ` +

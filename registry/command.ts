@@ -14,22 +14,34 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
     return 0;
   }
   // Listeners first: a signal during start-up must stop the registry, not kill it mid-write.
+  const stop = new AbortController();
   let signalled = () => {};
-  const stopSignal = new Promise<string>((resolve) => (signalled = () => resolve("signal")));
+  const stopSignal = new Promise<string>((resolve) => (signalled = () => {
+    stop.abort();
+    resolve("signal");
+  }));
   const signals: Deno.Signal[] = ["SIGTERM", "SIGINT"];
   for (const s of signals) Deno.addSignalListener(s, signalled);
   try {
-    const registry = await startRegistry(config, {
-      now: () => Date.now(),
-      log: (line) => ctx.err(`${new Date().toISOString()} ${line}`),
-      pid: Deno.pid,
-    });
+    let registry;
+    try {
+      registry = await startRegistry(config, {
+        now: () => Date.now(),
+        log: (line) => ctx.err(`${new Date().toISOString()} ${line}`),
+        pid: Deno.pid,
+        signal: stop.signal,
+        onHttpListening: ({ host, port }) =>
+          ctx.out(
+            `metrics on http://${host}:${port}/metrics, targets on /targets, health on /healthz`,
+          ),
+      });
+    } catch (error) {
+      if (!stop.signal.aborted) throw error;
+      ctx.out("tarsregistry stopped before its store was loaded");
+      return 0;
+    }
     const { host, port } = registry.address;
     ctx.out(`tarsregistry listening on tcp -h ${host} -p ${port} (store ${redact(config.store)})`);
-    ctx.out(
-      `metrics on http://${registry.metricsAddress.host}:${registry.metricsAddress.port}` +
-        `/metrics, targets on /targets, health on /healthz`,
-    );
     ctx.out(
       `query it with the locator ${QUERY_OBJ}@tcp -h ${config.advertise} -p ${port}`,
     );

@@ -10,7 +10,9 @@ function read(args: string[], env: Record<string, string> = {}): RegistryConfig 
 
 Deno.test("registry config: defaults, flags and the original's variables", async (t) => {
   await t.step("defaults", () => {
-    assert.deepEqual(read([], { TARS_PATH: "/srv/tars" }), {
+    const { adminAllow, ...others } = read([], { TARS_PATH: "/srv/tars" });
+    assert.deepEqual(adminAllow.map((range) => range.text), ["127.0.0.1/32", "::1/128"]);
+    assert.deepEqual(others, {
       endpoint: "tcp -h 0.0.0.0 -p 17890",
       store: "sqlite:/srv/tars/data/tarsregistry.db",
       storeSetting: "TARS_PATH=/srv/tars",
@@ -20,6 +22,11 @@ Deno.test("registry config: defaults, flags and the original's variables", async
       reloadInterval: 10_000,
       fullReloadInterval: 300_000,
       heartbeatInterval: 10_000,
+      trustNodeNames: false,
+      maxConnsPerPeer: 1000,
+      maxBuffered: 256 * 1024 * 1024,
+      storeTimeout: 3000,
+      maxPendingWrites: 1000,
       initDb: false,
     });
   });

@@ -1,31 +1,42 @@
-import type { RegistryMetrics } from "./metrics.ts";
+import type { ConnectionGauges, RegistryMetrics } from "./metrics.ts";
 import type { RegistryService } from "./registry_service.ts";
 
-/** What the health check reports: whether the last reload from the store worked. */
-export interface HealthSource {
-  /** The error of the last failed reload, or undefined when it worked. */
-  readonly lastReloadError: () => Error | undefined;
+/** What the HTTP endpoint reads. */
+export interface HttpSources {
+  /** The service, once the store is loaded; undefined while the registry starts. */
+  readonly service: () => RegistryService | undefined;
+  readonly metrics: RegistryMetrics;
+  /** What the TARS listener holds; undefined before it listens. */
+  readonly connections: () => ConnectionGauges | undefined;
+  /**
+   * Why the registry cannot do its work right now (starting, the store failing or stalled, a
+   * listener that cannot accept): one line each, none when it is healthy.
+   */
+  readonly problems: () => string[];
 }
+
+const STARTING = "starting: the store is not loaded yet\n";
 
 /**
  * The registry's HTTP endpoint: `/metrics` (Prometheus text), `/targets` (Prometheus HTTP
- * service discovery, the same groups as getMetricsAdapters) and `/healthz`.
+ * service discovery, the same groups as getMetricsAdapters) and `/healthz` (200 `ok`, or 503 with
+ * the reasons).
  */
-export function createHttpHandler(
-  service: RegistryService,
-  options: { metrics: RegistryMetrics; health: HealthSource },
-): (req: Request) => Response {
+export function createHttpHandler(sources: HttpSources): (req: Request) => Response {
   return (req) => {
     const path = new URL(req.url).pathname;
     if (req.method !== "GET" && req.method !== "HEAD") {
       return new Response("Use GET\n", { status: 405, headers: { allow: "GET, HEAD" } });
     }
+    const service = sources.service();
     switch (path) {
       case "/metrics":
-        return new Response(options.metrics.render(service.gauges()), {
+        if (!service) return new Response(STARTING, { status: 503 });
+        return new Response(sources.metrics.render(service.gauges(), sources.connections()), {
           headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
         });
       case "/targets":
+        if (!service) return new Response(STARTING, { status: 503 });
         return Response.json(
           service.metricsTargets().map((g) => ({
             targets: g.targets,
@@ -33,9 +44,9 @@ export function createHttpHandler(
           })),
         );
       case "/healthz": {
-        const error = options.health.lastReloadError();
-        return error
-          ? new Response(`store unreachable: ${error.message}\n`, { status: 503 })
+        const problems = sources.problems();
+        return problems.length > 0
+          ? new Response(problems.map((p) => `${p}\n`).join(""), { status: 503 })
           : new Response("ok\n");
       }
       default:

@@ -16,6 +16,14 @@ export interface RegistryGauges {
   readonly activeEndpoints: number;
 }
 
+/** What the TARS listener holds, sampled when metrics are rendered. */
+export interface ConnectionGauges {
+  /** Open client connections. */
+  readonly connections: number;
+  /** Bytes they hold in unfinished requests and unsent replies (bounded by --max-buffered). */
+  readonly buffered: number;
+}
+
 const KIND: Record<string, string> = {
   onStartup: "registration",
   onPrestop: "deregistration",
@@ -48,7 +56,7 @@ export class RegistryMetrics {
   }
 
   /** The Prometheus text exposition of every counter and the given gauges. */
-  render(gauges: RegistryGauges): string {
+  render(gauges: RegistryGauges, connections?: ConnectionGauges): string {
     const lines: string[] = [];
     const family = (name: string, type: string, help: string) =>
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
@@ -83,6 +91,16 @@ export class RegistryMetrics {
       `tarsregistry_endpoints{active="true"} ${gauges.activeEndpoints}`,
       `tarsregistry_endpoints{active="false"} ${gauges.endpoints - gauges.activeEndpoints}`,
     );
+    if (connections) {
+      family("tarsregistry_connections", "gauge", "Open TARS client connections.");
+      lines.push(`tarsregistry_connections ${connections.connections}`);
+      family(
+        "tarsregistry_buffered_bytes",
+        "gauge",
+        "Bytes the TARS connections hold in unfinished requests and unsent replies.",
+      );
+      lines.push(`tarsregistry_buffered_bytes ${connections.buffered}`);
+    }
     return lines.join("\n") + "\n";
   }
 }

@@ -31,6 +31,7 @@ import {
   prestopTarget,
   type StartupRequest,
   startupRows,
+  ValidationError,
 } from "./validate.ts";
 
 /** Prometheus targets of one application / server / set group. */
@@ -184,9 +185,30 @@ export class RegistryService {
     return found;
   }
 
-  /** Removes nodes whose heartbeat is older than `before` (or lists them on a dry run). */
+  /** Heartbeat age (ms) after which a node counts as inactive (`--node-timeout`). */
+  get nodeTimeout(): number {
+    return this.#nodeTimeout;
+  }
+
+  /**
+   * Removes nodes whose heartbeat is older than `before` (or lists them on a dry run). A `before`
+   * later than now minus `--node-timeout` is refused: a node that sent a heartbeat within
+   * `--node-timeout` is alive and is never removed.
+   */
   async clean(options: CleanOptions): Promise<CleanResult> {
-    const result = await this.#store.clean(cleanCutoff(options));
+    const cutoff = cleanCutoff(options);
+    const latest = this.#now() - this.#nodeTimeout;
+    if (cutoff.before > latest) {
+      throw new ValidationError(
+        `Invalid time ${new Date(cutoff.before).toISOString()}: it is later than now minus ` +
+          `--node-timeout (${new Date(latest).toISOString()}); nodes with a heartbeat since then ` +
+          `are alive and are never cleaned: give an earlier time`,
+      );
+    }
+    // Whole seconds down, as MySQL keeps heartbeats: a heartbeat within --node-timeout is never
+    // older than the cutoff, in either store.
+    const before = Math.floor(cutoff.before / 1000) * 1000;
+    const result = await this.#store.clean({ ...cutoff, before });
     if (!result.dryRun) {
       this.#rowWrites++;
       this.#apply((state) => state.applyClean(result.nodes));
@@ -295,10 +317,13 @@ export class RegistryService {
    */
   async reload(): Promise<void> {
     const shared = this.#store.readChanges !== undefined;
-    await this.#reading(async () => {
+    await this.#reading(async (live) => {
       const rowWrites = this.#rowWrites;
       const sweep = this.#state.sweep(this.#now());
-      const result = await this.#store.load(sweep, { sums: shared });
+      const result = await this.#store.load({
+        node: (record) => live() && sweep.node(record),
+        server: (record) => live() && sweep.server(record),
+      }, { sums: shared });
       this.#report(sweep.finish());
       if (!shared) return;
       this.#mark = result.mark;
@@ -320,14 +345,15 @@ export class RegistryService {
     check: boolean,
   ): Promise<"agrees" | "differs" | "unsettled"> {
     let verdict: "agrees" | "differs" | "unsettled" = "agrees";
-    await this.#reading(async () => {
+    await this.#reading(async (live) => {
       const rowWrites = this.#rowWrites;
       const now = this.#now();
       const gone: ServerRecord[] = [];
       const skipped: SkippedAdapter[] = [];
       const result = await this.#store.readChanges!(mark, {
-        node: (record) => this.#state.putNode(record, now),
+        node: (record) => live() && this.#state.putNode(record, now),
         serversOn: (nodeName, servers) => {
+          if (!live()) return;
           for (const server of this.#state.serversOn(nodeName)) {
             const kept = servers.some((s) =>
               s.server === server.server && s.application === server.application
@@ -358,15 +384,21 @@ export class RegistryService {
     return verdict;
   }
 
-  /** Runs a read of the store; the writes applied meanwhile are applied again after it. */
-  async #reading(read: () => Promise<void>): Promise<void> {
+  /**
+   * Runs a read of the store; the writes applied meanwhile are applied again after it, whether
+   * it succeeded or not (what it read may be older than they). What a store hands over once the
+   * read has settled (a read given up at its deadline goes on) is dropped: `live()` says false.
+   */
+  async #reading(read: (live: () => boolean) => Promise<void>): Promise<void> {
     if (this.#replay) return;
-    this.#replay = [];
+    const replay: ((state: RegistryState) => void)[] = this.#replay = [];
+    let settled = false;
     try {
-      await read();
-      for (const write of this.#replay) write(this.#state);
+      await read(() => !settled);
     } finally {
+      settled = true;
       this.#replay = undefined;
+      for (const write of replay) write(this.#state);
     }
   }
 

@@ -44,6 +44,11 @@ async function open(options?: { nodeTimeout?: number }) {
 
 const hosts = (eps: readonly { host: string }[]) => eps.map((e) => e.host).sort();
 
+/** Admin options that allow every command. */
+function admin(r: { clock: { now: () => number } }) {
+  return { now: r.clock.now, mayChange: () => {} };
+}
+
 Deno.test("registry service: lookups follow states, traffic and heartbeats", async (t) => {
   const r = await open({ nodeTimeout: 250_000 });
   try {
@@ -148,6 +153,39 @@ Deno.test("registry service: bad requests change nothing", async (t) => {
         r.service.onPrestop({ nodeName: "10.0.0.1", application: "Test" }),
         /server/,
       ],
+      // A NUL would make two names one in memory (keys join names with it).
+      [
+        "a node name with a NUL",
+        r.service.onStartup(pod("10.0.0.1\u0000x")),
+        /Invalid nodeName "10\.0\.0\.1\\u0000x": it holds a control character/,
+      ],
+      [
+        "an application with a line feed",
+        r.service.onStartup(pod("10.0.0.9", { application: "Te\nst" })),
+        /Invalid application .*control character/,
+      ],
+      [
+        "a servant with a control character",
+        r.service.onStartup(pod("10.0.0.9", {
+          adapters: [{ servant: "Test.Hello.Obj\u0001", endpoint: "tcp -h 10.0.0.9 -p 1" }],
+        })),
+        /Invalid adapters\[0\]\.servant .*control character/,
+      ],
+      [
+        "a set with a control character",
+        r.service.onStartup(pod("10.0.0.9", { setId: "a.b.\u007f" })),
+        /Invalid setId .*control character/,
+      ],
+      [
+        "a heartbeat for a server with a DEL",
+        r.service.keepAlive({
+          nodeName: "10.0.0.1",
+          state: "active",
+          application: "Test",
+          server: "Hello\u007f",
+        }),
+        /Invalid server .*control character/,
+      ],
     ];
     for (const [name, call, message] of cases) {
       await t.step(name, async () => {
@@ -246,22 +284,20 @@ Deno.test("registry service: metrics targets, clean and status", async (t) => {
     });
 
     await t.step("status lists counts", async () => {
-      const status = await runAdminCommand(r.service, "status", { now: r.clock.now });
+      const status = await runAdminCommand(r.service, "status", admin(r));
       assert.match(status, /nodes=4 servers=4 adapters=4/);
       assert.match(status, /active_endpoints=4 inactive_endpoints=0 store=sqlite/);
     });
 
     await t.step("servers lists each server with its states and endpoints", async () => {
       await r.service.keepAlive({ nodeName: "10.0.0.2", state: "inactive", processId: 42 });
-      const all = await runAdminCommand(r.service, "servers", { now: r.clock.now });
+      const all = await runAdminCommand(r.service, "servers", admin(r));
       assert.equal(
         all.split("\n")[0],
         "Other.World on 10.0.0.4: active " +
           "(present active, setting active, traffic on, type tars_cpp, heartbeat 0 s ago)",
       );
-      const hello = await runAdminCommand(r.service, "servers Test.Hello", {
-        now: r.clock.now,
-      });
+      const hello = await runAdminCommand(r.service, "servers Test.Hello", admin(r));
       assert.deepEqual(hello.split("\n"), [
         "Test.Hello on 10.0.0.1: active " +
         "(present active, setting active, traffic on, type tars_cpp, heartbeat 0 s ago)",
@@ -275,7 +311,7 @@ Deno.test("registry service: metrics targets, clean and status", async (t) => {
         `  ${OBJ} tcp -h 10.0.0.3 -p 10000 -t 30000`,
       ]);
       assert.equal(
-        await runAdminCommand(r.service, "servers Nope", { now: r.clock.now }),
+        await runAdminCommand(r.service, "servers Nope", admin(r)),
         "No server Nope is registered.",
       );
       await r.service.keepAlive({ nodeName: "10.0.0.2", state: "active" });
@@ -284,11 +320,11 @@ Deno.test("registry service: metrics targets, clean and status", async (t) => {
     await t.step("clean is a dry run unless told n, and removes stale nodes", async () => {
       r.clock.advance(2 * 24 * 3600_000);
       await r.service.keepAlive({ nodeName: "10.0.0.1", state: "active" });
-      const dry = await runAdminCommand(r.service, "clean", { now: r.clock.now });
+      const dry = await runAdminCommand(r.service, "clean", admin(r));
       assert.match(dry, /Would remove 3 node/);
       assert.match(dry, /Dry run/);
       assert.equal(r.service.find(OBJ).inactiveEp.length, 3);
-      const real = await runAdminCommand(r.service, "clean n", { now: r.clock.now });
+      const real = await runAdminCommand(r.service, "clean n", admin(r));
       assert.match(real, /Removed 3 node/);
       assert.deepEqual(hosts(r.service.find(OBJ).activeEp), ["10.0.0.1"]);
       assert.deepEqual(r.service.find(OBJ).inactiveEp, []);
@@ -296,19 +332,56 @@ Deno.test("registry service: metrics targets, clean and status", async (t) => {
     });
 
     await t.step("clean takes a date and time, and refuses a bad one", async () => {
-      const out = await runAdminCommand(r.service, "clean y 2020-01-01 10:00:00", {
-        now: r.clock.now,
-      });
+      const out = await runAdminCommand(r.service, "clean y 2020-01-01 10:00:00", admin(r));
       assert.match(out, /since 2020-01-01T10:00:00.000Z/);
       await assert.rejects(
-        runAdminCommand(r.service, "clean y 2020-13-45", { now: r.clock.now }),
+        runAdminCommand(r.service, "clean y 2020-13-45", admin(r)),
         /Bad time "2020-13-45"/,
       );
     });
 
+    await t.step("clean refuses a time later than now minus --node-timeout", async () => {
+      const later = new Date(r.clock.now() - 200_000).toISOString().slice(0, 19).replace("T", " ");
+      await assert.rejects(
+        runAdminCommand(r.service, `clean n ${later}`, admin(r)),
+        /later than now minus --node-timeout .*never cleaned: give an earlier time/,
+      );
+      await assert.rejects(
+        runAdminCommand(r.service, "clean n 2999-01-01", admin(r)),
+        /Invalid time 2999-01-01T00:00:00\.000Z: it is later than now minus --node-timeout/,
+      );
+      assert.equal((await r.service.counts()).nodes, 1);
+    });
+
+    await t.step("a node with a heartbeat within --node-timeout is never removed", async () => {
+      await r.service.onStartup(pod("10.0.0.9"));
+      r.clock.advance(249_500);
+      const limit = new Date(r.clock.now() - 250_000).toISOString().slice(0, 19).replace("T", " ");
+      const out = await runAdminCommand(r.service, `clean n ${limit}`, admin(r));
+      assert.doesNotMatch(out, /10\.0\.0\.9/);
+      assert.ok(hosts(r.service.find(OBJ).activeEp).includes("10.0.0.9"));
+    });
+
+    await t.step("clean asks whether the caller may change anything first", async () => {
+      const refusals: string[] = [];
+      const refuse = (action: string) => {
+        refusals.push(action);
+        throw new Error(`${action} refused`);
+      };
+      await assert.rejects(
+        runAdminCommand(r.service, "clean n 2020-01-01", { now: r.clock.now, mayChange: refuse }),
+        /clean refused/,
+      );
+      assert.match(
+        await runAdminCommand(r.service, "status", { now: r.clock.now, mayChange: refuse }),
+        /nodes=/,
+      );
+      assert.deepEqual(refusals, ["clean"]);
+    });
+
     await t.step("unknown commands are answered as TarsGo does", async () => {
       assert.equal(
-        await runAdminCommand(r.service, "tars.viewstatus", { now: r.clock.now }),
+        await runAdminCommand(r.service, "tars.viewstatus", admin(r)),
         "tars.viewstatus not support now!",
       );
     });

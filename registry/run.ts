@@ -1,17 +1,20 @@
-import { bindError, VERSION } from "../lib/mod.ts";
+import { bindError, retry, VERSION } from "../lib/mod.ts";
 import { formatEndpoint, parseEndpoint } from "../protocol/endpoint.ts";
 import { ADMIN_OBJ, AdminF } from "../protocol/interfaces/admin_f.ts";
 import { QUERY_OBJ, QueryF } from "../protocol/interfaces/query_f.ts";
 import { REGISTRY_OBJ, RegistryF } from "../protocol/interfaces/registry_f.ts";
 import { type BoundAddress, TarsServer } from "../protocol/server.ts";
 import type { RegistryConfig } from "./config.ts";
+import { GuardedStore } from "./guarded_store.ts";
 import { createHttpHandler } from "./http_handler.ts";
+import { type HttpServer, startHttpServer } from "./http_server.ts";
 import { RegistryMetrics } from "./metrics.ts";
 import { every } from "./periodic.ts";
 import { KEY_SUM_INTERVAL, RegistryService } from "./registry_service.ts";
 import { adminServant, instrument, queryServant, registryServant } from "./servants.ts";
 import { newStoreFiles, openStore, removeNewStoreFiles } from "./store/open_store.ts";
 import type { RegistryInfoRows } from "./store/types.ts";
+import type { TrustPolicy } from "./trust.ts";
 import type { StartupRequest } from "./validate.ts";
 
 /** A running registry. */
@@ -31,79 +34,129 @@ export interface RegistryDeps {
   readonly now: () => number;
   readonly log: (line: string) => void;
   readonly pid: number;
+  /** Stops the start-up (its retries while the store is unreachable): startRegistry rejects. */
+  readonly signal?: AbortSignal;
+  /** Told where HTTP listens as soon as it does, before the store is loaded. */
+  readonly onHttpListening?: (address: BoundAddress) => void;
 }
+
+/**
+ * How long (ms) a read of the whole store, or of what changed in it, may take at least: longer
+ * than a write may (`--store-timeout`), as a full read of a large database takes seconds.
+ */
+const STORE_READ_TIMEOUT = 60_000;
 
 /** The application and server name the registry registers itself under. */
 export const SELF = { application: "tars", server: "tarsregistry" } as const;
 
+/** Waits between attempts to open and load the store at start: 1 s, doubling, at most 30 s. */
+export const STORE_RETRY = { first: 1000, max: 30_000 } as const;
+
 /**
- * Starts the registry: opens the store, loads it, serves QueryObj, Registry and AdminObj on the
- * endpoint and HTTP metrics, registers itself (and its objects in `t_registry_info`, as the C++
- * registry does) and keeps its own heartbeat; every reload interval it runs the node check and,
- * on MySQL, reads the store again. When it cannot start
- * (an address in use, a store it cannot open), it stops what it started and removes a store file
- * it created, and the error names the address or the store and the setting to change.
+ * Starts the registry: HTTP first (`/healthz` says why it is not ready yet), then opens and loads
+ * the store, retrying with a back-off while a MySQL store cannot be used, and only then serves
+ * QueryObj, Registry and AdminObj on the endpoint, registers itself (and its objects in
+ * `t_registry_info`, as the C++ registry does) and keeps its own heartbeat, which registers it
+ * again when its registration is gone from the store. Every reload interval it runs the node check
+ * and, on MySQL, reads the store again. When it cannot start (an address in use, a store that
+ * cannot work), it stops what it started and removes a store file it created, and the error names
+ * the address or the store and the setting to change.
  */
 export async function startRegistry(
   config: RegistryConfig,
   deps: RegistryDeps,
 ): Promise<RunningRegistry> {
+  const metrics = new RegistryMetrics();
+  /** What the HTTP endpoint reads; filled in as the registry comes up. */
+  const parts: {
+    starting?: string;
+    service?: RegistryService;
+    store?: GuardedStore;
+    server?: TarsServer;
+    reloadError?: Error;
+  } = { starting: "starting: the store is not loaded yet" };
+  const problems = () =>
+    [
+      parts.starting,
+      parts.server?.acceptFailure,
+      http.acceptFailure,
+      parts.store?.writeFailure,
+      parts.reloadError && `reloading from the store failed: ${parts.reloadError.message}`,
+    ].filter((p): p is string => p !== undefined);
+  let http: HttpServer;
+  try {
+    http = startHttpServer(
+      config.metrics,
+      createHttpHandler({
+        service: () => parts.service,
+        metrics,
+        connections: () => parts.server,
+        problems,
+      }),
+      { log: deps.log },
+    );
+  } catch (error) {
+    const { host, port } = config.metrics;
+    const address = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+    throw bindError(error, { address, setting: "--metrics" });
+  }
+  deps.onHttpListening?.(http.address);
+  if (config.trustNodeNames) {
+    deps.log(
+      "--trust-node-names is on: every peer may register, heartbeat and remove any node; use it " +
+        "only where the network rewrites source addresses",
+    );
+  }
   const created = await newStoreFiles(config.store);
   // What a failed start undoes, last first.
-  const undo: (() => Promise<void>)[] = [() => removeNewStoreFiles(created)];
+  const undo: (() => Promise<void>)[] = [
+    () => http.stop(),
+    () => removeNewStoreFiles(created),
+  ];
   try {
-    const store = await openStore(config.store, {
-      now: deps.now,
-      log: deps.log,
-      initDb: config.initDb,
-      setting: config.storeSetting,
-    });
+    const { store, service } = await openAndLoad(
+      config,
+      deps,
+      (reason) => (parts.starting = reason),
+    );
     undo.push(() => store.close());
-    const service = await RegistryService.open(store, {
-      now: deps.now,
-      nodeTimeout: config.nodeTimeout,
-      fullReloadInterval: config.fullReloadInterval,
-      // Every third reload, at most 30 s apart: a deletion shows within a minute.
-      keySumInterval: Math.min(KEY_SUM_INTERVAL, 3 * config.reloadInterval),
-      log: deps.log,
-    });
-    const metrics = new RegistryMetrics();
+    Object.assign(parts, { starting: undefined, service, store });
+
     let requestShutdown = () => {};
     const shutdownRequested = new Promise<void>((resolve) => (requestShutdown = resolve));
-    const server = new TarsServer({ log: deps.log });
+    const trust: TrustPolicy = {
+      adminAllow: config.adminAllow,
+      trustNodeNames: config.trustNodeNames,
+    };
+    const server = new TarsServer({
+      log: deps.log,
+      maxConnsPerPeer: config.maxConnsPerPeer,
+      maxBuffered: config.maxBuffered,
+    });
     undo.push(() => server.stop());
     const wrap = { metrics, log: deps.log };
     server.addServant(QUERY_OBJ, QueryF, instrument(queryServant(service), wrap));
-    server.addServant(REGISTRY_OBJ, RegistryF, instrument(registryServant(service), wrap));
+    server.addServant(
+      REGISTRY_OBJ,
+      RegistryF,
+      instrument(registryServant(service, { trust }), wrap),
+    );
     server.addServant(
       ADMIN_OBJ,
       AdminF,
       instrument(
-        adminServant(service, { now: deps.now, pid: deps.pid, shutdown: requestShutdown }),
+        adminServant(service, { now: deps.now, pid: deps.pid, shutdown: requestShutdown, trust }),
         wrap,
       ),
     );
     const ep = parseEndpoint(config.endpoint);
     let address: BoundAddress;
     try {
-      address = server.listen(ep);
+      address = server.listen(config.endpoint);
     } catch (error) {
       throw bindError(error, { address: config.endpoint, setting: "--endpoint" });
     }
-    let lastReloadError: Error | undefined;
-    const health = { lastReloadError: () => lastReloadError };
-    let http: Deno.HttpServer<Deno.NetAddr>;
-    try {
-      http = Deno.serve(
-        { hostname: config.metrics.host, port: config.metrics.port, onListen: () => {} },
-        createHttpHandler(service, { metrics, health }),
-      );
-    } catch (error) {
-      const { host, port } = config.metrics;
-      const address = `${host.includes(":") ? `[${host}]` : host}:${port}`;
-      throw bindError(error, { address, setting: "--metrics" });
-    }
-    undo.push(() => http.shutdown());
+    parts.server = server;
     const advertised = formatEndpoint({ ...ep, host: config.advertise, port: address.port });
     const self: StartupRequest = {
       nodeName: config.advertise,
@@ -122,18 +175,36 @@ export async function startRegistry(
       servants: [QUERY_OBJ, REGISTRY_OBJ].map((servant) => ({ servant, endpoint: advertised })),
       version: VERSION,
     };
-    await service.onStartup(self);
-    await service.announceRegistry(objects);
-    await service.registerMetrics({
-      nodeName: config.advertise,
-      ...SELF,
-      metricsPort: http.addr.port,
-    });
+    const registerSelf = async () => {
+      await service.onStartup(self);
+      await service.announceRegistry(objects);
+      await service.registerMetrics({
+        nodeName: config.advertise,
+        ...SELF,
+        metricsPort: http.address.port,
+      });
+    };
+    try {
+      await registerSelf();
+    } catch (error) {
+      deps.log(
+        `Registering itself failed: ${(error as Error).message}; its next heartbeat tries again`,
+      );
+    }
     const heartbeat = every(
       config.heartbeatInterval,
       async () => {
-        await service.keepAlive({ nodeName: config.advertise, state: "active", ...SELF });
-        await service.announceRegistry(objects);
+        const result = await service.keepAlive({
+          nodeName: config.advertise,
+          state: "active",
+          ...SELF,
+        });
+        if (!result.node || result.servers === 0) {
+          deps.log(
+            "Its own registration is gone from the store (rebuilt or cleaned); registering again",
+          );
+          await registerSelf();
+        } else await service.announceRegistry(objects);
       },
       (error) => deps.log(`Own heartbeat failed: ${(error as Error).message}`),
     );
@@ -142,9 +213,9 @@ export async function startRegistry(
       async () => {
         try {
           await service.refresh();
-          lastReloadError = undefined;
+          parts.reloadError = undefined;
         } catch (error) {
-          lastReloadError = error as Error;
+          parts.reloadError = error as Error;
           throw error;
         }
       },
@@ -152,7 +223,7 @@ export async function startRegistry(
     );
     return {
       address,
-      metricsAddress: { host: http.addr.hostname, port: http.addr.port },
+      metricsAddress: http.address,
       shutdownRequested,
       async stop() {
         await heartbeat.stop();
@@ -164,7 +235,7 @@ export async function startRegistry(
           deps.log(`Removing own registration failed: ${(error as Error).message}`);
         }
         await server.stop();
-        await http.shutdown();
+        await http.stop();
         await store.close();
       },
     };
@@ -172,4 +243,71 @@ export async function startRegistry(
     for (const step of undo.reverse()) await step();
     throw error;
   }
+}
+
+/**
+ * Whether opening or loading the store may work on a later try: a MySQL database may be starting,
+ * have its user or schema made by a job that is still running, or be out of reach for a while, so
+ * any failure of it is tried again. A bad spec and a SQLite file that cannot be opened fail at
+ * once.
+ */
+function worthRetrying(error: unknown, config: RegistryConfig): boolean {
+  if (error instanceof RangeError || error instanceof SyntaxError) return false;
+  return config.store.startsWith("mysql://");
+}
+
+/**
+ * Opens the store and loads it into a service, retrying with {@linkcode STORE_RETRY} while that
+ * fails in a way worth retrying (each failure logged with the opener's error, and `report`ed for
+ * `/healthz`); any other failure rejects at once. Rejects with an AbortError when `deps.signal`
+ * stops it.
+ */
+async function openAndLoad(
+  config: RegistryConfig,
+  deps: RegistryDeps,
+  report: (reason: string) => void,
+): Promise<{ store: GuardedStore; service: RegistryService }> {
+  const attempt = async () => {
+    const store = new GuardedStore(
+      await openStore(config.store, {
+        now: deps.now,
+        log: deps.log,
+        initDb: config.initDb,
+        setting: config.storeSetting,
+      }),
+      {
+        timeout: config.storeTimeout,
+        maxPending: config.maxPendingWrites,
+        readTimeout: Math.max(config.storeTimeout, STORE_READ_TIMEOUT),
+      },
+    );
+    try {
+      const service = await RegistryService.open(store, {
+        now: deps.now,
+        nodeTimeout: config.nodeTimeout,
+        fullReloadInterval: config.fullReloadInterval,
+        // Every third reload, at most 30 s apart: a deletion shows within a minute.
+        keySumInterval: Math.min(KEY_SUM_INTERVAL, 3 * config.reloadInterval),
+        log: deps.log,
+      });
+      return { store, service };
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  };
+  const loaded = await retry(attempt, {
+    backoff: STORE_RETRY,
+    signal: deps.signal,
+    onFailure: (error, wait) => {
+      if (!worthRetrying(error, config)) throw error;
+      const message = (error as Error).message;
+      deps.log(`Opening the store failed: ${message}; trying again in ${wait / 1000} s`);
+      report(`starting: the store cannot be opened or loaded: ${message}`);
+    },
+  });
+  if (!loaded) {
+    throw new DOMException("The registry was stopped while it waited for its store", "AbortError");
+  }
+  return loaded;
 }

@@ -2,11 +2,12 @@ import { TarsCallError, TarsCode } from "../protocol/call_error.ts";
 import type { InterfaceDef } from "../protocol/interface.ts";
 import { AdminF } from "../protocol/interfaces/admin_f.ts";
 import { QueryF } from "../protocol/interfaces/query_f.ts";
-import { RegistryF } from "../protocol/interfaces/registry_f.ts";
-import type { ServantImpl } from "../protocol/server.ts";
+import { RegistryF, RegistryRet } from "../protocol/interfaces/registry_f.ts";
+import type { CallContext, ServantImpl } from "../protocol/server.ts";
 import { runAdminCommand } from "./admin_commands.ts";
 import type { RegistryMetrics } from "./metrics.ts";
 import type { RegistryService } from "./registry_service.ts";
+import { assertAdminPeer, assertSpeaksFor, type TrustPolicy } from "./trust.ts";
 import { ValidationError } from "./validate.ts";
 
 /**
@@ -75,10 +76,36 @@ export function queryServant(service: RegistryService): ServantImpl<typeof Query
   };
 }
 
-/** `tars.tarsregistry.Registry`: the K8STARS registration calls. */
-export function registryServant(service: RegistryService): ServantImpl<typeof RegistryF> {
+/** The answer to a call naming a node or server the registry does not know. */
+function notRegistered(message: string): TarsCallError {
+  return new TarsCallError(RegistryRet.NOT_REGISTERED, message);
+}
+
+/**
+ * `tars.tarsregistry.Registry`: the K8STARS registration calls, each from a peer that may speak
+ * for the node it names (trust.ts). A `keepAlive` or `registerMetrics` naming a server the
+ * registry does not know is answered {@linkcode RegistryRet.NOT_REGISTERED} ("call onStartup"); a
+ * heartbeat with the node name alone (the original Go tarscli's) is answered 0 as before.
+ */
+export function registryServant(
+  service: RegistryService,
+  options: { trust: TrustPolicy },
+): ServantImpl<typeof RegistryF> {
+  const speaksFor = (
+    ctx: CallContext,
+    call: string,
+    req: { nodeName: string },
+    endpoints?: readonly string[],
+  ) =>
+    assertSpeaksFor(ctx.remote.host, {
+      policy: options.trust,
+      call,
+      nodeName: req.nodeName,
+      endpoints,
+    });
   return {
-    onStartup: async ({ req }) => {
+    onStartup: async ({ req }, ctx) => {
+      speaksFor(ctx, "onStartup", req, (req.adapters ?? []).map((adapter) => adapter.endpoint));
       await service.onStartup({
         nodeName: req.nodeName,
         application: req.application,
@@ -93,18 +120,29 @@ export function registryServant(service: RegistryService): ServantImpl<typeof Re
         tarscliVersion: req.tarscliVersion,
       });
     },
-    keepAlive: async ({ req }) => {
-      await service.keepAlive(req);
+    keepAlive: async ({ req }, ctx) => {
+      speaksFor(ctx, "keepAlive", req);
+      const result = await service.keepAlive(req);
+      const named = Boolean(req.application) && Boolean(req.server);
+      if (named && (!result.node || result.servers === 0)) {
+        throw notRegistered(
+          `keepAlive: ${req.application}.${req.server} on ${req.nodeName} is not registered ` +
+            `here (the registry's store was rebuilt or cleaned): call onStartup with the present ` +
+            `state`,
+        );
+      }
     },
-    onPrestop: async ({ req }) => {
+    onPrestop: async ({ req }, ctx) => {
+      speaksFor(ctx, "onPrestop", req);
       await service.onPrestop(req);
     },
-    registerMetrics: async ({ req }) => {
+    registerMetrics: async ({ req }, ctx) => {
+      speaksFor(ctx, "registerMetrics", req);
       const found = await service.registerMetrics(req);
       if (!found) {
-        throw new ValidationError(
-          `no server ${req.application}.${req.server} is registered on ${req.nodeName}; ` +
-            `call onStartup first`,
+        throw notRegistered(
+          `registerMetrics: no server ${req.application}.${req.server} is registered on ` +
+            `${req.nodeName}; call onStartup first`,
         );
       }
     },
@@ -112,16 +150,24 @@ export function registryServant(service: RegistryService): ServantImpl<typeof Re
   };
 }
 
-/** `AdminObj` of the registry: `clean [dryRun] [datetime]` and `status`. */
+/**
+ * `AdminObj` of the registry: `notify` (`clean [dryRun] [datetime]`, `status`, `servers`),
+ * `getPid` and `shutdown`. `clean` and `shutdown` only from peers in `--admin-allow`.
+ */
 export function adminServant(
   service: RegistryService,
-  options: { now: () => number; pid: number; shutdown: () => void },
+  options: { now: () => number; pid: number; shutdown: () => void; trust: TrustPolicy },
 ): ServantImpl<typeof AdminF> {
+  const mayChange = (ctx: CallContext) => (action: string) =>
+    assertAdminPeer(ctx.remote.host, { policy: options.trust, action });
   return {
-    notify: async ({ command }) => ({
-      ret: await runAdminCommand(service, command, { now: options.now }),
+    notify: async ({ command }, ctx) => ({
+      ret: await runAdminCommand(service, command, { now: options.now, mayChange: mayChange(ctx) }),
     }),
     getPid: () => ({ ret: BigInt(options.pid) }),
-    shutdown: () => options.shutdown(),
+    shutdown: (_args, ctx) => {
+      mayChange(ctx)("shutdown");
+      options.shutdown();
+    },
   };
 }

@@ -1,8 +1,9 @@
 /**
  * The registry's requests as the service takes them, and their validation: each request is
  * checked once, here, and turned into the rows the store writes (lengths are the narrowest
- * db_tars column widths, so a value accepted here is valid under MySQL strict mode, and endpoint
- * strings parse). A bad request throws a {@linkcode ValidationError} naming the field and value
+ * db_tars column widths, so a value accepted here is valid under MySQL strict mode, endpoint
+ * strings parse, and no text holds a control character: a NUL would make two names one in
+ * memory). A bad request throws a {@linkcode ValidationError} naming the field and value
  * before anything is written; the servants answer it with its message.
  *
  * @module
@@ -130,10 +131,20 @@ interface TextRule {
   required?: boolean;
 }
 
+/** C0 and C1 control characters and DEL: never part of a name, an endpoint or a version. */
+// deno-lint-ignore no-control-regex -- finding control characters is its purpose
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
 function text(value: unknown, { field, max, required = false }: TextRule): string {
   if (value === undefined || value === null) value = "";
   if (typeof value !== "string") {
     throw new ValidationError(`Invalid ${field} ${JSON.stringify(value)}: pass a string`);
+  }
+  if (CONTROL_CHARACTER.test(value)) {
+    throw new ValidationError(
+      `Invalid ${field} ${JSON.stringify(value)}: it holds a control character; use printable ` +
+        `characters only`,
+    );
   }
   if (required && value === "") {
     throw new ValidationError(`Invalid ${field} "": it is required, pass a non-empty value`);

@@ -46,6 +46,8 @@ export interface CheckEndpointsOptions {
   readonly retryDelay?: number;
   /** Bound of one connect, default 2000 ms (the endpoint's `-t` when that is shorter). */
   readonly connectTimeout?: number;
+  /** Ends the check early: the endpoints not yet up fail with "check cancelled". */
+  readonly signal?: AbortSignal;
 }
 
 /** Hosts that mean "every interface": checked on the loopback address of the same family. */
@@ -62,7 +64,7 @@ export async function checkEndpoints(
 ): Promise<EndpointCheckResult> {
   const connect = options.connect ?? tcpConnect;
   const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? delay;
+  const sleep = options.sleep ?? ((ms: number) => delay(ms, { signal: options.signal }));
   const retryDelay = options.retryDelay ?? 500;
   const connectTimeout = options.connectTimeout ?? 2000;
   const deadline = now() + options.retryTimeout;
@@ -78,10 +80,12 @@ export async function checkEndpoints(
     const host = WILDCARD_HOSTS[endpoint.host] ?? endpoint.host;
     const timeout = Math.min(endpoint.timeout, connectTimeout);
     for (let attempt = 1;; attempt++) {
+      if (options.signal?.aborted) return `${text}: check cancelled`;
       try {
         await connect(host, endpoint.port, timeout);
         return undefined;
       } catch (error) {
+        if (options.signal?.aborted) return `${text}: check cancelled`;
         const left = deadline - now();
         if (left <= 0) {
           const tries = attempt === 1 ? "1 try" : `${attempt} tries`;
@@ -121,6 +125,8 @@ export interface BeforeCheckOptions {
   readonly runner: ProcessRunner;
   /** The script is killed after this many ms. */
   readonly timeout: number;
+  /** Kills the script at once. */
+  readonly signal?: AbortSignal;
   readonly cwd: string;
   /** Added to the inherited environment. */
   readonly env?: Record<string, string>;

@@ -57,6 +57,8 @@ export async function runGenconfChild(options: {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
   readonly err: (line: string) => void;
+  /** Kills the child (SIGKILL): the supervisor was asked to stop. */
+  readonly signal?: AbortSignal;
 }): Promise<GenconfResult> {
   const env = Object.fromEntries(
     Object.entries(options.env).filter((entry): entry is [string, string] =>
@@ -72,7 +74,22 @@ export async function runGenconfChild(options: {
     stdout: "piped",
     stderr: "piped",
   });
-  const out = await child.output();
+  const kill = () => {
+    try {
+      child.kill("SIGKILL");
+    } catch (error) {
+      // It exited between the abort and this call: nothing left to kill.
+      if (!(error instanceof TypeError)) throw error;
+    }
+  };
+  options.signal?.addEventListener("abort", kill, { once: true });
+  let out: Deno.CommandOutput;
+  try {
+    out = await child.output();
+  } finally {
+    options.signal?.removeEventListener("abort", kill);
+  }
+  if (options.signal?.aborted) throw new Error("genconf was stopped: the supervisor is stopping");
   const stderr = new TextDecoder().decode(out.stderr).replace(/\n$/, "");
   if (stderr !== "") stderr.split("\n").forEach(options.err);
   const text = new TextDecoder().decode(out.stdout).trim();

@@ -11,7 +11,7 @@ import {
 } from "./genconf_child.ts";
 import { createProcessRunner } from "../lib/process_group.ts";
 import { fakeServerInfo } from "../tests/support/server_info.ts";
-import { staticModules } from "../tests/support/module_graph.ts";
+import { commandModules, staticModules } from "../tests/support/module_graph.ts";
 
 /** Fixed endpoints and IP, so a run in the child and one in-process give the same result. */
 const META = `application: TestApp
@@ -178,7 +178,7 @@ Deno.test("genconf child: what else the child prints, and children that misbehav
 
 Deno.test("genconf child: the supervisor itself loads no YAML, genconf or node: module", async () => {
   // What runs: code imports only (type imports are erased, there is no dynamic one).
-  const names = await staticModules(["supervisor/command.ts"]);
+  const names = await staticModules(["supervisor/command.ts", "supervisor/run_supervisor.ts"]);
   assert.ok(names.includes("supervisor/genconf_child.ts"), names.join(", "));
   assert.deepEqual(
     names.filter((m) => /^node:|^npm:|yaml|^genconf\/(?!server_info\.ts$)/.test(m)),
@@ -186,4 +186,33 @@ Deno.test("genconf child: the supervisor itself loads no YAML, genconf or node: 
     "run genconf through genconf_child.ts, read its result with genconf/server_info.ts and use " +
       "lib/posix_path.ts: the supervisor lives long",
   );
+});
+
+/** What `tarscli supervisor` loads: main.ts, the command and what it imports once it listens. */
+const SUPERVISOR_MODULES = ["main.ts", "supervisor/command.ts", "supervisor/run_supervisor.ts"];
+
+Deno.test("supervisor: the command loads only what its signal listeners need first", async () => {
+  // A SIGTERM that comes before the listeners are in place is dropped (PID 1) or kills Deno.
+  const first = await commandModules("supervisor/command.ts");
+  assert.deepEqual(
+    first.filter((m) =>
+      !/^(main\.ts|cli\/command_table\.ts|lib\/|supervisor\/command\.ts)/.test(m)
+    ),
+    [],
+  );
+  assert.ok(first.length <= 8, first.join(", "));
+});
+
+Deno.test("the supervisor's modules are ASCII", async () => {
+  // V8 keeps each module's source (with Deno's inline source map, about three times the file) for
+  // the process's life, two bytes a character when a single character needs it: an arrow or an
+  // ellipsis in a comment doubles that memory in a process that lives as long as the pod.
+  const names = await staticModules(SUPERVISOR_MODULES);
+  const wide: string[] = [];
+  for (const name of names.filter((n) => /\.ts$/.test(n))) {
+    const text = await Deno.readTextFile(new URL(`../${name}`, import.meta.url));
+    const at = [...text].findIndex((c) => c.charCodeAt(0) > 0x7f);
+    if (at >= 0) wide.push(`${name}: "${[...text][at]}"`);
+  }
+  assert.deepEqual(wide, [], "write ... for an ellipsis, -> for an arrow, x for a times sign");
 });

@@ -1,5 +1,5 @@
 /**
- * Where a TARS framework object (the registry's `Registry`, the notify service…) is served: asked
+ * Where a TARS framework object (the registry's `Registry`, the notify service...) is served: asked
  * of the locator (QueryF) and cached in `data/cache_<obj>`, so a short-lived `tarscli prestop`
  * finds what the supervisor already looked up. A failed call drops the entry: a rebuilt registry
  * comes back with a new IP.
@@ -26,7 +26,7 @@ import { QueryF } from "../protocol/interfaces/query_f.ts";
 /** Finds `Obj@endpoints` for a servant name through the locator, with a file cache per object. */
 export interface ObjectResolver {
   /**
-   * `Obj@tcp -h H -p P:tcp …`: from `data/cache_<obj>` when younger than the ttl, else a QueryF
+   * `Obj@tcp -h H -p P:tcp ...`: from `data/cache_<obj>` when younger than the ttl, else a QueryF
    * `findObjectById` lookup written to the cache atomically. An object string that already has
    * endpoints is returned as it is. Throws when the registry knows no active endpoint of it.
    */
@@ -38,7 +38,7 @@ export interface ObjectResolver {
 /** Settings and dependencies of {@linkcode createObjectResolver}. */
 export interface ObjectResolverOptions {
   readonly client: TarsClient;
-  /** `tars.tarsregistry.QueryObj@tcp -h … -p …` (ServerInfo.locator). */
+  /** `tars.tarsregistry.QueryObj@tcp -h ... -p ...` (ServerInfo.locator). */
   readonly locator: string;
   /** `$TARS_PATH/data`, where the `cache_<obj>` files live. */
   readonly dataDir: string;

@@ -26,9 +26,15 @@ export interface PrestopDeps {
   /** Epoch milliseconds (written into the state file). */
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
-  /** Bound of each registry or service call in ms; default 3 s. */
+  /** Bound of each registry or service call in ms; default {@linkcode PRESTOP_CALL_TIMEOUT}. */
   readonly callTimeout?: number;
 }
+
+/**
+ * Bound of each call of the prestop sequence: the calls before the wait run during it, and the
+ * `onPrestop` after it is what the sequence may take beyond `TARS_PRESTOP_WAITTIME`.
+ */
+export const PRESTOP_CALL_TIMEOUT = 1500;
 
 /** `$TARS_PATH/data/prestop`: present once the prestop sequence has started in this pod. */
 export function prestopMarkerPath(tarsPath: string): string {
@@ -37,16 +43,18 @@ export function prestopMarkerPath(tarsPath: string): string {
 
 /**
  * Once per pod: creates the marker exclusively, resolving to "already" when it existed. Then the
- * state file `deactivating`, keepAlive `deactivating`, `AdminF.notify("prestop")`, a wait of
- * `settings.prestopWaitTime`, and `onPrestop`.
+ * state file `deactivating`; keepAlive `deactivating` and `AdminF.notify("prestop")` while the
+ * wait of `settings.prestopWaitTime` runs (the wait ends when it is over and both answered or
+ * timed out); then `onPrestop`. It takes at most the longer of the wait and the call timeout,
+ * plus the call timeout.
  */
 export async function runPrestop(deps: PrestopDeps): Promise<"done" | "already"> {
   const { info, settings, link, log } = deps;
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? delay;
-  const callTimeout = deps.callTimeout ?? 3000;
+  const callTimeout = deps.callTimeout ?? PRESTOP_CALL_TIMEOUT;
   const marker = prestopMarkerPath(settings.tarsPath);
-  const marked = await createMarker(marker, `${new Date(now()).toISOString()}\n`);
+  const marked = await claimPrestopMarker(marker, now());
   if (marked === "exists") {
     log(`prestop: already run in this pod (${marker} exists)`);
     return "already";
@@ -59,6 +67,7 @@ export async function runPrestop(deps: PrestopDeps): Promise<"done" | "already">
     await writeStateFile(stateFilePath(settings.tarsPath), {
       state: "deactivating",
       writtenAt: now(),
+      reason: "prestop started",
     });
     log("prestop: state deactivating");
   } catch (error) {
@@ -66,20 +75,19 @@ export async function runPrestop(deps: PrestopDeps): Promise<"done" | "already">
   }
   const bounded = <T>(what: string, call: () => Promise<T>) =>
     boundedCall(call, { what: `prestop: ${what}`, timeout: callTimeout, log });
-  if (
-    await bounded(
-      "registry keepAlive deactivating",
-      () => link.keepAlive(keepAliveRequest(info, "deactivating")),
-    )
-  ) {
-    log("prestop: registry keepAlive deactivating sent");
-  }
-  const answer = await bounded('AdminF.notify("prestop")', () => deps.admin("prestop"));
-  if (answer) log(`prestop: AdminF.notify("prestop") answered ${JSON.stringify(answer.value)}`);
   log(
     `prestop: waiting ${settings.prestopWaitTime} ms (TARS_PRESTOP_WAITTIME) for calls in flight`,
   );
-  await sleep(settings.prestopWaitTime);
+  await Promise.all([
+    sleep(settings.prestopWaitTime),
+    bounded(
+      "registry keepAlive deactivating",
+      () => link.keepAlive(keepAliveRequest(info, "deactivating")),
+    ).then((sent) => sent && log("prestop: registry keepAlive deactivating sent")),
+    bounded('AdminF.notify("prestop")', () => deps.admin("prestop")).then((answer) =>
+      answer && log(`prestop: AdminF.notify("prestop") answered ${JSON.stringify(answer.value)}`)
+    ),
+  ]);
   if (await bounded("registry onPrestop", () => link.onPrestop(prestopRequest(info)))) {
     log(
       `prestop: registry onPrestop sent: ${info.application}.${info.server} on ${info.localIp} removed`,
@@ -106,8 +114,15 @@ async function boundedCall<T>(
   }
 }
 
-/** Creates the marker only when it does not exist yet; an Error when it cannot be created. */
-async function createMarker(path: string, text: string): Promise<"created" | "exists" | Error> {
+/**
+ * Creates the prestop marker at `path` (holding the time `now`) only when it does not exist yet:
+ * the claim on the prestop sequence. An Error when it cannot be created.
+ */
+export async function claimPrestopMarker(
+  path: string,
+  now: number,
+): Promise<"created" | "exists" | Error> {
+  const text = `${new Date(now).toISOString()}\n`;
   try {
     await Deno.mkdir(dirname(path), { recursive: true });
   } catch (error) {

@@ -65,6 +65,7 @@ Deno.test("prestop", async (t) => {
       assert.deepEqual(await readStateFile(stateFilePath(s.tarsPath)), {
         state: "deactivating",
         writtenAt: NOW,
+        reason: "prestop started",
       });
       assert.equal(
         await Deno.readTextFile(prestopMarkerPath(s.tarsPath)),
@@ -73,7 +74,9 @@ Deno.test("prestop", async (t) => {
       const methods = s.fake.calls.map((c) => c.method).filter((m) =>
         m !== "QueryF.findObjectById"
       );
-      assert.deepEqual(methods, ["Registry.keepAlive", "AdminF.notify", "Registry.onPrestop"]);
+      // keepAlive and notify go out together when the wait starts; onPrestop after it.
+      assert.deepEqual(methods.slice(0, 2).sort(), ["AdminF.notify", "Registry.keepAlive"]);
+      assert.deepEqual(methods.slice(2), ["Registry.onPrestop"]);
       assert.deepEqual(s.fake.argsOf("Registry.keepAlive"), [
         keepAliveRequest(s.info, "deactivating"),
       ]);

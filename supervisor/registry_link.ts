@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { TarsCallError } from "../protocol/call_error.ts";
 import { VERSION } from "../lib/version_info.ts";
 import type { TarsClient } from "../protocol/client.ts";
 import {
@@ -19,10 +20,22 @@ import {
   type OnStartupReqValue,
   REGISTRY_OBJ,
   RegistryF,
+  RegistryRet,
 } from "../protocol/interfaces/registry_f.ts";
 import type { ServerInfo } from "../genconf/mod.ts";
 import type { ObjectResolver } from "./object_resolver.ts";
 import type { ServiceState } from "./state_file.ts";
+
+/**
+ * The registry answered that it does not know the pod (its store was rebuilt or cleaned): the pod
+ * must call onStartup again.
+ */
+export class NotRegisteredError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "NotRegisteredError";
+  }
+}
 
 /** Register, heartbeat and remove, each throwing an Error that names the call when it fails. */
 export interface RegistryLink {
@@ -34,7 +47,8 @@ export interface RegistryLink {
 /**
  * Calls the Registry servant found by `resolver`, each call bounded by `timeout` ms (default 3 s);
  * a failed call or a non-zero ret forgets the cached address and throws an Error naming the call
- * and the reason.
+ * and the reason, except the answer that the registry does not know the pod: a
+ * {@linkcode NotRegisteredError} (the registry works; its address stays).
  */
 export function createRegistryLink(
   resolver: ObjectResolver,
@@ -57,6 +71,12 @@ export function createRegistryLink(
       // Each method takes its own request type; the union is what `req` is typed as here.
       await (proxy[name] as (args: { req: typeof req }) => Promise<unknown>)({ req });
     } catch (error) {
+      if (error instanceof TarsCallError && error.code === RegistryRet.NOT_REGISTERED) {
+        throw new NotRegisteredError(
+          `Registry ${name} to ${target}: the registry does not know this pod: ${error.message}`,
+          { cause: error },
+        );
+      }
       await resolver.forget(REGISTRY_OBJ);
       throw new Error(`Registry ${name} to ${target} failed: ${(error as Error).message}`, {
         cause: error,

@@ -1,17 +1,25 @@
 import assert from "node:assert/strict";
 import { registryServant, RegistryService } from "../registry/mod.ts";
 import { SqliteStore } from "../registry/store/mod.ts";
-import { type CallContext, REGISTRY_OBJ, TarsClient, TarsCode } from "../protocol/mod.ts";
+import {
+  type CallContext,
+  REGISTRY_OBJ,
+  RegistryRet,
+  TarsClient,
+  TarsCode,
+} from "../protocol/mod.ts";
 import { createObjectResolver, objectCachePath } from "./object_resolver.ts";
 import {
   createRegistryLink,
   keepAliveRequest,
+  NotRegisteredError,
   prestopRequest,
   startupRequest,
 } from "./registry_link.ts";
 import { startFakeTars } from "./test_fakes.ts";
 import { VERSION } from "../lib/version_info.ts";
 import { fakeServerInfo } from "../tests/support/server_info.ts";
+import { parseAddressRange } from "../lib/ip_address.ts";
 
 Deno.test("registry link", async (t) => {
   const fake = startFakeTars();
@@ -51,6 +59,20 @@ Deno.test("registry link", async (t) => {
       fake.failing.clear();
       await link.keepAlive(keepAliveRequest(info, "active"));
       assert.equal(lookups(), 2);
+    });
+
+    await t.step("'not registered': a NotRegisteredError, the address kept", async () => {
+      fake.failing.set("Registry.keepAlive", RegistryRet.NOT_REGISTERED);
+      const before = lookups();
+      await assert.rejects(
+        link.keepAlive(keepAliveRequest(info, "active")),
+        (error: Error) =>
+          error instanceof NotRegisteredError &&
+          /the registry does not know this pod/.test(error.message),
+      );
+      fake.failing.clear();
+      await link.keepAlive(keepAliveRequest(info, "active"));
+      assert.equal(lookups(), before, "the registry's address was looked up again");
     });
 
     await t.step("a call that does not answer fails after the timeout", async () => {
@@ -163,8 +185,10 @@ Deno.test("registry requests", async (t) => {
           log: () => {},
           nodeTimeout: 250_000,
         });
-        const servant = registryServant(service);
-        const ctx = {} as CallContext;
+        const trust = { adminAllow: [parseAddressRange("127.0.0.1/32")], trustNodeNames: false };
+        const servant = registryServant(service, { trust });
+        // The pod speaks for itself: its connection comes from its own address.
+        const ctx = { remote: { host: "10.0.0.3", port: 40000 } } as CallContext;
         const plain = fakeServerInfo("/tars");
         await servant.onStartup({
           req: startupRequest(plain, {

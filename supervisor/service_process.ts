@@ -1,7 +1,7 @@
 /**
  * The service the supervisor runs: `sh START_PATH` in its own process group, its stdout and stderr
- * piped through the supervisor into `log/start.log`, which is rotated to `start.log.1` at a size
- * bound. Signals go to the whole group, so the processes the start script spawned get them too.
+ * piped through the supervisor into `log/start.log` (created when the service starts), which is
+ * rotated to `start.log.1` at a size bound. Signals go to the whole group, so the processes the start script spawned get them too.
  *
  * @module
  */
@@ -129,6 +129,10 @@ function createRotatingLog(
     return queue;
   }
 
+  // The file exists from the start, also when the service never prints anything.
+  enqueue(async () => {
+    file ??= await open();
+  });
   return {
     attach(stream) {
       attached++;

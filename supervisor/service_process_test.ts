@@ -67,6 +67,21 @@ Deno.test("service process", async (t) => {
       await Deno.remove(logPath);
     });
 
+    await t.step(
+      "start.log exists from the start, also when the service prints nothing",
+      async () => {
+        const silent = launch(await script("sleep 30\n"));
+        for (let i = 0; i < 200; i++) {
+          if (await Deno.stat(logPath).then(() => true, () => false)) break;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        assert.equal((await Deno.stat(logPath)).size, 0);
+        assert.deepEqual(await silent.stop({ grace: 1000 }), { code: 143, signal: "SIGTERM" });
+        await silent.logClosed;
+        await Deno.remove(logPath);
+      },
+    );
+
     await t.step("start.log is rotated to start.log.1 at the size bound", async () => {
       await Deno.writeTextFile(logPath, "x".repeat(150)); // already above the bound: rotated first
       const line = "0123456789abcdefghijklmnopqrstuvwxyz";

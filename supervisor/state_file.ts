@@ -1,7 +1,8 @@
 /**
  * `$TARS_PATH/data/check_status`: the service's state as the supervisor last saw it, read by the
- * readiness probe. Two lines, `<state>` and the time it was written in epoch milliseconds; the
- * file is replaced atomically, so a reader never sees half of it. Imports nothing heavy.
+ * readiness probe. Two lines, `<state>` and the time it was written in epoch milliseconds, and a
+ * third saying why in one line (readers that know only two lines ignore it); the file is replaced
+ * atomically, so a reader never sees half of it. Imports nothing heavy.
  *
  * @module
  */
@@ -18,6 +19,17 @@ export interface StateRecord {
   readonly state: ServiceState;
   /** When the supervisor wrote it, epoch milliseconds. */
   readonly writtenAt: number;
+  /** Why the service is in this state, one line; empty when the file does not say. */
+  readonly reason?: string;
+}
+
+/** The longest reason kept in the file. */
+const MAX_REASON = 300;
+
+/** `text` on one line of at most {@linkcode MAX_REASON} characters. */
+function oneLine(text: string): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  return line.length > MAX_REASON ? `${line.slice(0, MAX_REASON - 1)}...` : line;
 }
 
 /** The state file of the service under `tarsPath`. */
@@ -27,12 +39,16 @@ export function stateFilePath(tarsPath: string): string {
 
 /** Writes the state file atomically (temp file and rename). */
 export async function writeStateFile(path: string, record: StateRecord): Promise<void> {
-  await writeFilesAtomic([{ path, data: `${record.state}\n${Math.round(record.writtenAt)}\n` }]);
+  const reason = record.reason ? `${oneLine(record.reason)}\n` : "";
+  await writeFilesAtomic([{
+    path,
+    data: `${record.state}\n${Math.round(record.writtenAt)}\n${reason}`,
+  }]);
 }
 
 /** Parses the state file's text; throws a SyntaxError naming `path` when it is not one. */
 export function parseStateFile(text: string, path: string): StateRecord {
-  const [state = "", at = ""] = text.split("\n");
+  const [state = "", at = "", reason = ""] = text.split("\n");
   if (!(SERVICE_STATES as readonly string[]).includes(state.trim())) {
     throw new SyntaxError(
       `${path}: "${state.trim()}" is not a state (${SERVICE_STATES.join(", ")}); ` +
@@ -43,7 +59,23 @@ export function parseStateFile(text: string, path: string): StateRecord {
   if (!at.trim() || !Number.isFinite(writtenAt)) {
     throw new SyntaxError(`${path}: line 2 "${at.trim()}" is not a time in epoch milliseconds`);
   }
-  return { state: state.trim() as ServiceState, writtenAt };
+  const why = reason.trim();
+  return { state: state.trim() as ServiceState, writtenAt, ...(why ? { reason: why } : {}) };
+}
+
+/**
+ * Reads the state file without leaving the thread: a read of a few bytes that costs less than
+ * handing it to the runtime's blocking pool (the HTTP probe reads it for every request).
+ */
+export function readStateFileSync(path: string): StateRecord | undefined {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+  return parseStateFile(text, path);
 }
 
 /** Reads the state file; `undefined` when it does not exist yet. */

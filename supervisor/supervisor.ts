@@ -1,51 +1,38 @@
 /**
- * The supervisor's life: register, start the service, check it every interval, report its state,
- * restart it when it exits, and on a stop request take it out of traffic before stopping it.
- * Everything outside (registry, service process, TCP checks, clock) comes in through
- * {@linkcode SupervisorDeps}: the tests replace the registry, the service and the checks with fakes
- * and inject their faults (they keep the real clock, with intervals of a few ms).
+ * The runner of the supervisor's state machine (machine.ts): it feeds the machine events (the
+ * signals, its timer, the answers of the registry and the service, the service's exits) and
+ * carries out the effects the machine returns. Each effect starts at once and reports back with
+ * an event when it ends, so the machine is never blocked: a signal is a step in whatever phase
+ * it arrives. Everything outside (genconf, the registry, the service, the checks, the clock and
+ * the timer) comes in through {@linkcode SupervisorDeps}, so tests drive it with fakes.
  *
  * @module
  */
 import { join } from "../lib/posix_path.ts";
 import type { LifecycleSettings } from "../lib/settings.ts";
-import { backoffDelay, delay, retry } from "../lib/timers.ts";
+import { settlesWithin } from "../lib/timers.ts";
 import type { ServerInfo } from "../genconf/mod.ts";
 import type { EndpointCheckResult } from "./checks.ts";
+import {
+  initialState,
+  MACHINE_DEFAULTS,
+  type MachineConfig,
+  step,
+  type SupervisorEffect,
+  type SupervisorEvent,
+} from "./machine.ts";
 import type { NotifyReporter } from "./notify_reporter.ts";
-import { prestopMarkerPath, runPrestop } from "./prestop.ts";
+import { claimPrestopMarker, prestopMarkerPath } from "./prestop.ts";
 import type { RegistryLink } from "./registry_link.ts";
-import { keepAliveRequest, startupRequest } from "./registry_link.ts";
-import type { RunningService, ServiceExit } from "./service_process.ts";
-import { type ServiceState, stateFilePath, writeStateFile } from "./state_file.ts";
+import {
+  keepAliveRequest,
+  NotRegisteredError,
+  prestopRequest,
+  startupRequest,
+} from "./registry_link.ts";
+import type { RunningService } from "./service_process.ts";
+import { stateFilePath, writeStateFile } from "./state_file.ts";
 import type { LogLine } from "./supervisor_log.ts";
-
-/** The outside world of the supervisor. */
-export interface SupervisorDeps {
-  readonly info: ServerInfo;
-  readonly settings: LifecycleSettings;
-  readonly link: RegistryLink;
-  readonly reporter: NotifyReporter;
-  /** Sends an admin command (`AdminF`) to the service's AdminObj; `shutdown` asks it to stop. */
-  readonly admin: AdminChannel;
-  /** Starts the service (service_process.ts `startService` bound to the paths). */
-  readonly startService: () => RunningService;
-  /** Checks that every endpoint accepts a TCP connection, retrying within the retry timeout. */
-  readonly checkEndpoints: (endpoints: readonly string[]) => Promise<EndpointCheckResult>;
-  /** Tells whether a single endpoint accepts a connection right now (for waiting until ports close). */
-  readonly isListening: (endpoint: string) => Promise<boolean>;
-  /** Runs the before-check script; undefined when `TARS_BEFORE_CHECK_SCRIPT` is unset. */
-  readonly runBeforeCheck?: () => Promise<{ ok: boolean; detail: string }>;
-  /** The tail of `log/start.log`, printed to the container's stdout when the service exits. */
-  readonly startLogTail: () => Promise<string[]>;
-  /** `log/supervisor.log`. */
-  readonly log: LogLine;
-  /** The container's stdout. */
-  readonly out: LogLine;
-  readonly now?: () => number;
-  /** Waits `ms`, or less when `signal` aborts. */
-  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-}
 
 /** The service's admin interface as the supervisor uses it. */
 export interface AdminChannel {
@@ -53,22 +40,81 @@ export interface AdminChannel {
   shutdown(): Promise<void>;
 }
 
-/** Tuning of the supervisor that is not user-facing. */
-export interface SupervisorOptions {
-  /** First restart delay after the immediate one; doubles up to `maxRestartDelay`. Default 1 s. */
-  readonly restartDelay?: number;
-  /** Default 60 s. */
-  readonly maxRestartDelay?: number;
-  /** A service that ran this long gets the immediate restart again. Default 60 s. */
-  readonly stableAfter?: number;
-  /** How long to wait for the service's ports to close after AdminF.shutdown. Default 60 s. */
-  readonly portCloseTimeout?: number;
-  /** Retry delays of the first registration: starts here, doubles up to 30 s. Default 1 s. */
-  readonly registerRetryDelay?: number;
+/** What the supervisor works with once genconf ran. */
+export interface Pod {
+  readonly info: ServerInfo;
+  readonly link: RegistryLink;
+  readonly reporter: NotifyReporter;
+  /** Sends an admin command (`AdminF`) to the service's AdminObj. */
+  readonly admin: AdminChannel;
+  /** Starts the service (service_process.ts `startService` bound to the paths). */
+  readonly startService: () => RunningService;
+  /** Checks that every endpoint accepts a TCP connection, retrying within the retry timeout. */
+  readonly checkEndpoints: (
+    endpoints: readonly string[],
+    signal: AbortSignal,
+  ) => Promise<EndpointCheckResult>;
+  /** Whether one endpoint accepts a connection right now (waiting until the ports close). */
+  readonly isListening: (endpoint: string) => Promise<boolean>;
+  /** Runs the before-check script; undefined when `TARS_BEFORE_CHECK_SCRIPT` is unset. */
+  readonly runBeforeCheck?: (signal: AbortSignal) => Promise<{ ok: boolean; detail: string }>;
+  /** The tail of `log/start.log`, printed to the container's stdout when the service exits. */
+  readonly startLogTail: () => Promise<string[]>;
+  /** `log/supervisor.log`. */
+  readonly log: LogLine;
+  /** Closes the connections; calls in flight fail. */
+  closeConnections(): Promise<void>;
+  /** Writes out and closes `log/supervisor.log`. */
+  closeLog(): Promise<void>;
 }
 
-function describeExit(exit: ServiceExit): string {
-  return exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
+/** The outside world of the supervisor. */
+export interface SupervisorDeps {
+  readonly settings: LifecycleSettings;
+  /** Runs genconf and opens what the pod needs; rejects with genconf's message. */
+  readonly configure: (signal: AbortSignal) => Promise<Pod>;
+  /** The container's stdout (and the log before `log/supervisor.log` is open). */
+  readonly out: LogLine;
+  readonly now?: () => number;
+  /** The one timer of the machine. */
+  readonly timer?: Timer;
+  /** Timings that are not settings (tests shorten them). */
+  readonly tuning?: Partial<typeof MACHINE_DEFAULTS>;
+}
+
+/** Calls `callback` after `ms` (`setTimeout`, or a fake clock's); returns its cancel. */
+export type Timer = (callback: () => void, ms: number) => () => void;
+
+const REAL_TIMER: Timer = (callback, ms) => {
+  const id = setTimeout(callback, ms);
+  return () => clearTimeout(id);
+};
+
+/** How long the exit waits for operations still running after the connections closed. */
+const EXIT_SETTLE_MS = 1000;
+
+/** A running supervisor. */
+export interface Supervisor {
+  /** Hands the machine an event (signals: `stop`, `signal`). */
+  dispatch(event: SupervisorEvent): void;
+  /** Resolves to the exit code once the machine exited and everything is closed. */
+  readonly done: Promise<number>;
+}
+
+/** The machine's timings from the settings. */
+export function machineConfig(
+  settings: LifecycleSettings,
+  tuning: Partial<typeof MACHINE_DEFAULTS> = {},
+): MachineConfig {
+  return {
+    ...MACHINE_DEFAULTS,
+    ...tuning,
+    checkInterval: settings.checkInterval,
+    reportInterval: settings.reportInterval,
+    activatingTimeout: settings.activatingTimeout,
+    prestopWaitTime: settings.prestopWaitTime,
+    stopGrace: settings.stopGrace,
+  };
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -81,251 +127,276 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/**
- * Runs the supervisor until `stop` aborts, then takes the service out of traffic and stops it.
- * Resolves when the service is stopped; the caller exits 0.
- */
-export async function runSupervisor(
-  deps: SupervisorDeps,
-  options: SupervisorOptions & { stop: AbortSignal },
-): Promise<void> {
-  const { info, settings, log } = deps;
-  const { stop } = options;
+/** Starts the supervisor's machine; it runs until a stop request or a failed genconf. */
+export function startSupervisor(deps: SupervisorDeps): Supervisor {
+  const { settings } = deps;
   const now = deps.now ?? Date.now;
-  const sleep = deps.sleep ?? ((ms: number, signal?: AbortSignal) => delay(ms, { signal }));
+  const timer = deps.timer ?? REAL_TIMER;
   const statePath = stateFilePath(settings.tarsPath);
-  const stopMarker = join(info.paths.data, "stop");
   const prestopMarker = prestopMarkerPath(settings.tarsPath);
-  const endpoints = [...info.adapters.map((a) => a.endpoint), info.local];
-
-  let state: ServiceState = "activating";
-  let reportedState: ServiceState | undefined;
-  let reportedAt = -Infinity;
-  let heartbeatFailed = false;
-  const startedAt = now();
-  let lastActiveAt = startedAt;
+  let machine = initialState(machineConfig(settings, deps.tuning));
+  let pod: Pod | undefined;
   let service: RunningService | undefined;
+  let cancelTimer: (() => void) | undefined;
+  let genconf: AbortController | undefined;
+  let check: AbortController | undefined;
+  /** File operations in order: the state file and the markers. */
+  let files: Promise<void> = Promise.resolve();
+  const pending = new Set<Promise<void>>();
+  let finish!: (code: number) => void;
+  const done = new Promise<number>((resolve) => finish = resolve);
 
-  async function setState(next: ServiceState, why: string): Promise<void> {
-    if (next !== state) log(`state ${state} -> ${next}: ${why}`);
-    state = next;
-    if (next === "active") lastActiveAt = now();
-    try {
-      await writeStateFile(statePath, { state, writtenAt: now() });
-    } catch (error) {
-      log(`cannot write the state file ${statePath}: ${(error as Error).message}`);
-    }
-  }
+  const log = (line: string) => (pod?.log ?? deps.out)(line);
 
-  /** Registers the pod with its present state; throws when the registry does not take it. */
-  async function register(): Promise<void> {
-    await deps.link.onStartup(startupRequest(info, {
-      state,
-      disableFlow: settings.disableFlow,
-      version: settings.serverVersion,
-      pid: service?.pid ?? 0,
-    }));
-    reportedState = state;
-    reportedAt = now();
-    log(
-      `registry: onStartup ${info.application}.${info.server} on ${info.localIp} ${state}` +
-        (settings.disableFlow ? " (traffic off)" : ""),
-    );
-  }
-
-  /**
-   * Heartbeat when the state changed or the report interval passed. After a failed one the next
-   * contact registers the pod again: a registry that was rebuilt or lost its store learns the pod
-   * back from its next heartbeat instead of waiting for the pod to restart. Not once prestop
-   * started: it removes the pod from the registry, and the pod must stay removed.
-   */
-  async function heartbeat(force: boolean): Promise<void> {
-    const due = now() - reportedAt >= settings.reportInterval;
-    if (!force && state === reportedState && !due) return;
-    const reRegister = heartbeatFailed && state !== "deactivating";
-    try {
-      if (reRegister) await register();
-      else {
-        await deps.link.keepAlive(keepAliveRequest(info, state, { pid: service?.pid ?? 0 }));
-        if (state !== reportedState) log(`registry: keepAlive ${state}`);
-        reportedState = state;
-        reportedAt = now();
-      }
-      heartbeatFailed = false;
-    } catch (error) {
-      const call = reRegister ? "onStartup" : "keepAlive";
-      log(`registry: ${call} ${state} failed: ${(error as Error).message}`);
-      heartbeatFailed = true;
-    }
-  }
-
-  // Start-up: a previous life's prestop marker must not make this pod skip its own prestop.
-  await Deno.remove(prestopMarker).catch((error) => {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  });
-  await setState("activating", "starting");
-
-  await retry(register, {
-    backoff: { first: options.registerRetryDelay ?? 1000, max: 30_000 },
-    signal: stop,
-    sleep,
-    onFailure: async (error, wait) => {
-      log(`registry: onStartup failed: ${(error as Error).message}; retrying in ${wait} ms`);
-      await setState("activating", "waiting for the registry");
-    },
-  });
-  if (stop.aborted) {
-    log("stop requested before the service started; exiting");
-    return;
-  }
-
-  let exited: Promise<ServiceExit> | undefined;
-  let restarts = 0;
-  let serviceStartedAt = 0;
-  let restartAt = 0;
-  /** Exits after a short run since the last immediate restart: the back-off's step. */
-  let quickExits = 0;
-
-  function launch(): void {
-    try {
-      service = deps.startService();
-    } catch (error) {
-      log(`cannot start ${settings.startPath}: ${(error as Error).message}`);
-      service = undefined;
-      exited = Promise.resolve({ code: 127, signal: null });
-      return;
-    }
-    serviceStartedAt = now();
-    exited = service.exited;
-    log(`service started: ${settings.startPath} (pid ${service.pid})`);
-  }
-
-  async function onExit(exit: ServiceExit): Promise<void> {
-    const ran = now() - serviceStartedAt;
-    log(`service exited: ${describeExit(exit)} after ${Math.round(ran / 1000)} s`);
-    for (const line of await deps.startLogTail()) deps.out(line);
-    service = undefined;
-    exited = undefined;
-    if (await exists(prestopMarker)) return;
-    await setState("inactive", `service ${describeExit(exit)}`);
-    await heartbeat(true);
-    const alarm = now() - lastActiveAt >= settings.activatingTimeout;
-    await deps.reporter.report(
-      alarm ? "error" : "warn",
-      alarm ? "[alarm] down, server is inactive" : `[warn] server down: ${describeExit(exit)}`,
-    );
-    const stable = ran >= (options.stableAfter ?? 60_000);
-    // The first restart, and one after a stable run, is immediate; then the back-off doubles.
-    quickExits = restarts === 0 || stable ? 0 : quickExits + 1;
-    const restartDelay = quickExits === 0 ? 0 : backoffDelay(quickExits, {
-      first: options.restartDelay ?? 1000,
-      max: options.maxRestartDelay ?? 60_000,
+  /** Settles as `promise`, or rejects once `ms` passed on the supervisor's timer. */
+  function bounded<T>(promise: Promise<T>, ms: number): Promise<T> {
+    let cancel: (() => void) | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      cancel = timer(() => reject(new Error(`no answer within ${ms} ms`)), ms);
     });
-    restartAt = now() + restartDelay;
+    return Promise.race([promise, expired]).finally(() => cancel?.());
   }
 
-  launch();
-  while (!stop.aborted) {
-    if (!service && !exited) {
-      if (await exists(stopMarker)) {
-        await setState("inactive", `restarts suspended by ${stopMarker}`);
-      } else if (now() >= restartAt) {
-        restarts += 1;
-        log(`restarting the service (restart ${restarts})`);
-        launch();
-        await deps.reporter.report("normal", `[notify] restart, restart ${restarts}`);
-      }
-    }
+  function dispatch(event: SupervisorEvent): void {
+    const result = step(machine, event, now());
+    machine = result.state;
+    for (const effect of result.effects) carryOut(effect);
+  }
 
-    if (deps.runBeforeCheck) {
-      const result = await deps.runBeforeCheck();
-      if (!result.ok) log(`before-check script: ${result.detail}`);
-    }
+  /** Runs `work` to its end; the event it gives goes to the machine, a failure to the log. */
+  function track(work: Promise<SupervisorEvent | undefined | void>): void {
+    const settled: Promise<void> = work.then((event) => {
+      if (event) dispatch(event);
+    }, (error) => {
+      log(`supervisor: ${(error as Error).stack ?? error}`);
+    }).finally(() => pending.delete(settled));
+    pending.add(settled);
+  }
 
-    if (await exists(prestopMarker)) {
-      await setState("deactivating", "prestop ran");
-    } else if (service) {
-      const result = await deps.checkEndpoints(endpoints);
-      if (result.ok) await setState("active", "every endpoint accepts connections");
-      else if (state === "activating" && now() - startedAt < settings.activatingTimeout) {
-        await setState("activating", result.failure ?? "endpoints not ready");
-      } else await setState("inactive", result.failure ?? "endpoints not ready");
-    } else await setState("inactive", "service not running");
-    await heartbeat(false);
-
-    const wake = new AbortController();
-    const onStop = () => wake.abort();
-    stop.addEventListener("abort", onStop, { once: true });
-    const pendingExit = exited;
-    let exit: ServiceExit | undefined;
-    pendingExit?.then((value) => {
-      exit = value;
-      wake.abort();
+  /** Queues a file operation behind the others; a failure is logged. */
+  function fileOperation(what: string, operation: () => Promise<void>): void {
+    files = files.then(operation).catch((error) => {
+      log(`cannot ${what}: ${(error as Error).message}`);
     });
-    const wait = service ? settings.checkInterval : Math.min(
-      settings.checkInterval,
-      Math.max(0, restartAt - now()),
-    );
-    await sleep(wait, wake.signal);
-    stop.removeEventListener("abort", onStop);
-    if (exit && exited === pendingExit) await onExit(exit);
+    track(files);
   }
 
-  await stopService(deps, {
-    service,
-    portCloseTimeout: options.portCloseTimeout ?? 60_000,
-    endpoints,
-    sleep,
-    now,
-  });
+  async function registryCall(
+    effect: SupervisorEffect & { type: "registry" },
+  ): Promise<SupervisorEvent> {
+    const { info, link } = pod!;
+    const { call, state, timeout } = effect;
+    // The service's pid, 0 while it is not running.
+    const pid = service?.pid ?? 0;
+    const request = call === "register"
+      ? link.onStartup(startupRequest(info, {
+        state,
+        disableFlow: settings.disableFlow,
+        version: settings.serverVersion,
+        pid,
+      }))
+      : call === "heartbeat"
+      ? link.keepAlive(keepAliveRequest(info, state, { pid }))
+      : link.onPrestop(prestopRequest(info));
+    try {
+      await (timeout === undefined ? request : bounded(request, timeout));
+    } catch (error) {
+      return {
+        type: "registryAnswered",
+        call,
+        // The registry lost the pod (a rebuilt store, a clean): the machine registers it again.
+        outcome: error instanceof NotRegisteredError ? "unknown" : "failed",
+        message: (error as Error).message,
+      };
+    }
+    if (call === "register") {
+      log(
+        `registry: onStartup ${info.application}.${info.server} on ${info.localIp} ` +
+          `${state}${settings.disableFlow ? " (traffic off)" : ""}`,
+      );
+    } else if (call === "leave") {
+      log(
+        `registry: onPrestop sent: ${info.application}.${info.server} on ${info.localIp} removed`,
+      );
+    } else if (timeout !== undefined) log(`registry: keepAlive ${state} sent`);
+    return { type: "registryAnswered", call, outcome: "ok" };
+  }
+
+  async function runCheck(withService: boolean, signal: AbortSignal): Promise<SupervisorEvent> {
+    const current = pod!;
+    if (withService && current.runBeforeCheck) {
+      const result = await current.runBeforeCheck(signal);
+      if (!result.ok && !signal.aborted) log(`before-check script: ${result.detail}`);
+    }
+    const data = current.info.paths.data;
+    const [stop, prestop, endpoints] = await Promise.all([
+      exists(join(data, "stop")),
+      exists(prestopMarker),
+      withService ? current.checkEndpoints(endpointsOf(current.info), signal) : undefined,
+    ]);
+    return { type: "checked", markers: { stop, prestop }, endpoints };
+  }
+
+  async function anyListening(): Promise<SupervisorEvent> {
+    const open = await Promise.all(endpointsOf(pod!.info).map(pod!.isListening));
+    return { type: "portsProbed", open: open.some((o) => o) };
+  }
+
+  async function exit(code: number): Promise<void> {
+    cancelTimer?.();
+    cancelTimer = undefined;
+    check?.abort();
+    genconf?.abort();
+    await pod?.closeConnections();
+    if (!await settlesWithin(Promise.all([...pending]), EXIT_SETTLE_MS)) {
+      log(`supervisor: ${pending.size} operations still running at exit`);
+    }
+    await pod?.closeLog();
+    finish(code);
+  }
+
+  function carryOut(effect: SupervisorEffect): void {
+    switch (effect.type) {
+      case "log":
+        log(effect.line);
+        break;
+      case "genconf": {
+        genconf = new AbortController();
+        const signal = genconf.signal;
+        track(
+          deps.configure(signal).then(async (configured): Promise<SupervisorEvent | undefined> => {
+            if (signal.aborted) {
+              await configured.closeConnections();
+              await configured.closeLog();
+              return undefined;
+            }
+            pod = configured;
+            return { type: "configured" };
+          }, (error) => ({ type: "configFailed", message: (error as Error).message })),
+        );
+        break;
+      }
+      case "cancelGenconf":
+        genconf?.abort();
+        break;
+      case "clearPrestopMarker":
+        fileOperation(`remove ${prestopMarker}`, async () => {
+          await Deno.remove(prestopMarker).catch((error) => {
+            if (!(error instanceof Deno.errors.NotFound)) throw error;
+          });
+        });
+        break;
+      case "claimPrestop":
+        track((async (): Promise<SupervisorEvent> => {
+          await files;
+          const claimed = await claimPrestopMarker(prestopMarker, now());
+          if (claimed instanceof Error) {
+            log(
+              `prestop: cannot create ${prestopMarker} (${claimed.message}); going on without it`,
+            );
+          }
+          return { type: "prestopClaimed", already: claimed === "exists" };
+        })());
+        break;
+      case "writeState": {
+        const record = { state: effect.state, reason: effect.reason, writtenAt: effect.writtenAt };
+        fileOperation(`write the state file ${statePath}`, () => writeStateFile(statePath, record));
+        break;
+      }
+      case "registry":
+        track(registryCall(effect));
+        break;
+      case "adminNotify":
+        track(
+          bounded(pod!.admin.notify(effect.command), effect.timeout).then(
+            (answer) =>
+              log(`AdminF.notify("${effect.command}") answered ${JSON.stringify(answer)}`),
+            (error) =>
+              log(`AdminF.notify("${effect.command}") failed: ${(error as Error).message}`),
+          ),
+        );
+        break;
+      case "adminShutdown":
+        track(
+          bounded(pod!.admin.shutdown(), effect.timeout).then(
+            (): SupervisorEvent => ({ type: "shutdownAnswered", ok: true }),
+            (error): SupervisorEvent => ({
+              type: "shutdownAnswered",
+              ok: false,
+              message: (error as Error).message,
+            }),
+          ),
+        );
+        break;
+      case "launch": {
+        const run = effect.run;
+        let started: RunningService;
+        try {
+          started = pod!.startService();
+        } catch (error) {
+          log(`cannot start ${settings.startPath}: ${(error as Error).message}`);
+          track(Promise.resolve({ type: "exited", run, exit: { code: 127, signal: null } }));
+          break;
+        }
+        service = started;
+        log(`service started: ${settings.startPath} (pid ${started.pid})`);
+        track(started.exited.then((exit): SupervisorEvent => {
+          if (service === started) service = undefined;
+          return { type: "exited", run, exit };
+        }));
+        break;
+      }
+      case "check":
+        check = new AbortController();
+        track(runCheck(effect.service, check.signal));
+        break;
+      case "cancelCheck":
+        check?.abort();
+        break;
+      case "probePorts":
+        track(anyListening());
+        break;
+      case "terminate": {
+        const running = service;
+        if (!running) break;
+        track(
+          running.stop({ stopPath: settings.stopPath, grace: Math.max(0, effect.killAt - now()) })
+            .then(() => undefined),
+        );
+        break;
+      }
+      case "kill":
+        service?.signal("SIGKILL");
+        break;
+      case "signalService":
+        service?.signal(effect.signal as Deno.Signal);
+        break;
+      case "report":
+        track(pod!.reporter.report(effect.level, effect.message));
+        break;
+      case "showStartLog":
+        track(pod!.startLogTail().then((lines) => lines.forEach(deps.out)));
+        break;
+      case "wake":
+        cancelTimer?.();
+        cancelTimer = timer(() => {
+          cancelTimer = undefined;
+          dispatch({ type: "tick" });
+        }, Math.max(0, effect.at - now()));
+        break;
+      case "exit":
+        exit(effect.code).catch((error) => {
+          deps.out(`supervisor: ${(error as Error).message}`);
+          finish(1);
+        });
+        break;
+    }
+  }
+
+  return { dispatch, done };
 }
 
-async function stopService(
-  deps: SupervisorDeps,
-  ctx: {
-    service: RunningService | undefined;
-    portCloseTimeout: number;
-    endpoints: readonly string[];
-    sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
-    now: () => number;
-  },
-): Promise<void> {
-  const { log, settings } = deps;
-  log("stop requested: taking the service out of traffic");
-  const outcome = await runPrestop({
-    info: deps.info,
-    settings,
-    link: deps.link,
-    admin: (command) => deps.admin.notify(command),
-    log,
-    now: ctx.now,
-    sleep: (ms) => ctx.sleep(ms),
-  });
-  if (outcome === "already") log("prestop had already run (preStop hook)");
-  const service = ctx.service;
-  if (!service) {
-    log("service not running; supervisor exits");
-    return;
-  }
-  try {
-    await deps.admin.shutdown();
-    log("AdminF.shutdown sent");
-  } catch (error) {
-    log(`AdminF.shutdown: ${(error as Error).message}`);
-  }
-  const deadline = ctx.now() + ctx.portCloseTimeout;
-  let exited = false;
-  service.exited.then(() => exited = true);
-  while (!exited && ctx.now() < deadline) {
-    const open = [];
-    for (const endpoint of ctx.endpoints) {
-      if (await deps.isListening(endpoint)) open.push(endpoint);
-    }
-    if (open.length === 0) break;
-    await ctx.sleep(200);
-  }
-  log(exited ? "service exited after shutdown" : "service ports closed");
-  const exit = await service.stop({ stopPath: settings.stopPath, grace: settings.stopGrace });
-  log(`service stopped: ${describeExit(exit)}`);
-  for (const line of await deps.startLogTail()) deps.out(line);
+/** The endpoints the supervisor checks: every adapter's and `local`. */
+function endpointsOf(info: ServerInfo): string[] {
+  return [...info.adapters.map((a) => a.endpoint), info.local];
 }

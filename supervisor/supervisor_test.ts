@@ -1,108 +1,130 @@
+/**
+ * The runner with a fake pod (registry, service, checks) on a fake clock: the effects reach the
+ * outside, the answers come back as events, and signals act in whatever is running. The machine's
+ * own paths are in machine_test.ts.
+ */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type {
-  KeepAliveReqValue,
-  OnPrestopReqValue,
-  OnStartupReqValue,
-} from "../protocol/interfaces/registry_f.ts";
-import type { RunningService, ServiceExit } from "./service_process.ts";
 import { type LifecycleSettings, readSettings } from "../lib/settings.ts";
+import type { RunningService, ServiceExit } from "./service_process.ts";
 import { readStateFile, stateFilePath } from "./state_file.ts";
-import { runSupervisor, type SupervisorDeps } from "./supervisor.ts";
+import { type Pod, startSupervisor, type Supervisor } from "./supervisor.ts";
+import { NotRegisteredError } from "./registry_link.ts";
 import { eventually } from "../tests/support/eventually.ts";
+import { type FakeClock, fakeClock } from "../tests/support/fake_clock.ts";
 import { fakeServerInfo } from "../tests/support/server_info.ts";
 
 interface FakeService extends RunningService {
   exit(exit?: ServiceExit): void;
-  readonly stopped: boolean;
+  readonly stops: { stopPath?: string; grace: number }[];
 }
 
 function fakeService(pid: number): FakeService {
   let resolve!: (exit: ServiceExit) => void;
   const exited = new Promise<ServiceExit>((r) => resolve = r);
-  let stopped = false;
+  const stops: { stopPath?: string; grace: number }[] = [];
   return {
     pid,
     exited,
     logClosed: exited.then(() => undefined),
     signal() {},
-    stop() {
-      stopped = true;
+    stop(options) {
+      stops.push(options);
       resolve({ code: 0, signal: "SIGTERM" });
       return exited;
     },
     exit(exit = { code: 1, signal: null }) {
       resolve(exit);
     },
-    get stopped() {
-      return stopped;
-    },
+    stops,
   };
 }
 
+/** A pending answer the test settles. */
+interface Hold {
+  readonly promise: Promise<void>;
+  release(): void;
+}
+
+function hold(): Hold {
+  let release!: () => void;
+  const promise = new Promise<void>((r) => release = r);
+  return { promise, release };
+}
+
 interface Harness {
-  readonly deps: SupervisorDeps;
+  readonly clock: FakeClock;
   readonly settings: LifecycleSettings;
   readonly tarsPath: string;
   readonly calls: string[];
   /** The pid each registry call carried: `onStartup 0`, `keepAlive 1000`. */
   readonly pids: string[];
   readonly services: FakeService[];
-  readonly reports: string[];
   readonly lines: string[];
-  registryUp: boolean;
-  endpointsUp: boolean;
+  readonly supervisor: Supervisor;
+  /** The signals the before-check scripts got. */
+  readonly checkSignals: AbortSignal[];
+  /** Set to make calls wait until released. */
+  holdRegistry?: Hold;
+  holdBeforeCheck?: Hold;
+  genconfSignal?: AbortSignal;
+  ports: boolean;
+  /** The registry answers heartbeats "not registered" until the pod registers again. */
+  forgotPod: boolean;
 }
 
-async function harness(env: Record<string, string> = {}): Promise<Harness> {
+async function harness(
+  env: Record<string, string> = {},
+  options: { holdGenconf?: Hold } = {},
+): Promise<Harness> {
   const tarsPath = await Deno.makeTempDir({ prefix: "supervisor_test_" });
   const settings = readSettings(
     {
       TARS_PATH: tarsPath,
-      TARS_CHECK_INTERVAL: "20ms",
-      TARS_REPORT_INTERVAL: "1s",
-      TARS_PRESTOP_WAITTIME: "0s",
+      TARS_PRESTOP_WAITTIME: "5s",
+      TARS_STOP_GRACE: "4s",
+      TARS_BEFORE_CHECK_SCRIPT: "true",
       ...env,
     },
     "supervisor",
     { cwd: "/" },
   );
   const info = fakeServerInfo(tarsPath);
-  const h: Harness = {
+  const clock = fakeClock(1_700_000_000_000);
+  const h: Omit<Harness, "supervisor"> & { supervisor?: Supervisor } = {
     tarsPath,
     settings,
+    clock,
     calls: [],
     pids: [],
     services: [],
-    reports: [],
     lines: [],
-    registryUp: true,
-    endpointsUp: true,
-    deps: undefined as unknown as SupervisorDeps,
+    checkSignals: [],
+    ports: false,
+    forgotPod: false,
   };
-  const registry = (name: string) => {
-    if (!h.registryUp) throw new Error("connection refused");
+  const registry = async (name: string) => {
     h.calls.push(name);
+    if (h.holdRegistry) await h.holdRegistry.promise;
   };
-  (h as { deps: SupervisorDeps }).deps = {
+  const pod: Pod = {
     info,
-    settings,
     link: {
-      onStartup: (req: OnStartupReqValue) => {
-        registry(`onStartup ${req.State} ${req.disableFlow}`);
+      onStartup: (req) => {
         h.pids.push(`onStartup ${req.processId}`);
-        return Promise.resolve();
+        h.forgotPod = false;
+        return registry(`onStartup ${req.State}`);
       },
-      keepAlive: (req: KeepAliveReqValue) => {
-        registry(`keepAlive ${req.state}`);
+      keepAlive: async (req) => {
         h.pids.push(`keepAlive ${req.processId}`);
-        return Promise.resolve();
+        await registry(`keepAlive ${req.state}`);
+        if (h.forgotPod) throw new NotRegisteredError("Registry keepAlive: not registered");
       },
-      onPrestop: (_req: OnPrestopReqValue) => Promise.resolve(registry("onPrestop")),
+      onPrestop: () => registry("onPrestop"),
     },
     reporter: {
       report: (level, message) => {
-        h.reports.push(`${level} ${message}`);
+        h.calls.push(`report ${level} ${message}`);
         return Promise.resolve();
       },
     },
@@ -121,213 +143,208 @@ async function harness(env: Record<string, string> = {}): Promise<Harness> {
       h.services.push(service);
       return service;
     },
-    checkEndpoints: () =>
-      Promise.resolve(h.endpointsUp ? { ok: true } : { ok: false, failure: "refused" }),
-    isListening: () => Promise.resolve(false),
+    checkEndpoints: () => Promise.resolve({ ok: true }),
+    isListening: () => Promise.resolve(h.ports),
+    runBeforeCheck: async (signal) => {
+      h.checkSignals.push(signal);
+      if (h.holdBeforeCheck) {
+        await Promise.race([
+          h.holdBeforeCheck.promise,
+          new Promise((resolve) => signal.addEventListener("abort", resolve)),
+        ]);
+      }
+      return { ok: !signal.aborted, detail: signal.aborted ? "killed" : "" };
+    },
     startLogTail: () => Promise.resolve(["last line of start.log"]),
     log: (line) => h.lines.push(line),
-    out: (line) => h.lines.push(`out: ${line}`),
+    closeConnections: () => {
+      // Closing the connections fails the calls in flight.
+      h.holdRegistry?.release();
+      return Promise.resolve();
+    },
+    closeLog: () => Promise.resolve(),
   };
-  return h;
+  h.supervisor = startSupervisor({
+    settings,
+    out: (line) => h.lines.push(`out: ${line}`),
+    now: clock.now,
+    timer: clock.timer,
+    configure: async (signal) => {
+      h.genconfSignal = signal;
+      if (options.holdGenconf) {
+        await Promise.race([
+          options.holdGenconf.promise,
+          new Promise((resolve) => signal.addEventListener("abort", resolve)),
+        ]);
+        if (signal.aborted) throw new Error("genconf was stopped");
+      }
+      return pod;
+    },
+  });
+  return h as Harness;
 }
 
-/** Waits (at most 5 s) until `test` holds. */
+/** Waits (a real 5 s at most) until `test` holds: the runner's effects are real promises. */
 function until(what: string, test: () => boolean | Promise<boolean>): Promise<number> {
-  return eventually(5000, what, test, { interval: 10 });
+  return eventually(5000, what, test, { interval: 2 });
 }
 
 async function stateOf(h: Harness): Promise<string | undefined> {
   return (await readStateFile(stateFilePath(h.tarsPath)))?.state;
 }
 
-Deno.test("runSupervisor", async (t) => {
-  await t.step("registers, starts, reports active, and stops through prestop", async () => {
+Deno.test("supervisor runner", async (t) => {
+  await t.step("registers, starts, reports active, and stops through the drain", async () => {
     const h = await harness();
-    const stop = new AbortController();
-    const running = runSupervisor(h.deps, { stop: stop.signal });
+    h.supervisor.dispatch({ type: "start" });
     await until("active", async () => (await stateOf(h)) === "active");
     await until("keepAlive active", () => h.calls.includes("keepAlive active"));
-    assert.equal(h.calls[0], "onStartup activating false");
+    assert.equal(h.calls[0], "onStartup activating");
     assert.equal(h.services.length, 1);
-    stop.abort();
-    await running;
+    const stoppedAt = h.clock.now();
+    h.supervisor.dispatch({ type: "stop", signal: "SIGTERM" });
+    await until("draining", () => h.calls.includes("notify prestop"));
+    await until("deactivating", async () => (await stateOf(h)) === "deactivating");
+    assert.ok(!h.calls.includes("onPrestop"));
+    h.clock.advance(h.settings.prestopWaitTime);
+    assert.equal(await h.supervisor.done, 0);
     assert.deepEqual(h.calls.slice(h.calls.indexOf("keepAlive active") + 1), [
       "keepAlive deactivating",
       "notify prestop",
       "onPrestop",
       "shutdown",
     ]);
-    assert.ok(h.services[0].stopped);
-    assert.equal(await stateOf(h), "deactivating");
+    assert.deepEqual(h.services[0].stops, [{
+      stopPath: undefined,
+      grace: h.settings.stopGrace,
+    }]);
+    assert.equal(h.clock.now() - stoppedAt, h.settings.prestopWaitTime);
+    assert.ok(h.lines.includes("out: last line of start.log"));
+    const record = await readStateFile(stateFilePath(h.tarsPath));
+    assert.deepEqual([record?.state, record?.reason], ["deactivating", "stop requested"]);
+  });
+
+  await t.step("a heartbeat answered 'not registered' registers the pod at once", async () => {
+    const h = await harness();
+    h.supervisor.dispatch({ type: "start" });
+    await until("keepAlive active", () => h.calls.includes("keepAlive active"));
+    h.forgotPod = true;
+    const from = h.calls.length;
+    const at = h.clock.now() + h.settings.reportInterval;
+    h.clock.advance(h.settings.reportInterval);
+    await until("registered again", () => h.calls.slice(from).includes("onStartup active"));
+    // The answer, then at once (no time passed) onStartup with the present state.
+    assert.deepEqual(h.calls.slice(from), ["keepAlive active", "onStartup active"]);
+    assert.equal(h.clock.now(), at);
+    assert.ok(h.lines.some((l) => /the registry does not know|not registered/.test(l)));
+    h.supervisor.dispatch({ type: "stop", signal: "SIGTERM" });
+    await until("draining", () => h.calls.includes("notify prestop"));
+    h.clock.advance(h.settings.prestopWaitTime);
+    assert.equal(await h.supervisor.done, 0);
   });
 
   await t.step("reports the service's pid: 0 before it starts, then its own", async () => {
     const h = await harness();
-    const stop = new AbortController();
-    const running = runSupervisor(h.deps, { stop: stop.signal });
+    h.supervisor.dispatch({ type: "start" });
     await until("keepAlive active", () => h.calls.includes("keepAlive active"));
-    stop.abort();
-    await running;
-    assert.deepEqual(h.pids.slice(0, 2), ["onStartup 0", "keepAlive 1000"]);
-    // The prestop heartbeat does not know the pid (tarscli prestop runs it too): -1 keeps it.
-    assert.deepEqual(h.pids.at(-1), "keepAlive -1");
+    h.supervisor.dispatch({ type: "stop", signal: "SIGTERM" });
+    await until("draining", () => h.calls.includes("notify prestop"));
+    h.clock.advance(h.settings.prestopWaitTime);
+    assert.equal(await h.supervisor.done, 0);
+    assert.deepEqual(h.pids, ["onStartup 0", "keepAlive 1000", "keepAlive 1000"]);
   });
 
-  await t.step("waits for the registry before starting the service", async () => {
+  await t.step("SIGTERM during genconf: genconf stopped, exit 0", async () => {
+    const h = await harness({}, { holdGenconf: hold() });
+    h.supervisor.dispatch({ type: "start" });
+    await until("genconf running", () => h.genconfSignal !== undefined);
+    h.supervisor.dispatch({ type: "stop", signal: "SIGTERM" });
+    assert.ok(h.genconfSignal!.aborted, "genconf is stopped at once");
+    assert.equal(await h.supervisor.done, 0);
+    assert.deepEqual(h.calls, []);
+  });
+
+  await t.step("SIGTERM during registration: onPrestop at once, no service", async () => {
     const h = await harness();
-    h.registryUp = false;
-    const stop = new AbortController();
-    const running = runSupervisor(h.deps, { stop: stop.signal, registerRetryDelay: 20 });
-    await until("retries logged", () => h.lines.filter((l) => l.includes("retrying")).length >= 2);
+    h.holdRegistry = hold();
+    h.supervisor.dispatch({ type: "start" });
+    await until("onStartup sent", () => h.calls.includes("onStartup activating"));
+    h.supervisor.dispatch({ type: "stop", signal: "SIGTERM" });
+    await until("onPrestop sent", () => h.calls.includes("onPrestop"));
+    // Neither call answers: onPrestop is bounded by the stop's call timeout.
+    h.clock.advance(1500);
+    assert.equal(await h.supervisor.done, 0);
     assert.equal(h.services.length, 0);
-    assert.equal(await stateOf(h), "activating");
-    h.registryUp = true;
-    await until("active", async () => (await stateOf(h)) === "active");
-    stop.abort();
-    await running;
+    assert.equal(await stateOf(h), "deactivating");
+    h.holdRegistry.release();
   });
 
-  await t.step("keeps writing the state file while the registry is down", async () => {
+  await t.step("SIGTERM during a slow before-check script: the script is stopped", async () => {
     const h = await harness();
-    const stop = new AbortController();
-    const running = runSupervisor(h.deps, { stop: stop.signal });
+    h.supervisor.dispatch({ type: "start" });
     await until("active", async () => (await stateOf(h)) === "active");
-    h.registryUp = false;
-    const before = (await readStateFile(stateFilePath(h.tarsPath)))!.writtenAt;
-    await until(
-      "a newer state file",
-      async () => (await readStateFile(stateFilePath(h.tarsPath)))!.writtenAt > before,
+    h.holdBeforeCheck = hold();
+    const rounds = h.checkSignals.length;
+    h.clock.advance(h.settings.checkInterval);
+    await until("a check round", () => h.checkSignals.length === rounds + 1);
+    h.supervisor.dispatch({ type: "stop", signal: "SIGTERM" });
+    assert.ok(h.checkSignals.at(-1)!.aborted, "the script is stopped at once");
+    await until("draining", () => h.calls.includes("notify prestop"));
+    h.clock.advance(h.settings.prestopWaitTime);
+    assert.equal(await h.supervisor.done, 0);
+    assert.ok(
+      h.lines.some((l) => /SIGTERM: stop requested \(active\)/.test(l)),
+      h.lines.join("\n"),
     );
-    assert.equal(await stateOf(h), "active");
-    h.registryUp = true;
-    stop.abort();
-    await running;
   });
 
-  await t.step("after a failed heartbeat the next contact registers the pod again", async () => {
-    const h = await harness({ TARS_REPORT_INTERVAL: "40ms" });
-    const stop = new AbortController();
-    const running = runSupervisor(h.deps, { stop: stop.signal });
-    await until("keepAlive active", () => h.calls.includes("keepAlive active"));
-    h.registryUp = false;
-    await until("a failed keepAlive", () => h.lines.some((l) => /keepAlive active failed/.test(l)));
-    await until("a failed onStartup", () => h.lines.some((l) => /onStartup active failed/.test(l)));
-    h.registryUp = true;
-    await until("registered again", () => h.calls.includes("onStartup active false"));
-    const again = h.calls.indexOf("onStartup active false");
-    await until("heartbeats after it", () => h.calls.slice(again).includes("keepAlive active"));
-    stop.abort();
-    await running;
-  });
-
-  await t.step("once prestop ran, a failed heartbeat does not register the pod again", async () => {
-    const h = await harness({ TARS_REPORT_INTERVAL: "40ms" });
-    const stop = new AbortController();
-    const running = runSupervisor(h.deps, { stop: stop.signal });
-    await until("keepAlive active", () => h.calls.includes("keepAlive active"));
-    await Deno.writeTextFile(join(h.tarsPath, "data", "prestop"), "");
-    await until("keepAlive deactivating", () => h.calls.includes("keepAlive deactivating"));
-    h.registryUp = false;
-    await until(
-      "a failed keepAlive",
-      () => h.lines.some((l) => /keepAlive deactivating failed/.test(l)),
-    );
-    h.registryUp = true;
-    const from = h.calls.length;
-    await until("heartbeats again", () => h.calls.slice(from).includes("keepAlive deactivating"));
-    assert.ok(!h.calls.slice(from).some((c) => c.startsWith("onStartup")), h.calls.join(", "));
-    stop.abort();
-    await running;
-  });
-
-  await t.step("restarts at once, then with a back-off, and reports each down", async () => {
+  await t.step("a service that exits is restarted and reported", async () => {
     const h = await harness();
-    const stop = new AbortController();
-    const running = runSupervisor(h.deps, {
-      stop: stop.signal,
-      restartDelay: 300,
-      stableAfter: 60_000,
-    });
+    h.supervisor.dispatch({ type: "start" });
     await until("active", async () => (await stateOf(h)) === "active");
     h.services[0].exit();
     await until("second start", () => h.services.length === 2);
     assert.ok(h.calls.includes("keepAlive inactive"));
-    assert.ok(h.reports.some((r) => r.startsWith("warn [warn] server down")));
-    assert.ok(h.lines.includes("out: last line of start.log"));
-    const exitedAt = Date.now();
+    assert.ok(h.calls.some((c) => c.startsWith("report warn [warn] server down")));
+    assert.ok(h.calls.includes("report normal [notify] restart, restart 1"));
     h.services[1].exit();
-    await until("third start", () => h.services.length === 3);
-    assert.ok(Date.now() - exitedAt >= 250, "the second restart waits for the back-off");
-    assert.equal(h.reports.filter((r) => r.includes("restart")).length, 2);
-    stop.abort();
-    await running;
-  });
-
-  await t.step(
-    "an exit after TARS_ACTIVATING_TIMEOUT without being active is an [alarm]",
-    async () => {
-      const h = await harness({ TARS_ACTIVATING_TIMEOUT: "100ms" });
-      h.endpointsUp = false;
-      const stop = new AbortController();
-      const running = runSupervisor(h.deps, { stop: stop.signal });
-      await until("inactive", async () => (await stateOf(h)) === "inactive");
-      h.services[0].exit();
-      await until("a report", () => h.reports.length > 0);
-      assert.equal(h.reports[0], "error [alarm] down, server is inactive");
-      stop.abort();
-      await running;
-    },
-  );
-
-  await t.step("data/stop suspends restarts", async () => {
-    const h = await harness();
-    const stop = new AbortController();
-    const running = runSupervisor(h.deps, { stop: stop.signal });
-    await until("active", async () => (await stateOf(h)) === "active");
-    await Deno.writeTextFile(join(h.tarsPath, "data", "stop"), "");
-    h.services[0].exit();
     await until("inactive", async () => (await stateOf(h)) === "inactive");
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(h.services.length, 1);
-    await Deno.remove(join(h.tarsPath, "data", "stop"));
-    await until("restart", () => h.services.length === 2);
-    stop.abort();
-    await running;
+    h.clock.advance(999);
+    await until("no third start yet", () => h.services.length === 2);
+    h.clock.advance(1);
+    await until("third start after 1 s", () => h.services.length === 3);
+    h.supervisor.dispatch({ type: "stop", signal: "SIGTERM" });
+    await until("draining", () => h.calls.includes("notify prestop"));
+    h.clock.advance(h.settings.prestopWaitTime);
+    assert.equal(await h.supervisor.done, 0);
   });
 
-  await t.step("failing checks keep activating, then inactive after the timeout", async () => {
-    const h = await harness({ TARS_ACTIVATING_TIMEOUT: "150ms" });
-    h.endpointsUp = false;
-    const stop = new AbortController();
-    const running = runSupervisor(h.deps, { stop: stop.signal });
-    await until("activating written", async () => (await stateOf(h)) === "activating");
-    await until("inactive", async () => (await stateOf(h)) === "inactive");
-    h.endpointsUp = true;
-    await until("active", async () => (await stateOf(h)) === "active");
-    stop.abort();
-    await running;
-  });
-
-  await t.step("a prestop hook makes the state deactivating and is not repeated", async () => {
+  await t.step("the state file is written while the registry is unreachable", async () => {
     const h = await harness();
-    const stop = new AbortController();
-    const running = runSupervisor(h.deps, { stop: stop.signal });
-    await until("active", async () => (await stateOf(h)) === "active");
-    await Deno.writeTextFile(join(h.tarsPath, "data", "prestop"), "");
-    await until("deactivating", async () => (await stateOf(h)) === "deactivating");
-    stop.abort();
-    await running;
-    assert.ok(!h.calls.includes("onPrestop"), "the hook's prestop is not run again");
-    assert.ok(h.calls.includes("shutdown"));
+    h.holdRegistry = hold();
+    h.supervisor.dispatch({ type: "start" });
+    await until("activating", async () => (await stateOf(h)) === "activating");
+    const first = (await readStateFile(stateFilePath(h.tarsPath)))!;
+    h.clock.advance(h.settings.checkInterval);
+    await until(
+      "a newer state file",
+      async () => (await readStateFile(stateFilePath(h.tarsPath)))!.writtenAt > first.writtenAt,
+    );
+    h.holdRegistry.release();
+    h.supervisor.dispatch({ type: "stop", signal: "SIGTERM" });
+    assert.equal(await h.supervisor.done, 0);
   });
 
-  await t.step("traffic off is passed to onStartup", async () => {
-    const h = await harness({ TARS_DISABLE_FLOW: "1" });
-    const stop = new AbortController();
-    const running = runSupervisor(h.deps, { stop: stop.signal });
-    await until("registered", () => h.calls.length > 0);
-    assert.equal(h.calls[0], "onStartup activating true");
-    stop.abort();
-    await running;
+  await t.step("a prestop marker from an earlier life is removed at start", async () => {
+    const h = await harness();
+    await Deno.mkdir(join(h.tarsPath, "data"), { recursive: true });
+    await Deno.writeTextFile(join(h.tarsPath, "data", "prestop"), "old\n");
+    h.supervisor.dispatch({ type: "start" });
+    await until("active", async () => (await stateOf(h)) === "active");
+    h.supervisor.dispatch({ type: "stop", signal: "SIGTERM" });
+    await until("draining", () => h.calls.includes("notify prestop"));
+    h.clock.advance(h.settings.prestopWaitTime);
+    assert.equal(await h.supervisor.done, 0);
+    assert.ok(h.calls.includes("onPrestop"));
   });
 });

@@ -206,7 +206,12 @@ Deno.test("lifecycle: the registry down at start, and down later", async (t) => 
       });
       assert.equal(pod.ready, false);
       assert.ok(pod.probes.length > 0 && pod.probes.every((p) => !p.ok));
-      assert.match(pod.probes.at(-1)!.reason, /not ready: activating/);
+      // The state file stays fresh while the pod waits, and the probe says what it waits for.
+      assert.match(
+        pod.probes.at(-1)!.reason,
+        /^not ready: activating \(waiting for the registry: /,
+      );
+      assert.ok(!pod.probes.some((p) => /not alive/.test(p.reason)), JSON.stringify(pod.probes));
       assert.equal(await servicePid(pod.tarsPath), 0, "the service waits for the registration");
     });
 
@@ -245,6 +250,69 @@ Deno.test("lifecycle: the registry down at start, and down later", async (t) => 
         return log.some((l) => /registry: onStartup TestApp\.Hello on 127\.0\.0\.5 active/.test(l));
       });
     });
+  } finally {
+    await s.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("lifecycle: a registry rebuilt on an empty store between two heartbeats has the pod back within one report interval", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "lifecycle_" });
+  const s = scope();
+  try {
+    const port = freePort();
+    const reportInterval = 6000;
+    let registry = await s.registry(["--store", `sqlite:${join(dir, "first.db")}`], port);
+    const pod = await s.pod({
+      name: "pod-e",
+      podIp: "127.0.0.6",
+      locator: registry.locator,
+      env: { TARS_REPORT_INTERVAL: `${reportInterval}ms`, TARS_CHECK_INTERVAL: "200ms" },
+    });
+    await pod.waitReady(READY_MS);
+    const endpoint = await helloEndpoint(pod);
+    await eventually(5000, "active in the registry", async () => {
+      return (await lookup(s.client, registry.locator)).active.includes(endpoint);
+    });
+    const heartbeats = async (r: RegistryProcess) => {
+      const text = await (await fetch(`http://127.0.0.1:${r.metricsPort}/metrics`)).text();
+      return Number(
+        /^tarsregistry_calls_total\{method="keepAlive",kind="heartbeat"\} (\d+)$/m
+          .exec(text)?.[1] ?? 0,
+      );
+    };
+
+    await t.step("replaced right after a heartbeat, so no heartbeat fails", async () => {
+      const seen = await heartbeats(registry);
+      await eventually(2 * reportInterval, "the pod's next heartbeat", async () => {
+        return await heartbeats(registry) > seen;
+      }, { interval: 20 });
+      await registry.kill();
+      registry = await s.registry(["--store", `sqlite:${join(dir, "second.db")}`], port);
+    });
+
+    await t.step(
+      "its next heartbeat is answered 'not registered': it registers at once",
+      async () => {
+        const ms = await eventually(
+          reportInterval + 2000,
+          "active in the new registry",
+          async () => {
+            return (await lookup(s.client, registry.locator)).active.includes(endpoint);
+          },
+        );
+        assert.ok(ms <= reportInterval + 2000, `${ms} ms`);
+        await eventually(5000, "the reason in supervisor.log", async () => {
+          const log = await supervisorLog(pod);
+          return log.some((l) =>
+            /the registry does not know this pod.*registering again with onStartup/.test(l)
+          );
+        });
+        const log = await supervisorLog(pod);
+        assert.ok(!log.some((l) => /registry: keepAlive active failed/.test(l)), log.join("\n"));
+        assert.ok(pod.ready);
+      },
+    );
   } finally {
     await s.close();
     await Deno.remove(dir, { recursive: true });

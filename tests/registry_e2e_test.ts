@@ -415,29 +415,33 @@ Deno.test("e2e: our TarsClient registers, looks up, is refused, administers, and
       const dryDefault = (await p.admin.notify({ command: "clean" })).ret;
       assert.match(dryDefault, /^Would remove 0 node\(s\)/);
       assert.match(dryDefault, /Dry run: nothing removed/);
-      // Every heartbeat is older than tomorrow.
-      const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
-      const dry = (await p.admin.notify({ command: `clean y ${tomorrow}` })).ret;
-      // The prestop of 10.5.0.2's only server took its node along.
-      assert.match(dry, /^Would remove 2 node\(s\)/);
-      assert.doesNotMatch(dry, /^10\.5\.0\.2$/m);
-      assert.match(dry, /^tars\.tarsregistry on 127\.0\.0\.1$/m);
-      assert.match(dry, /^10\.5\.0\.1$/m);
-      assert.match(dry, /^E2e\.Pod on 10\.5\.0\.1$/m);
-      assert.deepEqual((await lookup(p, obj)).active, ["10.5.0.1:18000"]);
-      const wet = (await p.admin.notify({ command: `clean n ${tomorrow}` })).ret;
-      assert.match(wet, /^Removed 2 node\(s\)/);
+      // Every node sent a heartbeat within --node-timeout: nothing goes.
+      const past = new Date(Date.now() - 300_000).toISOString().slice(0, 19).replace("T", " ");
+      const wet = (await p.admin.notify({ command: `clean n ${past}` })).ret;
+      assert.match(wet, /^Removed 0 node\(s\)/);
       assert.match(wet, /Deleted\.$/);
-      assert.deepEqual(await lookup(p, obj), { active: [], inactive: [] });
-      assert.match(
-        (await p.admin.notify({ command: "status" })).ret,
-        / servers=0 adapters=0 /,
-      );
+      assert.deepEqual((await lookup(p, obj)).active, ["10.5.0.1:18000"]);
       assert.equal(
         (await p.admin.notify({ command: "frobnicate" })).ret,
         "frobnicate not support now!",
       );
       await refused(p.admin.notify({ command: "clean n 2026-13-45" }), "Bad time");
+    });
+
+    await t.step("clean refuses a future time: every live pod stays", async () => {
+      // Every heartbeat is older than tomorrow: this used to remove every node, the registry's too.
+      const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+      await refused(
+        p.admin.notify({ command: `clean n ${tomorrow}` }),
+        "later than now minus --node-timeout",
+      );
+      await refused(
+        p.admin.notify({ command: "clean n 2999-01-01" }),
+        "Invalid time 2999-01-01T00:00:00\\.000Z",
+      );
+      assert.match((await p.admin.notify({ command: "status" })).ret, /^nodes=2 servers=2 /);
+      assert.deepEqual((await lookup(p, obj)).active, ["10.5.0.1:18000"]);
+      assert.deepEqual((await lookup(p, QUERY_OBJ)).active, [`127.0.0.1:${registry!.port}`]);
     });
   } finally {
     await client.close();
@@ -558,7 +562,10 @@ Deno.test({
         { env: { DB_DSN: dsn, TARS_REGISTRY_STORE: "" } },
       );
       running.push(b);
-      assert.match(b.stdout[0], /\(store mysql:\/\/tars:\*\*\*@127\.0\.0\.1:\d+\/db_tars\)$/);
+      assert.match(
+        b.stdout.find((line) => line.startsWith("tarsregistry listening")) ?? "",
+        /\(store mysql:\/\/tars:\*\*\*@127\.0\.0\.1:\d+\/db_tars\)$/,
+      );
       const pa = proxies(client, a.port);
       const pb = proxies(client, b.port);
       const obj = "E2e.Pod.Obj";
@@ -699,7 +706,7 @@ Deno.test({
   },
 });
 
-Deno.test("e2e: a pod without a heartbeat for --node-timeout turns inactive, a heartbeat revives it", async () => {
+Deno.test("e2e: a pod without a heartbeat for --node-timeout turns inactive, a heartbeat revives it, clean removes it but never a live node", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tarsregistry-e2e-" });
   const client = new TarsClient({ log: () => {}, timeout: 5000 });
   let registry: RegistryProcess | undefined;
@@ -721,6 +728,20 @@ Deno.test("e2e: a pod without a heartbeat for --node-timeout turns inactive, a h
     // Nothing was deleted: the endpoint is still listed, and one heartbeat brings it back.
     await p.registry.keepAlive({ req: { nodeName: "10.4.0.1", state: "active" } });
     assert.deepEqual(await lookup(p, "E2e.Pod.Obj"), { active: ["10.4.0.1:18000"], inactive: [] });
+    // clean as late as it may (now minus --node-timeout) removes the silent pod only: the
+    // registry's own node sends a heartbeat every 333 ms and stays.
+    await eventually(
+      REPLICA_VISIBLE_MS,
+      "the pod turning inactive again",
+      async () => (await lookup(p, "E2e.Pod.Obj")).inactive.length === 1,
+    );
+    await delay(1000);
+    const limit = new Date(Date.now() - 1000).toISOString().slice(0, 19).replace("T", " ");
+    const cleaned = (await p.admin.notify({ command: `clean n ${limit}` })).ret;
+    assert.match(cleaned, /^Removed 1 node\(s\)/);
+    assert.match(cleaned, /^10\.4\.0\.1$/m);
+    assert.deepEqual(await lookup(p, "E2e.Pod.Obj"), { active: [], inactive: [] });
+    assert.deepEqual((await lookup(p, QUERY_OBJ)).active, [`127.0.0.1:${registry.port}`]);
   } finally {
     await client.close();
     await registry?.kill();

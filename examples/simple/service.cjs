@@ -110,7 +110,14 @@ AdminImp.prototype.notify = function (current, command) {
   current.sendResponse(answer);
 };
 
-server.initialize(configFile, (svr) => svr.addServant(HelloImp, HELLO_SERVANT));
+// @tars/rpc listens on every adapter of the config and will not start with one that has no
+// servant: an adapter a TARS_MERGE_CONF file adds (the lifecycle tests add one) gets HelloImp.
+server.initialize(configFile, (svr) => {
+  svr.addServant(HelloImp, HELLO_SERVANT);
+  for (const adapter of svr._adapters) {
+    if (adapter.servantName !== HELLO_SERVANT) svr.addServant(HelloImp, adapter.servantName);
+  }
+});
 const admin = new Tars.server.BindAdapterOption();
 admin.endpoint = server.configure.get("tars.application.server.local");
 admin.name = "AdminAdapter";

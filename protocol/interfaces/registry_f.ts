@@ -14,6 +14,28 @@ import { defineInterface, out, param } from "../interface.ts";
 /** Servant name of the registry's registration object. */
 export const REGISTRY_OBJ = "tars.tarsregistry.Registry";
 
+/**
+ * Return codes (`iRet`) of the Registry calls besides the framework's, each with a description
+ * that says more. Positive, so they never meet the framework's negative codes.
+ */
+export const RegistryRet = {
+  /** The caller may not do this from its address; the description names the flag that allows it. */
+  REFUSED: 403,
+  /**
+   * `keepAlive` or `registerMetrics` naming a node or server the registry does not know (a
+   * rebuilt store, a clean): call `onStartup` with the present state. A heartbeat with the node
+   * name alone (the original Go tarscli's) is answered 0 as before.
+   */
+  NOT_REGISTERED: 404,
+  /** Too many writes wait for the store (`--max-pending-writes`): try again later. */
+  BUSY: 429,
+  /**
+   * The store did not answer within `--store-timeout`: the registry's memory did not change (the
+   * store may still complete the write later).
+   */
+  STORE_TIMEOUT: 504,
+} as const;
+
 /** `tars.AdapterConf`: one adapter a pod serves. */
 export const AdapterConf = struct("tars.AdapterConf", {
   servant: req(0, string),

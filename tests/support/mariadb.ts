@@ -33,6 +33,10 @@ export interface MariadbServer {
   url: string;
   /** Unix socket path of the server. */
   socket: string;
+  /** TCP port on 127.0.0.1. */
+  port: number;
+  /** Process id of `mariadbd` (tests SIGSTOP it to make a hung database). */
+  pid: number;
   /** URL of another database on the same server (created on demand by {@link createDatabase}). */
   urlFor(database: string, options?: { socket?: boolean }): string;
   /** Creates a database (as root) and returns its URL. */
@@ -49,6 +53,8 @@ export interface MariadbOptions {
   searchPath: string;
   /** Seconds to wait for the server to answer; default 30. */
   startTimeout?: number;
+  /** TCP port on 127.0.0.1; default a free one. */
+  port?: number;
 }
 
 function findBinary(names: string[], searchPath: string): string | null {
@@ -132,11 +138,17 @@ export async function startMariadb(options: MariadbOptions): Promise<MariadbServ
   const dataDir = join(dir, "data");
   const socket = join(dir, "sock");
   const errorLog = join(dir, "error.log");
-  const port = freePort();
+  // Its own temporary directory: in the shared /tmp, the bootstrap of one server failed to remove
+  // its temporary table while other servers ran beside it.
+  const tmpDir = join(dir, "tmp");
+  await Deno.mkdir(tmpDir);
+  const port = options.port ?? freePort();
   let child: Deno.ChildProcess | null = null;
   let exited = false;
   const stop = async () => {
     if (child && !exited) {
+      // A test may have stopped it (SIGSTOP) to hang the database: it must run to end.
+      child.kill("SIGCONT");
       child.kill("SIGTERM");
       const timer = setTimeout(() => {
         if (!exited) child?.kill("SIGKILL");
@@ -153,6 +165,7 @@ export async function startMariadb(options: MariadbOptions): Promise<MariadbServ
         `--datadir=${dataDir}`,
         "--auth-root-authentication-method=normal",
         "--skip-test-db",
+        `--tmpdir=${tmpDir}`,
         ...user,
       ],
       what: "mariadb-install-db",
@@ -163,6 +176,7 @@ export async function startMariadb(options: MariadbOptions): Promise<MariadbServ
         `--datadir=${dataDir}`,
         `--socket=${socket}`,
         `--port=${port}`,
+        `--tmpdir=${tmpDir}`,
         "--bind-address=127.0.0.1",
         ...user,
         `--sql-mode=${STRICT_SQL_MODE}`,
@@ -211,6 +225,8 @@ export async function startMariadb(options: MariadbOptions): Promise<MariadbServ
   return {
     url: urlFor("db_tars"),
     socket,
+    port,
+    pid: child!.pid,
     urlFor,
     async createDatabase(name) {
       await rootQuery("mysql", `CREATE DATABASE \`${name}\``);

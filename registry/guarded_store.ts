@@ -1,0 +1,258 @@
+/**
+ * The store as the registry calls it, so that a store that hangs or fails cannot hang callers:
+ * every call has a deadline (`--store-timeout`), at most `--max-pending-writes` calls wait for the
+ * store at once (more are refused at once, "registry busy"), and the state of the writes is kept
+ * for `/healthz` (failing or stalled until one succeeds). It wraps any {@linkcode RegistryStore},
+ * which stays as it is.
+ *
+ * A call past its deadline fails for its caller, and the service then leaves memory as it was;
+ * the store call itself goes on (nothing can cancel it) and counts as waiting until it settles,
+ * so a hung database cannot pile up calls without bound.
+ *
+ * @module
+ */
+import { TarsCallError } from "../protocol/call_error.ts";
+import { RegistryRet } from "../protocol/interfaces/registry_f.ts";
+import type {
+  CleanCutoff,
+  CleanResult,
+  ExpiredNodes,
+  KeepAliveResult,
+  KeepAliveRows,
+  LoadResult,
+  LoadSink,
+  MetricsRow,
+  PrestopResult,
+  RegistryInfoRows,
+  RegistryStore,
+  ServerTarget,
+  StartupRows,
+  StoreCounts,
+  StoreSnapshot,
+} from "./store/mod.ts";
+
+/** Limits of a {@linkcode GuardedStore}. */
+export interface StoreGuardOptions {
+  /** Milliseconds a call may take (`--store-timeout`). */
+  readonly timeout: number;
+  /** Calls that may wait for the store at once (`--max-pending-writes`). */
+  readonly maxPending: number;
+  /**
+   * Milliseconds a read of the whole store or of its changes may take (default `timeout`): a
+   * full read of a large database takes longer than a write.
+   */
+  readonly readTimeout?: number;
+  /** Milliseconds clock (default `performance.now`). */
+  readonly now?: () => number;
+}
+
+interface Waiting {
+  readonly deadline: number;
+  readonly expire: () => void;
+}
+
+/** A store whose calls are bounded in time and number; see the module comment. */
+export class GuardedStore implements RegistryStore {
+  readonly #store: RegistryStore;
+  readonly #timeout: number;
+  readonly #readTimeout: number;
+  readonly #maxPending: number;
+  readonly #now: () => number;
+  readonly #waiting = new Set<Waiting>();
+  #pending = 0;
+  #writeFailure: string | undefined;
+  #sweeper: ReturnType<typeof setInterval> | undefined;
+
+  constructor(store: RegistryStore, options: StoreGuardOptions) {
+    this.#store = store;
+    this.#timeout = options.timeout;
+    this.#readTimeout = options.readTimeout ?? options.timeout;
+    this.#maxPending = options.maxPending;
+    this.#now = options.now ?? (() => performance.now());
+    const readChanges = store.readChanges?.bind(store);
+    if (readChanges) {
+      this.readChanges = (mark, sink, options) =>
+        this.#call("reading what changed", () => readChanges(mark, sink, options), {
+          write: false,
+          timeout: this.#readTimeout,
+        });
+    }
+  }
+
+  /** {@inheritDoc RegistryStore.readChanges} (when the store has it) */
+  readonly readChanges?: RegistryStore["readChanges"];
+
+  /** {@inheritDoc RegistryStore.kind} */
+  get kind(): RegistryStore["kind"] {
+    return this.#store.kind;
+  }
+
+  /** Store calls started and not yet settled (those past their deadline included). */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  /** Why writes fail or stall, from a failed or late write until one succeeds; else undefined. */
+  get writeFailure(): string | undefined {
+    return this.#writeFailure;
+  }
+
+  /** {@inheritDoc RegistryStore.onStartup} */
+  onStartup(rows: StartupRows): Promise<void> {
+    return this.#call("onStartup", () => this.#store.onStartup(rows), { write: true });
+  }
+
+  /** {@inheritDoc RegistryStore.keepAlive} */
+  keepAlive(rows: KeepAliveRows): Promise<KeepAliveResult> {
+    return this.#call("keepAlive", () => this.#store.keepAlive(rows), { write: true });
+  }
+
+  /** {@inheritDoc RegistryStore.onPrestop} */
+  onPrestop(target: ServerTarget): Promise<PrestopResult> {
+    return this.#call("onPrestop", () => this.#store.onPrestop(target), { write: true });
+  }
+
+  /** {@inheritDoc RegistryStore.expireNodes} */
+  expireNodes(timeout: number): Promise<ExpiredNodes> {
+    return this.#call("the node check", () => this.#store.expireNodes(timeout), { write: true });
+  }
+
+  /** {@inheritDoc RegistryStore.announceRegistry} */
+  announceRegistry(rows: RegistryInfoRows): Promise<void> {
+    return this.#call("announceRegistry", () => this.#store.announceRegistry(rows), {
+      write: true,
+    });
+  }
+
+  /** {@inheritDoc RegistryStore.withdrawRegistry} */
+  withdrawRegistry(locatorId: string): Promise<void> {
+    return this.#call("withdrawRegistry", () => this.#store.withdrawRegistry(locatorId), {
+      write: true,
+    });
+  }
+
+  /** {@inheritDoc RegistryStore.registerMetrics} */
+  registerMetrics(row: MetricsRow): Promise<boolean> {
+    return this.#call("registerMetrics", () => this.#store.registerMetrics(row), { write: true });
+  }
+
+  /** {@inheritDoc RegistryStore.clean} */
+  clean(cutoff: CleanCutoff): Promise<CleanResult> {
+    return this.#call("clean", () => this.#store.clean(cutoff), { write: !cutoff.dryRun });
+  }
+
+  /** {@inheritDoc RegistryStore.load} */
+  load(sink: LoadSink, options?: { sums?: boolean }): Promise<LoadResult> {
+    return this.#call("reading the store", () => this.#store.load(sink, options), {
+      write: false,
+      timeout: this.#readTimeout,
+    });
+  }
+
+  /** {@inheritDoc RegistryStore.snapshot} */
+  snapshot(): Promise<StoreSnapshot> {
+    return this.#call("reading the store", () => this.#store.snapshot(), { write: false });
+  }
+
+  /** {@inheritDoc RegistryStore.counts} */
+  counts(): Promise<StoreCounts> {
+    return this.#call("counting rows", () => this.#store.counts(), { write: false });
+  }
+
+  /** Closes the store, waiting at most the timeout for it (a hung database cannot be closed). */
+  close(): Promise<void> {
+    return this.#call("closing the store", () => this.#store.close(), {
+      write: false,
+      count: false,
+    })
+      .catch((error) => {
+        if (!(error instanceof TarsCallError)) throw error;
+      });
+  }
+
+  #call<T>(
+    what: string,
+    work: () => Promise<T>,
+    options: { write: boolean; count?: boolean; timeout?: number },
+  ): Promise<T> {
+    const timeout = options.timeout ?? this.#timeout;
+    const counted = options.count ?? true;
+    if (counted && this.#pending >= this.#maxPending) {
+      return Promise.reject(
+        new TarsCallError(
+          RegistryRet.BUSY,
+          `${what}: registry busy: ${this.#pending} calls wait for the store ` +
+            `(--max-pending-writes ${this.#maxPending}); nothing was changed, try again later`,
+        ),
+      );
+    }
+    if (counted) this.#pending++;
+    return new Promise<T>((resolve, reject) => {
+      let expired = false;
+      const waiting: Waiting = {
+        deadline: this.#now() + timeout,
+        expire: () => {
+          expired = true;
+          if (options.write) {
+            this.#writeFailure = `store writes stall: ${what} got no answer within ` +
+              `${this.#timeout} ms (--store-timeout)`;
+          }
+          reject(
+            new TarsCallError(
+              RegistryRet.STORE_TIMEOUT,
+              options.write
+                ? `${what}: the store did not answer within ${timeout} ms ` +
+                  `(--store-timeout); the registry's view did not change`
+                : `${what}: the store did not answer within ${timeout} ms; the read is given up`,
+            ),
+          );
+        },
+      };
+      this.#waiting.add(waiting);
+      this.#sweeper ??= setInterval(() => this.#sweep(), this.#sweepMs());
+      const settled = () => {
+        if (counted) this.#pending--;
+        this.#waiting.delete(waiting);
+        this.#stopSweeperWhenIdle();
+      };
+      let running: Promise<T>;
+      try {
+        running = work();
+      } catch (error) {
+        running = Promise.reject(error);
+      }
+      running.then((value) => {
+        settled();
+        // Even a late answer shows the store works again.
+        if (options.write) this.#writeFailure = undefined;
+        if (!expired) resolve(value);
+      }, (error) => {
+        settled();
+        if (options.write) {
+          this.#writeFailure = `store writes fail: ${what}: ${(error as Error).message}`;
+        }
+        if (!expired) reject(error);
+      });
+    });
+  }
+
+  #sweepMs(): number {
+    return Math.min(100, Math.max(5, this.#timeout / 10));
+  }
+
+  #sweep(): void {
+    const now = this.#now();
+    for (const waiting of this.#waiting) {
+      if (waiting.deadline > now) continue;
+      this.#waiting.delete(waiting);
+      waiting.expire();
+    }
+    this.#stopSweeperWhenIdle();
+  }
+
+  #stopSweeperWhenIdle(): void {
+    if (this.#waiting.size > 0) return;
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+  }
+}

@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { TarsCallError } from "../protocol/call_error.ts";
+import { RegistryRet } from "../protocol/interfaces/registry_f.ts";
+import { GuardedStore } from "./guarded_store.ts";
+import { RegistryService } from "./registry_service.ts";
+import { SqliteStore } from "./store/sqlite_store.ts";
+import type { RegistryStore } from "./store/mod.ts";
+
+/** A SQLite store whose writes can be made to hang (until released) or fail. */
+async function faultyStore() {
+  const dir = await Deno.makeTempDir({ prefix: "guarded_store_test_" });
+  const real = await SqliteStore.open(`${dir}/registry.db`, { now: Date.now });
+  const held: (() => void)[] = [];
+  const faults = { hang: false, fail: undefined as string | undefined };
+  const gate = async () => {
+    if (faults.fail) throw new Error(faults.fail);
+    if (faults.hang) await new Promise<void>((resolve) => held.push(resolve));
+  };
+  const store: RegistryStore = {
+    kind: "sqlite",
+    onStartup: async (rows) => (await gate(), real.onStartup(rows)),
+    keepAlive: async (rows) => (await gate(), real.keepAlive(rows)),
+    onPrestop: async (target) => (await gate(), real.onPrestop(target)),
+    registerMetrics: async (row) => (await gate(), real.registerMetrics(row)),
+    clean: async (cutoff) => (await gate(), real.clean(cutoff)),
+    expireNodes: (timeout) => real.expireNodes(timeout),
+    announceRegistry: (rows) => real.announceRegistry(rows),
+    withdrawRegistry: (locatorId) => real.withdrawRegistry(locatorId),
+    load: (sink) => real.load(sink),
+    snapshot: () => real.snapshot(),
+    counts: () => real.counts(),
+    close: () => real.close(),
+  };
+  return {
+    store,
+    faults,
+    /** Lets every hung write go on. */
+    release() {
+      for (const go of held.splice(0)) go();
+    },
+    async close() {
+      await real.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+const pod = (nodeName: string) => ({
+  nodeName,
+  application: "App",
+  server: "Srv",
+  adapters: [{ servant: "App.Srv.Obj", endpoint: `tcp -h ${nodeName} -p 9000` }],
+});
+
+async function code(call: Promise<unknown>): Promise<{ code: number; message: string }> {
+  try {
+    await call;
+  } catch (error) {
+    assert.ok(error instanceof TarsCallError, String(error));
+    return { code: error.code, message: error.message };
+  }
+  assert.fail("the call did not fail");
+}
+
+Deno.test("guarded store: a hung store cannot hang callers", async (t) => {
+  const faulty = await faultyStore();
+  const store = new GuardedStore(faulty.store, { timeout: 200, maxPending: 3 });
+  const service = await RegistryService.open(store, {
+    now: Date.now,
+    nodeTimeout: 250_000,
+    log: () => {},
+  });
+  try {
+    await t.step(
+      "a write past the deadline fails with STORE_TIMEOUT, memory unchanged",
+      async () => {
+        faulty.faults.hang = true;
+        const started = performance.now();
+        const error = await code(service.onStartup(pod("10.0.0.1")));
+        const took = performance.now() - started;
+        assert.equal(error.code, RegistryRet.STORE_TIMEOUT);
+        assert.match(error.message, /^onStartup: the store did not answer within 200 ms/);
+        assert.ok(took >= 195 && took < 1000, `answered after ${took} ms`);
+        assert.deepEqual(service.find("App.Srv.Obj").activeEp, []);
+        assert.match(store.writeFailure ?? "", /store writes stall: onStartup got no answer/);
+      },
+    );
+
+    await t.step("at most maxPending wait; the next is refused at once as busy", async () => {
+      // One is still hung from the step before.
+      const waiting = [service.onStartup(pod("10.0.0.2")), service.onStartup(pod("10.0.0.3"))];
+      for (const w of waiting) w.catch(() => {});
+      assert.equal(store.pending, 3);
+      const started = performance.now();
+      const busy = await code(service.keepAlive({ nodeName: "10.0.0.4", state: "active" }));
+      assert.ok(performance.now() - started < 50);
+      assert.equal(busy.code, RegistryRet.BUSY);
+      assert.match(
+        busy.message,
+        /registry busy: 3 calls wait for the store \(--max-pending-writes 3\)/,
+      );
+      for (const w of waiting) assert.equal((await code(w)).code, RegistryRet.STORE_TIMEOUT);
+    });
+
+    await t.step("a write that succeeds again clears the failure", async () => {
+      faulty.faults.hang = false;
+      faulty.release();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(store.pending, 0);
+      await service.onStartup(pod("10.0.0.5"));
+      assert.equal(store.writeFailure, undefined);
+      assert.deepEqual(service.find("App.Srv.Obj").activeEp.map((e) => e.host), ["10.0.0.5"]);
+    });
+
+    await t.step("a failing write is reported until one succeeds", async () => {
+      faulty.faults.fail = "disk I/O error";
+      await assert.rejects(service.onStartup(pod("10.0.0.6")), /disk I\/O error/);
+      assert.equal(store.writeFailure, "store writes fail: onStartup: disk I/O error");
+      faulty.faults.fail = undefined;
+      await service.keepAlive({ nodeName: "10.0.0.5", state: "active" });
+      assert.equal(store.writeFailure, undefined);
+    });
+  } finally {
+    faulty.release();
+    await store.close();
+    await faulty.close();
+  }
+});

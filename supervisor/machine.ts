@@ -1,0 +1,770 @@
+/**
+ * The supervisor as a pure state machine: {@linkcode step} takes the state, one event and the
+ * time, and returns the next state and the effects to carry out. It does no I/O and reads no
+ * clock, so every path (registration back-off, restarts, the activating timeout, `data/stop`,
+ * each way of stopping) is a sequence of events in its tests. The runner (supervisor.ts) carries
+ * the effects out and turns signals, timers, answers and child exits into events, so a signal is
+ * handled in the state it arrives in, whatever is running.
+ *
+ * Phases: `configuring` (genconf) -> `registering` (the first `onStartup`, retried with a
+ * back-off) -> `running` (the service, its checks, heartbeats and restarts) -> on a stop request
+ * `claiming` (the once-per-pod prestop marker) -> `draining` (out of traffic for
+ * `TARS_PRESTOP_WAITTIME`; skipped when the service was never active or the preStop hook drained
+ * already) -> `stopping` (`AdminF.shutdown`, the ports close, SIGTERM to the group, SIGKILL at the
+ * end of `TARS_STOP_GRACE`) -> `exited`. From a stop request to `exit` takes at most
+ * `TARS_PRESTOP_WAITTIME` + `TARS_STOP_GRACE` + {@linkcode STOP_SLACK}.
+ *
+ * New requests (hold the service down, start it again, a restart with a drain, a notify) fit as
+ * further events on the `running` phase and its service slot.
+ *
+ * @module
+ */
+import { type Backoff, backoffDelay } from "../lib/timers.ts";
+import type { ServiceState } from "./state_file.ts";
+
+/** How the service ended: its exit code, or the signal that killed it. */
+export interface ExitStatus {
+  readonly code: number;
+  readonly signal: string | null;
+}
+
+/** The timings of the machine. */
+export interface MachineConfig {
+  /** `TARS_CHECK_INTERVAL`. */
+  readonly checkInterval: number;
+  /** `TARS_REPORT_INTERVAL`: a heartbeat at least this often. */
+  readonly reportInterval: number;
+  /** `TARS_ACTIVATING_TIMEOUT`, from the first start of the service. */
+  readonly activatingTimeout: number;
+  /** `TARS_PRESTOP_WAITTIME`: the drain wait. */
+  readonly prestopWaitTime: number;
+  /** `TARS_STOP_GRACE`: from the end of the drain to SIGKILL. */
+  readonly stopGrace: number;
+  /** Restarts after the first (immediate) one: 1 s doubling to 60 s. */
+  readonly restartBackoff: Backoff;
+  /** A service that ran this long gets the immediate restart again. */
+  readonly stableAfter: number;
+  /** Retries of the first `onStartup`: 1 s doubling to 30 s. */
+  readonly registerBackoff: Backoff;
+  /** How often the ports are tried while the service shuts down. */
+  readonly portPollInterval: number;
+  /** Bound of each registry or service call made while stopping. */
+  readonly stopCallTimeout: number;
+}
+
+/** The defaults of what is not a setting. */
+export const MACHINE_DEFAULTS = {
+  restartBackoff: { first: 1000, max: 60_000 },
+  stableAfter: 60_000,
+  registerBackoff: { first: 1000, max: 30_000 },
+  portPollInterval: 200,
+  stopCallTimeout: 1500,
+} as const;
+
+/**
+ * What a stop may take beyond `TARS_PRESTOP_WAITTIME` + `TARS_STOP_GRACE`: the `onPrestop` call
+ * (bounded by `stopCallTimeout`) and the process's own exit.
+ */
+export const STOP_SLACK = 2000;
+
+/** The markers in `data/` the machine reacts to. */
+export interface Markers {
+  /** `data/stop`: restarts suspended. */
+  readonly stop: boolean;
+  /** `data/prestop`: the prestop sequence started (the preStop hook, or this supervisor). */
+  readonly prestop: boolean;
+}
+
+/** The outcome of one check round. */
+export interface EndpointResult {
+  readonly ok: boolean;
+  /** The first endpoint that failed, with the reason. */
+  readonly failure?: string;
+}
+
+/** The registry calls: `onStartup`, `keepAlive`, `onPrestop`. */
+export type RegistryCall = "register" | "heartbeat" | "leave";
+
+/** Things that happen to the supervisor. */
+export type SupervisorEvent =
+  | { readonly type: "start" }
+  | { readonly type: "configured" }
+  | { readonly type: "configFailed"; readonly message: string }
+  | {
+    readonly type: "registryAnswered";
+    readonly call: RegistryCall;
+    /** `unknown`: the registry does not know this node or server and wants an `onStartup`. */
+    readonly outcome: "ok" | "failed" | "unknown";
+    readonly message?: string;
+  }
+  | { readonly type: "checked"; readonly markers: Markers; readonly endpoints?: EndpointResult }
+  | { readonly type: "exited"; readonly run: number; readonly exit: ExitStatus }
+  | { readonly type: "prestopClaimed"; readonly already: boolean }
+  | { readonly type: "shutdownAnswered"; readonly ok: boolean; readonly message?: string }
+  | { readonly type: "portsProbed"; readonly open: boolean }
+  | { readonly type: "tick" }
+  /** SIGTERM or SIGINT. */
+  | { readonly type: "stop"; readonly signal: string }
+  /** A signal to pass on to the service's group. */
+  | { readonly type: "signal"; readonly signal: string };
+
+/** Things the runner does for the machine. */
+export type SupervisorEffect =
+  | { readonly type: "log"; readonly line: string }
+  | { readonly type: "genconf" }
+  | { readonly type: "cancelGenconf" }
+  | { readonly type: "clearPrestopMarker" }
+  | { readonly type: "claimPrestop" }
+  | {
+    readonly type: "writeState";
+    readonly state: ServiceState;
+    readonly reason: string;
+    readonly writtenAt: number;
+  }
+  | {
+    readonly type: "registry";
+    readonly call: RegistryCall;
+    readonly state: ServiceState;
+    /** Bound of the call in ms; the link's own when undefined. */
+    readonly timeout?: number;
+  }
+  | { readonly type: "adminNotify"; readonly command: string; readonly timeout: number }
+  | { readonly type: "adminShutdown"; readonly timeout: number }
+  | { readonly type: "launch"; readonly run: number }
+  | { readonly type: "check"; readonly service: boolean }
+  | { readonly type: "cancelCheck" }
+  | { readonly type: "probePorts" }
+  /** The stop script or SIGTERM to the group, SIGKILL to the group at `killAt`. */
+  | { readonly type: "terminate"; readonly killAt: number }
+  | { readonly type: "kill" }
+  | { readonly type: "signalService"; readonly signal: string }
+  | {
+    readonly type: "report";
+    readonly level: "normal" | "warn" | "error";
+    readonly message: string;
+  }
+  | { readonly type: "showStartLog" }
+  | { readonly type: "wake"; readonly at: number }
+  | { readonly type: "exit"; readonly code: number };
+
+/** The service process as the machine knows it. */
+export type ServiceSlot =
+  | { readonly kind: "none" }
+  | {
+    readonly kind: "running";
+    readonly run: number;
+    readonly since: number;
+    readonly terminating: boolean;
+  }
+  /** Exited; restarted at `restartAt` unless a marker says not to. */
+  | { readonly kind: "down"; readonly run: number; readonly restartAt: number };
+
+/** The pod's registration. */
+export interface RegistryProgress {
+  readonly inFlight?: "register" | "heartbeat";
+  /** The state the call in flight carries. */
+  readonly sending?: ServiceState;
+  /** Failed tries of the first registration. */
+  readonly failures: number;
+  readonly retryAt?: number;
+  /** Why the first registration failed last. */
+  readonly lastError?: string;
+  readonly reportedState?: ServiceState;
+  readonly reportedAt: number;
+  /** The next contact is an `onStartup` (after a failed heartbeat, or the registry asked). */
+  readonly reRegister: boolean;
+  /** A heartbeat waits for the next check round (the last one failed). */
+  readonly backedOff: boolean;
+}
+
+/** How far a stop has come. */
+export interface StopProgress {
+  /** Exit at the latest then. */
+  readonly deadline: number;
+  readonly drainUntil?: number;
+  readonly termAt?: number;
+  readonly killAt?: number;
+  readonly shutdown: "none" | "sent" | "ok" | "failed";
+  readonly probing: boolean;
+  readonly nextProbeAt: number;
+  readonly leave: "none" | "sent" | "settled";
+}
+
+/** Everything the machine knows. */
+export interface SupervisorState {
+  readonly config: MachineConfig;
+  readonly phase:
+    | "idle"
+    | "configuring"
+    | "registering"
+    | "running"
+    | "claiming"
+    | "draining"
+    | "stopping"
+    | "exited";
+  /** The state reported in the state file and the heartbeats. */
+  readonly state: ServiceState;
+  /** Why, in one line. */
+  readonly reason: string;
+  readonly everActive: boolean;
+  readonly lastActiveAt?: number;
+  readonly firstLaunchAt?: number;
+  readonly markers: Markers;
+  readonly checking: boolean;
+  readonly nextCheckAt: number;
+  readonly registry: RegistryProgress;
+  readonly service: ServiceSlot;
+  readonly runs: number;
+  readonly restarts: number;
+  /** Quick exits since the last immediate restart: the restart back-off's step. */
+  readonly quickExits: number;
+  readonly stop?: StopProgress;
+  /** The time of the last `wake` effect. */
+  readonly wakeAt?: number;
+}
+
+/** The result of one step. */
+export interface Step {
+  readonly state: SupervisorState;
+  readonly effects: readonly SupervisorEffect[];
+}
+
+/** The state before the `start` event. */
+export function initialState(config: MachineConfig): SupervisorState {
+  return {
+    config,
+    phase: "idle",
+    state: "activating",
+    reason: "starting",
+    everActive: false,
+    markers: { stop: false, prestop: false },
+    checking: false,
+    nextCheckAt: Infinity,
+    registry: {
+      failures: 0,
+      reportedAt: -Infinity,
+      reRegister: false,
+      backedOff: false,
+    },
+    service: { kind: "none" },
+    runs: 0,
+    restarts: 0,
+    quickExits: 0,
+  };
+}
+
+/** A step in progress: the state so far and the effects collected. */
+interface Tx {
+  s: SupervisorState;
+  readonly now: number;
+  readonly effects: SupervisorEffect[];
+}
+
+function set(tx: Tx, patch: Partial<SupervisorState>): void {
+  tx.s = { ...tx.s, ...patch };
+}
+
+function setRegistry(tx: Tx, patch: Partial<RegistryProgress>): void {
+  tx.s = { ...tx.s, registry: { ...tx.s.registry, ...patch } };
+}
+
+function setStop(tx: Tx, patch: Partial<StopProgress>): void {
+  tx.s = { ...tx.s, stop: { ...tx.s.stop!, ...patch } };
+}
+
+function emit(tx: Tx, effect: SupervisorEffect): void {
+  tx.effects.push(effect);
+}
+
+function log(tx: Tx, line: string): void {
+  emit(tx, { type: "log", line });
+}
+
+function describeExit(exit: ExitStatus): string {
+  return exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
+}
+
+/** Sets the reported state and writes the state file (also when unchanged: a fresh time). */
+function setState(tx: Tx, next: ServiceState, reason: string): void {
+  const { s } = tx;
+  // Once prestop started the state stays deactivating.
+  if (s.state === "deactivating" && next !== "deactivating") return;
+  if (next !== s.state) log(tx, `state ${s.state} -> ${next}: ${reason}`);
+  set(tx, {
+    state: next,
+    reason,
+    ...(next === "active" ? { everActive: true, lastActiveAt: tx.now } : {}),
+  });
+  emit(tx, { type: "writeState", state: next, reason, writtenAt: tx.now });
+}
+
+function isStopping(s: SupervisorState): boolean {
+  return s.phase === "claiming" || s.phase === "draining" || s.phase === "stopping" ||
+    s.phase === "exited";
+}
+
+/** Sends `onStartup` or `keepAlive` when the state changed or a heartbeat is due. */
+function maybeHeartbeat(tx: Tx): void {
+  const { s, now } = tx;
+  const r = s.registry;
+  if (s.phase !== "running" || r.inFlight || r.backedOff) return;
+  const due = now - r.reportedAt >= s.config.reportInterval;
+  if (s.state === r.reportedState && !due) return;
+  const register = r.reRegister && s.state !== "deactivating";
+  setRegistry(tx, { inFlight: register ? "register" : "heartbeat", sending: s.state });
+  emit(tx, { type: "registry", call: register ? "register" : "heartbeat", state: s.state });
+}
+
+function startCheck(tx: Tx): void {
+  const { s } = tx;
+  set(tx, { checking: true });
+  emit(tx, { type: "check", service: s.phase === "running" && s.service.kind === "running" });
+}
+
+function launch(tx: Tx): void {
+  const { s, now } = tx;
+  const run = s.runs + 1;
+  const restart = s.runs > 0;
+  set(tx, {
+    runs: run,
+    restarts: restart ? s.restarts + 1 : s.restarts,
+    service: { kind: "running", run, since: now, terminating: false },
+    firstLaunchAt: s.firstLaunchAt ?? now,
+  });
+  if (restart) log(tx, `restarting the service (restart ${tx.s.restarts})`);
+  emit(tx, { type: "launch", run });
+  if (restart) {
+    emit(tx, {
+      type: "report",
+      level: "normal",
+      message: `[notify] restart, restart ${tx.s.restarts}`,
+    });
+  }
+}
+
+/** The state a finished check round shows. */
+function judge(tx: Tx, endpoints: EndpointResult | undefined): void {
+  const { s, now } = tx;
+  if (s.markers.prestop) return setState(tx, "deactivating", "prestop ran");
+  if (s.service.kind === "running") {
+    if (!endpoints) return setState(tx, s.state, s.reason);
+    if (endpoints.ok) return setState(tx, "active", "every endpoint accepts connections");
+    const failure = endpoints.failure ?? "endpoints not ready";
+    const since = s.firstLaunchAt ?? now;
+    if (s.state === "activating" && now - since < s.config.activatingTimeout) {
+      return setState(tx, "activating", failure);
+    }
+    return setState(tx, "inactive", failure);
+  }
+  if (s.service.kind === "down" && s.markers.stop) {
+    return setState(tx, "inactive", "restarts suspended by data/stop");
+  }
+  setState(tx, "inactive", "service not running");
+}
+
+// ---- Handlers ----------------------------------------------------------------------------------
+
+function onStart(tx: Tx): void {
+  set(tx, { phase: "configuring" });
+  emit(tx, { type: "genconf" });
+}
+
+function onConfigured(tx: Tx): void {
+  if (tx.s.phase !== "configuring") return;
+  set(tx, { phase: "registering", nextCheckAt: tx.now + tx.s.config.checkInterval });
+  emit(tx, { type: "clearPrestopMarker" });
+  setState(tx, "activating", "registering with the registry");
+  register(tx);
+}
+
+function register(tx: Tx): void {
+  setRegistry(tx, { inFlight: "register", sending: tx.s.state, retryAt: undefined });
+  emit(tx, { type: "registry", call: "register", state: tx.s.state });
+}
+
+function onRegistryAnswered(
+  tx: Tx,
+  event: Extract<SupervisorEvent, { type: "registryAnswered" }>,
+): void {
+  const { s, now } = tx;
+  const failure = event.message ?? "no reason given";
+  const name = { register: "onStartup", heartbeat: "keepAlive", leave: "onPrestop" }[event.call];
+  if (event.call === "leave") {
+    if (event.outcome !== "ok") log(tx, `registry: onPrestop failed: ${failure}; going on`);
+    if (s.stop?.leave === "sent") setStop(tx, { leave: "settled" });
+    return;
+  }
+  const sent = s.registry.sending;
+  setRegistry(tx, { inFlight: undefined, sending: undefined });
+  if (isStopping(s)) {
+    // The stop sequence makes its own calls; the answer of one sent before it only gets logged.
+    if (event.outcome !== "ok") log(tx, `registry: ${name} failed: ${failure}; going on`);
+    return;
+  }
+  if (s.phase === "registering") {
+    if (event.outcome === "ok") {
+      setRegistry(tx, {
+        failures: 0,
+        lastError: undefined,
+        reportedState: sent,
+        reportedAt: now,
+        reRegister: false,
+      });
+      set(tx, { phase: "running", nextCheckAt: now });
+      launch(tx);
+      return;
+    }
+    const failures = s.registry.failures + 1;
+    const wait = backoffDelay(failures, s.config.registerBackoff);
+    setRegistry(tx, { failures, retryAt: now + wait, lastError: failure });
+    log(tx, `registry: onStartup failed: ${failure}; retrying in ${wait} ms`);
+    setState(tx, "activating", `waiting for the registry: ${failure}`);
+    return;
+  }
+  // running
+  if (event.outcome === "ok") {
+    if (event.call === "heartbeat" && sent !== s.registry.reportedState) {
+      log(tx, `registry: keepAlive ${sent}`);
+    }
+    setRegistry(tx, { reportedState: sent, reportedAt: now, reRegister: false });
+    maybeHeartbeat(tx);
+    return;
+  }
+  if (event.outcome === "unknown") {
+    log(tx, `registry: ${failure}; registering again with onStartup`);
+    setRegistry(tx, { reRegister: true, reportedState: undefined });
+    maybeHeartbeat(tx);
+    return;
+  }
+  log(tx, `registry: ${name} ${sent} failed: ${failure}`);
+  // After a failed heartbeat the next contact registers the pod again: a registry that lost it
+  // learns it back. Tried again after the next check round.
+  setRegistry(tx, { reRegister: true, backedOff: true });
+}
+
+function onChecked(tx: Tx, event: Extract<SupervisorEvent, { type: "checked" }>): void {
+  const { s, now } = tx;
+  if (!s.checking) return;
+  set(tx, { checking: false, markers: event.markers, nextCheckAt: now + s.config.checkInterval });
+  if (isStopping(s)) return;
+  setRegistry(tx, { backedOff: false });
+  if (s.phase === "registering") {
+    if (event.markers.prestop) return setState(tx, "deactivating", "prestop ran");
+    const why = s.registry.lastError
+      ? `waiting for the registry: ${s.registry.lastError}`
+      : "registering with the registry";
+    return setState(tx, "activating", why);
+  }
+  const service = tx.s.service;
+  if (
+    service.kind === "down" && now >= service.restartAt && !event.markers.stop &&
+    !event.markers.prestop
+  ) {
+    launch(tx);
+    // Checked at the next round: the service has just started.
+    setState(tx, tx.s.state, tx.s.reason);
+    maybeHeartbeat(tx);
+    return;
+  }
+  judge(tx, service.kind === "running" ? event.endpoints : undefined);
+  maybeHeartbeat(tx);
+}
+
+function onExited(tx: Tx, event: Extract<SupervisorEvent, { type: "exited" }>): void {
+  const { s, now } = tx;
+  const service = s.service;
+  if (service.kind !== "running" || service.run !== event.run) return;
+  const ran = now - service.since;
+  log(tx, `service exited: ${describeExit(event.exit)} after ${Math.round(ran / 1000)} s`);
+  emit(tx, { type: "showStartLog" });
+  if (isStopping(s)) {
+    set(tx, { service: { kind: "none" } });
+    return;
+  }
+  const stable = ran >= s.config.stableAfter;
+  // The first restart, and one after a stable run, is immediate; then the back-off doubles.
+  const quickExits = s.restarts === 0 || stable ? 0 : s.quickExits + 1;
+  const wait = quickExits === 0 ? 0 : backoffDelay(quickExits, s.config.restartBackoff);
+  set(tx, { service: { kind: "down", run: service.run, restartAt: now + wait }, quickExits });
+  if (s.markers.prestop) return;
+  setState(tx, "inactive", `service ${describeExit(event.exit)}`);
+  maybeHeartbeat(tx);
+  const alarm = now - (s.lastActiveAt ?? s.firstLaunchAt ?? now) >= s.config.activatingTimeout;
+  emit(tx, {
+    type: "report",
+    level: alarm ? "error" : "warn",
+    message: alarm
+      ? "[alarm] down, server is inactive"
+      : `[warn] server down: ${describeExit(event.exit)}`,
+  });
+}
+
+function onStop(tx: Tx, event: Extract<SupervisorEvent, { type: "stop" }>): void {
+  const { s, now } = tx;
+  if (isStopping(s)) {
+    log(tx, `${event.signal} again; already stopping`);
+    return;
+  }
+  const { prestopWaitTime, stopGrace } = s.config;
+  if (s.phase === "idle" || s.phase === "configuring") {
+    log(tx, `${event.signal}: stopping before the service started`);
+    if (s.phase === "configuring") emit(tx, { type: "cancelGenconf" });
+    set(tx, { phase: "exited" });
+    emit(tx, { type: "exit", code: 0 });
+    return;
+  }
+  log(tx, `${event.signal}: stop requested (${s.state}); taking the pod out of traffic`);
+  if (s.checking) {
+    emit(tx, { type: "cancelCheck" });
+    set(tx, { checking: false });
+  }
+  set(tx, {
+    phase: "claiming",
+    nextCheckAt: now + s.config.checkInterval,
+    stop: {
+      deadline: now + prestopWaitTime + stopGrace + STOP_SLACK,
+      shutdown: "none",
+      probing: false,
+      nextProbeAt: now,
+      leave: "none",
+    },
+  });
+  emit(tx, { type: "claimPrestop" });
+}
+
+function onPrestopClaimed(tx: Tx, event: Extract<SupervisorEvent, { type: "prestopClaimed" }>) {
+  const { s, now } = tx;
+  if (s.phase !== "claiming") return;
+  if (event.already) {
+    log(tx, "prestop had already run (preStop hook)");
+    set(tx, { markers: { ...s.markers, prestop: true } });
+    return enterStopping(tx);
+  }
+  setState(tx, "deactivating", "stop requested");
+  const timeout = s.config.stopCallTimeout;
+  if (!s.everActive) {
+    // No client ever had its endpoints: nothing to drain. It still leaves the registry.
+    log(tx, "the service was never active: no drain wait");
+    leave(tx);
+    return enterStopping(tx);
+  }
+  emit(tx, { type: "registry", call: "heartbeat", state: "deactivating", timeout });
+  emit(tx, { type: "adminNotify", command: "prestop", timeout });
+  log(
+    tx,
+    `prestop: waiting ${s.config.prestopWaitTime} ms (TARS_PRESTOP_WAITTIME) for calls in flight`,
+  );
+  set(tx, { phase: "draining" });
+  setStop(tx, { drainUntil: now + s.config.prestopWaitTime });
+}
+
+function leave(tx: Tx): void {
+  setStop(tx, { leave: "sent" });
+  emit(tx, {
+    type: "registry",
+    call: "leave",
+    state: "deactivating",
+    timeout: tx.s.config.stopCallTimeout,
+  });
+}
+
+function enterStopping(tx: Tx): void {
+  const { s, now } = tx;
+  const grace = s.config.stopGrace;
+  set(tx, { phase: "stopping" });
+  setStop(tx, { termAt: now + grace / 2, killAt: now + grace });
+  if (s.service.kind === "running") {
+    setStop(tx, { shutdown: "sent" });
+    emit(tx, { type: "adminShutdown", timeout: Math.min(3000, Math.max(1, grace / 2)) });
+  } else {
+    log(tx, "service not running");
+  }
+}
+
+function terminate(tx: Tx, why: string): void {
+  const { s } = tx;
+  if (s.service.kind !== "running" || s.service.terminating) return;
+  log(tx, `stopping the service: ${why}`);
+  set(tx, { service: { ...s.service, terminating: true } });
+  emit(tx, { type: "terminate", killAt: s.stop!.killAt! });
+}
+
+function onShutdownAnswered(
+  tx: Tx,
+  event: Extract<SupervisorEvent, { type: "shutdownAnswered" }>,
+): void {
+  const { s, now } = tx;
+  if (s.phase !== "stopping" || s.stop?.shutdown !== "sent") return;
+  if (event.ok) {
+    log(tx, "AdminF.shutdown sent");
+    setStop(tx, { shutdown: "ok", nextProbeAt: now });
+  } else {
+    log(tx, `AdminF.shutdown: ${event.message ?? "failed"}`);
+    setStop(tx, { shutdown: "failed" });
+    terminate(tx, "it did not take AdminF.shutdown");
+  }
+}
+
+function onPortsProbed(tx: Tx, event: Extract<SupervisorEvent, { type: "portsProbed" }>): void {
+  const { s, now } = tx;
+  if (s.phase !== "stopping" || !s.stop?.probing) return;
+  setStop(tx, { probing: false, nextProbeAt: now + s.config.portPollInterval });
+  if (!event.open) terminate(tx, "its ports closed");
+}
+
+/** While stopping there are no check rounds: the state file is still rewritten as often. */
+function refreshState(tx: Tx): void {
+  if (tx.now < tx.s.nextCheckAt) return;
+  set(tx, { nextCheckAt: tx.now + tx.s.config.checkInterval });
+  setState(tx, tx.s.state, tx.s.reason);
+}
+
+/** Starts what is due at `now`: check rounds, retries, restarts, the stop's steps. */
+function advance(tx: Tx): void {
+  const { now } = tx;
+  const s = tx.s;
+  switch (s.phase) {
+    case "registering":
+      if (!s.registry.inFlight && s.registry.retryAt !== undefined && now >= s.registry.retryAt) {
+        register(tx);
+      }
+      if (!tx.s.checking && now >= tx.s.nextCheckAt) startCheck(tx);
+      break;
+    case "running": {
+      if (tx.s.checking) break;
+      const service = s.service;
+      const restartDue = service.kind === "down" && now >= service.restartAt &&
+        !s.markers.stop && !s.markers.prestop;
+      if (now >= s.nextCheckAt || restartDue) startCheck(tx);
+      break;
+    }
+    case "draining":
+      refreshState(tx);
+      if (now >= s.stop!.drainUntil!) {
+        leave(tx);
+        enterStopping(tx);
+        advance(tx);
+      }
+      break;
+    case "stopping": {
+      refreshState(tx);
+      const stop = tx.s.stop!;
+      if (s.service.kind === "running" && !s.service.terminating) {
+        if (now >= stop.termAt!) terminate(tx, "the port-close wait ended");
+        else if (stop.shutdown === "ok" && !stop.probing && now >= stop.nextProbeAt) {
+          setStop(tx, { probing: true });
+          emit(tx, { type: "probePorts" });
+        }
+      }
+      const service = tx.s.service;
+      if (service.kind !== "running" && tx.s.stop!.leave !== "sent") {
+        log(tx, "supervisor exits");
+        set(tx, { phase: "exited" });
+        emit(tx, { type: "exit", code: 0 });
+      } else if (now >= stop.deadline) {
+        log(tx, "the stop budget is spent; killing the service and exiting");
+        if (service.kind === "running") emit(tx, { type: "kill" });
+        set(tx, { phase: "exited" });
+        emit(tx, { type: "exit", code: 0 });
+      }
+      break;
+    }
+  }
+}
+
+/** The earliest time something is due, if any. */
+function nextWake(s: SupervisorState): number | undefined {
+  const times: number[] = [];
+  switch (s.phase) {
+    case "registering":
+      if (!s.checking) times.push(s.nextCheckAt);
+      if (!s.registry.inFlight && s.registry.retryAt !== undefined) times.push(s.registry.retryAt);
+      break;
+    case "running":
+      if (!s.checking) {
+        times.push(s.nextCheckAt);
+        if (s.service.kind === "down" && !s.markers.stop && !s.markers.prestop) {
+          times.push(s.service.restartAt);
+        }
+      }
+      break;
+    case "draining":
+      times.push(s.stop!.drainUntil!, s.stop!.deadline, s.nextCheckAt);
+      break;
+    case "stopping": {
+      const stop = s.stop!;
+      times.push(stop.deadline, s.nextCheckAt);
+      if (s.service.kind === "running" && !s.service.terminating) {
+        times.push(stop.termAt!);
+        if (stop.shutdown === "ok" && !stop.probing) times.push(stop.nextProbeAt);
+      }
+      break;
+    }
+    case "claiming":
+      times.push(s.stop!.deadline);
+      break;
+  }
+  const finite = times.filter((t) => Number.isFinite(t));
+  return finite.length === 0 ? undefined : Math.min(...finite);
+}
+
+/**
+ * One step: the next state and the effects of `event` at `now` (ms). Pure: the same arguments
+ * give the same result.
+ */
+export function step(state: SupervisorState, event: SupervisorEvent, now: number): Step {
+  const tx: Tx = { s: state, now, effects: [] };
+  if (state.phase === "exited") return { state, effects: [] };
+  // The runner's timer fired: it waits for a new wake.
+  if (event.type === "tick") set(tx, { wakeAt: undefined });
+  switch (event.type) {
+    case "start":
+      if (state.phase === "idle") onStart(tx);
+      break;
+    case "configured":
+      onConfigured(tx);
+      break;
+    case "configFailed":
+      if (state.phase === "configuring") {
+        log(tx, `genconf failed: ${event.message}`);
+        set(tx, { phase: "exited" });
+        emit(tx, { type: "exit", code: 1 });
+      }
+      break;
+    case "registryAnswered":
+      onRegistryAnswered(tx, event);
+      break;
+    case "checked":
+      onChecked(tx, event);
+      break;
+    case "exited":
+      onExited(tx, event);
+      break;
+    case "prestopClaimed":
+      onPrestopClaimed(tx, event);
+      break;
+    case "shutdownAnswered":
+      onShutdownAnswered(tx, event);
+      break;
+    case "portsProbed":
+      onPortsProbed(tx, event);
+      break;
+    case "stop":
+      onStop(tx, event);
+      break;
+    case "signal":
+      if (state.service.kind === "running") {
+        emit(tx, { type: "signalService", signal: event.signal });
+      }
+      break;
+    case "tick":
+      break;
+  }
+  if (tx.s.phase !== "exited") advance(tx);
+  const wakeAt = tx.s.phase === "exited" ? undefined : nextWake(tx.s);
+  if (wakeAt !== undefined && wakeAt !== tx.s.wakeAt) {
+    set(tx, { wakeAt });
+    emit(tx, { type: "wake", at: wakeAt });
+  } else if (wakeAt === undefined && tx.s.wakeAt !== undefined) set(tx, { wakeAt: undefined });
+  return { state: tx.s, effects: tx.effects };
+}
