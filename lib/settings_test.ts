@@ -130,6 +130,7 @@ Deno.test("the settings table", async (t) => {
       advertise: undefined,
       nodeTimeout: 250_000,
       reloadInterval: 10_000,
+      fullReloadInterval: 300_000,
       trustNodeNames: false,
       maxConnsPerPeer: 1000,
       maxBuffered: 256 * 1024 * 1024,
