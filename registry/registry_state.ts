@@ -63,8 +63,9 @@ export class RegistryState {
   }
 
   /**
-   * Applies an acknowledged `onStartup`: a known server keeps its setting state, and its type and
-   * pid when the request sent none, as in the store.
+   * Applies an acknowledged `onStartup`: a known server keeps its setting state and its traffic
+   * switch (unless the pod turns traffic off), and its type and pid when the request sent none, as
+   * in the store.
    */
   applyStartup(rows: StartupRows, now: number): void {
     this.#touchNode(rows.nodeName, now);
@@ -78,7 +79,8 @@ export class RegistryState {
       nodeName: rows.nodeName,
       settingState: before?.settingState ?? "active",
       presentState: s.presentState,
-      flowEnabled: s.gridFlag !== "NO_FLOW",
+      // The console's switch outlives a re-registration, unless the pod turns traffic off.
+      flowEnabled: s.flowState === "active" && (before?.flowEnabled ?? true),
       setId: s.enableSet === "Y" ? `${s.setName}.${s.setArea}.${s.setGroup}` : "",
       setName: s.setName,
       setArea: s.setArea,

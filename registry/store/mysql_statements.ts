@@ -122,8 +122,8 @@ export function upsertNode(layout: Layout, rows: StartupRows, report: Report): S
 /**
  * The server row of `onStartup`. A new row is active in setting, of template `tars.default`,
  * type `tars_cpp` and pid 0 unless the request says otherwise; an existing row keeps its setting
- * state (an operator's `inactive` from the console), and its type and pid when the request does
- * not send them. `patch_time` moves only when the version changes.
+ * state (an operator's `inactive` from the console) and its traffic switch unless the pod turns
+ * traffic off, and its type and pid when the request does not send them. `patch_time` moves only when the version changes.
  */
 export function upsertServer(
   layout: Layout,
@@ -156,7 +156,13 @@ export function upsertServer(
     .optional("set_area", param(s.setArea), same("set_area"))
     .optional("set_group", param(s.setGroup), same("set_group"))
     .optional("grid_flag", param(s.gridFlag), same("grid_flag"))
-    .optional("flow_state", param(s.flowState), same("flow_state"))
+    // The console's switch outlives a re-registration; a pod that registers with traffic off
+    // (TARS_DISABLE_FLOW) turns it off.
+    .optional(
+      "flow_state",
+      param(s.flowState),
+      to("IF(VALUES(flow_state) = 'inactive', 'inactive', flow_state)"),
+    )
     .optional(
       "template_name",
       param(DEFAULT_TEMPLATE),

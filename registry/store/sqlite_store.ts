@@ -22,11 +22,15 @@ import { clearImmediate, clearTimeout, setImmediate, setTimeout } from "node:tim
 import { countsOf, SHARED_STATEMENTS } from "./shared_sql.ts";
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from "./sqlite_schema.ts";
 import { buildSnapshot, SERVER_ORDER, type TableRows } from "./snapshot_rows.ts";
+import { SqliteAdmin } from "./sqlite_admin.ts";
+import type { FlowRows, ProfileTemplateRow, ServerProfileRow } from "./admin_types.ts";
+import type { TaskFilter, TaskItemChange, TaskRecord, TaskRows } from "./admin_types.ts";
 // The rows it writes; what it answers; the contract.
 import type { CleanCutoff, KeepAliveRows, MetricsRow, ServerTarget, StartupRows } from "./types.ts";
 import type { CleanResult, KeepAliveResult, PrestopResult, StoreCounts } from "./types.ts";
 import type { ExpiredNodes, RegistryInfoRows } from "./types.ts";
 import type { NodeRecord, RegistryStore, ServerKey, StoreOptions, StoreSnapshot } from "./types.ts";
+import type { SettingState } from "./types.ts";
 
 const STATEMENTS = {
   ...SHARED_STATEMENTS,
@@ -36,8 +40,9 @@ const STATEMENTS = {
     VALUES (?1, ?2, ?3, 'active', 'active', ?4, ?4, coalesce(?5, ''))
     ON CONFLICT (node_name) DO UPDATE SET present_state = 'active', last_reg_time = ?4,
       last_heartbeat = ?4, tars_version = coalesce(?5, tars_version)`,
-  // A new server is active in setting; an existing one keeps its setting state. A NULL type or
-  // pid keeps the stored one (a new row: tars_cpp, 0).
+  // A new server is active in setting; an existing one keeps its setting state, and its traffic
+  // switch unless the pod turns traffic off (an operator's switch outlives a re-registration). A
+  // NULL type or pid keeps the stored one (a new row: tars_cpp, 0).
   upsertServer: `INSERT INTO t_server_conf (application, server_name, node_name,
       setting_state, present_state, patch_version, enable_set, set_name, set_area, set_group,
       grid_flag, flow_state, registry_timestamp, server_type, process_id)
@@ -45,7 +50,9 @@ const STATEMENTS = {
       coalesce(?13, 'tars_cpp'), coalesce(?14, 0))
     ON CONFLICT (application, server_name, node_name) DO UPDATE SET
       present_state = ?4, patch_version = ?5, enable_set = ?6, set_name = ?7, set_area = ?8,
-      set_group = ?9, grid_flag = ?10, flow_state = ?11, registry_timestamp = ?12,
+      set_group = ?9, grid_flag = ?10,
+      flow_state = CASE WHEN ?11 = 'inactive' THEN 'inactive' ELSE flow_state END,
+      registry_timestamp = ?12,
       server_type = coalesce(?13, server_type), process_id = coalesce(?14, process_id)`,
   insertAdapter: `INSERT INTO t_adapter_conf (application, server_name, node_name,
       adapter_name, servant, endpoint, protocol, thread_num, max_connections, queuecap,
@@ -156,6 +163,7 @@ export class SqliteStore implements RegistryStore {
   readonly #sql: Statements;
   readonly #control: Control;
   readonly #batching: HeartbeatBatching;
+  readonly #admin: SqliteAdmin;
   #closed = false;
   #heartbeats: QueuedHeartbeat[] = [];
   #flushTimer: ReturnType<typeof setImmediate> | undefined;
@@ -169,6 +177,7 @@ export class SqliteStore implements RegistryStore {
     this.#batching = options.batching ?? HEARTBEAT_BATCHING;
     this.#sql = prepareAll(db, STATEMENTS);
     this.#control = prepareAll(db, CONTROL);
+    this.#admin = new SqliteAdmin(db, { now: options.now });
   }
 
   /** Opens (creating file, parent directory and schema when missing) the database at `path`. */
@@ -513,6 +522,51 @@ export class SqliteStore implements RegistryStore {
     return this.#read(() => {
       return countsOf(this.#sql.counts.get() as Record<keyof StoreCounts, number>);
     });
+  }
+
+  /** {@inheritDoc AdminStore.setSettingState} */
+  setSettingState(key: ServerKey, state: SettingState): Promise<boolean> {
+    return this.#write(() => this.#admin.setSettingState(key, state));
+  }
+
+  /** {@inheritDoc AdminStore.setFlowState} */
+  setFlowState(rows: FlowRows): Promise<number> {
+    return this.#write(() => this.#admin.setFlowState(rows));
+  }
+
+  /** {@inheritDoc AdminStore.nodeVersion} */
+  nodeVersion(nodeName: string): Promise<string | undefined> {
+    return this.#read(() => this.#admin.nodeVersion(nodeName));
+  }
+
+  /** {@inheritDoc AdminStore.profileTemplate} */
+  profileTemplate(name: string): Promise<ProfileTemplateRow | undefined> {
+    return this.#read(() => this.#admin.profileTemplate(name));
+  }
+
+  /** {@inheritDoc AdminStore.serverProfile} */
+  serverProfile(key: ServerKey): Promise<ServerProfileRow | undefined> {
+    return this.#read(() => this.#admin.serverProfile(key));
+  }
+
+  /** {@inheritDoc AdminStore.addTask} */
+  addTask(task: TaskRows): Promise<void> {
+    return this.#write(() => this.#admin.addTask(task));
+  }
+
+  /** {@inheritDoc AdminStore.changeTaskItem} */
+  changeTaskItem(change: TaskItemChange): Promise<void> {
+    return this.#write(() => this.#admin.changeTaskItem(change));
+  }
+
+  /** {@inheritDoc AdminStore.task} */
+  task(taskNo: string): Promise<TaskRecord | undefined> {
+    return this.#read(() => this.#admin.task(taskNo));
+  }
+
+  /** {@inheritDoc AdminStore.taskHistory} */
+  taskHistory(filter: TaskFilter): Promise<TaskRecord[]> {
+    return this.#read(() => this.#admin.taskHistory(filter));
   }
 
   /** {@inheritDoc RegistryStore.close} */

@@ -196,45 +196,54 @@ Deno.test("SQLite store", async (t) => {
     }
   });
 
-  await t.step("a file of schema version 1 is migrated with its registrations", async () => {
-    const dir = await tempDir();
-    try {
-      const path = join(dir, "registry.db");
-      const db = new DatabaseSync(path);
-      db.exec(await Deno.readTextFile(new URL("./testdata/sqlite_schema_v1.sql", import.meta.url)));
-      db.exec(`INSERT INTO t_node_info (node_name, last_reg_time, last_heartbeat, present_state)
+  await t.step(
+    "a file of schema version 1 is migrated with its registrations, to version 3",
+    async () => {
+      const dir = await tempDir();
+      try {
+        const path = join(dir, "registry.db");
+        const db = new DatabaseSync(path);
+        db.exec(
+          await Deno.readTextFile(new URL("./testdata/sqlite_schema_v1.sql", import.meta.url)),
+        );
+        db.exec(`INSERT INTO t_node_info (node_name, last_reg_time, last_heartbeat, present_state)
         VALUES ('10.1.1.1', 5, 5, 'active')`);
-      db.exec(`INSERT INTO t_server_conf (application, server_name, node_name, setting_state,
+        db.exec(`INSERT INTO t_server_conf (application, server_name, node_name, setting_state,
         present_state, registry_timestamp) VALUES ('A', 'S', '10.1.1.1', 'active', 'active', 5)`);
-      db.exec("PRAGMA user_version = 1");
-      db.close();
-      const store = SqliteStore.open(path, { now: () => 10 });
-      try {
-        const [server] = (await store.snapshot()).servers;
-        assert.deepEqual([server.server, server.processId, server.serverType], [
-          "S",
-          0,
-          "tars_cpp",
-        ]);
-        await store.announceRegistry({
-          locatorId: "10.1.1.9:17890",
-          servants: [{ servant: "tars.tarsregistry.QueryObj", endpoint: "tcp -h 10.1.1.9 -p 1" }],
-          version: "0.1.0",
-        });
+        db.exec("PRAGMA user_version = 1");
+        db.close();
+        const store = SqliteStore.open(path, { now: () => 10 });
+        try {
+          const [server] = (await store.snapshot()).servers;
+          assert.deepEqual([server.server, server.processId, server.serverType], [
+            "S",
+            0,
+            "tars_cpp",
+          ]);
+          await store.announceRegistry({
+            locatorId: "10.1.1.9:17890",
+            servants: [{ servant: "tars.tarsregistry.QueryObj", endpoint: "tcp -h 10.1.1.9 -p 1" }],
+            version: "0.1.0",
+          });
+        } finally {
+          await store.close();
+        }
+        const check = new DatabaseSync(path);
+        try {
+          const row = check.prepare("PRAGMA user_version").get() as { user_version: number };
+          assert.equal(row.user_version, 3);
+          const tables = check.prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 't_task%'",
+          ).all().map((t) => t.name);
+          assert.deepEqual(tables.sort(), ["t_task", "t_task_item"]);
+        } finally {
+          check.close();
+        }
       } finally {
-        await store.close();
+        await Deno.remove(dir, { recursive: true });
       }
-      const check = new DatabaseSync(path);
-      try {
-        const row = check.prepare("PRAGMA user_version").get() as { user_version: number };
-        assert.equal(row.user_version, 2);
-      } finally {
-        check.close();
-      }
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  });
+    },
+  );
 
   await t.step("registrations acknowledged before a kill -9 are all there", async () => {
     const dir = await tempDir();

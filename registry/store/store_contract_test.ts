@@ -991,9 +991,9 @@ async function mysqlOnly(t: Deno.TestContext, server: MariadbServer) {
     const again = await openStore(url, { now: clock.now, pinClock: true });
     try {
       const flows = (await again.snapshot()).servers.map((s) => [s.nodeName, s.flowEnabled]);
-      // 10.0.0.9 registered again, with traffic on, after the console switched it off.
+      // 10.0.0.9 registered again (traffic on) after the console switched it off: still off.
       assert.deepStrictEqual(flows, [
-        ["10.0.0.9", true],
+        ["10.0.0.9", false],
         ["fd00:1234:5678:9abc::17", true],
         ["10.0.0.8", false],
       ]);
@@ -1073,11 +1073,11 @@ async function mysqlOnly(t: Deno.TestContext, server: MariadbServer) {
           "SELECT grid_flag, metrics_port FROM t_server_conf WHERE node_name = '10.3.0.3'",
         ) as Record<string, unknown>[];
         assert.deepStrictEqual(row, { grid_flag: "NO_FLOW", metrics_port: 9102 });
-        // Only the registry's own table was added.
+        // Only the registry's own tables were added.
         const after = await schema();
         assert.deepStrictEqual(
-          Object.keys(after).filter((t) => !(t in before)),
-          ["t_tarsregistry_server"],
+          Object.keys(after).filter((t) => !(t in before)).sort(),
+          ["t_tarsregistry_server", "t_tarsregistry_task"],
         );
         for (const table of Object.keys(before)) assert.equal(after[table], before[table], table);
         // A console start drops both K8STARS columns: what they said is kept.

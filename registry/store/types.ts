@@ -9,6 +9,7 @@
  * pins that clock to the store's.
  */
 import type { ServerType } from "../../lib/settings.ts";
+import type { AdminStore } from "./admin_types.ts";
 
 export type { ServerType };
 
@@ -257,14 +258,18 @@ export interface StoreCounts {
   configFiles: number;
 }
 
-/** Persistent registry state behind the `tars.tarsregistry.Registry` calls. */
-export interface RegistryStore {
+/**
+ * Persistent registry state behind the `tars.tarsregistry.Registry` calls, and what the admin
+ * registry keeps ({@linkcode AdminStore}).
+ */
+export interface RegistryStore extends AdminStore {
   /** `sqlite` or `mysql`. */
   readonly kind: "sqlite" | "mysql";
   /**
    * Upserts the node and the server, and replaces the server's adapters on that node. A new
    * server gets setting state `active` and template `tars.default`; an existing one keeps its
-   * setting state (an operator's `inactive` survives a pod's re-registration).
+   * setting state (an operator's `inactive` survives a pod's re-registration) and its traffic
+   * switch, unless the pod registers with traffic off.
    */
   onStartup(rows: StartupRows): Promise<void>;
   /** Refreshes the node heartbeat, marks it active and sets the present state of the server(s). */
