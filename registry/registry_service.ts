@@ -10,22 +10,28 @@ import type { RegistryGauges } from "./metrics.ts";
 import { RegistryState } from "./registry_state.ts";
 import type {
   CleanResult,
+  FlowRows,
   KeepAliveResult,
+  NodeRecord,
   PrestopResult,
   RegistryInfoRows,
   RegistryStore,
+  ServerKey,
   ServerRecord,
+  SettingState,
   StoreCounts,
 } from "./store/mod.ts";
 import {
   cleanCutoff,
   type CleanOptions,
+  flowRows,
   type KeepAliveRequest,
   keepAliveRows,
   type MetricsRequest,
   metricsRow,
   type PrestopRequest,
   prestopTarget,
+  serverKeyOf,
   type StartupRequest,
   startupRows,
   ValidationError,
@@ -142,6 +148,46 @@ export class RegistryService {
     const found = await this.#store.registerMetrics(row);
     this.#apply((state) => state.applyMetrics(row));
     return found;
+  }
+
+  /**
+   * Sets a server's setting state (the console's start and stop: lookups answer an `inactive`
+   * server's endpoints as inactive); resolves false for a server not registered.
+   */
+  async setSettingState(key: ServerKey, state: SettingState): Promise<boolean> {
+    const checked = serverKeyOf(key);
+    const found = await this.#store.setSettingState(checked, state);
+    this.#apply((s) => s.applySettingState(checked, state));
+    return found;
+  }
+
+  /**
+   * Sets the console's traffic switch of a server on the nodes named (`updateServerFlowState`);
+   * resolves how many of them are registered. It outlives a pod's re-registration.
+   */
+  async setFlowState(req: FlowRows): Promise<number> {
+    const rows = flowRows(req);
+    const found = await this.#store.setFlowState(rows);
+    this.#apply((s) => s.applyFlow(rows));
+    return found;
+  }
+
+  /** A registered server as lookups see it, or undefined. */
+  server(key: ServerKey): ServerView | undefined {
+    const s = this.#state.server(key);
+    if (!s) return undefined;
+    const options = this.#lookupOptions();
+    const node = this.#state.nodes.get(s.nodeName);
+    return {
+      server: s,
+      active: isServerActive(this.#state, s, options),
+      heartbeatAge: node ? options.now - node.lastHeartbeat : undefined,
+    };
+  }
+
+  /** A registered node (its state and last heartbeat), or undefined. */
+  node(nodeName: string): Readonly<NodeRecord> | undefined {
+    return this.#state.nodes.get(nodeName);
   }
 
   /** Heartbeat age (ms) after which a node counts as inactive (`--node-timeout`). */

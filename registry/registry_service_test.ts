@@ -479,3 +479,62 @@ Deno.test("registry service: writes during a reload are kept", async () => {
     await r.close();
   }
 });
+
+Deno.test("registry service: an operator's stop and traffic switch, in lookups", async (t) => {
+  const r = await open();
+  const key = { application: "Test", server: "Hello", nodeName: "10.0.0.1" };
+  const active = () => hosts(r.service.find(OBJ).activeEp);
+  try {
+    await r.service.onStartup(pod("10.0.0.1"));
+    await r.service.onStartup(pod("10.0.0.2"));
+
+    await t.step("a stopped server is inactive, and stays so when its pod registers", async () => {
+      assert.equal(await r.service.setSettingState(key, "inactive"), true);
+      assert.deepEqual(active(), ["10.0.0.2"]);
+      await r.service.onStartup(pod("10.0.0.1"));
+      assert.deepEqual(active(), ["10.0.0.2"]);
+      assert.equal(await r.service.setSettingState(key, "active"), true);
+      assert.deepEqual(active(), ["10.0.0.1", "10.0.0.2"]);
+      assert.equal(
+        await r.service.setSettingState({ ...key, nodeName: "10.9.9.9" }, "active"),
+        false,
+      );
+    });
+
+    await t.step(
+      "the traffic switch outlives a re-registration; TARS_DISABLE_FLOW wins",
+      async () => {
+        const flow = { application: "Test", server: "Hello", nodeNames: ["10.0.0.1"] };
+        assert.equal(await r.service.setFlowState({ ...flow, active: false }), 1);
+        assert.deepEqual(active(), ["10.0.0.2"]);
+        await r.service.onStartup(pod("10.0.0.1"));
+        assert.deepEqual(active(), ["10.0.0.2"]);
+        await r.service.setFlowState({ ...flow, active: true });
+        assert.deepEqual(active(), ["10.0.0.1", "10.0.0.2"]);
+        await r.service.onStartup(pod("10.0.0.1", { disableFlow: true }));
+        assert.deepEqual(active(), ["10.0.0.2"]);
+      },
+    );
+
+    await t.step("memory and the store agree", async () => {
+      const before = r.service.servers().map((v) => [v.server.nodeName, v.active]);
+      await r.service.reload();
+      assert.deepEqual(r.service.servers().map((v) => [v.server.nodeName, v.active]), before);
+    });
+
+    await t.step("a bad switch is refused before anything is written", async () => {
+      await assert.rejects(
+        () =>
+          r.service.setFlowState({
+            application: "Test",
+            server: "Hello",
+            nodeNames: [],
+            active: true,
+          }),
+        /name at least one node/,
+      );
+    });
+  } finally {
+    await r.close();
+  }
+});

@@ -1,11 +1,14 @@
 import { type Endpoint, parseEndpoint } from "../protocol/endpoint.ts";
 import { type EndpointFInput, toEndpointF } from "../protocol/interfaces/endpoint_f.ts";
 import type {
+  FlowRows,
   KeepAliveRows,
   MetricsRow,
   NodeRecord,
+  ServerKey,
   ServerRecord,
   ServerTarget,
+  SettingState,
   StartupRows,
   StoreSnapshot,
 } from "./store/mod.ts";
@@ -132,6 +135,25 @@ export class RegistryState {
   applyMetrics(row: MetricsRow): void {
     const server = this.servers.get(serverKey(row.application, row.server, row.nodeName));
     if (server) server.metricsPort = row.metricsPort;
+  }
+
+  /** Applies an acknowledged setting state (an operator's start or stop). */
+  applySettingState(key: ServerKey, state: SettingState): void {
+    const server = this.servers.get(serverKey(key.application, key.server, key.nodeName));
+    if (server) server.settingState = state;
+  }
+
+  /** Applies an acknowledged traffic switch. */
+  applyFlow(rows: FlowRows): void {
+    for (const nodeName of rows.nodeNames) {
+      const server = this.servers.get(serverKey(rows.application, rows.server, nodeName));
+      if (server) server.flowEnabled = rows.active;
+    }
+  }
+
+  /** The server of `key`, or undefined. */
+  server(key: ServerKey): ServerRecord | undefined {
+    return this.servers.get(serverKey(key.application, key.server, key.nodeName));
   }
 
   /** Removes what a `clean` removed. */

@@ -14,10 +14,12 @@ import {
   type AdapterRow,
   type CleanCutoff,
   COLUMN_LIMITS,
+  type FlowRows,
   type KeepAliveRows,
   type MetricsRow,
   PRESENT_STATES,
   type PresentState,
+  type ServerKey,
   type ServerTarget,
   type ServerType,
   type StartupRows,
@@ -125,7 +127,7 @@ export interface CleanOptions {
 const INT32_MAX = 2147483647;
 
 /** How a string field is checked. */
-interface TextRule {
+export interface TextRule {
   field: string;
   max: number;
   required?: boolean;
@@ -135,7 +137,11 @@ interface TextRule {
 // deno-lint-ignore no-control-regex -- finding control characters is its purpose
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 
-function text(value: unknown, { field, max, required = false }: TextRule): string {
+/**
+ * Checks a text field: a string (absent is empty) without control characters, non-empty when
+ * `required`, at most `max` characters; throws a ValidationError naming `field`.
+ */
+export function text(value: unknown, { field, max, required = false }: TextRule): string {
   if (value === undefined || value === null) value = "";
   if (typeof value !== "string") {
     throw new ValidationError(`Invalid ${field} ${JSON.stringify(value)}: pass a string`);
@@ -376,6 +382,36 @@ export function prestopTarget(req: PrestopRequest): ServerTarget {
     );
   }
   return result;
+}
+
+/** Validates the server an admin call names: its node, application and server, all required. */
+export function serverKeyOf(
+  req: { nodeName: string; application: string; server: string },
+): ServerKey {
+  return serverNames(req, { required: true });
+}
+
+/** Validates the console's traffic switch: an application, a server and at least one node. */
+export function flowRows(
+  req: { application: string; server: string; nodeNames: readonly string[]; active: boolean },
+): FlowRows {
+  const names = serverNames({ ...req, nodeName: "-" }, { required: true });
+  if (!Array.isArray(req.nodeNames) || req.nodeNames.length === 0) {
+    throw new ValidationError(
+      `Invalid nodeList ${JSON.stringify(req.nodeNames)}: name at least one node`,
+    );
+  }
+  if (typeof req.active !== "boolean") {
+    throw new ValidationError(`Invalid bActive ${String(req.active)}: pass true or false`);
+  }
+  return {
+    application: names.application,
+    server: names.server,
+    nodeNames: req.nodeNames.map((nodeName, i) =>
+      text(nodeName, { field: `nodeList[${i}]`, max: COLUMN_LIMITS.nodeName, required: true })
+    ),
+    active: req.active,
+  };
 }
 
 /** Validates `registerMetrics`; port 0 becomes {@link DEFAULT_METRICS_PORT}. */
