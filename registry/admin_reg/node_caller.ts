@@ -66,6 +66,28 @@ export class NodeCaller {
     options: { what: string; timeout: number },
     call: (node: Proxy<typeof NodeF>, timeout: number) => Promise<T>,
   ): Promise<T> {
+    const objectName = this.#objectOf(nodeName);
+    // A proxy is a few closures; the client keeps the connection to each node.
+    const proxy = this.#client.proxy(NodeF, objectName);
+    try {
+      return await call(proxy, options.timeout);
+    } catch (error) {
+      throw failure(error, { ...options, nodeName, objectName });
+    }
+  }
+
+  /** Pings the node object of `nodeName` within `timeout` ms; throws when it does not answer. */
+  async pingNode(nodeName: string, timeout: number): Promise<void> {
+    const objectName = this.#objectOf(nodeName);
+    try {
+      await this.#client.proxy(Ping, objectName).tars_ping({}, { timeout });
+    } catch (error) {
+      throw failure(error, { what: "tars_ping", timeout, nodeName, objectName });
+    }
+  }
+
+  /** The object string of a live node's object; throws 1001 for a node that has none. */
+  #objectOf(nodeName: string): string {
     const object = this.#nodeObject(nodeName);
     if (!object) {
       throw new NodeCallError(
@@ -81,13 +103,7 @@ export class NodeCaller {
           `within --node-timeout`,
       );
     }
-    // A proxy is a few closures; the client keeps the connection to each node.
-    const proxy = this.#client.proxy(NodeF, object.objectName);
-    try {
-      return await call(proxy, options.timeout);
-    } catch (error) {
-      throw failure(error, { ...options, nodeName, objectName: object.objectName });
-    }
+    return object.objectName;
   }
 
   /** Pings `objectName` (`Obj@tcp -h … -p …`) within `timeout` ms; throws when it does not answer. */
