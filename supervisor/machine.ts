@@ -108,6 +108,8 @@ export const NODE_ANSWER = {
   FAILED: -1,
   /** Not now: the supervisor is registering, stopping, or busy with another request. */
   STATE: 1004,
+  /** Too many requests wait already. */
+  BUSY: 1005,
 } as const;
 
 /** How far the stopping of the running service has come (a pod's stop, or a node request's). */
