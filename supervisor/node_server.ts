@@ -35,7 +35,7 @@ export interface NodeServer {
 export interface NodeServerOptions {
   /** The pod's address (POD_IP, genconf's `${local_ip}`). */
   readonly host: string;
-  /** TARS_NODE_PORT; undefined: a free port of `range`, from the top. */
+  /** TARS_NODE_PORT (0: any free port); undefined: a free port of `range`, from the top. */
   readonly port: number | undefined;
   /** The `${random_port}` range. */
   readonly range: { readonly min: number; readonly max: number };
