@@ -134,6 +134,18 @@ export const port: Parser<number> = (value, { name }) => {
   return Number(value);
 };
 
+/** A {@linkcode port}, or 0 for "off". */
+export const portOrOff: Parser<number> = (value, context) => {
+  if (/^0+$/.test(value)) return 0;
+  try {
+    return port(value, context);
+  } catch {
+    throw new RangeError(
+      `${context.name}="${value}" is not a port; set it to a number from 1 to 65535, or 0 for off`,
+    );
+  }
+};
+
 /** `HOST:PORT` (`[::1]:PORT` for IPv6); an empty host is 0.0.0.0. */
 export const hostPort: Parser<{ readonly host: string; readonly port: number }> = (
   value,
@@ -331,7 +343,7 @@ export const VARIABLES = [
     parse: port,
     default: "13000",
     description: "lowest ${random_port}",
-    readBy: ["genconf"],
+    readBy: ["genconf", "supervisor"],
   },
   {
     name: "TARS_RAND_PORT_MAX",
@@ -339,7 +351,7 @@ export const VARIABLES = [
     parse: port,
     default: "16000",
     description: "highest ${random_port}",
-    readBy: ["genconf"],
+    readBy: ["genconf", "supervisor"],
   },
   {
     name: "TARS_SYNC_DIRECTORY",
@@ -446,6 +458,16 @@ export const VARIABLES = [
     unset: "no HTTP probe (use tarscli hzcheck)",
     description: "the supervisor serves GET /ready on this port on every address: 200 when " +
       "tarscli hzcheck would exit 0, else 503 with its reason (an httpGet readiness probe)",
+    readBy: ["supervisor"],
+  },
+  {
+    name: "TARS_NODE_PORT",
+    key: "nodePort",
+    parse: portOrOff,
+    unset: "the highest free port of TARS_RAND_PORT_MIN..TARS_RAND_PORT_MAX",
+    description: "the supervisor serves the pod's node object (tars.tarsnode.NodeObj: start, " +
+      "stop, restart, notify, state, log files, for the admin registry) on POD_IP and this " +
+      "port, and registers it with onStartup; 0: no node object",
     readBy: ["supervisor"],
   },
   {

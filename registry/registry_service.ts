@@ -1,11 +1,15 @@
+import { NODE_OBJ } from "../protocol/interfaces/node_f.ts";
 import {
   findAll,
   findInSet,
+  findNodeObjects,
   isActive,
+  isNodeActive,
   isServerActive,
   type LookupAnswer,
   type LookupOptions,
 } from "./lookup.ts";
+import type { Endpoint } from "../protocol/endpoint.ts";
 import type { RegistryGauges } from "./metrics.ts";
 import { RegistryState } from "./registry_state.ts";
 import type {
@@ -41,6 +45,16 @@ import {
 export interface MetricsTargetGroup {
   readonly targets: string[];
   readonly labels: Map<string, string>;
+}
+
+/** A node's own object, for the admin registry (see `RegistryService.nodeObject`). */
+export interface NodeObjectView {
+  readonly nodeName: string;
+  /** `tars.tarsnode.NodeObj@tcp -h IP -p PORT -t 60000`: a proxy string a client can call. */
+  readonly objectName: string;
+  readonly endpoint: Endpoint;
+  /** Whether the node is alive: present state active and a heartbeat within `--node-timeout`. */
+  readonly active: boolean;
 }
 
 /** A registered server as lookups see it. */
@@ -109,14 +123,38 @@ export class RegistryService {
     return { now: this.#now(), nodeTimeout: this.#nodeTimeout };
   }
 
-  /** Every endpoint of an object, active and inactive. */
+  /**
+   * Every endpoint of an object, active and inactive; for `tars.tarsnode.NodeObj`, the node object
+   * of every pod that serves one.
+   */
   find(id: string): LookupAnswer {
+    if (id === NODE_OBJ) return findNodeObjects(this.#state, this.#lookupOptions());
     return findAll(this.#state, id, this.#lookupOptions());
   }
 
-  /** Endpoints of an object in a set (`name.area.group`). */
+  /** Endpoints of an object in a set (`name.area.group`); nodes are in no set. */
   findInSet(id: string, setId: string): LookupAnswer {
+    if (id === NODE_OBJ) return this.find(id);
     return findInSet(this.#state, id, setId, this.#lookupOptions());
+  }
+
+  /**
+   * The node object of the node (pod) `nodeName`, as the admin registry calls it: its object
+   * string (`tars.tarsnode.NodeObj@tcp -h IP -p PORT -t 60000`, `t_node_info.node_obj`), its
+   * endpoint, and whether the node is alive (present state active, a heartbeat within
+   * `--node-timeout`; the C++ admin registry calls only such nodes and answers the others
+   * `EM_TARS_NODE_NOT_REGISTRY_ERR`). Undefined when the node is unknown or serves no node object
+   * (a pod of an older tarscli, or `TARS_NODE_PORT=0`).
+   */
+  nodeObject(nodeName: string): NodeObjectView | undefined {
+    const object = this.#state.nodeObject(nodeName);
+    if (!object) return undefined;
+    return {
+      nodeName,
+      objectName: object.objectName,
+      endpoint: object.endpoint,
+      active: isNodeActive(this.#state, nodeName, this.#lookupOptions()),
+    };
   }
 
   /** Registers a pod's server and adapters. */

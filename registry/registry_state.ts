@@ -1,4 +1,5 @@
-import { type Endpoint, parseEndpoint } from "../protocol/endpoint.ts";
+import { type Endpoint, parseEndpoint, parseObjectRef } from "../protocol/endpoint.ts";
+import { NODE_OBJ } from "../protocol/interfaces/node_f.ts";
 import { type EndpointFInput, toEndpointF } from "../protocol/interfaces/endpoint_f.ts";
 import type {
   FlowRows,
@@ -22,6 +23,35 @@ export interface IndexedAdapter {
   readonly endpointF: Readonly<EndpointFInput>;
 }
 
+/** A node's own object (`tars.tarsnode.NodeObj`, served by the pod's supervisor), ready for lookups. */
+export interface IndexedNodeObject {
+  readonly nodeName: string;
+  /** `tars.tarsnode.NodeObj@tcp -h IP -p PORT -t 60000`, as `t_node_info.node_obj` holds it. */
+  readonly objectName: string;
+  readonly endpoint: Endpoint;
+  /** What lookups answer for it, built once (frozen: answers share it). */
+  readonly endpointF: Readonly<EndpointFInput>;
+}
+
+/**
+ * The node object a `node_obj` value names, or undefined when it names none: the K8STARS
+ * placeholder (port 0), another object, or text that does not parse.
+ */
+export function nodeObjectOf(nodeName: string, nodeObj: string): IndexedNodeObject | undefined {
+  let ref;
+  try {
+    ref = parseObjectRef(nodeObj);
+  } catch {
+    return undefined;
+  }
+  const endpoint = ref.endpoints[0];
+  if (ref.name !== NODE_OBJ || !endpoint || endpoint.port === 0 || endpoint.transport !== "tcp") {
+    return undefined;
+  }
+  const endpointF = Object.freeze(toEndpointF(endpoint, { setId: "" }));
+  return { nodeName, objectName: nodeObj, endpoint, endpointF };
+}
+
 /** Where a registered endpoint string could not be parsed (skipped in lookups). */
 export interface SkippedAdapter {
   readonly application: string;
@@ -43,6 +73,7 @@ export class RegistryState {
   readonly nodes = new Map<string, NodeRecord>();
   readonly servers = new Map<string, ServerRecord>();
   readonly #byObject = new Map<string, Map<string, IndexedAdapter>>();
+  readonly #nodeObjects = new Map<string, IndexedNodeObject>();
 
   /** Builds the state from a store snapshot; unparseable endpoints are reported and skipped. */
   static fromSnapshot(
@@ -50,7 +81,7 @@ export class RegistryState {
   ): { state: RegistryState; skipped: SkippedAdapter[] } {
     const state = new RegistryState();
     const skipped: SkippedAdapter[] = [];
-    for (const node of snapshot.nodes) state.nodes.set(node.nodeName, { ...node });
+    for (const node of snapshot.nodes) state.#putNode({ ...node });
     for (const server of snapshot.servers) skipped.push(...state.#putServer({ ...server }));
     return { state, skipped };
   }
@@ -58,6 +89,16 @@ export class RegistryState {
   /** Adapters serving an object. */
   adaptersOf(objectName: string): Iterable<IndexedAdapter> {
     return this.#byObject.get(objectName)?.values() ?? [];
+  }
+
+  /** The node objects of the nodes that serve one. */
+  nodeObjects(): Iterable<IndexedNodeObject> {
+    return this.#nodeObjects.values();
+  }
+
+  /** The node object of `nodeName`, when the node is known and serves one. */
+  nodeObject(nodeName: string): IndexedNodeObject | undefined {
+    return this.#nodeObjects.get(nodeName);
   }
 
   /** Every indexed adapter. */
@@ -71,7 +112,12 @@ export class RegistryState {
    * in the store.
    */
   applyStartup(rows: StartupRows, now: number): void {
-    this.#touchNode(rows.nodeName, now);
+    this.#putNode({
+      nodeName: rows.nodeName,
+      presentState: "active",
+      lastHeartbeat: now,
+      nodeObj: rows.nodeObj,
+    });
     if (!rows.server) return;
     const s = rows.server;
     const key = serverKey(s.application, s.server, rows.nodeName);
@@ -116,7 +162,10 @@ export class RegistryState {
   applyPrestop(target: ServerTarget): void {
     for (const server of [...this.#serversOf(target)]) this.#removeServer(server);
     const all = { nodeName: target.nodeName, application: null, server: null };
-    if (this.#serversOf(all).next().done) this.nodes.delete(target.nodeName);
+    if (this.#serversOf(all).next().done) {
+      this.nodes.delete(target.nodeName);
+      this.#nodeObjects.delete(target.nodeName);
+    }
   }
 
   /** Applies a node check: the nodes and their servers inactive, the servers' pids 0. */
@@ -174,14 +223,11 @@ export class RegistryState {
     }
   }
 
-  #touchNode(nodeName: string, now: number): void {
-    const node = this.nodes.get(nodeName);
-    if (node) {
-      node.lastHeartbeat = now;
-      node.presentState = "active";
-    } else {
-      this.nodes.set(nodeName, { nodeName, presentState: "active", lastHeartbeat: now });
-    }
+  #putNode(node: NodeRecord): void {
+    this.nodes.set(node.nodeName, node);
+    const object = nodeObjectOf(node.nodeName, node.nodeObj);
+    if (object) this.#nodeObjects.set(node.nodeName, object);
+    else this.#nodeObjects.delete(node.nodeName);
   }
 
   #putServer(server: ServerRecord): SkippedAdapter[] {

@@ -10,6 +10,7 @@
  */
 import { isServerType, SERVER_TYPES } from "../lib/mod.ts";
 import { parseEndpoint } from "../protocol/endpoint.ts";
+import { NODE_OBJ } from "../protocol/interfaces/node_f.ts";
 import {
   type AdapterRow,
   type CleanCutoff,
@@ -78,6 +79,11 @@ export interface StartupRequest {
   processId?: number;
   /** The sender's tarscli version, the node's `tars_version`; empty or absent keeps it. */
   tarscliVersion?: string;
+  /**
+   * Where the pod serves its node object (`tcp -h IP -p PORT -t 60000`); empty or absent: it
+   * serves none.
+   */
+  nodeEndpoint?: string;
 }
 
 /** `keepAliveReq`: a heartbeat that also reports the service state. */
@@ -292,6 +298,37 @@ function serverNames(
   };
 }
 
+/**
+ * The node row's `node_obj` and `endpoint_port` from the pod's node endpoint: `NodeObj@` and the
+ * endpoint, or K8STARS's placeholder with port 0 when there is none.
+ */
+function nodeObject(nodeName: string, value: unknown): { nodeObj: string; nodePort: number } {
+  const prefix = `${NODE_OBJ}@`;
+  const endpoint = text(value, {
+    field: "nodeEndpoint",
+    max: COLUMN_LIMITS.nodeObj - prefix.length,
+  }).trim();
+  if (endpoint === "") return { nodeObj: `${prefix}tcp -h ${nodeName} -p 0`, nodePort: 0 };
+  let port: number;
+  try {
+    const parsed = parseEndpoint(endpoint);
+    if (parsed.transport !== "tcp") throw new RangeError("it is not a tcp endpoint");
+    port = parsed.port;
+  } catch (error) {
+    throw new ValidationError(
+      `Invalid nodeEndpoint ${JSON.stringify(endpoint)}: ${(error as Error).message}; ` +
+        "send tcp -h POD_IP -p PORT -t 60000, or nothing",
+    );
+  }
+  if (port < 1) {
+    throw new ValidationError(
+      `Invalid nodeEndpoint ${JSON.stringify(endpoint)}: port ${port}; give the port the node ` +
+        "object listens on",
+    );
+  }
+  return { nodeObj: prefix + endpoint, nodePort: port };
+}
+
 /** Validates `onStartup`; empty application and server register the node only. */
 export function startupRows(req: StartupRequest): StartupRows {
   const { nodeName, application, server } = serverNames(req, { required: false });
@@ -304,6 +341,7 @@ export function startupRows(req: StartupRequest): StartupRows {
     field: "tarscliVersion",
     max: COLUMN_LIMITS.tarsVersion,
   }) || null;
+  const node = { nodeName, tarsVersion, ...nodeObject(nodeName, req.nodeEndpoint) };
   const specs = req.adapters ?? [];
   if (!Array.isArray(specs)) {
     throw new ValidationError(`Invalid adapters ${JSON.stringify(specs)}: pass a list`);
@@ -314,7 +352,7 @@ export function startupRows(req: StartupRequest): StartupRows {
         `Invalid application "": adapters need an application and a server name`,
       );
     }
-    return { nodeName, tarsVersion, server: null };
+    return { ...node, server: null };
   }
   if (application === "" || server === "") {
     const missing = application === "" ? "application" : "server";
@@ -337,8 +375,7 @@ export function startupRows(req: StartupRequest): StartupRows {
     }
   }
   return {
-    nodeName,
-    tarsVersion,
+    ...node,
     server: {
       application,
       server,

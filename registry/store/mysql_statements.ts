@@ -102,13 +102,17 @@ const to = (sql: string): OnUpdate => ({ onUpdate: sql });
 /** An existing row's column takes the new row's value. */
 const same = (column: string): OnUpdate => to(`VALUES(${column})`);
 
-/** The node row of `onStartup`: registered and heartbeating now, active. */
+/**
+ * The node row of `onStartup`: registered and heartbeating now, active, its node object as the C++
+ * framework writes it (`tars.tarsnode.NodeObj@tcp -h IP -p PORT -t 60000`, and the port).
+ */
 export function upsertNode(layout: Layout, rows: StartupRows, report: Report): Statement {
   const node = rows.nodeName;
   const upsert = new Upsert("t_node_info", layout, report)
     .required("node_name", param(node))
-    .optional("node_obj", param(`tars.tarsnode.NodeObj@tcp -h ${node} -p 0`), same("node_obj"))
+    .optional("node_obj", param(rows.nodeObj), same("node_obj"))
     .optional("endpoint_ip", param(node), same("endpoint_ip"))
+    .optional("endpoint_port", param(rows.nodePort), same("endpoint_port"))
     .optional("last_reg_time", raw("NOW()"), to("NOW()"))
     .required("last_heartbeat", raw("NOW()"), to("NOW()"))
     .optional("setting_state", param("active"))

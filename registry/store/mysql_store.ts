@@ -625,8 +625,9 @@ export class MysqlStore implements RegistryStore {
       try {
         // Heartbeat ages against the database's clock: the times are its own.
         const [nodes] = await conn.query<RowDataPacket[]>(
-          `SELECT node_name, present_state,
-            TIMESTAMPDIFF(MICROSECOND, last_heartbeat, NOW(6)) AS age FROM t_node_info`,
+          `SELECT node_name, present_state, ${
+            statements.selectList(layout, "t_node_info", ["node_obj"])
+          }, TIMESTAMPDIFF(MICROSECOND, last_heartbeat, NOW(6)) AS age FROM t_node_info`,
         );
         const [servers] = await conn.query<RowDataPacket[]>(
           `SELECT ${
@@ -677,6 +678,7 @@ export class MysqlStore implements RegistryStore {
             presentState: row.present_state === "active" ? "active" : "inactive",
             // No heartbeat at all (a framework row): as old as can be.
             lastHeartbeat: row.age === null ? 0 : takenAt - Math.round(Number(row.age) / 1000),
+            nodeObj: String(row.node_obj ?? ""),
           })),
           servers: servers as unknown as TableRows["servers"],
           own: own as unknown as TableRows["own"],

@@ -38,8 +38,8 @@ const STATEMENTS = {
   upsertNode: `INSERT INTO t_node_info (node_name, node_obj, endpoint_ip, setting_state,
       present_state, last_reg_time, last_heartbeat, tars_version)
     VALUES (?1, ?2, ?3, 'active', 'active', ?4, ?4, coalesce(?5, ''))
-    ON CONFLICT (node_name) DO UPDATE SET present_state = 'active', last_reg_time = ?4,
-      last_heartbeat = ?4, tars_version = coalesce(?5, tars_version)`,
+    ON CONFLICT (node_name) DO UPDATE SET node_obj = ?2, present_state = 'active',
+      last_reg_time = ?4, last_heartbeat = ?4, tars_version = coalesce(?5, tars_version)`,
   // A new server is active in setting; an existing one keeps its setting state, and its traffic
   // switch unless the pod turns traffic off (an operator's switch outlives a re-registration). A
   // NULL type or pid keeps the stored one (a new row: tars_cpp, 0).
@@ -73,7 +73,7 @@ const STATEMENTS = {
     (SELECT application || '.' || server_name FROM t_server_conf WHERE node_name = ?1)`,
   metrics: `UPDATE t_server_conf SET metrics_port = ?
     WHERE node_name = ? AND application = ? AND server_name = ?`,
-  nodes: `SELECT node_name, present_state, last_heartbeat FROM t_node_info`,
+  nodes: `SELECT node_name, present_state, last_heartbeat, node_obj FROM t_node_info`,
   servers: `SELECT application, server_name, node_name, setting_state, present_state,
       patch_version, enable_set, set_name, set_area, set_group, grid_flag, flow_state,
       metrics_port, process_id, server_type FROM t_server_conf`,
@@ -254,13 +254,7 @@ export class SqliteStore implements RegistryStore {
       const now = this.#now();
       const sql = this.#sql;
       const node = rows.nodeName;
-      sql.upsertNode.run(
-        node,
-        `tars.tarsnode.NodeObj@tcp -h ${node} -p 0`,
-        node,
-        now,
-        rows.tarsVersion,
-      );
+      sql.upsertNode.run(node, rows.nodeObj, node, now, rows.tarsVersion);
       const s = rows.server;
       if (!s) return;
       sql.upsertServer.run(
@@ -477,10 +471,12 @@ export class SqliteStore implements RegistryStore {
         node_name: string;
         present_state: "active" | "inactive";
         last_heartbeat: number;
+        node_obj: string;
       }[]).map((row): NodeRecord => ({
         nodeName: row.node_name,
         presentState: row.present_state,
         lastHeartbeat: Number(row.last_heartbeat),
+        nodeObj: row.node_obj,
       }));
       return buildSnapshot(takenAt, {
         nodes,

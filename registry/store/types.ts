@@ -63,12 +63,19 @@ export interface NodeRecord {
    * heartbeat's age on the database's clock (whole seconds stored).
    */
   lastHeartbeat: number;
+  /**
+   * `node_obj` as stored: `tars.tarsnode.NodeObj@tcp -h IP -p PORT -t 60000` where the pod serves
+   * its node object, K8STARS's `... -p 0` where it serves none, empty when the column is NULL or
+   * missing.
+   */
+  nodeObj: string;
 }
 
 /** Column widths of db_tars that bound the strings of a row. */
 export const COLUMN_LIMITS = {
   tarsVersion: 128,
   nodeName: 50,
+  nodeObj: 128,
   application: 50,
   server: 128,
   adapterName: 100,
@@ -170,6 +177,13 @@ export interface StartupRows {
   nodeName: string;
   /** The tarscli version (the node's `tars_version`), or null when the client did not send it. */
   tarsVersion: string | null;
+  /**
+   * `node_obj`: `tars.tarsnode.NodeObj@` and the pod's node endpoint, or K8STARS's
+   * `tars.tarsnode.NodeObj@tcp -h NODE -p 0` when the pod serves no node object.
+   */
+  nodeObj: string;
+  /** The node object's port (`endpoint_port`), 0 when the pod serves none. */
+  nodePort: number;
   /** Server row, or null when only the node is registered. */
   server: ServerRow | null;
 }
