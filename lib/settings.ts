@@ -545,8 +545,9 @@ export const REGISTRY_FLAGS = [
     // protocol code).
     parse: text,
     default: "tcp -h 0.0.0.0 -p 17890",
-    description: "where tars.tarsregistry.QueryObj, tars.tarsregistry.Registry and AdminObj " +
-      "listen; a connection that sends no complete request for -t ms (60000 without -t) is closed",
+    description: "where tars.tarsregistry.QueryObj, tars.tarsregistry.Registry, " +
+      "tars.tarsAdminRegistry.AdminRegObj and AdminObj listen; a connection that sends no " +
+      "complete request for -t ms (60000 without -t) is closed",
   },
   {
     name: "--store",
@@ -600,8 +601,29 @@ export const REGISTRY_FLAGS = [
     parse: addressRanges,
     default: "127.0.0.1/32,::1/128",
     description: "peers that may run AdminObj commands that change or stop anything (clean, " +
-      "shutdown) and register, heartbeat or remove any node; every other peer only its own " +
-      "address",
+      "shutdown) and register, heartbeat or remove any node, and the web console's calls to " +
+      "AdminRegObj that change, command or read a pod (start, stop, restart, notify, tasks, the " +
+      "traffic switch, undeploy, logs): put the console's address here; every other peer only " +
+      "its own address",
+  },
+  {
+    name: "--node-call-timeout",
+    value: "DURATION",
+    key: "nodeCallTimeout",
+    parse: positiveDuration,
+    default: "25s",
+    description:
+      "how long a console call to AdminRegObj forwarded to a pod's node object (start, " +
+      "stop, restart, notify, logs) waits for it; keep it under the console's own 30 s",
+  },
+  {
+    name: "--task-item-timeout",
+    value: "DURATION",
+    key: "taskItemTimeout",
+    parse: positiveDuration,
+    default: "5m",
+    description: "how long one item of a console task (restart, stop, start...) waits for the " +
+      "pod's node object: a restart or stop drains the pod for its TARS_PRESTOP_WAITTIME first",
   },
   {
     name: "--trust-node-names",

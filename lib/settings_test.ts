@@ -145,6 +145,8 @@ Deno.test("the settings table", async (t) => {
       nodeTimeout: 250_000,
       reloadInterval: 10_000,
       trustNodeNames: false,
+      nodeCallTimeout: 25_000,
+      taskItemTimeout: 300_000,
       maxConnsPerPeer: 1000,
       maxBuffered: 256 * 1024 * 1024,
       storeTimeout: 3000,
@@ -152,10 +154,11 @@ Deno.test("the settings table", async (t) => {
       initDb: false,
     });
     const given = readRegistryFlags(
-      { "node-timeout": "60s", metrics: "[::1]:9", "init-db": true },
+      { "node-timeout": "60s", metrics: "[::1]:9", "init-db": true, "task-item-timeout": "2m" },
       { cwd: "/" },
     );
     assert.equal(given.nodeTimeout, 60_000);
+    assert.equal(given.taskItemTimeout, 120_000);
     assert.deepEqual(given.metrics, { host: "::1", port: 9 });
     assert.equal(given.initDb, true);
   });

@@ -132,7 +132,7 @@ Deno.test("trust: a peer speaks for its own address, admin writes need --admin-a
           notAdmin,
         );
         await refused(s.admin.shutdown({}), notAdmin);
-        assert.match((await s.admin.notify({ command: "status" })).ret, /^nodes=\d+ servers=2 /);
+        assert.match((await s.admin.notify({ command: "status" })).ret, /^nodes=\d+ servers=3 /);
         assert.match(
           (await s.admin.notify({ command: "servers App" })).ret,
           /App\.Srv on 10\.1\.0\.1/,

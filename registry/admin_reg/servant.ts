@@ -33,8 +33,6 @@ export interface AdminTimeouts {
   readonly query: number;
   /** A ping (the console's node check waits 1 to 2 s). */
   readonly ping: number;
-  /** One item of a task (a restart drains its pod first). */
-  readonly task: number;
 }
 
 /** What the servant answers from and forwards to. */

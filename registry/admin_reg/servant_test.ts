@@ -122,10 +122,10 @@ async function harness() {
   const client = new TarsClient({ log: () => {} });
   const caller = new NodeCaller({ client, nodeObject: (name) => objects.get(name) });
   const operations = new ServerOperations({ service, nodes: caller });
-  const timeouts = { call: 1000, query: 1000, ping: 500, task: 1000 };
+  const timeouts = { call: 1000, query: 1000, ping: 500 };
   const tasks = new TaskRunner({
     store,
-    runItem: (item) => runTaskCommand(operations, item, { timeout: timeouts.task }),
+    runItem: (item) => runTaskCommand(operations, item, { timeout: 1000 }),
     log,
   });
   const servant = adminRegServant({
@@ -165,7 +165,7 @@ async function harness() {
     stranger: strangerClient.proxy(AdminReg, object),
     active: () => service.find(OBJ).activeEp.map((e) => e.host).sort(),
     async close() {
-      await tasks.stop();
+      await tasks.stop({ timeout: 1000 });
       await consoleClient.close();
       await strangerClient.close();
       await client.close();

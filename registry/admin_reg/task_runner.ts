@@ -8,8 +8,9 @@
  * - parallel: at most {@linkcode TaskRunnerOptions.parallel} at once;
  * - in batches (TarsWeb 3.x's `isElegant`): `eachNum` at once, batch after batch.
  *
- * Every task running is tracked: `stop()` cancels the items not started yet and waits for those
- * running (each bounded by its node call's timeout).
+ * Every task running is tracked: `stop()` cancels the items not started yet and waits a while for
+ * those running; one still running then is written as failed (the registry stopped while it ran;
+ * what it asked may still be under way in the pod), and its late outcome is not written.
  *
  * @module
  */
@@ -33,10 +34,29 @@ export interface TaskRunnerOptions {
   readonly log: (line: string) => void;
   /** Items of a parallel task that run at once (default 10, as the C++ admin registry 2.x). */
   readonly parallel?: number;
+  /** Calls `callback` after `ms`; returns its cancel (default: a `setTimeout`). */
+  readonly timer?: (callback: () => void, ms: number) => () => void;
+}
+
+function realTimer(callback: () => void, ms: number): () => void {
+  const id = setTimeout(callback, ms);
+  return () => clearTimeout(id);
 }
 
 /** What the log of an item says when the registry stopped before it ran. */
 export const CANCELLED_AT_STOP = "cancelled: the registry stopped before this item ran";
+
+/** What the log of an item says when the registry stopped while it ran. */
+export const ABANDONED_AT_STOP = "the registry stopped while this item ran: what it asked may " +
+  "still be under way in the pod";
+
+/** An item being run. */
+interface Running {
+  readonly task: TaskRows;
+  readonly item: TaskItemRow;
+  /** Set when the runner stopped without it: its outcome is not written. */
+  abandoned: boolean;
+}
 
 /** Runs tasks; see the module comment. */
 export class TaskRunner {
@@ -44,7 +64,9 @@ export class TaskRunner {
   readonly #runItem: TaskRunnerOptions["runItem"];
   readonly #log: (line: string) => void;
   readonly #parallel: number;
+  readonly #timer: (callback: () => void, ms: number) => () => void;
   readonly #running = new Set<Promise<void>>();
+  readonly #items = new Set<Running>();
   #stopping = false;
 
   constructor(options: TaskRunnerOptions) {
@@ -52,6 +74,7 @@ export class TaskRunner {
     this.#runItem = options.runItem;
     this.#log = options.log;
     this.#parallel = options.parallel ?? 10;
+    this.#timer = options.timer ?? realTimer;
   }
 
   /** Tasks being run. */
@@ -80,10 +103,25 @@ export class TaskRunner {
     while (this.#running.size > 0) await Promise.all(this.#running);
   }
 
-  /** Takes no more tasks, cancels the items not started, and waits for the items running. */
-  async stop(): Promise<void> {
+  /**
+   * Takes no more tasks, cancels the items not started, and waits up to `timeout` ms for the items
+   * running; those still running then are written as failed ({@linkcode ABANDONED_AT_STOP}).
+   */
+  async stop(options: { timeout: number }): Promise<void> {
     this.#stopping = true;
-    await this.idle();
+    let cancel = () => {};
+    const late = new Promise<"late">((resolve) => {
+      cancel = this.#timer(() => resolve("late"), options.timeout);
+    });
+    try {
+      if (await Promise.race([this.idle(), late]) !== "late") return;
+    } finally {
+      cancel();
+    }
+    for (const running of [...this.#items]) {
+      running.abandoned = true;
+      await this.#record(running.task, running.item, "failed", "end", ABANDONED_AT_STOP);
+    }
   }
 
   async #run(task: TaskRows, plan: TaskPlan): Promise<void> {
@@ -117,6 +155,8 @@ export class TaskRunner {
   async #item(task: TaskRows, item: TaskItemRow): Promise<ItemState> {
     if (this.#stopping) return await this.#end(task, item, "cancel", CANCELLED_AT_STOP);
     await this.#record(task, item, "running", "start");
+    const running: Running = { task, item, abandoned: false };
+    this.#items.add(running);
     let outcome: Outcome;
     try {
       outcome = await this.#runItem(item);
@@ -127,8 +167,11 @@ export class TaskRunner {
         }`,
       );
       outcome = { ret: -1, result: `internal error of the registry: ${(error as Error).message}` };
+    } finally {
+      this.#items.delete(running);
     }
     const state = outcome.ret === 0 ? "success" : "failed";
+    if (running.abandoned) return state;
     return await this.#end(task, item, state, outcome.result);
   }
 

@@ -5,7 +5,7 @@ import { formatDatetime } from "../store/datetime.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import type { TaskItemRow, TaskRows } from "../store/mod.ts";
 import type { Outcome } from "./operations.ts";
-import { CANCELLED_AT_STOP, type TaskPlan, TaskRunner } from "./task_runner.ts";
+import { ABANDONED_AT_STOP, CANCELLED_AT_STOP, type TaskPlan, TaskRunner } from "./task_runner.ts";
 
 const START = Date.UTC(2026, 2, 1, 9, 30, 0);
 
@@ -31,6 +31,7 @@ async function setup(options: { parallel?: number } = {}) {
       }),
     log: (line) => logged.push(line),
     parallel: options.parallel,
+    timer: clock.timer,
   });
   /** Waits until `n` item runs are pending (each run starts after its start is written). */
   const started = async (n: number) => {
@@ -49,8 +50,9 @@ async function setup(options: { parallel?: number } = {}) {
     states,
     async close() {
       // Items a failed test left running end, so the stop does not wait for them.
-      const stopped = runner.stop();
+      const stopped = runner.stop({ timeout: 1000 });
       for (const p of pending) p.finish(-1, "the test ended");
+      clock.advance(1000);
       await stopped;
       await store.close();
       await Deno.remove(dir, { recursive: true });
@@ -173,9 +175,10 @@ Deno.test("task runner: stop waits for the items running and cancels the rest", 
   try {
     await r.runner.add(task(2), SERIAL);
     await r.started(1);
-    const stopped = r.runner.stop();
+    const stopped = r.runner.stop({ timeout: 30_000 });
     let done = false;
     stopped.then(() => (done = true));
+    r.clock.advance(29_000);
     await new Promise((resolve) => setTimeout(resolve, 20));
     assert.equal(done, false, "stop waits for the item running");
     r.pending[0].finish(0, "ok");
@@ -184,6 +187,27 @@ Deno.test("task runner: stop waits for the items running and cancels the rest", 
     assert.deepEqual(items.map((i) => [i.status, i.log]), [[2, "ok"], [4, CANCELLED_AT_STOP]]);
     await assert.rejects(() => r.runner.add(task(1, { taskNo: "t2" }), SERIAL), /stopping/);
     assert.equal(await r.store.task("t2"), undefined);
+  } finally {
+    await r.close();
+  }
+});
+
+Deno.test("task runner: an item still running when the stop gives up is written failed", async () => {
+  const r = await setup();
+  try {
+    await r.runner.add(task(2, { serial: false }), PARALLEL);
+    await r.started(2);
+    r.pending[1].finish(0, "ok");
+    await eventually(1000, "the second item done", async () => (await r.states())[1] === "i2:2");
+    const stopped = r.runner.stop({ timeout: 30_000 });
+    r.clock.advance(30_000);
+    await stopped;
+    const items = (await r.store.task("t1"))!.items;
+    assert.deepEqual(items.map((i) => [i.status, i.log]), [[3, ABANDONED_AT_STOP], [2, "ok"]]);
+    // Its late outcome is not written over it.
+    r.pending[0].finish(0, "late");
+    await r.runner.idle();
+    assert.deepEqual((await r.store.task("t1"))!.items[0].log, ABANDONED_AT_STOP);
   } finally {
     await r.close();
   }
