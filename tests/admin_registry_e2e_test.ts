@@ -14,7 +14,7 @@ import { parseEndpoint } from "../protocol/endpoint.ts";
 import { ADMIN_REG_OBJ, AdminReg } from "../protocol/interfaces/admin_reg.ts";
 import { TarsErrCode } from "../protocol/interfaces/node_f.ts";
 import { QueryF } from "../protocol/interfaces/query_f.ts";
-import { RegistryRet } from "../protocol/interfaces/registry_f.ts";
+import { REGISTRY_OBJ, RegistryF, RegistryRet } from "../protocol/interfaces/registry_f.ts";
 import { denoNetwork } from "../protocol/transport.ts";
 import { HELLO_OBJ, HelloF } from "../examples/simple/hello_f.ts";
 import { readServerInfo } from "../genconf/mod.ts";
@@ -28,6 +28,9 @@ import {
 import { delay } from "../lib/timers.ts";
 import { connectFrom } from "./support/bound_network.ts";
 import { eventually } from "./support/eventually.ts";
+import { startFakeNode } from "./support/fake_node.ts";
+import { mariadbMissing, mariadbSearchPath, startMariadb } from "./support/mariadb.ts";
+import { skipWhen } from "./support/skip.ts";
 
 /** Bound on a pod becoming ready (genconf, registration, Node start-up, a check interval). */
 const READY_MS = 30_000;
@@ -305,4 +308,101 @@ Deno.test("console operations: AdminRegObj over real pods and their node objects
     await registry?.kill();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+const REPLICAS_TEST = "console operations: any replica on one MariaDB takes a console call";
+Deno.test({
+  name: REPLICAS_TEST,
+  ignore: skipWhen(REPLICAS_TEST, mariadbMissing(Deno.env)),
+  async fn(t) {
+    const mariadb = await startMariadb({ searchPath: mariadbSearchPath(Deno.env.get("PATH")) });
+    const client = new TarsClient({ log: () => {}, timeout: 5000 });
+    const running: RegistryProcess[] = [];
+    // A pod's node object, registered through one replica.
+    const node = startFakeNode({ host: "127.0.0.5" });
+    try {
+      for (const advertise of ["127.0.0.1", "127.0.0.2"]) {
+        running.push(
+          await startRegistryProcess([
+            "--store",
+            mariadb.url,
+            "--init-db",
+            "--reload-interval",
+            "1s",
+            "--advertise",
+            advertise,
+          ]),
+        );
+      }
+      const [one, two] = running.map((r) =>
+        client.proxy(AdminReg, `${ADMIN_REG_OBJ}@tcp -h 127.0.0.1 -p ${r.port}`)
+      );
+      await client.proxy(RegistryF, `${REGISTRY_OBJ}@tcp -h 127.0.0.1 -p ${running[0].port}`)
+        .onStartup({
+          req: {
+            nodeName: "127.0.0.5",
+            application: "App",
+            server: "Server",
+            adapters: [{ servant: "App.Server.Obj", endpoint: "tcp -h 127.0.0.5 -p 9000" }],
+            nodeEndpoint: node.endpoint,
+          },
+        });
+      const key = { application: "App", serverName: "Server", nodeName: "127.0.0.5" };
+
+      await t.step("the other replica forwards to the node object the pod registered", async () => {
+        await eventually(
+          5000,
+          "the other replica knows the node",
+          async () => (await two.pingNode({ name: "127.0.0.5" })).ret,
+        );
+        const answer = await two.notifyServer({ ...key, command: "tars.setloglevel DEBUG" });
+        assert.equal(answer.ret, 0, answer.result);
+        assert.deepEqual(node.calls, ["notify App.Server tars.setloglevel DEBUG"]);
+      });
+
+      await t.step("a task added on one replica is read on the other at once", async () => {
+        node.hold("restartServer");
+        await one.addTaskReq({
+          taskReq: {
+            taskNo: "replicated",
+            serial: true,
+            userName: "admin",
+            taskItemReq: [{ taskNo: "replicated", itemNo: "r-1", ...key, command: "restart" }],
+          },
+        });
+        const early = await two.getTaskRsp({ taskNo: "replicated" });
+        assert.equal(early.ret, 0);
+        assert.deepEqual(early.taskRsp.taskItemRsp.map((i) => i.req.nodeName), ["127.0.0.5"]);
+        assert.ok([0, 1].includes(early.taskRsp.status), `status ${early.taskRsp.status}`);
+        node.release();
+        await eventually(
+          5000,
+          "done, on the other replica",
+          async () => (await two.getTaskRsp({ taskNo: "replicated" })).taskRsp.status === 2,
+        );
+        assert.deepEqual(node.calls.slice(1), ["restart App.Server"]);
+      });
+
+      await t.step("the traffic switch set on one replica is in the other's lookups", async () => {
+        await two.updateServerFlowState({
+          application: "App",
+          serverName: "Server",
+          nodeList: ["127.0.0.5"],
+          bActive: false,
+        });
+        const query = client.proxy(QueryF, running[0].locator);
+        await eventually(
+          5000,
+          "inactive on the first replica",
+          async () =>
+            (await query.findObjectById4Any({ id: "App.Server.Obj" })).inactiveEp.length === 1,
+        );
+      });
+    } finally {
+      await client.close();
+      await node.stop();
+      for (const r of running) await r.kill();
+      await mariadb.stop();
+    }
+  },
 });

@@ -1,21 +1,22 @@
 /**
  * The admin registry's servant over TARS, driven with the project's client the way the console
- * calls it, against fake node objects (TARS servers of NodeF on loopback that record what they
- * are asked): the registry's clock is a fake one, the nodes answer at once unless a test holds
- * them.
+ * calls it, against fake node objects (tests/support/fake_node.ts: TARS servers of NodeF on
+ * loopback that record what they are asked): the registry's clock is a fake one, the nodes answer
+ * at once unless a test holds them.
  */
 import assert from "node:assert/strict";
-import { TarsCallError, TarsCode } from "../../protocol/call_error.ts";
+import { TarsCallError } from "../../protocol/call_error.ts";
 import { TarsClient } from "../../protocol/client.ts";
 import { ADMIN_REG_OBJ, AdminReg } from "../../protocol/interfaces/admin_reg.ts";
-import { NODE_OBJ, NodeF, ServerState, TarsErrCode } from "../../protocol/interfaces/node_f.ts";
+import { TarsErrCode } from "../../protocol/interfaces/node_f.ts";
 import { RegistryRet } from "../../protocol/interfaces/registry_f.ts";
-import { type ServantImpl, TarsServer } from "../../protocol/server.ts";
+import { TarsServer } from "../../protocol/server.ts";
 import { denoNetwork } from "../../protocol/transport.ts";
 import { parseAddressRange } from "../../lib/ip_address.ts";
 import { connectFrom } from "../../tests/support/bound_network.ts";
 import { eventually } from "../../tests/support/eventually.ts";
 import { fakeClock } from "../../tests/support/fake_clock.ts";
+import { startFakeNode } from "../../tests/support/fake_node.ts";
 import { RegistryMetrics } from "../metrics.ts";
 import { RegistryService } from "../registry_service.ts";
 import { instrument } from "../servants.ts";
@@ -29,66 +30,10 @@ import { TaskRunner } from "./task_runner.ts";
 const NOW = Date.UTC(2026, 3, 1, 8, 0, 0);
 const OBJ = "App.Server.Obj";
 
-/** A node object on loopback that records its calls; `hold` makes a function wait for `release`. */
+/** A fake node object for `nodeName`, with its object as the registry would know it. */
 function fakeNode(nodeName: string) {
-  const calls: string[] = [];
-  const held = new Set<string>();
-  const waiting: (() => void)[] = [];
-  const gate = async (name: string) => {
-    if (held.has(name)) await new Promise<void>((resolve) => waiting.push(resolve));
-  };
-  const impl = Object.fromEntries(
-    [...NodeF.compiled.keys()].map((name) => [name, () => {
-      throw new TarsCallError(TarsCode.NO_FUNC, `the fake node has no ${name}`);
-    }]),
-  ) as unknown as ServantImpl<typeof NodeF>;
-  const record = (call: string) => calls.push(call);
-  Object.assign(
-    impl,
-    {
-      startServer: ({ application, serverName }) => {
-        record(`start ${application}.${serverName}`);
-        return { ret: 0, result: `startServer [${application}.${serverName}] succ` };
-      },
-      stopServer: ({ application, serverName }) => {
-        record(`stop ${application}.${serverName}`);
-        return { ret: 0, result: `stopServer [${application}.${serverName}] succ` };
-      },
-      restartServer: async ({ application, serverName }) => {
-        await gate("restartServer");
-        record(`restart ${application}.${serverName}`);
-        return { ret: 0, result: `restartServer [${application}.${serverName}] succ` };
-      },
-      notifyServer: ({ application, serverName, command }) => {
-        record(`notify ${application}.${serverName} ${command}`);
-        return { ret: 0, result: `[notify servant object num:1]\n[1]:set log level [DEBUG] ok` };
-      },
-      getStateInfo: () => ({
-        ret: 0,
-        info: { serverState: ServerState.Active, processId: 4242 },
-        result: "getStateInfo succ",
-      }),
-      getLogFileList: () => ({ ret: 0, logFileList: ["App.Server.log", "start.log"] }),
-      getLogData: ({ logFile, cmd }) => {
-        record(`log ${logFile} ${cmd}`);
-        return { ret: 0, fileData: `lines of ${logFile}\n` };
-      },
-    } satisfies Partial<ServantImpl<typeof NodeF>>,
-  );
-  const server = new TarsServer({ log: () => {} });
-  server.addServant(NODE_OBJ, NodeF, impl);
-  const { port } = server.listen("tcp -h 127.0.0.1 -p 0");
-  return {
-    nodeName,
-    calls,
-    ref: { objectName: `${NODE_OBJ}@tcp -h 127.0.0.1 -p ${port} -t 60000`, active: true },
-    hold: (name: string) => held.add(name),
-    release() {
-      held.clear();
-      for (const go of waiting.splice(0)) go();
-    },
-    stop: () => server.stop(),
-  };
+  const node = startFakeNode();
+  return { ...node, nodeName, ref: { objectName: node.objectName, active: true } };
 }
 
 /** The registry's admin servant over TARS, two pods of App.Server, and their fake nodes. */
