@@ -23,6 +23,8 @@ Deno.test("registry config: defaults, flags and the original's variables", async
       fullReloadInterval: 300_000,
       heartbeatInterval: 10_000,
       trustNodeNames: false,
+      nodeCallTimeout: 25_000,
+      taskItemTimeout: 300_000,
       maxConnsPerPeer: 1000,
       maxBuffered: 256 * 1024 * 1024,
       storeTimeout: 3000,

@@ -14,6 +14,17 @@
 import { TarsCallError } from "../protocol/call_error.ts";
 import { RegistryRet } from "../protocol/interfaces/registry_f.ts";
 import type {
+  FlowRows,
+  ProfileTemplateRow,
+  ServerKey,
+  ServerProfileRow,
+  SettingState,
+  TaskFilter,
+  TaskItemChange,
+  TaskRecord,
+  TaskRows,
+} from "./store/mod.ts";
+import type {
   CleanCutoff,
   CleanResult,
   ExpiredNodes,
@@ -157,6 +168,63 @@ export class GuardedStore implements RegistryStore {
   /** {@inheritDoc RegistryStore.counts} */
   counts(): Promise<StoreCounts> {
     return this.#call("counting rows", () => this.#store.counts(), { write: false });
+  }
+
+  /** {@inheritDoc AdminStore.setSettingState} */
+  setSettingState(key: ServerKey, state: SettingState): Promise<boolean> {
+    return this.#call("setting the state", () => this.#store.setSettingState(key, state), {
+      write: true,
+    });
+  }
+
+  /** {@inheritDoc AdminStore.setFlowState} */
+  setFlowState(rows: FlowRows): Promise<number> {
+    return this.#call("setting the traffic switch", () => this.#store.setFlowState(rows), {
+      write: true,
+    });
+  }
+
+  /** {@inheritDoc AdminStore.nodeVersion} */
+  nodeVersion(nodeName: string): Promise<string | undefined> {
+    return this.#call("reading a node", () => this.#store.nodeVersion(nodeName), {
+      write: false,
+    });
+  }
+
+  /** {@inheritDoc AdminStore.profileTemplate} */
+  profileTemplate(name: string): Promise<ProfileTemplateRow | undefined> {
+    return this.#call("reading a template", () => this.#store.profileTemplate(name), {
+      write: false,
+    });
+  }
+
+  /** {@inheritDoc AdminStore.serverProfile} */
+  serverProfile(key: ServerKey): Promise<ServerProfileRow | undefined> {
+    return this.#call("reading a server's profile", () => this.#store.serverProfile(key), {
+      write: false,
+    });
+  }
+
+  /** {@inheritDoc AdminStore.addTask} */
+  addTask(task: TaskRows): Promise<void> {
+    return this.#call("addTaskReq", () => this.#store.addTask(task), { write: true });
+  }
+
+  /** {@inheritDoc AdminStore.changeTaskItem} */
+  changeTaskItem(change: TaskItemChange): Promise<void> {
+    return this.#call("recording a task item", () => this.#store.changeTaskItem(change), {
+      write: true,
+    });
+  }
+
+  /** {@inheritDoc AdminStore.task} */
+  task(taskNo: string): Promise<TaskRecord | undefined> {
+    return this.#call("reading a task", () => this.#store.task(taskNo), { write: false });
+  }
+
+  /** {@inheritDoc AdminStore.taskHistory} */
+  taskHistory(filter: TaskFilter): Promise<TaskRecord[]> {
+    return this.#call("reading tasks", () => this.#store.taskHistory(filter), { write: false });
   }
 
   /** Closes the store, waiting at most the timeout for it (a hung database cannot be closed). */

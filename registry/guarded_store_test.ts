@@ -30,6 +30,15 @@ async function faultyStore() {
     snapshot: () => real.snapshot(),
     counts: () => real.counts(),
     close: () => real.close(),
+    setSettingState: async (key, state) => (await gate(), real.setSettingState(key, state)),
+    setFlowState: async (rows) => (await gate(), real.setFlowState(rows)),
+    nodeVersion: (nodeName) => real.nodeVersion(nodeName),
+    profileTemplate: (name) => real.profileTemplate(name),
+    serverProfile: (key) => real.serverProfile(key),
+    addTask: async (task) => (await gate(), real.addTask(task)),
+    changeTaskItem: async (change) => (await gate(), real.changeTaskItem(change)),
+    task: (taskNo) => real.task(taskNo),
+    taskHistory: (filter) => real.taskHistory(filter),
   };
   return {
     store,

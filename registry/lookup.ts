@@ -29,6 +29,37 @@ export function isActive(
   return isServerActive(state, adapter.server, options);
 }
 
+/**
+ * Whether a node is alive: present state active (the node check has not expired it) and a
+ * heartbeat within the node timeout. Its node object is answered as active then.
+ */
+export function isNodeActive(
+  state: RegistryState,
+  nodeName: string,
+  options: LookupOptions,
+): boolean {
+  const node = state.nodes.get(nodeName);
+  return node !== undefined && node.presentState === "active" &&
+    options.now - node.lastHeartbeat <= options.nodeTimeout;
+}
+
+/**
+ * The node objects (`tars.tarsnode.NodeObj`) of every node that serves one, split by whether the
+ * node is alive ({@linkcode isNodeActive}). The C++ registry has no lookup of a node's own object:
+ * its admin registry reads `t_node_info.node_obj`; here the pods' node objects are answered as
+ * the endpoints of one object, a node's own by its host (the node's address).
+ */
+export function findNodeObjects(state: RegistryState, options: LookupOptions): LookupAnswer {
+  const activeEp: EndpointFInput[] = [];
+  const inactiveEp: EndpointFInput[] = [];
+  for (const object of state.nodeObjects()) {
+    (isNodeActive(state, object.nodeName, options) ? activeEp : inactiveEp).push(
+      object.endpointF,
+    );
+  }
+  return { ret: 0, activeEp, inactiveEp };
+}
+
 /** Whether the endpoints of a server are active (the rule of {@linkcode isActive}). */
 export function isServerActive(
   state: RegistryState,

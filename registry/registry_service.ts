@@ -1,34 +1,44 @@
+import { NODE_OBJ } from "../protocol/interfaces/node_f.ts";
 import {
   findAll,
   findInSet,
+  findNodeObjects,
   isActive,
+  isNodeActive,
   isServerActive,
   type LookupAnswer,
   type LookupOptions,
 } from "./lookup.ts";
+import type { Endpoint } from "../protocol/endpoint.ts";
 import type { RegistryGauges } from "./metrics.ts";
 import { RegistryState, type SkippedAdapter } from "./registry_state.ts";
 import { addSums, NO_ROWS, sameSums } from "./store/key_sums.ts";
 import type {
   ChangeMark,
   CleanResult,
+  FlowRows,
   KeepAliveResult,
   KeySums,
+  NodeRecord,
   PrestopResult,
   RegistryInfoRows,
   RegistryStore,
+  ServerKey,
   ServerRecord,
+  SettingState,
   StoreCounts,
 } from "./store/mod.ts";
 import {
   cleanCutoff,
   type CleanOptions,
+  flowRows,
   type KeepAliveRequest,
   keepAliveRows,
   type MetricsRequest,
   metricsRow,
   type PrestopRequest,
   prestopTarget,
+  serverKeyOf,
   type StartupRequest,
   startupRows,
   ValidationError,
@@ -38,6 +48,16 @@ import {
 export interface MetricsTargetGroup {
   readonly targets: string[];
   readonly labels: Map<string, string>;
+}
+
+/** A node's own object, for the admin registry (see `RegistryService.nodeObject`). */
+export interface NodeObjectView {
+  readonly nodeName: string;
+  /** `tars.tarsnode.NodeObj@tcp -h IP -p PORT -t 60000`: a proxy string a client can call. */
+  readonly objectName: string;
+  readonly endpoint: Endpoint;
+  /** Whether the node is alive: present state active and a heartbeat within `--node-timeout`. */
+  readonly active: boolean;
 }
 
 /** A registered server as lookups see it. */
@@ -140,14 +160,38 @@ export class RegistryService {
     return { now: this.#now(), nodeTimeout: this.#nodeTimeout };
   }
 
-  /** Every endpoint of an object, active and inactive. */
+  /**
+   * Every endpoint of an object, active and inactive; for `tars.tarsnode.NodeObj`, the node object
+   * of every pod that serves one.
+   */
   find(id: string): LookupAnswer {
+    if (id === NODE_OBJ) return findNodeObjects(this.#state, this.#lookupOptions());
     return findAll(this.#state, id, this.#lookupOptions());
   }
 
-  /** Endpoints of an object in a set (`name.area.group`). */
+  /** Endpoints of an object in a set (`name.area.group`); nodes are in no set. */
   findInSet(id: string, setId: string): LookupAnswer {
+    if (id === NODE_OBJ) return this.find(id);
     return findInSet(this.#state, id, setId, this.#lookupOptions());
+  }
+
+  /**
+   * The node object of the node (pod) `nodeName`, as the admin registry calls it: its object
+   * string (`tars.tarsnode.NodeObj@tcp -h IP -p PORT -t 60000`, `t_node_info.node_obj`), its
+   * endpoint, and whether the node is alive (present state active, a heartbeat within
+   * `--node-timeout`; the C++ admin registry calls only such nodes and answers the others
+   * `EM_TARS_NODE_NOT_REGISTRY_ERR`). Undefined when the node is unknown or serves no node object
+   * (a pod of an older tarscli, or `TARS_NODE_PORT=0`).
+   */
+  nodeObject(nodeName: string): NodeObjectView | undefined {
+    const object = this.#state.nodeObject(nodeName);
+    if (!object) return undefined;
+    return {
+      nodeName,
+      objectName: object.objectName,
+      endpoint: object.endpoint,
+      active: isNodeActive(this.#state, nodeName, this.#lookupOptions()),
+    };
   }
 
   /** Registers a pod's server and adapters. */
@@ -183,6 +227,46 @@ export class RegistryService {
     const found = await this.#store.registerMetrics(row);
     this.#apply((state) => state.applyMetrics(row));
     return found;
+  }
+
+  /**
+   * Sets a server's setting state (the console's start and stop: lookups answer an `inactive`
+   * server's endpoints as inactive); resolves false for a server not registered.
+   */
+  async setSettingState(key: ServerKey, state: SettingState): Promise<boolean> {
+    const checked = serverKeyOf(key);
+    const found = await this.#store.setSettingState(checked, state);
+    this.#apply((s) => s.applySettingState(checked, state));
+    return found;
+  }
+
+  /**
+   * Sets the console's traffic switch of a server on the nodes named (`updateServerFlowState`);
+   * resolves how many of them are registered. It outlives a pod's re-registration.
+   */
+  async setFlowState(req: FlowRows): Promise<number> {
+    const rows = flowRows(req);
+    const found = await this.#store.setFlowState(rows);
+    this.#apply((s) => s.applyFlow(rows));
+    return found;
+  }
+
+  /** A registered server as lookups see it, or undefined. */
+  server(key: ServerKey): ServerView | undefined {
+    const s = this.#state.server(key);
+    if (!s) return undefined;
+    const options = this.#lookupOptions();
+    const node = this.#state.nodes.get(s.nodeName);
+    return {
+      server: s,
+      active: isServerActive(this.#state, s, options),
+      heartbeatAge: node ? options.now - node.lastHeartbeat : undefined,
+    };
+  }
+
+  /** A registered node (its state and last heartbeat), or undefined. */
+  node(nodeName: string): Readonly<NodeRecord> | undefined {
+    return this.#state.nodes.get(nodeName);
   }
 
   /** Heartbeat age (ms) after which a node counts as inactive (`--node-timeout`). */

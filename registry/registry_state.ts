@@ -1,15 +1,18 @@
-import { parseEndpoint } from "../protocol/endpoint.ts";
+import { type Endpoint, parseEndpoint, parseObjectRef } from "../protocol/endpoint.ts";
+import { NODE_OBJ } from "../protocol/interfaces/node_f.ts";
 import { type EndpointFInput, toEndpointF } from "../protocol/interfaces/endpoint_f.ts";
 import type { LookupAnswer } from "./lookup.ts";
 import { KeySumBuilder, type KeySums } from "./store/key_sums.ts";
 import type {
   AdapterRow,
+  FlowRows,
   KeepAliveRows,
   MetricsRow,
   NodeRecord,
   ServerKey,
   ServerRecord,
   ServerTarget,
+  SettingState,
   StartupRows,
 } from "./store/mod.ts";
 
@@ -18,6 +21,35 @@ export interface IndexedAdapter {
   readonly server: ServerRecord;
   /** What lookups answer for it, built once (frozen: answers share it). */
   readonly endpointF: Readonly<EndpointFInput>;
+}
+
+/** A node's own object (`tars.tarsnode.NodeObj`, served by the pod's supervisor), ready for lookups. */
+export interface IndexedNodeObject {
+  readonly nodeName: string;
+  /** `tars.tarsnode.NodeObj@tcp -h IP -p PORT -t 60000`, as `t_node_info.node_obj` holds it. */
+  readonly objectName: string;
+  readonly endpoint: Endpoint;
+  /** What lookups answer for it, built once (frozen: answers share it). */
+  readonly endpointF: Readonly<EndpointFInput>;
+}
+
+/**
+ * The node object a `node_obj` value names, or undefined when it names none: the K8STARS
+ * placeholder (port 0), another object, or text that does not parse.
+ */
+export function nodeObjectOf(nodeName: string, nodeObj: string): IndexedNodeObject | undefined {
+  let ref;
+  try {
+    ref = parseObjectRef(nodeObj);
+  } catch {
+    return undefined;
+  }
+  const endpoint = ref.endpoints[0];
+  if (ref.name !== NODE_OBJ || !endpoint || endpoint.port === 0 || endpoint.transport !== "tcp") {
+    return undefined;
+  }
+  const endpointF = Object.freeze(toEndpointF(endpoint, { setId: "" }));
+  return { nodeName, objectName: nodeObj, endpoint, endpointF };
 }
 
 /** Where a registered endpoint string could not be parsed (skipped in lookups). */
@@ -81,6 +113,7 @@ export class RegistryState {
   #serverCount = 0;
   readonly #byObject = new Map<string, Map<ServerRecord, IndexedAdapter>>();
   readonly #answers = new Map<string, CachedAnswer>();
+  readonly #nodeObjects = new Map<string, IndexedNodeObject>();
   readonly #nodeTimeout: number;
   #sums: { nodes: KeySumBuilder; servers: KeySumBuilder; adapters: KeySumBuilder } | undefined;
 
@@ -114,6 +147,16 @@ export class RegistryState {
     return this.#byObject.get(objectName)?.values() ?? [];
   }
 
+  /** The node objects of the nodes that serve one. */
+  nodeObjects(): Iterable<IndexedNodeObject> {
+    return this.#nodeObjects.values();
+  }
+
+  /** The node object of `nodeName`, when the node is known and serves one. */
+  nodeObject(nodeName: string): IndexedNodeObject | undefined {
+    return this.#nodeObjects.get(nodeName);
+  }
+
   /** Every indexed adapter. */
   *allAdapters(): Iterable<IndexedAdapter> {
     for (const index of this.#byObject.values()) yield* index.values();
@@ -135,11 +178,12 @@ export class RegistryState {
   }
 
   /**
-   * Applies an acknowledged `onStartup`: a known server keeps its setting state, and its type and
-   * pid when the request sent none, as in the store.
+   * Applies an acknowledged `onStartup`: a known server keeps its setting state and its traffic
+   * switch (unless the pod turns traffic off), and its type and pid when the request sent none, as
+   * in the store.
    */
   applyStartup(rows: StartupRows, now: number): void {
-    this.#heartbeat(rows.nodeName, now);
+    this.#heartbeat(rows.nodeName, now, rows.nodeObj);
     if (!rows.server) return;
     const s = rows.server;
     const before = this.#find(s.application, s.server, rows.nodeName);
@@ -149,7 +193,8 @@ export class RegistryState {
       nodeName: rows.nodeName,
       settingState: before?.settingState ?? "active",
       presentState: s.presentState,
-      flowEnabled: s.gridFlag !== "NO_FLOW",
+      // The console's switch outlives a re-registration, unless the pod turns traffic off.
+      flowEnabled: s.flowState === "active" && (before?.flowEnabled ?? true),
       setId: s.enableSet === "Y" ? `${s.setName}.${s.setArea}.${s.setGroup}` : "",
       setName: s.setName,
       setArea: s.setArea,
@@ -202,6 +247,24 @@ export class RegistryState {
     if (server) server.metricsPort = row.metricsPort;
   }
 
+  /** Applies an acknowledged setting state (an operator's start or stop). */
+  applySettingState(key: ServerKey, state: SettingState): void {
+    const server = this.#find(key.application, key.server, key.nodeName);
+    if (!server || server.settingState === state) return;
+    server.settingState = state;
+    this.#forgetServer(server);
+  }
+
+  /** Applies an acknowledged traffic switch. */
+  applyFlow(rows: FlowRows): void {
+    for (const nodeName of rows.nodeNames) {
+      const server = this.#find(rows.application, rows.server, nodeName);
+      if (!server || server.flowEnabled === rows.active) continue;
+      server.flowEnabled = rows.active;
+      this.#forgetServer(server);
+    }
+  }
+
   /** Removes what a `clean` removed. */
   applyClean(nodeNames: readonly string[]): void {
     for (const nodeName of nodeNames) {
@@ -223,6 +286,7 @@ export class RegistryState {
     }
     this.#setHeartbeat(node, record.lastHeartbeat, now);
     node.presentState = record.presentState;
+    this.#setNodeObj(node, record.nodeObj);
   }
 
   /** Removes a node (its servers stay, inactive without it). */
@@ -328,12 +392,27 @@ export class RegistryState {
     if (this.#nodes.has(record.nodeName)) this.#sums?.nodes.add(-1, record.nodeName);
     this.#nodes.set(record.nodeName, record);
     this.#sums?.nodes.add(1, record.nodeName);
+    this.#indexNodeObject(record);
   }
 
   #deleteNode(nodeName: string): boolean {
     if (!this.#nodes.delete(nodeName)) return false;
     this.#sums?.nodes.add(-1, nodeName);
+    this.#nodeObjects.delete(nodeName);
     return true;
+  }
+
+  /** A node's `node_obj` as written now: its node object indexed again when it changed. */
+  #setNodeObj(node: NodeRecord, nodeObj: string): void {
+    if (node.nodeObj === nodeObj) return;
+    node.nodeObj = nodeObj;
+    this.#indexNodeObject(node);
+  }
+
+  #indexNodeObject(node: NodeRecord): void {
+    const object = nodeObjectOf(node.nodeName, node.nodeObj);
+    if (object) this.#nodeObjects.set(node.nodeName, object);
+    else this.#nodeObjects.delete(node.nodeName);
   }
 
   *#serversOf(target: ServerTarget): Generator<ServerRecord> {
@@ -345,14 +424,15 @@ export class RegistryState {
     yield* this.serversOn(target.nodeName);
   }
 
-  /** A heartbeat now: the node, created when missing, active. */
-  #heartbeat(nodeName: string, now: number): void {
+  /** A registration now: the node, created when missing, active, with its node object. */
+  #heartbeat(nodeName: string, now: number, nodeObj: string): void {
     const node = this.#nodes.get(nodeName);
     if (node) {
       this.#setHeartbeat(node, now, now);
       node.presentState = "active";
+      this.#setNodeObj(node, nodeObj);
     } else {
-      this.#addNode({ nodeName, presentState: "active", lastHeartbeat: now });
+      this.#addNode({ nodeName, presentState: "active", lastHeartbeat: now, nodeObj });
       this.#forgetNode(nodeName);
     }
   }

@@ -39,7 +39,7 @@ function server(nodeName: string, overrides: Partial<ServerRecord> = {}): Server
 }
 
 function node(nodeName: string, lastHeartbeat: number): NodeRecord {
-  return { nodeName, presentState: "active", lastHeartbeat };
+  return { nodeName, presentState: "active", lastHeartbeat, nodeObj: "" };
 }
 
 /** The key sums of the state computed afresh, as a store would. */

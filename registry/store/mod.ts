@@ -9,6 +9,7 @@
  */
 
 export * from "./types.ts";
+export * from "./admin_types.ts";
 export {
   mysqlUrlFromDsn,
   mysqlUrlFromParts,

@@ -103,13 +103,17 @@ const to = (sql: string): OnUpdate => ({ onUpdate: sql });
 /** An existing row's column takes the new row's value. */
 const same = (column: string): OnUpdate => to(`VALUES(${column})`);
 
-/** The node row of `onStartup`: registered and heartbeating now, active. */
+/**
+ * The node row of `onStartup`: registered and heartbeating now, active, its node object as the C++
+ * framework writes it (`tars.tarsnode.NodeObj@tcp -h IP -p PORT -t 60000`, and the port).
+ */
 export function upsertNode(layout: Layout, rows: StartupRows, report: Report): Statement {
   const node = rows.nodeName;
   const upsert = new Upsert("t_node_info", layout, report)
     .required("node_name", param(node))
-    .optional("node_obj", param(`tars.tarsnode.NodeObj@tcp -h ${node} -p 0`), same("node_obj"))
+    .optional("node_obj", param(rows.nodeObj), same("node_obj"))
     .optional("endpoint_ip", param(node), same("endpoint_ip"))
+    .optional("endpoint_port", param(rows.nodePort), same("endpoint_port"))
     .optional("last_reg_time", raw("NOW()"), to("NOW()"))
     .required("last_heartbeat", raw("NOW()"), to("NOW()"))
     .optional("setting_state", param("active"))
@@ -123,8 +127,8 @@ export function upsertNode(layout: Layout, rows: StartupRows, report: Report): S
 /**
  * The server row of `onStartup`. A new row is active in setting, of template `tars.default`,
  * type `tars_cpp` and pid 0 unless the request says otherwise; an existing row keeps its setting
- * state (an operator's `inactive` from the console), and its type and pid when the request does
- * not send them. `patch_time` moves only when the version changes.
+ * state (an operator's `inactive` from the console) and its traffic switch unless the pod turns
+ * traffic off, and its type and pid when the request does not send them. `patch_time` moves only when the version changes.
  */
 export function upsertServer(
   layout: Layout,
@@ -157,7 +161,13 @@ export function upsertServer(
     .optional("set_area", param(s.setArea), same("set_area"))
     .optional("set_group", param(s.setGroup), same("set_group"))
     .optional("grid_flag", param(s.gridFlag), same("grid_flag"))
-    .optional("flow_state", param(s.flowState), same("flow_state"))
+    // The console's switch outlives a re-registration; a pod that registers with traffic off
+    // (TARS_DISABLE_FLOW) turns it off.
+    .optional(
+      "flow_state",
+      param(s.flowState),
+      to("IF(VALUES(flow_state) = 'inactive', 'inactive', flow_state)"),
+    )
     .optional(
       "template_name",
       param(DEFAULT_TEMPLATE),
@@ -357,6 +367,11 @@ export function serversWithAdapters(layout: Layout, where?: Statement): Statemen
   };
 }
 
+/** A table's columns `wanted` as a SELECT list: the missing ones as NULL under their name. */
+export function selectList(layout: Layout, table: FrameworkTable, wanted: string[]): string {
+  return wanted.map((c) => layout.has(table, c) ? c : `NULL AS ${c}`).join(", ");
+}
+
 /** The columns of {@linkcode SERVER_ADAPTER_COLUMNS} that `t_adapter_conf` gives. */
 const ADAPTER_COLUMNS = [
   "adapter_name",
@@ -369,10 +384,13 @@ const ADAPTER_COLUMNS = [
   "queuetimeout",
 ];
 
-/** Every node, with its heartbeat's age (µs) on the database's clock. */
-export function nodes(since?: Statement): Statement {
+/**
+ * Every node (or those heartbeating since `since`), with its node object (NULL where the table has
+ * no `node_obj`) and its heartbeat's age (µs) on the database's clock.
+ */
+export function nodes(layout: Layout, since?: Statement): Statement {
   return {
-    sql: `SELECT node_name, present_state,
+    sql: `SELECT node_name, present_state, ${selectList(layout, "t_node_info", ["node_obj"])},
         TIMESTAMPDIFF(MICROSECOND, last_heartbeat, NOW(6)) AS age FROM t_node_info
       ${since ? `WHERE last_heartbeat >= ${since.sql}` : ""}`,
     params: since?.params ?? [],

@@ -1,8 +1,9 @@
 /**
  * Registry store on MySQL/MariaDB: the db_tars tables the TARS framework and its web console read
- * (`t_node_info`, `t_server_conf`, `t_adapter_conf`, `t_config_files`, `t_registry_info`), written
- * as the framework writes them, plus one table of its own (`t_tarsregistry_server`: the metrics
- * port, and the traffic flag where `t_server_conf` has no `flow_state`).
+ * (`t_node_info`, `t_server_conf`, `t_adapter_conf`, `t_config_files`, `t_registry_info`, and the
+ * console's tasks `t_task` and `t_task_item`: mysql_admin.ts), written as the framework writes
+ * them, plus tables of its own (`t_tarsregistry_server`: the metrics port, and the traffic flag
+ * where `t_server_conf` has no `flow_state`; `t_tarsregistry_task`: the numbering of a task).
  *
  * It never changes the framework's tables. Other tools do, while it runs (the web console's
  * `sync({alter:true})` drops and adds columns and changes types): the columns are read again at
@@ -26,6 +27,10 @@ import { ER_DBACCESS_DENIED, explainMysqlError, MysqlConnectError } from "./mysq
 import { type BatchedCall, isDeadlock, rollback, WriteBatcher } from "./mysql_batch.ts";
 import { Layout, OWN_SERVER_TABLE, readLayout } from "./mysql_layout.ts";
 import * as statements from "./mysql_statements.ts";
+import * as admin from "./mysql_admin.ts";
+import { OWN_TASK_TABLE, OWN_TASK_TABLE_DDL } from "./mysql_admin.ts";
+import type { FlowRows, ProfileTemplateRow, ServerProfileRow } from "./admin_types.ts";
+import type { TaskFilter, TaskItemChange, TaskRecord, TaskRows } from "./admin_types.ts";
 import { countsOf, SHARED_STATEMENTS } from "./shared_sql.ts";
 import {
   collectSnapshot,
@@ -42,13 +47,13 @@ import type { CleanResult, KeepAliveResult, PrestopResult, StoreCounts } from ".
 import type { ExpiredNodes, RegistryInfoRows } from "./types.ts";
 import type { RegistryStore, ServerKey, StoreOptions, StoreSnapshot } from "./types.ts";
 import type { ChangeMark, ChangeSink, KeySums, LoadResult, LoadSink } from "./types.ts";
-import type { NodeRecord, ServerRecord } from "./types.ts";
+import type { NodeRecord, ServerRecord, SettingState } from "./types.ts";
 
 /** Default location of the db_tars DDL used by `--init-db`. */
 export const DEFAULT_DDL_PATH = new URL("../../baseserver/db/db_tars.sql", import.meta.url);
 
-/** The registry's own table (created when missing, at every open). */
-const OWN_TABLES_DDL = `CREATE TABLE IF NOT EXISTS ${OWN_SERVER_TABLE} (
+/** The registry's own server table (created when missing, at every open). */
+const OWN_SERVER_TABLE_DDL = `CREATE TABLE IF NOT EXISTS ${OWN_SERVER_TABLE} (
   id int(11) NOT NULL AUTO_INCREMENT,
   application varchar(128) NOT NULL DEFAULT '',
   server_name varchar(128) NOT NULL DEFAULT '',
@@ -62,6 +67,12 @@ const OWN_TABLES_DDL = `CREATE TABLE IF NOT EXISTS ${OWN_SERVER_TABLE} (
   KEY node_name (node_name),
   KEY registry_timestamp (registry_timestamp)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4`;
+
+/** The registry's own tables, by name, with what creates each. */
+const OWN_TABLES: Readonly<Record<string, string>> = {
+  [OWN_SERVER_TABLE]: OWN_SERVER_TABLE_DDL,
+  [OWN_TASK_TABLE]: OWN_TASK_TABLE_DDL,
+};
 
 /** Connection settings parsed from a `mysql://` URL. */
 export interface MysqlConfig {
@@ -213,7 +224,7 @@ export async function createMysqlDatabase(
 
 /**
  * `--init-db`: creates the framework's db_tars schema from the DDL file (every table the C++
- * registry and the console read, and the `tars.default` template) and the registry's own table.
+ * registry and the console read, and the `tars.default` template) and the registry's own tables.
  * Idempotent: what exists is left as it is.
  */
 export async function createMysqlSchema(
@@ -234,26 +245,31 @@ export async function createMysqlSchema(
 }
 
 /**
- * Creates the registry's own table when it is missing. Checked first, so a user without the right
- * to create tables can run on a database where it exists; where it does not, the error says what
- * to do.
+ * Creates the registry's own tables when they are missing. Checked first, so a user without the
+ * right to create tables can run on a database where they exist; where they do not, the error says
+ * what to do.
  */
 async function ensureOwnTables(pool: Pool, config: MysqlConfig): Promise<void> {
-  const [[found]] = await pool.query<RowDataPacket[]>(
-    `SELECT count(*) AS n FROM information_schema.TABLES
-      WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`,
-    [OWN_SERVER_TABLE],
+  const [found] = await pool.query<RowDataPacket[]>(
+    `SELECT TABLE_NAME AS name FROM information_schema.TABLES
+      WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?)`,
+    [Object.keys(OWN_TABLES)],
   );
-  if (Number(found.n) > 0) return;
-  try {
-    await pool.query(OWN_TABLES_DDL);
-  } catch (error) {
-    throw new Error(
-      `Cannot create the registry's own table ${OWN_SERVER_TABLE} in database ` +
-        `${config.database} as user "${config.user}": ${(error as Error).message}; let the user ` +
-        `create tables there, or start it once with --init-db as a user who may`,
-      { cause: error },
-    );
+  const present = new Set(found.map((row) => String(row.name)));
+  for (const [table, ddl] of Object.entries(OWN_TABLES)) {
+    if (present.has(table)) continue;
+    try {
+      await pool.query(ddl);
+    } catch (error) {
+      throw new Error(
+        `Cannot create the registry's own table ${table} in database ` +
+          `${config.database} as user "${config.user}": ${
+            (error as Error).message
+          }; let the user ` +
+          `create tables there, or start it once with --init-db as a user who may`,
+        { cause: error },
+      );
+    }
   }
 }
 
@@ -616,7 +632,7 @@ export class MysqlStore implements RegistryStore {
     await this.#refreshLayout();
     return await this.#onCurrentSchema(() =>
       this.#inSnapshot(async (conn, read) => {
-        await streamRows(conn, statements.nodes(), (row) => sink.node(read.node(row)));
+        await streamRows(conn, statements.nodes(this.#layout), (row) => sink.node(read.node(row)));
         const own = new Map<string, OwnValues>();
         await streamRows(conn, statements.ownRows(), (row) => {
           own.set(ownKey(row.application, row.server_name, row.node_name), row as OwnValues);
@@ -653,7 +669,8 @@ export class MysqlStore implements RegistryStore {
       this.#inSnapshot(async (conn, read) => {
         const layout = this.#layout;
         const heartbeats = statements.markLess(mark.at, HEARTBEAT_OVERLAP_MS);
-        await streamRows(conn, statements.nodes(heartbeats), (row) => sink.node(read.node(row)));
+        await streamRows(conn, statements.nodes(layout, heartbeats), (row) =>
+          sink.node(read.node(row)));
         const since = statements.markLess(mark.at, CHANGE_OVERLAP_MS);
         const touched = new Set<string>();
         for (
@@ -663,7 +680,9 @@ export class MysqlStore implements RegistryStore {
           ]
         ) {
           const [rows] = await conn.query<RowDataPacket[]>(statement.sql, statement.params);
-          for (const row of rows) touched.add(String(row.node_name ?? ""));
+          for (const row of rows) {
+            touched.add(String(row.node_name ?? ""));
+          }
         }
         const all = [...touched];
         for (let i = 0; i < all.length; i += NODES_PER_READ) {
@@ -720,6 +739,7 @@ export class MysqlStore implements RegistryStore {
               row.node_name,
               row.present_state,
               row.age === null ? 0 : takenAt - Math.round(Number(row.age) / 1000),
+              row.node_obj,
             ),
         });
         await conn.query("COMMIT");
@@ -787,6 +807,53 @@ export class MysqlStore implements RegistryStore {
         configFiles,
       };
     });
+  }
+
+  /** {@inheritDoc AdminStore.setSettingState} */
+  async setSettingState(key: ServerKey, state: SettingState): Promise<boolean> {
+    return await this.#transaction((conn, layout) =>
+      admin.setSettingState(conn, layout, key, state)
+    );
+  }
+
+  /** {@inheritDoc AdminStore.setFlowState} */
+  async setFlowState(rows: FlowRows): Promise<number> {
+    return await this.#transaction((conn, layout) => admin.setFlowState(conn, layout, rows));
+  }
+
+  /** {@inheritDoc AdminStore.nodeVersion} */
+  async nodeVersion(nodeName: string): Promise<string | undefined> {
+    return await this.#transaction((conn, layout) => admin.nodeVersion(conn, layout, nodeName));
+  }
+
+  /** {@inheritDoc AdminStore.profileTemplate} */
+  async profileTemplate(name: string): Promise<ProfileTemplateRow | undefined> {
+    return await this.#transaction((conn) => admin.profileTemplate(conn, name));
+  }
+
+  /** {@inheritDoc AdminStore.serverProfile} */
+  async serverProfile(key: ServerKey): Promise<ServerProfileRow | undefined> {
+    return await this.#transaction((conn, layout) => admin.serverProfile(conn, layout, key));
+  }
+
+  /** {@inheritDoc AdminStore.addTask} */
+  async addTask(task: TaskRows): Promise<void> {
+    await this.#transaction((conn) => admin.addTask(conn, task));
+  }
+
+  /** {@inheritDoc AdminStore.changeTaskItem} */
+  async changeTaskItem(change: TaskItemChange): Promise<void> {
+    await this.#transaction((conn) => admin.changeTaskItem(conn, change));
+  }
+
+  /** {@inheritDoc AdminStore.task} */
+  async task(taskNo: string): Promise<TaskRecord | undefined> {
+    return await this.#transaction((conn) => admin.task(conn, taskNo));
+  }
+
+  /** {@inheritDoc AdminStore.taskHistory} */
+  async taskHistory(filter: TaskFilter): Promise<TaskRecord[]> {
+    return await this.#transaction((conn) => admin.taskHistory(conn, filter));
   }
 
   /** {@inheritDoc RegistryStore.counts} */

@@ -135,11 +135,13 @@ export function nodeRecord(
   nodeName: string | null,
   presentState: string | null,
   lastHeartbeat: number,
+  nodeObj: string | null,
 ): NodeRecord {
   return {
     nodeName: str(nodeName),
     presentState: presentState === "active" ? "active" : "inactive",
     lastHeartbeat,
+    nodeObj: str(nodeObj),
   };
 }
 

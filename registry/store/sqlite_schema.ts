@@ -5,7 +5,7 @@
  */
 
 /** Schema version stored in `PRAGMA user_version`. */
-export const SQLITE_SCHEMA_VERSION = 3;
+export const SQLITE_SCHEMA_VERSION = 4;
 
 /** The registry's own objects, as in db_tars (added in version 2). */
 const REGISTRY_INFO_TABLE = `
@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS t_registry_info (
 ) WITHOUT ROWID;`;
 
 /**
- * The server and adapter tables (version 3), under the names given: keyed node first, so a pod's
+ * The server and adapter tables (version 4), under the names given: keyed node first, so a pod's
  * rows sit together and a registration writes one leaf page of each table instead of one of
  * each table and of an index by node.
  */
@@ -66,6 +66,44 @@ CREATE TABLE IF NOT EXISTS ${adapters} (
 ) WITHOUT ROWID;`;
 }
 
+/**
+ * The console's tasks and the profile templates, as in db_tars (added in version 3). A task keeps
+ * the numbering of the console that asked for it (`status_numbering`, 2 or 3), in which its items'
+ * states are stored; items keep their order by rowid. Times are epoch ms.
+ */
+const ADMIN_TABLES = `
+CREATE TABLE IF NOT EXISTS t_task (
+  task_no TEXT NOT NULL PRIMARY KEY,
+  serial INTEGER NOT NULL DEFAULT 0,
+  user_name TEXT NOT NULL DEFAULT '',
+  create_time INTEGER NOT NULL,
+  status_numbering INTEGER NOT NULL DEFAULT 2 CHECK (status_numbering IN (2, 3))
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS t_task_item (
+  task_no TEXT NOT NULL,
+  item_no TEXT NOT NULL,
+  application TEXT NOT NULL DEFAULT '',
+  server_name TEXT NOT NULL DEFAULT '',
+  node_name TEXT NOT NULL DEFAULT '',
+  set_name TEXT NOT NULL DEFAULT '',
+  command TEXT NOT NULL DEFAULT '',
+  parameters TEXT NOT NULL DEFAULT '',
+  start_time INTEGER,
+  end_time INTEGER,
+  status INTEGER NOT NULL DEFAULT 0,
+  log TEXT NOT NULL DEFAULT '',
+  UNIQUE (item_no, task_no)
+);
+CREATE INDEX IF NOT EXISTS t_task_item_task ON t_task_item (task_no);
+CREATE INDEX IF NOT EXISTS t_task_item_server ON t_task_item (application, server_name, command);
+
+CREATE TABLE IF NOT EXISTS t_profile_template (
+  template_name TEXT NOT NULL PRIMARY KEY,
+  parents_name TEXT NOT NULL DEFAULT '',
+  profile TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;`;
+
 /** Statements that create the current schema on an empty database (idempotent). */
 export const SQLITE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS t_node_info (
@@ -95,6 +133,7 @@ CREATE TABLE IF NOT EXISTS t_config_files (
 );
 CREATE INDEX IF NOT EXISTS t_config_files_host ON t_config_files (host);
 ${REGISTRY_INFO_TABLE}
+${ADMIN_TABLES}
 `;
 
 const SERVER_COLUMNS = `application, server_name, node_name, setting_state, present_state,
@@ -105,8 +144,9 @@ const ADAPTER_COLUMNS = `application, server_name, node_name, adapter_name, serv
 
 /**
  * What takes a file of version N to N + 1, by N: version 2 adds the node's tars version, the
- * server's pid and type, and the registry's own objects; version 3 keys the server and adapter
- * tables node first (their rows copied into new tables, which take the old names).
+ * server's pid and type, and the registry's own objects; version 3 the console's tasks and the
+ * profile templates; version 4 keys the server and adapter tables node first (their rows copied
+ * into new tables, which take the old names).
  */
 export const SQLITE_MIGRATIONS: Readonly<Record<number, string>> = {
   1: `
@@ -116,7 +156,8 @@ ALTER TABLE t_server_conf ADD COLUMN server_type TEXT NOT NULL DEFAULT 'tars_cpp
   CHECK (server_type IN ('tars_cpp', 'tars_go', 'tars_java', 'tars_nodejs', 'tars_php', 'not_tars'));
 ${REGISTRY_INFO_TABLE}
 `,
-  2: `
+  2: ADMIN_TABLES,
+  3: `
 ${serverTables("t_server_conf_v3", "t_adapter_conf_v3")}
 INSERT INTO t_server_conf_v3 (${SERVER_COLUMNS}) SELECT ${SERVER_COLUMNS} FROM t_server_conf;
 INSERT INTO t_adapter_conf_v3 (${ADAPTER_COLUMNS}) SELECT ${ADAPTER_COLUMNS} FROM t_adapter_conf;

@@ -30,18 +30,21 @@ import {
   type ServerAdapterRow,
   ServerAssembler,
 } from "./snapshot_rows.ts";
+import { SqliteAdmin } from "./sqlite_admin.ts";
+import type { FlowRows, ProfileTemplateRow, ServerProfileRow } from "./admin_types.ts";
+import type { TaskFilter, TaskItemChange, TaskRecord, TaskRows } from "./admin_types.ts";
 // The rows it writes; what it answers; the contract.
 import type { CleanCutoff, KeepAliveRows, MetricsRow, ServerTarget, StartupRows } from "./types.ts";
 import type { CleanResult, KeepAliveResult, PrestopResult, StoreCounts } from "./types.ts";
 import type { ExpiredNodes, RegistryInfoRows } from "./types.ts";
 import type { LoadResult, LoadSink, RegistryStore, ServerKey, StoreOptions } from "./types.ts";
-import type { StoreSnapshot } from "./types.ts";
+import type { SettingState, StoreSnapshot } from "./types.ts";
 
 /** Nodes or servers a load reads per query: a chunk is held at once, not the whole table. */
 const LOAD_CHUNK = 2000;
 
-/** A node as a load reads it: name, present state, last heartbeat. */
-type NodeRow = readonly [string, string, number | bigint];
+/** A node as a load reads it: name, present state, last heartbeat, node object. */
+type NodeRow = readonly [string, string, number | bigint, string];
 
 /**
  * The columns of {@linkcode SERVER_ADAPTER_COLUMNS} for the first ?1 servers in key order that
@@ -76,10 +79,11 @@ const STATEMENTS = {
   upsertNode: `INSERT INTO t_node_info (node_name, node_obj, endpoint_ip, setting_state,
       present_state, last_reg_time, last_heartbeat, tars_version)
     VALUES (?1, ?2, ?3, 'active', 'active', ?4, ?4, coalesce(?5, ''))
-    ON CONFLICT (node_name) DO UPDATE SET present_state = 'active', last_reg_time = ?4,
-      last_heartbeat = ?4, tars_version = coalesce(?5, tars_version)`,
-  // A new server is active in setting; an existing one keeps its setting state. A NULL type or
-  // pid keeps the stored one (a new row: tars_cpp, 0).
+    ON CONFLICT (node_name) DO UPDATE SET node_obj = ?2, present_state = 'active',
+      last_reg_time = ?4, last_heartbeat = ?4, tars_version = coalesce(?5, tars_version)`,
+  // A new server is active in setting; an existing one keeps its setting state, and its traffic
+  // switch unless the pod turns traffic off (an operator's switch outlives a re-registration). A
+  // NULL type or pid keeps the stored one (a new row: tars_cpp, 0).
   upsertServer: `INSERT INTO t_server_conf (application, server_name, node_name,
       setting_state, present_state, patch_version, enable_set, set_name, set_area, set_group,
       grid_flag, flow_state, registry_timestamp, server_type, process_id)
@@ -87,7 +91,9 @@ const STATEMENTS = {
       coalesce(?13, 'tars_cpp'), coalesce(?14, 0))
     ON CONFLICT (application, server_name, node_name) DO UPDATE SET
       present_state = ?4, patch_version = ?5, enable_set = ?6, set_name = ?7, set_area = ?8,
-      set_group = ?9, grid_flag = ?10, flow_state = ?11, registry_timestamp = ?12,
+      set_group = ?9, grid_flag = ?10,
+      flow_state = CASE WHEN ?11 = 'inactive' THEN 'inactive' ELSE flow_state END,
+      registry_timestamp = ?12,
       server_type = coalesce(?13, server_type), process_id = coalesce(?14, process_id)`,
   insertAdapter: `INSERT INTO t_adapter_conf (application, server_name, node_name,
       adapter_name, servant, endpoint, protocol, thread_num, max_connections, queuecap,
@@ -109,9 +115,9 @@ const STATEMENTS = {
   metrics: `UPDATE t_server_conf SET metrics_port = ?
     WHERE node_name = ? AND application = ? AND server_name = ?`,
   // Nodes in name order: the first LOAD_CHUNK (?1), then the next ones after a name (?2).
-  firstNodes: `SELECT node_name, present_state, last_heartbeat FROM t_node_info
+  firstNodes: `SELECT node_name, present_state, last_heartbeat, node_obj FROM t_node_info
     ORDER BY node_name LIMIT ?1`,
-  nextNodes: `SELECT node_name, present_state, last_heartbeat FROM t_node_info
+  nextNodes: `SELECT node_name, present_state, last_heartbeat, node_obj FROM t_node_info
     WHERE node_name > ?2 ORDER BY node_name LIMIT ?1`,
   // Servers with their adapters, the rows of a server one after the other: the first
   // LOAD_CHUNK servers in key order (?1), and the next ones after a server's key (?2, ?3, ?4).
@@ -201,6 +207,7 @@ export class SqliteStore implements RegistryStore {
   readonly #sql: Statements;
   readonly #control: Control;
   readonly #batching: GroupCommit;
+  readonly #admin: SqliteAdmin;
   #closed = false;
   #queue: QueuedCall[] = [];
   #flushTimer: ReturnType<typeof setImmediate> | undefined;
@@ -217,6 +224,7 @@ export class SqliteStore implements RegistryStore {
       this.#sql[name].setReturnArrays(true);
     }
     this.#control = prepareAll(db, CONTROL);
+    this.#admin = new SqliteAdmin(db, { now: options.now });
   }
 
   /** Opens (creating file, parent directory and schema when missing) the database at `path`. */
@@ -293,13 +301,7 @@ export class SqliteStore implements RegistryStore {
       const now = this.#now();
       const sql = this.#sql;
       const node = rows.nodeName;
-      sql.upsertNode.run(
-        node,
-        `tars.tarsnode.NodeObj@tcp -h ${node} -p 0`,
-        node,
-        now,
-        rows.tarsVersion,
-      );
+      sql.upsertNode.run(node, rows.nodeObj, node, now, rows.tarsVersion);
       const s = rows.server;
       if (!s) return;
       sql.upsertServer.run(
@@ -525,8 +527,8 @@ export class SqliteStore implements RegistryStore {
         if (rows.length === 0) {
           break;
         }
-        for (const [name, state, heartbeat] of rows) {
-          sink.node(nodeRecord(name, state, Number(heartbeat)));
+        for (const [name, state, heartbeat, nodeObj] of rows) {
+          sink.node(nodeRecord(name, state, Number(heartbeat), nodeObj));
         }
         lastNode = rows[rows.length - 1];
       }
@@ -586,6 +588,51 @@ export class SqliteStore implements RegistryStore {
     return this.#read(() => {
       return countsOf(this.#sql.counts.get() as Record<keyof StoreCounts, number>);
     });
+  }
+
+  /** {@inheritDoc AdminStore.setSettingState} */
+  setSettingState(key: ServerKey, state: SettingState): Promise<boolean> {
+    return this.#write(() => this.#admin.setSettingState(key, state));
+  }
+
+  /** {@inheritDoc AdminStore.setFlowState} */
+  setFlowState(rows: FlowRows): Promise<number> {
+    return this.#write(() => this.#admin.setFlowState(rows));
+  }
+
+  /** {@inheritDoc AdminStore.nodeVersion} */
+  nodeVersion(nodeName: string): Promise<string | undefined> {
+    return this.#read(() => this.#admin.nodeVersion(nodeName));
+  }
+
+  /** {@inheritDoc AdminStore.profileTemplate} */
+  profileTemplate(name: string): Promise<ProfileTemplateRow | undefined> {
+    return this.#read(() => this.#admin.profileTemplate(name));
+  }
+
+  /** {@inheritDoc AdminStore.serverProfile} */
+  serverProfile(key: ServerKey): Promise<ServerProfileRow | undefined> {
+    return this.#read(() => this.#admin.serverProfile(key));
+  }
+
+  /** {@inheritDoc AdminStore.addTask} */
+  addTask(task: TaskRows): Promise<void> {
+    return this.#write(() => this.#admin.addTask(task));
+  }
+
+  /** {@inheritDoc AdminStore.changeTaskItem} */
+  changeTaskItem(change: TaskItemChange): Promise<void> {
+    return this.#write(() => this.#admin.changeTaskItem(change));
+  }
+
+  /** {@inheritDoc AdminStore.task} */
+  task(taskNo: string): Promise<TaskRecord | undefined> {
+    return this.#read(() => this.#admin.task(taskNo));
+  }
+
+  /** {@inheritDoc AdminStore.taskHistory} */
+  taskHistory(filter: TaskFilter): Promise<TaskRecord[]> {
+    return this.#read(() => this.#admin.taskHistory(filter));
   }
 
   /** {@inheritDoc RegistryStore.close} */

@@ -260,7 +260,7 @@ Deno.test("SQLite store", async (t) => {
     }
   });
 
-  await t.step("a file of schema version 1 is migrated to 3 with its registrations", async () => {
+  await t.step("a file of schema version 1 is migrated to 4 with its registrations", async () => {
     const dir = await tempDir();
     try {
       const path = join(dir, "registry.db");
@@ -297,8 +297,13 @@ Deno.test("SQLite store", async (t) => {
       const check = new DatabaseSync(path);
       try {
         const row = check.prepare("PRAGMA user_version").get() as { user_version: number };
-        assert.equal(row.user_version, 3);
-        // Version 3: keyed node first, no index by node beside the key.
+        assert.equal(row.user_version, 4);
+        // Version 3: the console's tasks.
+        const tables = check.prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 't_task%'",
+        ).all().map((t) => t.name);
+        assert.deepEqual(tables.sort(), ["t_task", "t_task_item"]);
+        // Version 4: keyed node first, no index by node beside the key.
         const key = (table: string) =>
           (check.prepare(`PRAGMA table_info(${table})`).all() as { name: string; pk: number }[])
             .filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);

@@ -9,6 +9,7 @@
  * pins that clock to the store's.
  */
 import type { ServerType } from "../../lib/settings.ts";
+import type { AdminStore } from "./admin_types.ts";
 import type { KeySums } from "./key_sums.ts";
 
 export type { KeySum, KeySums } from "./key_sums.ts";
@@ -64,12 +65,19 @@ export interface NodeRecord {
    * heartbeat's age on the database's clock (whole seconds stored).
    */
   lastHeartbeat: number;
+  /**
+   * `node_obj` as stored: `tars.tarsnode.NodeObj@tcp -h IP -p PORT -t 60000` where the pod serves
+   * its node object, K8STARS's `... -p 0` where it serves none, empty when the column is NULL or
+   * missing.
+   */
+  nodeObj: string;
 }
 
 /** Column widths of db_tars that bound the strings of a row. */
 export const COLUMN_LIMITS = {
   tarsVersion: 128,
   nodeName: 50,
+  nodeObj: 128,
   application: 50,
   server: 128,
   adapterName: 100,
@@ -206,6 +214,13 @@ export interface StartupRows {
   nodeName: string;
   /** The tarscli version (the node's `tars_version`), or null when the client did not send it. */
   tarsVersion: string | null;
+  /**
+   * `node_obj`: `tars.tarsnode.NodeObj@` and the pod's node endpoint, or K8STARS's
+   * `tars.tarsnode.NodeObj@tcp -h NODE -p 0` when the pod serves no node object.
+   */
+  nodeObj: string;
+  /** The node object's port (`endpoint_port`), 0 when the pod serves none. */
+  nodePort: number;
   /** Server row, or null when only the node is registered. */
   server: ServerRow | null;
 }
@@ -294,14 +309,18 @@ export interface StoreCounts {
   configFiles: number;
 }
 
-/** Persistent registry state behind the `tars.tarsregistry.Registry` calls. */
-export interface RegistryStore {
+/**
+ * Persistent registry state behind the `tars.tarsregistry.Registry` calls, and what the admin
+ * registry keeps ({@linkcode AdminStore}).
+ */
+export interface RegistryStore extends AdminStore {
   /** `sqlite` or `mysql`. */
   readonly kind: "sqlite" | "mysql";
   /**
    * Upserts the node and the server, and replaces the server's adapters on that node. A new
    * server gets setting state `active` and template `tars.default`; an existing one keeps its
-   * setting state (an operator's `inactive` survives a pod's re-registration).
+   * setting state (an operator's `inactive` survives a pod's re-registration) and its traffic
+   * switch, unless the pod registers with traffic off.
    */
   onStartup(rows: StartupRows): Promise<void>;
   /** Refreshes the node heartbeat, marks it active and sets the present state of the server(s). */
