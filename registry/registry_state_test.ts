@@ -133,6 +133,23 @@ Deno.test("registry state: lookup answers are kept until what they depend on cha
     assert.notEqual(third, first);
   });
 
+  await t.step("the console's setting state and traffic switch drop it", () => {
+    const state = loaded(2, now);
+    const first = findAll(state, OBJ, options);
+    state.applySettingState(
+      { application: "App", server: "Srv", nodeName: "10.0.0.1" },
+      "inactive",
+    );
+    const stopped = findAll(state, OBJ, options);
+    assert.notEqual(stopped, first);
+    assert.deepEqual(hosts(stopped.inactiveEp), ["10.0.0.1"]);
+    state.applyFlow({ application: "App", server: "Srv", nodeNames: ["10.0.0.2"], active: false });
+    assert.deepEqual(hosts(findAll(state, OBJ, options).inactiveEp), ["10.0.0.1", "10.0.0.2"]);
+    state.applySettingState({ application: "App", server: "Srv", nodeName: "10.0.0.1" }, "active");
+    state.applyFlow({ application: "App", server: "Srv", nodeNames: ["10.0.0.2"], active: true });
+    assert.deepEqual(hosts(findAll(state, OBJ, options).activeEp), ["10.0.0.1", "10.0.0.2"]);
+  });
+
   await t.step("an unknown object is answered empty and not kept", () => {
     const state = loaded(1, now);
     const answer = findAll(state, "No.Such.Obj", options);
@@ -184,4 +201,37 @@ Deno.test("registry state: reads of the store", async (t) => {
     assert.deepEqual(sums, freshSums(state));
     assert.deepEqual([sums.nodes.count, sums.servers.count, sums.adapters.count], [1, 1, 2]);
   });
+});
+
+Deno.test("registry state: node objects follow registrations and reads of the store", () => {
+  const now = 1_000_000;
+  const nodeObj = (host: string, port: number) =>
+    `tars.tarsnode.NodeObj@tcp -h ${host} -p ${port} -t 60000`;
+  const state = loaded(2, now);
+  assert.deepEqual([...state.nodeObjects()], []);
+  state.putNode({ ...node("10.0.0.1", now), nodeObj: nodeObj("10.0.0.1", 19000) }, now);
+  assert.equal(state.nodeObject("10.0.0.1")?.endpoint.port, 19000);
+  // A registration with a new node object replaces it; K8STARS's placeholder is none.
+  state.applyStartup(
+    startupRows({
+      nodeName: "10.0.0.1",
+      application: "App",
+      server: "Srv",
+      nodeEndpoint: "tcp -h 10.0.0.1 -p 19001",
+    }),
+    now,
+  );
+  assert.equal(state.nodeObject("10.0.0.1")?.endpoint.port, 19001);
+  state.putNode(
+    { ...node("10.0.0.1", now), nodeObj: "tars.tarsnode.NodeObj@tcp -h 10.0.0.1 -p 0" },
+    now,
+  );
+  assert.equal(state.nodeObject("10.0.0.1"), undefined);
+  // A sweep that does not see the node removes its object.
+  state.putNode({ ...node("10.0.0.2", now), nodeObj: nodeObj("10.0.0.2", 19000) }, now);
+  const sweep = state.sweep(now);
+  sweep.node(node("10.0.0.1", now));
+  sweep.server(server("10.0.0.1"));
+  sweep.finish();
+  assert.deepEqual([...state.nodeObjects()], []);
 });
