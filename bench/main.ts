@@ -10,7 +10,8 @@
  * works.
  *
  * Run: `deno task bench` (or `deno run --allow-all bench/main.ts [--quick] [--baseline DIR]`;
- * `--baseline` measures another checkout's registry beside this one's, see registry_bench.ts).
+ * `--baseline` measures another checkout's registry and idle supervisor beside this one's, see
+ * registry_bench.ts and lifecycle_bench.ts).
  *
  * @module
  */
@@ -150,7 +151,7 @@ export async function main(args: string[]): Promise<void> {
 
   const baseline = args.indexOf("--baseline");
   await runRegistryBench({ quick, baseline: baseline >= 0 ? args[baseline + 1] : undefined });
-  await runLifecycleBench({ quick });
+  await runLifecycleBench({ quick, baseline: baseline >= 0 ? args[baseline + 1] : undefined });
 }
 
 /** Measures every kind once per round, in turn; returns each kind's median. */
