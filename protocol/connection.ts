@@ -14,12 +14,6 @@ interface Pending {
 
 /** How often calls in flight are checked against their deadlines. */
 const SWEEP_INTERVAL_MS = 25;
-/**
- * Read buffer of a new connection; it grows to {@linkcode LARGE_READ} once a read fills it. Most
- * connections only get small replies (a heartbeat's, a lookup's) and live as long as their client.
- */
-const SMALL_READ = 4 * 1024;
-const LARGE_READ = 64 * 1024;
 
 /**
  * One client connection to one endpoint: many calls in flight at once, matched to replies by
@@ -165,13 +159,12 @@ export class TarsConnection {
 
   async #readLoop(): Promise<void> {
     const decoder = new FrameDecoder({ maxFrame: this.#maxFrame });
-    let buf = new Uint8Array(SMALL_READ);
+    const buf = new Uint8Array(64 * 1024);
     try {
       for (;;) {
         const n = await this.#conn.read(buf);
         if (n === null) break;
         for (const body of decoder.push(buf.subarray(0, n))) this.#deliver(decodeResponse(body));
-        if (n === buf.length && buf.length < LARGE_READ) buf = new Uint8Array(LARGE_READ);
       }
       this.close();
     } catch (error) {
