@@ -7,8 +7,8 @@
  * readiness probes, HTTP and exec, and the idle supervisor). The servers are measured in
  * interleaved rounds and every figure is a median, so load that comes and goes on the machine hits
  * all of them alike. Prints Markdown tables with ratios. `--quick` runs one short round, to check
- * the bench still works; `--baseline DIR` runs the registry benches on the checkout in DIR too
- * (the tree before a change), side by side.
+ * the bench still works; `--baseline DIR` runs the registry benches and the idle supervisor of
+ * the checkout in DIR too (the tree before a change), side by side.
  *
  * Run: `deno task bench` (or `deno run --allow-all bench/main.ts [--quick] [--baseline DIR]`).
  *
@@ -153,7 +153,7 @@ export async function main(args: string[]): Promise<void> {
   const trees = treesOf(args);
   await runRegistryBench({ quick, trees });
   await runRegistryScaleBench({ quick, trees });
-  await runLifecycleBench({ quick });
+  await runLifecycleBench({ quick, baseline: trees.find((tree) => tree.root)?.root });
 }
 
 /** Measures every kind once per round, in turn; returns each kind's median. */

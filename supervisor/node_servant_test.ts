@@ -59,19 +59,20 @@ function fakeResolver() {
   return { resolver, lookups };
 }
 
-function startNode(options: { logDir: string }) {
+async function startNode(options: { logDir: string }) {
   const fake = fakeControl();
   const { resolver, lookups } = fakeResolver();
   let clock = 0;
-  const node = startNodeServer(
-    nodeServant(fake.control, {
-      application: "TestApp",
-      server: "Hello",
-      nodeName: POD,
-      logDir: options.logDir,
-      checkCaller: registryCallers(resolver, { ownAddress: POD, now: () => clock }),
-      log: () => {},
-    }),
+  const node = await startNodeServer(
+    () =>
+      Promise.resolve(nodeServant(fake.control, {
+        application: "TestApp",
+        server: "Hello",
+        nodeName: POD,
+        logDir: options.logDir,
+        checkCaller: registryCallers(resolver, { ownAddress: POD, now: () => clock }),
+        log: () => {},
+      })),
     { host: POD, port: 0, range: { min: 0, max: 0 }, servicePorts: new Set(), log: () => {} },
   );
   const clients: TarsClient[] = [];
@@ -102,7 +103,7 @@ const HELLO = { application: "TestApp", serverName: "Hello" };
 
 Deno.test("node object: callers", async (t) => {
   const logDir = await Deno.makeTempDir({ prefix: "node_servant_" });
-  const n = startNode({ logDir });
+  const n = await startNode({ logDir });
   try {
     await t.step("the registry, found through the locator, may call", async () => {
       assert.deepEqual(await n.from(REGISTRY).restartServer(HELLO), {
@@ -165,7 +166,7 @@ Deno.test("node object: callers", async (t) => {
 Deno.test("node object: what it answers", async (t) => {
   const logDir = await Deno.makeTempDir({ prefix: "node_servant_" });
   await Deno.writeTextFile(join(logDir, "start.log"), "one\ntwo\nthree\n");
-  const n = startNode({ logDir });
+  const n = await startNode({ logDir });
   const node = n.from();
   try {
     await t.step("notifyServer: the service's answer", async () => {
@@ -267,7 +268,7 @@ Deno.test("node object: its port", async (t) => {
   const port = (taken.addr as Deno.NetAddr).port;
   try {
     await t.step("the highest free port of the range, away from the service's", async () => {
-      const node = startNodeServer(servant, {
+      const node = await startNodeServer(() => Promise.resolve(servant), {
         host: POD,
         port: undefined,
         range: { min: port - 3, max: port + 1 },
@@ -287,10 +288,10 @@ Deno.test("node object: its port", async (t) => {
       }
     });
 
-    await t.step("TARS_NODE_PORT in use: an error that names it", () => {
-      assert.throws(
+    await t.step("TARS_NODE_PORT in use: an error that names it", async () => {
+      await assert.rejects(
         () =>
-          startNodeServer(servant, {
+          startNodeServer(() => Promise.resolve(servant), {
             host: POD,
             port,
             range: { min: 1, max: 1 },
@@ -301,10 +302,10 @@ Deno.test("node object: its port", async (t) => {
       );
     });
 
-    await t.step("no free port in the range: an error that says what to set", () => {
-      assert.throws(
+    await t.step("no free port in the range: an error that says what to set", async () => {
+      await assert.rejects(
         () =>
-          startNodeServer(servant, {
+          startNodeServer(() => Promise.resolve(servant), {
             host: POD,
             port: undefined,
             range: { min: port, max: port },

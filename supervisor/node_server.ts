@@ -5,6 +5,10 @@
  * port taken between the check and the bind is skipped, so several supervisors on one machine
  * never share one). It takes few connections and small requests: only the registry calls it.
  *
+ * The port is bound at start, so the endpoint the pod registers accepts connections from then on;
+ * the TARS server and the servant (with its log view) are loaded by the first connection: most
+ * pods are never called by the console, and the supervisor lives as long as the pod.
+ *
  * Who may call: the registry, at the addresses the locator gives for the registry's own objects
  * (`tars.tarsregistry.Registry`, and `tars.tarsAdminRegistry.AdminRegObj` where an admin registry
  * is registered; asked again after 10 s), loopback (127.0.0.1, ::1) and the pod's own address.
@@ -12,12 +16,12 @@
  *
  * @module
  */
-import { bindError, describeBindError } from "../lib/bind_error.ts";
 import { canonicalAddress, sameAddress } from "../lib/ip_address.ts";
 import { parseObjectRef } from "../protocol/endpoint.ts";
-import { NODE_OBJ, NodeF } from "../protocol/interfaces/node_f.ts";
+import type { NodeF } from "../protocol/interfaces/node_f.ts";
 import { REGISTRY_OBJ } from "../protocol/interfaces/registry_f.ts";
-import { type ServantImpl, TarsServer } from "../protocol/server.ts";
+import type { ServantImpl, TarsServer } from "../protocol/server.ts";
+import { type Conn, denoNetwork, type Listener } from "../protocol/transport.ts";
 import type { ObjectResolver } from "./object_resolver.ts";
 
 /** The admin registry's object: the console's calls come through it. */
@@ -48,58 +52,94 @@ export interface NodeServerOptions {
 const IDLE_TIMEOUT = 60_000;
 
 /**
- * Serves `servant` as `tars.tarsnode.NodeObj`; throws when no port can be bound, saying why and
+ * Listens for the node object and serves `tars.tarsnode.NodeObj` with the servant `load` gives,
+ * called once, when the first connection comes; throws when no port can be bound, saying why and
  * which variable to change.
  */
-export function startNodeServer(
-  servant: ServantImpl<typeof NodeF>,
+export async function startNodeServer(
+  load: () => Promise<ServantImpl<typeof NodeF>>,
   options: NodeServerOptions,
-): NodeServer {
-  const server = new TarsServer({
-    log: options.log,
-    maxConnections: 64,
-    maxConnsPerPeer: 16,
-    // Requests are a few names and a command; a log view answer is at most 1 MiB.
-    maxFrame: 64 * 1024,
-    maxBuffered: 16 * 1024 * 1024,
-  });
-  server.addServant(NODE_OBJ, NodeF, servant);
+): Promise<NodeServer> {
   const endpointAt = (port: number) => `tcp -h ${options.host} -p ${port} -t ${IDLE_TIMEOUT}`;
-  let port: number | undefined;
-  try {
-    if (options.port !== undefined) {
-      try {
-        port = server.listen(endpointAt(options.port)).port;
-      } catch (error) {
-        throw bindError(error, {
-          address: `${options.host}:${options.port}`,
-          setting: "TARS_NODE_PORT",
-        });
-      }
-    } else {
-      port = listenInRange(server, options, endpointAt);
-    }
-  } catch (error) {
-    server.stop({ timeout: 0 }).catch(() => {});
-    throw error;
-  }
+  const listener = options.port !== undefined
+    ? await listenOn(options.host, options.port, "TARS_NODE_PORT")
+    : await listenInRange(options);
+  const endpoint = endpointAt((listener.addr as Deno.NetAddr).port);
+  const first = listener.accept();
+  // The first connection, when the server is not to serve it (closing, or it could not load); an
+  // accept that failed is no one's to retry then.
+  const dropFirst = () => first.then((conn) => conn.close(), () => {});
+  let closing = false;
+  let server: TarsServer | undefined;
+  const started = first.then(() => {}, () => {}).then(async () => {
+    if (closing) return dropFirst();
+    const [served, { NODE_OBJ, NodeF }, servant] = await Promise.all([
+      import("../protocol/server.ts"),
+      import("../protocol/interfaces/node_f.ts"),
+      load(),
+    ]);
+    if (closing) return dropFirst();
+    server = new served.TarsServer({
+      log: options.log,
+      maxConnections: 64,
+      maxConnsPerPeer: 16,
+      // Requests are a few names and a command; a log view answer is at most 1 MiB.
+      maxFrame: 64 * 1024,
+      maxBuffered: 16 * 1024 * 1024,
+      // The listener bound at start, and the connection that is already accepted on it.
+      network: { ...denoNetwork, listen: () => handedOver(listener, first) },
+    });
+    server.addServant(NODE_OBJ, NodeF, servant);
+    server.listen(endpoint);
+  }).catch((error) => {
+    // The pod stays registered with this endpoint: the console's calls are refused, not hung.
+    options.log(`supervisor: the node object cannot serve: ${(error as Error).message}`);
+    if (!closing) listener.close();
+    closing = true;
+    return dropFirst();
+  });
   return {
-    endpoint: endpointAt(port),
-    close: (timeout = 1000) => server.stop({ timeout }),
+    endpoint,
+    close: async (timeout = 1000) => {
+      if (!server && !closing) listener.close();
+      closing = true;
+      await started;
+      await server?.stop({ timeout });
+    },
   };
 }
 
-function listenInRange(
-  server: TarsServer,
-  options: NodeServerOptions,
-  endpointAt: (port: number) => string,
-): number {
+/** `listener` as the TARS server's to accept from: `first` (already accepted), then the rest. */
+function handedOver(listener: Deno.TcpListener, first: Promise<Conn>): Listener {
+  let next: Promise<Conn> | undefined = first;
+  return {
+    addr: listener.addr,
+    accept() {
+      const conn = next ?? listener.accept();
+      next = undefined;
+      return conn;
+    },
+    close: () => listener.close(),
+  };
+}
+
+async function listenOn(host: string, port: number, setting: string): Promise<Deno.TcpListener> {
+  try {
+    return Deno.listen({ hostname: host, port, transport: "tcp" });
+  } catch (error) {
+    const { bindError } = await import("../lib/bind_error.ts");
+    throw bindError(error, { address: `${host}:${port}`, setting });
+  }
+}
+
+async function listenInRange(options: NodeServerOptions): Promise<Deno.TcpListener> {
   const { min, max } = options.range;
   for (let port = max; port >= min; port--) {
     if (options.servicePorts.has(port)) continue;
     try {
-      return server.listen(endpointAt(port)).port;
+      return Deno.listen({ hostname: options.host, port, transport: "tcp" });
     } catch (error) {
+      const { bindError, describeBindError } = await import("../lib/bind_error.ts");
       const { problem } = describeBindError(error);
       if (problem === "in use" || problem === "denied") continue;
       throw bindError(error, { address: `${options.host}:${port}`, setting: "POD_IP" });

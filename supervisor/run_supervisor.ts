@@ -2,8 +2,8 @@
  * What `tarscli supervisor` runs once its signal listeners are in place (command.ts): reaps
  * orphaned zombies when it is PID 1, serves the HTTP readiness probe when `TARS_PROBE_PORT` is
  * set, then runs the supervisor's machine (supervisor.ts), which runs genconf in a child process
- * (genconf_child.ts) first; once genconf ran it serves the pod's node object (node_server.ts)
- * unless `TARS_NODE_PORT` is 0.
+ * (genconf_child.ts) first; once genconf ran it listens for the pod's node object
+ * (node_server.ts, which loads the servant with its first connection) unless `TARS_NODE_PORT` is 0.
  *
  * @module
  */
@@ -19,7 +19,7 @@ import { createNotifyReporter } from "./notify_reporter.ts";
 import { createObjectResolver } from "./object_resolver.ts";
 import { createProcessRunner, type ProcessRunner } from "../lib/process_group.ts";
 import { createRegistryLink } from "./registry_link.ts";
-import { type NodeControl, nodeServant } from "./node_servant.ts";
+import type { NodeControl } from "./node_servant.ts";
 import { type NodeServer, registryCallers, startNodeServer } from "./node_server.ts";
 import type { SignalQueue } from "./command.ts";
 import { type ProbeServer, startProbeServer } from "./probe_server.ts";
@@ -109,15 +109,17 @@ async function configure(options: {
   let nodeServer: NodeServer | undefined;
   if (settings.nodePort !== 0) {
     try {
-      nodeServer = startNodeServer(
-        nodeServant(options.node, {
-          application: info.application,
-          server: info.server,
-          nodeName: info.localIp,
-          logDir: info.paths.log,
-          checkCaller: registryCallers(resolver, { ownAddress: info.localIp }),
-          log: log.log,
-        }),
+      // The servant and its log view load with the first connection: most pods never get one.
+      nodeServer = await startNodeServer(
+        async () =>
+          (await import("./node_servant.ts")).nodeServant(options.node, {
+            application: info.application,
+            server: info.server,
+            nodeName: info.localIp,
+            logDir: info.paths.log,
+            checkCaller: registryCallers(resolver, { ownAddress: info.localIp }),
+            log: log.log,
+          }),
         {
           host: info.localIp,
           port: settings.nodePort,
