@@ -24,6 +24,8 @@ export interface BinarySpec {
   readonly output: string;
   readonly permissions: readonly string[];
   readonly include?: readonly string[];
+  /** V8 flags compiled in (`--v8-flags`), as its `deno task` runs it. */
+  readonly v8Flags?: readonly string[];
 }
 
 /** The binaries this project ships. */
@@ -43,6 +45,9 @@ export const BINARIES: readonly BinarySpec[] = [
     output: "dist/tarsregistry",
     permissions: ["--allow-read", "--allow-write", "--allow-env", "--allow-net"],
     include: ["baseserver/db/db_tars.sql"],
+    // A young generation of at most 2 x 8 MiB: loading a large store does not grow it to 64 MiB
+    // (BENCHMARKS.md, issue 17), and `deno task start` runs the registry so too.
+    v8Flags: ["--max-semi-space-size=8"],
   },
 ];
 
@@ -86,6 +91,7 @@ export function compileArgs(spec: BinarySpec, config: string): string[] {
     "--config",
     config,
     "--exclude-unused-npm",
+    ...(spec.v8Flags ? [`--v8-flags=${spec.v8Flags.join(",")}`] : []),
     ...spec.permissions,
     ...(spec.include ?? []).flatMap((file) => ["--include", file]),
     "--output",

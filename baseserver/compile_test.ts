@@ -32,6 +32,7 @@ Deno.test("compile: the exact deno compile command line of each binary", () => {
     "--config",
     ".tmp/compile/deno.json",
     "--exclude-unused-npm",
+    "--v8-flags=--max-semi-space-size=8",
     "--allow-read",
     "--allow-write",
     "--allow-env",

@@ -24,7 +24,7 @@ import { Job } from "kubernetes-models/batch/v1/Job";
 import { CronJob, type ICronJob } from "kubernetes-models/batch/v1/CronJob";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { COMMANDS } from "../cli/command_table.ts";
-import { type ConfigSection, parseTarsConfig } from "../genconf/tars_config.ts";
+import { type ConfigSection, parseTarsConfig } from "../lib/tars_config.ts";
 import { readSettings, variablesOf } from "../lib/settings.ts";
 import { STOP_SLACK } from "../supervisor/machine.ts";
 

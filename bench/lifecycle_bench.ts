@@ -11,11 +11,13 @@
  *   forking parent must be small, which rules out a Deno wrapper (about 35 MB).
  * - the supervisor when idle: a real registry (SQLite in a temp dir), then `main.ts supervisor`
  *   with a stand-in service (`servers/idle_service.ts`, listening on the endpoints genconf
- *   wrote) and default check and report intervals; once the state file says `active` and 35 s
- *   more have passed (V8's memory reducer runs its first full GC about 30 s after start-up, a
- *   one-off that is not the idle cost), CPU time over a 60 s window (every thread's time on a
- *   CPU, `thread_cpu.ts`; the process alone, not its children), then VmRSS and VmHWM,
- *   against an empty Deno process with a 10 s timer measured over the same window, and against
+ *   wrote) and default check and report intervals, its modules transpiled into Deno's cache
+ *   first (as the compiled binary has them; a supervisor that transpiles them keeps about 7 MiB
+ *   more); once the state file says `active` and 35 s more have passed (V8's memory reducer
+ *   runs its first full GC about 30 s after start-up, a one-off that is not the idle cost), CPU
+ *   time over a 60 s window (every thread's time on a CPU, `thread_cpu.ts`; the process alone,
+ *   not its children), then VmRSS and VmHWM, against an empty Deno process with a 10 s timer
+ *   measured over the same window, and against
  *   `servers/idle_io.ts`, an empty Deno doing the kinds of I/O the supervisor does (what the
  *   runtime itself costs for that work).
  *
@@ -28,8 +30,12 @@
  *   beside the exec probe's CPU per run from the probe table. Its memory is also read from
  *   `/proc/PID/smaps_rollup` (Rss, Anonymous), the figures of issue 14's targets.
  *
+ * With `--baseline DIR` (a checkout of another tree, e.g. a `git worktree` of main), that tree's
+ * `main.ts supervisor` runs beside this one's over the same window, with a pod of its own on the
+ * same registry, and its figures are printed beside.
+ *
  * The last part of `deno task bench`; alone: `deno run --allow-all bench/lifecycle_bench.ts
- * [--quick]`.
+ * [--quick] [--baseline DIR]`.
  *
  * @module
  */
@@ -72,6 +78,8 @@ const CHECK_INTERVAL_S = readSettings({}, "supervisor", { cwd: "/" }).checkInter
 export interface LifecycleBenchOptions {
   /** 3 probe rounds and a 5 s idle window after 1 s: checks that the bench still works. */
   readonly quick: boolean;
+  /** Another checkout whose supervisor is measured beside this one's. */
+  readonly baseline?: string;
 }
 
 /** One probe case: its samples' medians and 90th percentiles. */
@@ -113,6 +121,8 @@ export interface LifecycleBenchResult {
     /** The empty Deno doing the supervisor's kinds of I/O (`servers/idle_io.ts`). */
     readonly io: IdleFigures;
     readonly baseline: IdleFigures;
+    /** The supervisor of the `--baseline` tree, when one was given. */
+    readonly before?: IdleFigures;
     /**
      * `tarscli prestop` (the preStop hook) while it waits out `TARS_PRESTOP_WAITTIME`, run
      * against the supervisor's pod after the window (the pod is not measured after that).
@@ -350,15 +360,15 @@ function killGroups(pids: readonly number[]): void {
 }
 
 /** Writes a pod's `bin/` (meta and a start.sh running the stand-in service). */
-async function preparePod(tarsPath: string): Promise<void> {
+async function preparePod(tarsPath: string, server: string): Promise<void> {
   const bin = join(tarsPath, "bin");
   await Deno.mkdir(bin, { recursive: true });
   await Deno.writeTextFile(
     join(bin, "_server_meta.yaml"),
-    "application: Bench\nserver: Idle\nadapters:\n  - object: IdleObj\n",
+    `application: Bench\nserver: ${server}\nadapters:\n  - object: IdleObj\n`,
   );
   const service = new URL("servers/idle_service.ts", here).pathname;
-  const conf = join(tarsPath, "conf", "Idle.conf");
+  const conf = join(tarsPath, "conf", `${server}.conf`);
   await Deno.writeTextFile(
     join(bin, "start.sh"),
     `#!/bin/sh\nexec '${Deno.execPath()}' run --allow-read --allow-net '${service}' '${conf}'\n`,
@@ -367,6 +377,27 @@ async function preparePod(tarsPath: string): Promise<void> {
 }
 
 /** Polls the state file until it says `active` (at most `timeoutMs`). */
+/**
+ * Transpiles the supervisor's modules of the tree at `root` into Deno's cache, run from `cwd` as
+ * the supervisor is. A supervisor that finds them there does not transpile them itself, which
+ * would leave it about 7 MiB more Anonymous memory for its life; the compiled binary the image
+ * runs never does.
+ */
+async function cacheSupervisor(root: string, cwd: string): Promise<void> {
+  const entries = ["main.ts", "supervisor/run_supervisor.ts"].map((file) => join(root, file));
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["cache", ...entries],
+    cwd,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(
+      `deno cache ${entries.join(" ")} failed:\n${new TextDecoder().decode(out.stderr)}`,
+    );
+  }
+}
+
 async function waitActive(tarsPath: string, supervisor: Child, timeoutMs: number) {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
@@ -386,7 +417,7 @@ async function waitActive(tarsPath: string, supervisor: Child, timeoutMs: number
 async function measureIdle(
   windowMs: number,
   settleMs: number,
-  probeRounds: number,
+  options: { probeRounds: number; baseline?: string },
 ): Promise<LifecycleBenchResult["idle"]> {
   const dir = await Deno.makeTempDir({ prefix: "lifecycle_idle_" });
   const tarsPath = join(dir, "pod");
@@ -394,11 +425,12 @@ async function measureIdle(
   let baseline: Child | undefined;
   let io: Child | undefined;
   let supervisor: Child | undefined;
+  let before: Child | undefined;
   let prestop: Child | undefined;
   let service: number[] = [];
   try {
     registry = await startRegistryProcess(["--store", `sqlite:${join(dir, "registry.db")}`]);
-    await preparePod(tarsPath);
+    await preparePod(tarsPath, "Idle");
     baseline = spawnDeno(["run", new URL("servers/idle_timer.ts", here).pathname], {
       cwd: ROOT,
       env: {},
@@ -410,28 +442,47 @@ async function measureIdle(
       cwd: ROOT,
       env: {},
     });
-    const portMin = 20000 + Math.floor(Math.random() * 12000);
+    const portMin = 20000 + Math.floor(Math.random() * 11000);
     const probePort = freePort();
     // As the manifests run it: with the HTTP readiness probe on.
-    supervisor = spawnDeno(["run", "--allow-all", MAIN, "supervisor"], {
-      cwd: dir,
-      env: {
-        TARS_PATH: tarsPath,
-        TARS_LOCATOR: `tars.tarsregistry.QueryObj@tcp -h 127.0.0.1 -p ${registry.port}`,
-        POD_IP: "127.0.0.1",
-        TARS_RAND_PORT_MIN: String(portMin),
-        TARS_RAND_PORT_MAX: String(portMin + 500),
-        TARS_PROBE_PORT: String(probePort),
-      },
-    });
+    const startSupervisor = (main: string, pod: string, ports: number, probe: number) =>
+      spawnDeno(["run", "--allow-all", main, "supervisor"], {
+        cwd: dir,
+        env: {
+          TARS_PATH: pod,
+          TARS_LOCATOR: `tars.tarsregistry.QueryObj@tcp -h 127.0.0.1 -p ${registry!.port}`,
+          POD_IP: "127.0.0.1",
+          TARS_RAND_PORT_MIN: String(ports),
+          TARS_RAND_PORT_MAX: String(ports + 500),
+          TARS_PROBE_PORT: String(probe),
+        },
+      });
+    await cacheSupervisor(ROOT, dir);
+    if (options.baseline !== undefined) await cacheSupervisor(options.baseline, dir);
+    supervisor = startSupervisor(MAIN, tarsPath, portMin, probePort);
+    const beforePath = join(dir, "pod_before");
+    if (options.baseline !== undefined) {
+      await preparePod(beforePath, "IdleBefore");
+      before = startSupervisor(
+        join(options.baseline, "main.ts"),
+        beforePath,
+        portMin + 600,
+        freePort(),
+      );
+    }
     await waitActive(tarsPath, supervisor, 60_000);
     service = await childPids(supervisor.pid);
+    if (before) {
+      await waitActive(beforePath, before, 60_000);
+      service = [...service, ...await childPids(before.pid)];
+    }
     await delay(settleMs);
-    const pids = [supervisor.pid, io.pid, baseline.pid];
+    const measured = [supervisor, io, baseline, ...before ? [before] : []];
+    const pids = measured.map((c) => c.pid);
     const cpuMs = await measureThreadCpu(pids, { windowMs });
     const memory = await Promise.all(pids.map(memoryKiB));
-    if (supervisor.exited || io.exited || baseline.exited) {
-      const outputs = [supervisor, io, baseline].map((c) => tail(c.lines)).join("\n");
+    if (measured.some((c) => c.exited)) {
+      const outputs = measured.map((c) => tail(c.lines)).join("\n");
       throw new Error(`A measured process exited:\n${outputs}`);
     }
     const figures = pids.map((_, i) => ({
@@ -443,6 +494,7 @@ async function measureIdle(
       fileKiB: memory[i].file,
       cpuMs: cpuMs[i],
     }));
+    const probeRounds = options.probeRounds;
     const httpProbe = await measureHttpProbe(supervisor.pid, probePort, {
       rounds: probeRounds,
       windowMs: probeRounds > 1 ? 10_000 : 2_000,
@@ -461,6 +513,7 @@ async function measureIdle(
       supervisor: figures[0],
       io: figures[1],
       baseline: figures[2],
+      before: figures[3],
       prestop: {
         rssKiB: prestopMemory.rss,
         anonKiB: prestopMemory.anon,
@@ -475,11 +528,12 @@ async function measureIdle(
       httpProbe,
     };
   } finally {
-    if (supervisor && !supervisor.exited) {
-      service = [...service, ...await childPids(supervisor.pid)];
+    for (const child of [supervisor, before]) {
+      if (child && !child.exited) service = [...service, ...await childPids(child.pid)];
     }
     await kill(prestop);
     await kill(supervisor);
+    await kill(before);
     killGroups(service);
     await kill(io);
     await kill(baseline);
@@ -505,7 +559,10 @@ export async function runLifecycleBench(
   const settleMs = options.quick ? 1_000 : 35_000;
   const probe = await measureProbe(rounds);
   printProbe(probe);
-  const idle = await measureIdle(windowMs, settleMs, options.quick ? 1 : 5);
+  const idle = await measureIdle(windowMs, settleMs, {
+    probeRounds: options.quick ? 1 : 5,
+    baseline: options.baseline,
+  });
   printIdle(idle);
   printHttpProbe(idle.httpProbe, probe);
   return { probe, idle };
@@ -553,7 +610,7 @@ function printIdle(idle: LifecycleBenchResult["idle"]): void {
     `\n## Lifecycle: supervisor idle over ${idle.windowS} s (default intervals, ` +
       "a real registry), vs an empty Deno process with a 10 s timer\n",
   );
-  const { supervisor: sup, io, baseline: base } = idle;
+  const { supervisor: sup, io, baseline: base, before } = idle;
   const percent = (cpuMs: number) => `${((cpuMs / (idle.windowS * 1000)) * 100).toFixed(3)} %`;
   const row = (name: string, f: IdleFigures) => [
     name,
@@ -591,9 +648,11 @@ function printIdle(idle: LifecycleBenchResult["idle"]): void {
     ],
     [
       row("supervisor", sup),
+      ...before ? [row("supervisor of the --baseline tree", before)] : [],
       row("empty Deno + the same kinds of I/O", io),
       row("empty Deno + timer", base),
       ratios("supervisor / empty", sup),
+      ...before ? [ratios("--baseline supervisor / empty", before)] : [],
       ratios("same I/O / empty", io),
     ],
   );
@@ -614,7 +673,11 @@ function printIdle(idle: LifecycleBenchResult["idle"]): void {
       `${atMost(sup.rollupAnonymousKiB, ANONYMOUS_TARGET_KIB)} (${mib(sup.rollupAnonymousKiB)}, ` +
       `the empty Deno ${mib(base.rollupAnonymousKiB)}); Rss at most ${mib(RSS_TARGET_KIB)}: ` +
       `${atMost(sup.rollupRssKiB, RSS_TARGET_KIB)} (${mib(sup.rollupRssKiB)}, the empty Deno ` +
-      `${mib(base.rollupRssKiB)}).`,
+      `${mib(base.rollupRssKiB)}).` +
+      (before
+        ? ` The --baseline tree's supervisor: Anonymous ${mib(before.rollupAnonymousKiB)}, ` +
+          `Rss ${mib(before.rollupRssKiB)}.`
+        : ""),
   );
   const pre = idle.prestop;
   console.log(
@@ -656,6 +719,9 @@ function printHttpProbe(http: HttpProbeFigures, probe: LifecycleBenchResult["pro
 
 if (import.meta.main) {
   const quick = Deno.args.includes("--quick");
+  const at = Deno.args.indexOf("--baseline");
+  const baseline = at >= 0 ? Deno.args[at + 1] : undefined;
+  if (at >= 0 && !baseline) throw new Error("--baseline needs a directory: a checkout of a tree");
   console.log(`# Lifecycle benchmarks${quick ? " (quick)" : ""}`);
-  await runLifecycleBench({ quick });
+  await runLifecycleBench({ quick, baseline });
 }

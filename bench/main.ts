@@ -1,16 +1,16 @@
 /**
- * The benchmarks of issue 2, all in one run: codec throughput against `@tars/stream`, then RPC
- * calls per second against our TarsServer, the official `@tars/rpc` server and raw
- * length-prefixed echoes, each a separate process driven by the same load generator (8
- * connections x 8 calls in flight), then our TarsClient against both RPC servers. The servers
- * are measured in interleaved rounds and every figure is a median, so load that comes and goes
- * on the machine hits all of them alike. Then the registry (registry_bench.ts) and the pod's
- * lifecycle (lifecycle_bench.ts: the readiness probes, HTTP and exec, and the idle supervisor).
- * Prints Markdown tables with ratios. `--quick` runs one short round, to check the bench still
- * works.
+ * The benchmarks, all in one run: codec throughput against `@tars/stream`, then RPC calls per
+ * second against our TarsServer, the official `@tars/rpc` server and raw length-prefixed echoes,
+ * each a separate process driven by the same load generator (8 connections x 8 calls in flight),
+ * then our TarsClient against both RPC servers; then the registry (registry_bench.ts), the
+ * registry at scale (registry_scale_bench.ts) and the pod's lifecycle (lifecycle_bench.ts: the
+ * readiness probes, HTTP and exec, and the idle supervisor). The servers are measured in
+ * interleaved rounds and every figure is a median, so load that comes and goes on the machine hits
+ * all of them alike. Prints Markdown tables with ratios. `--quick` runs one short round, to check
+ * the bench still works; `--baseline DIR` runs the registry benches and the idle supervisor of
+ * the checkout in DIR too (the tree before a change), side by side.
  *
- * Run: `deno task bench` (or `deno run --allow-all bench/main.ts [--quick] [--baseline DIR]`;
- * `--baseline` measures another checkout's registry beside this one's, see registry_bench.ts).
+ * Run: `deno task bench` (or `deno run --allow-all bench/main.ts [--quick] [--baseline DIR]`).
  *
  * @module
  */
@@ -27,6 +27,8 @@ import {
 import { type RunningServer, SERVERS, startServer } from "./servers.ts";
 import { runLifecycleBench } from "./lifecycle_bench.ts";
 import { runRegistryBench } from "./registry_bench.ts";
+import { runRegistryScaleBench } from "./registry_scale_bench.ts";
+import { treesOf } from "./registry_support.ts";
 import { printTable, rate, ratio } from "./report.ts";
 
 const CONNECTIONS = 8;
@@ -148,9 +150,10 @@ export async function main(args: string[]): Promise<void> {
     }),
   );
 
-  const baseline = args.indexOf("--baseline");
-  await runRegistryBench({ quick, baseline: baseline >= 0 ? args[baseline + 1] : undefined });
-  await runLifecycleBench({ quick });
+  const trees = treesOf(args);
+  await runRegistryBench({ quick, trees });
+  await runRegistryScaleBench({ quick, trees });
+  await runLifecycleBench({ quick, baseline: trees.find((tree) => tree.root)?.root });
 }
 
 /** Measures every kind once per round, in turn; returns each kind's median. */

@@ -15,9 +15,10 @@
  * loopback, bounded in time, and every child process is killed before this returns.
  *
  * With `--baseline DIR` (a checkout of another tree, e.g. a `git worktree` of the commit before a
- * change), that tree's registry answers the same lookups in the same interleaved rounds, measured
- * right after (or, every other round, right before) this tree's, and the table shows both side by
- * side, round by round; `--lookups-only` measures the lookups alone (`--rounds N`, default 3).
+ * change) every registry case runs on that tree's registry as well, in the same run: the lookups
+ * in the same interleaved rounds, the two registries back to back (the first of them alternating
+ * round by round), with a table round by round; the keepAlive rates window by window in turn; the
+ * rest one after the other. `--lookups-only` measures the lookups alone (`--rounds N`, default 3).
  *
  * Run alone: `deno run --allow-all bench/registry_bench.ts [--quick] [--skip-mysql]
  * [--baseline DIR] [--lookups-only] [--rounds N]`.
@@ -25,31 +26,31 @@
  * @module
  */
 import { join } from "node:path";
-import {
-  decodeFields,
-  decodeResponse,
-  encodeFields,
-  encodeRequestFrame,
-  type EndpointFInput,
-  PACKET_NORMAL,
-  QUERY_OBJ,
-  QueryF,
-  REGISTRY_OBJ,
-  RegistryF,
-  TARS_VERSION,
-  TarsClient,
-} from "../protocol/mod.ts";
+import { type EndpointFInput, TarsClient } from "../protocol/mod.ts";
 import { mariadbSearchPath, startMariadb } from "../tests/support/mariadb.ts";
-import { startRegistryProcess } from "../local/mod.ts";
 import { runLoad } from "./rpc_load.ts";
 import { type RunningServer, startCommandServer, startServer } from "./servers.ts";
 import { delay } from "../lib/timers.ts";
 import { mib, printTable, rate, ratio } from "./report.ts";
 import { median, rateOfLoops } from "./measure.ts";
+import {
+  type BenchRegistry,
+  clockTicks,
+  CONNECTIONS,
+  cpuTimes,
+  DEPTH,
+  IN_FLIGHT,
+  keepAliveReq,
+  lookupFrame,
+  lookupReplyEndpoints,
+  registerPods,
+  registryProxy,
+  rssKiB,
+  startBenchRegistry,
+  type Tree,
+  treesOf,
+} from "./registry_support.ts";
 
-const CONNECTIONS = 8;
-const DEPTH = 8;
-const IN_FLIGHT = CONNECTIONS * DEPTH;
 /** The object the lookup bench asks for, served by {@link LOOKUP_PODS} pods. */
 const LOOKUP_OBJECT = "Bench.QueryServer.QueryObj";
 const LOOKUP_PODS = 3;
@@ -61,10 +62,6 @@ const HEARTBEAT_PERIOD_S = 30;
  * started at different times would not.
  */
 const HEARTBEAT_STRIDE = 7919;
-/** Servers the registered pods are spread over (pods per server: pods / SERVERS). */
-const SERVERS = 100;
-const FIND = QueryF.compiled.get("findObjectById")!;
-const FIRST_ID = 0x40000000;
 const here = new URL(".", import.meta.url);
 
 /** How much to run. */
@@ -73,46 +70,65 @@ export interface RegistryBenchOptions {
   readonly quick: boolean;
   /** Skip the MariaDB case (also skipped, with a note, when mariadb-server is missing). */
   readonly skipMysql?: boolean;
-  /** A checkout of another tree whose registry's lookups are measured in the same rounds. */
-  readonly baseline?: string;
-  /** Measure the lookups only (with the baseline, if any). */
+  /**
+   * The registries compared, each measured in the same run (default this tree alone); the
+   * lookups and keepAlive rates alternate between them window by window.
+   */
+  readonly trees?: readonly Tree[];
+  /** Measure the lookups only. */
   readonly lookupsOnly?: boolean;
   /** Interleaved rounds of the lookups (default 3, 1 when quick). */
   readonly rounds?: number;
 }
 
-/** Everything measured, rates in calls per second, memory in KiB. */
-export interface RegistryBenchResult {
-  readonly lookups: {
-    readonly registry: number;
-    readonly tarsRpc: number;
-    readonly echoEach: number;
-    readonly echoCoalesced: number;
-    /** The baseline tree's registry, when one was given. */
-    readonly baseline?: number;
-    /** Every round's rate of this tree's registry and of the baseline's, in order. */
-    readonly rounds: { readonly registry: number[]; readonly baseline: number[] };
-  };
-  readonly pods: number;
+/** What one tree's registry did, rates in calls per second, memory in KiB. */
+export interface TreeResult {
+  readonly tree: Tree;
+  /** findObjectById of a 3-endpoint object. */
+  readonly lookups: number;
   readonly registrationsPerSecond: number;
   readonly rssBeforeKiB: number;
   readonly rssAfterKiB: number;
   readonly heartbeat: {
-    readonly targetRate: number;
     readonly achievedRate: number;
-    /** Length of each measuring window. */
-    readonly seconds: number;
     /** Registry CPU (user + system) as percent of one core: the median window. */
     readonly cpuPercent: number;
     /** Every window, in order. */
     readonly windows: readonly CpuShare[];
   };
-  readonly keepAlive: {
-    readonly sqlite: number;
-    /** Undefined when the MariaDB case was skipped; see `mysqlNote`. */
-    readonly mysql?: number;
-    readonly mysqlPods?: number;
+  readonly keepAliveSqlite: number;
+  /** Undefined when the MariaDB case was skipped. */
+  readonly keepAliveMysql?: number;
+}
+
+/** The lookups of every tree's registry and of the peers, in the same rounds. */
+export interface LookupRates {
+  /** Each tree's registry, the median, in the order of the trees. */
+  readonly registries: readonly number[];
+  /** Each tree's registry, every round. */
+  readonly rounds: readonly (readonly number[])[];
+  readonly peers: {
+    readonly tarsRpc: number;
+    readonly echoEach: number;
+    readonly echoCoalesced: number;
   };
+}
+
+/** Everything measured. */
+export interface RegistryBenchResult {
+  /** One entry per tree, in the order given. */
+  readonly trees: readonly TreeResult[];
+  /** The peers of the lookups, in the same rounds. */
+  readonly peers: {
+    readonly tarsRpc: number;
+    readonly echoEach: number;
+    readonly echoCoalesced: number;
+  };
+  readonly pods: number;
+  readonly mysqlPods: number;
+  /** Length of each heartbeat measuring window, s. */
+  readonly heartbeatSeconds: number;
+  readonly heartbeatRate: number;
   readonly mysqlNote?: string;
 }
 
@@ -121,33 +137,6 @@ export interface CpuShare {
   readonly user: number;
   readonly system: number;
   readonly total: number;
-}
-
-/** A registry process that is listening: its pid is the registry's own (the Deno process). */
-interface BenchRegistry {
-  readonly pid: number;
-  readonly port: number;
-  stop(): Promise<void>;
-}
-
-/**
- * Starts `registry/main.ts` of this tree (or of `root`) on `store` (local/registry_process.ts, a
- * free loopback port).
- */
-async function startBenchRegistry(
-  store: string,
-  options: { extra?: string[]; root?: string } = {},
-): Promise<BenchRegistry> {
-  const registry = await startRegistryProcess(["--store", store, ...options.extra ?? []], {
-    root: options.root,
-  });
-  return {
-    pid: registry.child.pid,
-    port: registry.port,
-    async stop() {
-      await registry.child.stop({ grace: 5000 });
-    },
-  };
 }
 
 /** Starts the `@tars/rpc` QueryF peer answering `endpoints` for {@link LOOKUP_OBJECT}. */
@@ -183,55 +172,6 @@ function checkEchoReply(reply: Uint8Array, frame: Uint8Array): void {
   }
 }
 
-/** Resident set size of a process in KiB (`VmRSS` in /proc/PID/status). */
-export async function rssKiB(pid: number): Promise<number> {
-  const status = await Deno.readTextFile(`/proc/${pid}/status`);
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(status);
-  if (!m) throw new Error(`No VmRSS in /proc/${pid}/status`);
-  return Number(m[1]);
-}
-
-/**
- * CPU seconds a process (all its threads, not its children) used so far in user and in system
- * mode: utime and stime of /proc/PID/stat.
- */
-export async function cpuTimes(
-  pid: number,
-  ticksPerSecond: number,
-): Promise<{ user: number; system: number }> {
-  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-  // Fields after the command name (which may hold spaces) start at field 3.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return { user: Number(fields[11]) / ticksPerSecond, system: Number(fields[12]) / ticksPerSecond };
-}
-
-/** Throws unless `pid` runs `registry/main.ts` (so its CPU is the registry's alone). */
-async function assertRegistryProcess(pid: number): Promise<void> {
-  const args = (await Deno.readTextFile(`/proc/${pid}/cmdline`)).split("\0");
-  if (!args.some((arg) => arg === "registry/main.ts" || arg.endsWith("/registry/main.ts"))) {
-    throw new Error(`Process ${pid} is not the registry: ${args.join(" ")}`);
-  }
-}
-
-async function clockTicks(): Promise<number> {
-  try {
-    const out = await new Deno.Command("getconf", { args: ["CLK_TCK"], stderr: "null" }).output();
-    const n = Number(new TextDecoder().decode(out.stdout).trim());
-    return n > 0 ? n : 100;
-  } catch {
-    return 100;
-  }
-}
-
-/** Node name (pod IP) of pod `i`. */
-function podIp(i: number): string {
-  return `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-}
-
-function podServer(i: number): string {
-  return `Pod${i % SERVERS}`;
-}
-
 function lookupEndpoint(i: number): string {
   return `tcp -h 10.200.0.${i + 1} -p 12000 -t 60000`;
 }
@@ -254,18 +194,6 @@ function lookupAnswer(): EndpointFInput[] {
   }));
 }
 
-/** Runs `work(i)` for i in [0, n) with at most `inFlight` calls outstanding. */
-async function pool(n: number, inFlight: number, work: (i: number) => Promise<unknown>) {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(inFlight, n) }, async () => {
-    while (next < n) await work(next++);
-  }));
-}
-
-function registryProxy(client: TarsClient, port: number) {
-  return client.proxy(RegistryF, `${REGISTRY_OBJ}@tcp -h 127.0.0.1 -p ${port} -t 30000`);
-}
-
 /** Registers the pods behind {@link LOOKUP_OBJECT}. */
 async function registerLookupPods(port: number): Promise<void> {
   const client = new TarsClient({ timeout: 30_000 });
@@ -285,39 +213,6 @@ async function registerLookupPods(port: number): Promise<void> {
   } finally {
     await client.close();
   }
-}
-
-/** Registers `pods` pods (onStartup, one adapter each) at 64 in flight; returns calls/s. */
-async function registerPods(port: number, pods: number): Promise<number> {
-  const client = new TarsClient({ timeout: 60_000 });
-  try {
-    const proxy = registryProxy(client, port);
-    const started = performance.now();
-    await pool(pods, IN_FLIGHT, (i) =>
-      proxy.onStartup({
-        req: {
-          nodeName: podIp(i),
-          application: "Bench",
-          server: podServer(i),
-          adapters: [{
-            servant: `Bench.${podServer(i)}.Obj`,
-            endpoint: `tcp -h ${podIp(i)} -p 10000 -t 60000`,
-            protocol: "tars",
-          }],
-          State: "active",
-          Version: "1.0.0",
-        },
-      }));
-    return pods / ((performance.now() - started) / 1000);
-  } finally {
-    await client.close();
-  }
-}
-
-function keepAliveReq(i: number) {
-  return {
-    req: { nodeName: podIp(i), state: "active", application: "Bench", server: podServer(i) },
-  };
 }
 
 /** keepAlive calls/s at 64 in flight over the registered pods, round-robin. */
@@ -344,6 +239,24 @@ async function keepAliveRate(
 }
 
 /**
+ * keepAlive calls/s of each registry, one window each in turn for `timing.windows` rounds (load
+ * on the machine comes and goes alike for all); the median of each.
+ */
+async function keepAliveRates(
+  registries: readonly BenchRegistry[],
+  pods: number,
+  timing: { warmupMs: number; measureMs: number; windows: number },
+): Promise<number[]> {
+  const rates: number[][] = registries.map(() => []);
+  for (let round = 0; round < timing.windows; round++) {
+    for (const [i, registry] of registries.entries()) {
+      rates[i].push(await keepAliveRate(registry.port, pods, { ...timing, windows: 1 }));
+    }
+  }
+  return rates.map(median);
+}
+
+/**
  * Sends keepAlive at `rate` calls/s (every pod once per heartbeat period, in a scattered order)
  * through `windows` back-to-back windows of `seconds`, and returns the achieved rate and the
  * registry process's CPU time in each window as percent of one core.
@@ -352,7 +265,6 @@ async function pacedHeartbeats(
   registry: BenchRegistry,
   options: { pods: number; rate: number; seconds: number; windows: number; ticks: number },
 ): Promise<{ achievedRate: number; windows: CpuShare[] }> {
-  await assertRegistryProcess(registry.pid);
   const client = new TarsClient({ timeout: 30_000 });
   const pending = new Set<Promise<unknown>>();
   let failure: unknown;
@@ -395,36 +307,9 @@ async function pacedHeartbeats(
   }
 }
 
-/** The request frame of `findObjectById(LOOKUP_OBJECT)` and where its request id sits. */
-function lookupFrame(): { frame: Uint8Array; idOffset: number } {
-  const encode = (requestId: number) =>
-    encodeRequestFrame({
-      version: TARS_VERSION,
-      packetType: PACKET_NORMAL,
-      messageType: 0,
-      requestId,
-      servantName: QUERY_OBJ,
-      funcName: "findObjectById",
-      buffer: encodeFields(FIND.args, { id: LOOKUP_OBJECT }),
-      timeout: 3000,
-      context: new Map(),
-      status: new Map(),
-    }).slice();
-  const frame = encode(FIRST_ID);
-  const other = encode(FIRST_ID + 1);
-  return { frame, idOffset: frame.findIndex((b, i) => b !== other[i]) - 3 };
-}
-
 /** Throws unless `reply` answers findObjectById with exactly the expected endpoints. */
 function checkLookupReply(reply: Uint8Array, expected: EndpointFInput[]): void {
-  const response = decodeResponse(reply.subarray(4));
-  if (response.ret !== 0) {
-    throw new Error(`The server answered ${response.ret}: ${response.resultDesc}`);
-  }
-  const { ret } = decodeFields(FIND.result, response.buffer) as {
-    ret: { host: string; port: number; istcp: number }[];
-  };
-  const got = ret.map((e) => `${e.host}:${e.port}/${e.istcp}`).sort().join(",");
+  const got = lookupReplyEndpoints(reply).join(",");
   const want = expected.map((e) => `${e.host}:${e.port}/${e.istcp}`).sort().join(",");
   if (got !== want) throw new Error(`findObjectById answered [${got}], expected [${want}]`);
 }
@@ -434,7 +319,7 @@ async function lookupRate(
   check: (reply: Uint8Array) => void,
   timing: { warmupMs: number; measureMs: number },
 ): Promise<number> {
-  const { frame, idOffset } = lookupFrame();
+  const { frame, idOffset } = lookupFrame(LOOKUP_OBJECT);
   return await runLoad({
     port,
     connections: CONNECTIONS,
@@ -448,17 +333,17 @@ async function lookupRate(
 }
 
 /**
- * findObjectById rates of the registry, the @tars/rpc peer, both raw echoes and the baseline
- * tree's registry (when given), measured in interleaved rounds (load on a small machine comes and
- * goes); the median of each, and each round's rates of both registries.
+ * findObjectById rates of every registry, the @tars/rpc peer and both raw echoes, measured in
+ * interleaved rounds (load on a small machine comes and goes): the registries back to back, the
+ * first of them alternating round by round (the fairest pairs), then the peers; the median of
+ * each, and each registry's every round.
  */
 async function lookupRates(
-  registryPort: number,
+  registries: readonly BenchRegistry[],
   timing: { warmupMs: number; measureMs: number; windows: number },
-  baselinePort?: number,
-): Promise<RegistryBenchResult["lookups"]> {
+): Promise<LookupRates> {
   const expected = lookupAnswer();
-  const { frame } = lookupFrame();
+  const { frame } = lookupFrame(LOOKUP_OBJECT);
   const servers: RunningServer[] = [];
   try {
     servers.push(await startTarsRpcPeer(expected));
@@ -466,65 +351,63 @@ async function lookupRates(
     servers.push(await startServer("echoCoalesced"));
     const [peer, each, coalesced] = servers;
     const lookup = (r: Uint8Array) => checkLookupReply(r, expected);
+    const echo = (r: Uint8Array) => checkEchoReply(r, frame);
     const cases = [
-      { port: registryPort, check: lookup },
+      ...registries.map((r) => ({ port: r.port, check: lookup })),
       { port: peer.port, check: lookup },
-      { port: each.port, check: (r: Uint8Array) => checkEchoReply(r, frame) },
-      { port: coalesced.port, check: (r: Uint8Array) => checkEchoReply(r, frame) },
-      ...(baselinePort === undefined ? [] : [{ port: baselinePort, check: lookup }]),
+      { port: each.port, check: echo },
+      { port: coalesced.port, check: echo },
     ];
     const rates: number[][] = cases.map(() => []);
-    // The two registries back to back, the first of them alternating: the fairest pair.
-    const pair = [0, 4];
+    const pair = registries.map((_, i) => i);
+    const peers = [0, 1, 2].map((i) => registries.length + i);
     for (let round = 0; round < timing.windows; round++) {
-      const order = cases.length < 5 ? [0, 1, 2, 3] : round % 2 === 0 ? [...pair, 1, 2, 3] : [
-        ...pair.toReversed(),
-        1,
-        2,
-        3,
-      ];
+      const order = [...(round % 2 === 0 ? pair : pair.toReversed()), ...peers];
       for (const i of order) rates[i].push(await lookupRate(cases[i].port, cases[i].check, timing));
     }
-    const [registry, tarsRpc, echoEach, echoCoalesced, baseline] = rates.map(median);
+    const medians = rates.map(median);
+    const [tarsRpc, echoEach, echoCoalesced] = medians.slice(registries.length);
     return {
-      registry,
-      tarsRpc,
-      echoEach,
-      echoCoalesced,
-      baseline,
-      rounds: { registry: rates[0], baseline: rates[4] ?? [] },
+      registries: medians.slice(0, registries.length),
+      rounds: rates.slice(0, registries.length),
+      peers: { tarsRpc, echoEach, echoCoalesced },
     };
   } finally {
     for (const server of servers) await server.stop();
   }
 }
 
-/** Starts the baseline tree's registry with the lookup pods registered, or none without one. */
-async function startBaseline(
-  options: RegistryBenchOptions,
-  dir: string,
-): Promise<BenchRegistry | undefined> {
-  if (!options.baseline) return undefined;
-  const baseline = await startBenchRegistry(`sqlite:${join(dir, "baseline.db")}`, {
-    root: options.baseline,
-  });
+/** Starts one registry per tree (`storeOf(i)`), runs `work` on them, stops them. */
+async function withRegistries<T>(
+  trees: readonly Tree[],
+  storeOf: (i: number) => Promise<string> | string,
+  work: (registries: BenchRegistry[]) => Promise<T>,
+  ...extra: string[]
+): Promise<T> {
+  const registries: BenchRegistry[] = [];
   try {
-    await registerLookupPods(baseline.port);
-    return baseline;
-  } catch (error) {
-    await baseline.stop();
-    throw error;
+    for (const [i, tree] of trees.entries()) {
+      registries.push(await startBenchRegistry(tree, await storeOf(i), ...extra));
+    }
+    return await work(registries);
+  } finally {
+    for (const registry of registries) await registry.stop();
   }
 }
 
-/** Runs every registry benchmark, prints the Markdown tables and returns the figures. */
+/**
+ * Runs every registry benchmark (the lookups only, with `lookupsOnly`), prints the Markdown tables
+ * and returns the figures.
+ */
 export async function runRegistryBench(
   options: RegistryBenchOptions,
-): Promise<RegistryBenchResult | Pick<RegistryBenchResult, "lookups">> {
+): Promise<RegistryBenchResult | { readonly lookups: LookupRates }> {
   const quick = options.quick;
+  const trees = options.trees ?? [{ label: "this tree" }];
   const timing = quick
     ? { warmupMs: 200, measureMs: 300, windows: 1 }
     : { warmupMs: 1000, measureMs: 1000, windows: 3 };
+  const lookupTiming = { ...timing, windows: options.rounds ?? timing.windows };
   const pods = quick ? 2_000 : 20_000;
   const mysqlPods = quick ? 1_000 : 5_000;
   // Three windows of 10 s: one heartbeat period, every pod once.
@@ -534,55 +417,51 @@ export async function runRegistryBench(
   const ticks = await clockTicks();
   const dir = await Deno.makeTempDir({ prefix: "tars-registry-bench-" });
   try {
-    // SQLite: lookups (against the peers too), registrations, memory, heartbeat CPU, keepAlive/s.
-    const registryStore = `sqlite:${join(dir, "registry.db")}`;
-    const registry = await startBenchRegistry(registryStore);
-    let sqlite;
-    try {
-      await registerLookupPods(registry.port);
-      const rssBeforeKiB = await rssKiB(registry.pid);
-      const baseline = await startBaseline(options, dir);
-      let lookups;
-      try {
-        lookups = await lookupRates(
-          registry.port,
-          { ...timing, windows: options.rounds ?? timing.windows },
-          baseline?.port,
-        );
-      } finally {
-        await baseline?.stop();
-      }
-      if (options.lookupsOnly) {
-        printLookups(lookups, {
-          quick,
-          timing: { ...timing, windows: options.rounds ?? timing.windows },
-          baseline: options.baseline,
-        });
-        return { lookups };
-      }
-      const registrationsPerSecond = await registerPods(registry.port, pods);
-      const rssAfterKiB = await rssKiB(registry.pid);
-      const keepAliveSqlite = await keepAliveRate(registry.port, pods, timing);
-      const heartbeat = await pacedHeartbeats(registry, {
-        pods,
-        rate: heartbeatRate,
-        seconds: heartbeatSeconds,
-        windows: heartbeatWindows,
-        ticks,
-      });
-      sqlite = {
-        lookups,
-        registrationsPerSecond,
-        rssBeforeKiB,
-        rssAfterKiB,
-        keepAliveSqlite,
-        heartbeat,
-      };
-    } finally {
-      await registry.stop();
+    if (options.lookupsOnly) {
+      const lookups = await withRegistries(
+        trees,
+        (i) => `sqlite:${join(dir, `registry-${i}.db`)}`,
+        async (registries) => {
+          for (const registry of registries) await registerLookupPods(registry.port);
+          return await lookupRates(registries, lookupTiming);
+        },
+      );
+      printLookups(lookups, trees, { quick, timing: lookupTiming });
+      return { lookups };
     }
-    // keepAlive on MariaDB.
-    let mysql: number | undefined;
+    // SQLite: lookups (against the peers too), registrations, memory, heartbeat CPU, keepAlive/s.
+    const sqlite = await withRegistries(
+      trees,
+      (i) => `sqlite:${join(dir, `registry-${i}.db`)}`,
+      async (registries) => {
+        for (const registry of registries) await registerLookupPods(registry.port);
+        const rssBefore = await Promise.all(registries.map((r) => rssKiB(r.pid)));
+        const lookups = await lookupRates(registries, lookupTiming);
+        const registrations: number[] = [];
+        const rssAfter: number[] = [];
+        for (const registry of registries) {
+          registrations.push(await registerPods(registry.port, { from: 0, to: pods }));
+          rssAfter.push(await rssKiB(registry.pid));
+        }
+        const keepAlive = await keepAliveRates(registries, pods, timing);
+        const heartbeats = [];
+        for (const registry of registries) {
+          heartbeats.push(
+            await pacedHeartbeats(registry, {
+              pods,
+              rate: heartbeatRate,
+              seconds: heartbeatSeconds,
+              windows: heartbeatWindows,
+              ticks,
+            }),
+          );
+        }
+        return { lookups, registrations, rssBefore, rssAfter, keepAlive, heartbeats };
+      },
+    );
+
+    // keepAlive on MariaDB, a database per tree on one server.
+    let mysql: number[] | undefined;
     let mysqlNote: string | undefined;
     if (options.skipMysql || Deno.env.get("TARS_SKIP_MYSQL") === "1") {
       mysqlNote = "MariaDB case skipped (TARS_SKIP_MYSQL=1 or --skip-mysql)";
@@ -594,147 +473,169 @@ export async function runRegistryBench(
         mysqlNote = `MariaDB case skipped: ${(error as Error).message.split("\n")[0]}`;
       }
       if (server) {
+        const mariadb = server;
         try {
-          const onMysql = await startBenchRegistry(server.url, { extra: ["--init-db"] });
-          try {
-            await registerPods(onMysql.port, mysqlPods);
-            mysql = await keepAliveRate(onMysql.port, mysqlPods, timing);
-          } finally {
-            await onMysql.stop();
-          }
+          mysql = await withRegistries(
+            trees,
+            (i) => i === 0 ? mariadb.url : mariadb.createDatabase(`db_tars_${i}`),
+            async (registries) => {
+              for (const registry of registries) {
+                await registerPods(registry.port, { from: 0, to: mysqlPods });
+              }
+              return await keepAliveRates(registries, mysqlPods, timing);
+            },
+            "--init-db",
+          );
         } finally {
-          await server.stop();
+          await mariadb.stop();
         }
       }
     }
 
     const result: RegistryBenchResult = {
-      lookups: sqlite.lookups,
+      trees: trees.map((tree, i): TreeResult => ({
+        tree,
+        lookups: sqlite.lookups.registries[i],
+        registrationsPerSecond: sqlite.registrations[i],
+        rssBeforeKiB: sqlite.rssBefore[i],
+        rssAfterKiB: sqlite.rssAfter[i],
+        heartbeat: {
+          achievedRate: sqlite.heartbeats[i].achievedRate,
+          cpuPercent: median(sqlite.heartbeats[i].windows.map((w) => w.total)),
+          windows: sqlite.heartbeats[i].windows,
+        },
+        keepAliveSqlite: sqlite.keepAlive[i],
+        keepAliveMysql: mysql?.[i],
+      })),
+      peers: sqlite.lookups.peers,
       pods,
-      registrationsPerSecond: sqlite.registrationsPerSecond,
-      rssBeforeKiB: sqlite.rssBeforeKiB,
-      rssAfterKiB: sqlite.rssAfterKiB,
-      heartbeat: {
-        targetRate: heartbeatRate,
-        achievedRate: sqlite.heartbeat.achievedRate,
-        seconds: heartbeatSeconds,
-        cpuPercent: median(sqlite.heartbeat.windows.map((w) => w.total)),
-        windows: sqlite.heartbeat.windows,
-      },
-      keepAlive: {
-        sqlite: sqlite.keepAliveSqlite,
-        mysql,
-        mysqlPods: mysql === undefined ? undefined : mysqlPods,
-      },
+      mysqlPods,
+      heartbeatSeconds,
+      heartbeatRate,
       mysqlNote,
     };
-    printResult(result, { quick, timing, baseline: options.baseline });
+    printLookups(sqlite.lookups, trees, { quick, timing: lookupTiming });
+    printResult(result);
     return result;
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 }
 
-function printResult(
-  r: RegistryBenchResult,
-  options: {
-    quick: boolean;
-    timing: { measureMs: number; windows: number };
-    baseline?: string;
-  },
+/** The lookup tables: against the peers, and, with two trees, round by round. */
+function printLookups(
+  lookups: LookupRates,
+  trees: readonly Tree[],
+  options: { quick: boolean; timing: { measureMs: number; windows: number } },
 ): void {
-  printLookups(r.lookups, options);
+  const { quick, timing } = options;
+  console.log(`\n## Registry${quick ? " (quick)" : ""}\n`);
+  console.log(
+    `Registry (\`deno run\` with the flags of its tree's start task, SQLite store in a temp dir ` +
+      `on disk) and each peer in its own process; rates are the median of ${timing.windows} ` +
+      `window(s) of ${timing.measureMs} ms at ${IN_FLIGHT} calls in flight` +
+      (trees.length > 1
+        ? `; the registries of ${trees.map((t) => t.label).join(" and ")} in turn.\n`
+        : ".\n"),
+  );
+  console.log(
+    `### findObjectById: calls per second, ${CONNECTIONS} connections x ${DEPTH} in flight, ` +
+      `${LOOKUP_PODS} endpoints per answer\n`,
+  );
+  const { peers } = lookups;
+  const versus = trees.length > 1 ? [`/ ${trees[1].label}`] : [];
+  printTable(
+    ["server", "calls/s", "/ @tars/rpc (target >= 2x)", ...versus],
+    [
+      ...trees.map((t, i) => [
+        `registry (${t.label})`,
+        rate(lookups.registries[i]),
+        ratio(lookups.registries[i], peers.tarsRpc),
+        ...(trees.length > 1 ? [ratio(lookups.registries[i], lookups.registries[1])] : []),
+      ]),
+      ["@tars/rpc from a map", rate(peers.tarsRpc), "1.00x", ...versus.map(() => "")],
+      [
+        "echo, write per frame",
+        rate(peers.echoEach),
+        ratio(peers.echoEach, peers.tarsRpc),
+        ...versus.map(() => ""),
+      ],
+      [
+        "echo, coalesced",
+        rate(peers.echoCoalesced),
+        ratio(peers.echoCoalesced, peers.tarsRpc),
+        ...versus.map(() => ""),
+      ],
+    ],
+  );
+  if (trees.length < 2) return;
+  console.log(`\n### findObjectById: ${trees[0].label} and ${trees[1].label}, round by round\n`);
+  const [ours, theirs] = lookups.rounds;
+  printTable(
+    ["round", trees[0].label, trees[1].label, `${trees[0].label} / ${trees[1].label}`],
+    [
+      ...ours.map((r, i) => [String(i + 1), rate(r), rate(theirs[i]), ratio(r, theirs[i])]),
+      [
+        "median",
+        rate(lookups.registries[0]),
+        rate(lookups.registries[1]),
+        ratio(lookups.registries[0], lookups.registries[1]),
+      ],
+    ],
+  );
+}
+
+function printResult(r: RegistryBenchResult): void {
+  const [ours] = r.trees;
+  const labels = r.trees.map((t) => t.tree.label);
   console.log(`\n### keepAlive: calls per second, ${IN_FLIGHT} in flight, round-robin over pods\n`);
   printTable(
-    ["store", "pods", "keepAlive/s", "target"],
+    ["store", "pods", ...labels, "target"],
     [
-      ["SQLite (WAL, synchronous=FULL)", rate(r.pods), rate(r.keepAlive.sqlite), ">= 5,000"],
-      r.keepAlive.mysql === undefined
-        ? ["MariaDB (private, strict mode)", "-", r.mysqlNote ?? "skipped", "-"]
+      [
+        "SQLite (WAL, synchronous=FULL)",
+        rate(r.pods),
+        ...r.trees.map((t) => rate(t.keepAliveSqlite)),
+        ">= 5,000",
+      ],
+      ours.keepAliveMysql === undefined
+        ? [
+          "MariaDB (private, strict mode)",
+          "-",
+          ...labels.map(() => r.mysqlNote ?? "skipped"),
+          "-",
+        ]
         : [
           "MariaDB (private, strict mode)",
-          rate(r.keepAlive.mysqlPods ?? 0),
-          rate(r.keepAlive.mysql),
+          rate(r.mysqlPods),
+          ...r.trees.map((t) => rate(t.keepAliveMysql ?? 0)),
           "-",
         ],
     ],
   );
   console.log(`\n### ${rate(r.pods)} registered pods (SQLite)\n`);
   printTable(
-    ["measure", "value", "target"],
+    ["measure", ...labels, "target"],
     [
-      ["onStartup, 64 in flight", `${rate(r.registrationsPerSecond)} calls/s`, "-"],
-      ["registry RSS before registering", mib(r.rssBeforeKiB), "-"],
-      [`registry RSS with ${rate(r.pods)} pods`, mib(r.rssAfterKiB), "-"],
+      [
+        "onStartup, 64 in flight, calls/s",
+        ...r.trees.map((t) => rate(t.registrationsPerSecond)),
+        "-",
+      ],
+      ["registry RSS before registering", ...r.trees.map((t) => mib(t.rssBeforeKiB)), "-"],
+      [`registry RSS with ${rate(r.pods)} pods`, ...r.trees.map((t) => mib(t.rssAfterKiB)), "-"],
       [
         `registry CPU (its process's user + system), keepAlive at ` +
-        `${rate(r.heartbeat.achievedRate)}/s (20,000 pods / ${HEARTBEAT_PERIOD_S} s), median of ` +
-        `${r.heartbeat.windows.length} windows of ${r.heartbeat.seconds} s`,
-        `${r.heartbeat.cpuPercent.toFixed(1)}% of one core (windows ${
-          r.heartbeat.windows.map((w) => `${w.total.toFixed(1)}`).join(" / ")
-        }; mean user ${percentOf(r.heartbeat.windows, "user")}, system ${
-          percentOf(r.heartbeat.windows, "system")
-        })`,
+        `${rate(ours.heartbeat.achievedRate)}/s (20,000 pods / ${HEARTBEAT_PERIOD_S} s), median ` +
+        `of ${ours.heartbeat.windows.length} windows of ${r.heartbeatSeconds} s`,
+        ...r.trees.map((t) =>
+          `${t.heartbeat.cpuPercent.toFixed(1)}% of one core (windows ${
+            t.heartbeat.windows.map((w) => `${w.total.toFixed(1)}`).join(" / ")
+          }; mean user ${percentOf(t.heartbeat.windows, "user")}, system ${
+            percentOf(t.heartbeat.windows, "system")
+          })`
+        ),
         "< 10%",
-      ],
-    ],
-  );
-}
-
-/** The lookup tables: against the peers, and against the baseline tree round by round. */
-function printLookups(
-  lookups: RegistryBenchResult["lookups"],
-  options: {
-    quick: boolean;
-    timing: { measureMs: number; windows: number };
-    baseline?: string;
-  },
-): void {
-  const { quick, timing } = options;
-  console.log(`\n## Registry${quick ? " (quick)" : ""}\n`);
-  console.log(
-    `Registry (\`deno run\` with the start task's permissions, SQLite store in a temp dir on ` +
-      `disk) and each peer in its own process; rates are the median of ${timing.windows} ` +
-      `window(s) of ${timing.measureMs} ms at ${IN_FLIGHT} calls in flight.\n`,
-  );
-  console.log(
-    `### findObjectById: calls per second, ${CONNECTIONS} connections x ${DEPTH} in flight, ` +
-      `${LOOKUP_PODS} endpoints per answer\n`,
-  );
-  printTable(
-    [
-      "registry",
-      "@tars/rpc from a map",
-      "registry / @tars/rpc (target >= 2x)",
-      "echo, write per frame",
-      "registry / echo",
-      "echo, coalesced",
-      "registry / coalesced",
-    ],
-    [[
-      rate(lookups.registry),
-      rate(lookups.tarsRpc),
-      ratio(lookups.registry, lookups.tarsRpc),
-      rate(lookups.echoEach),
-      ratio(lookups.registry, lookups.echoEach),
-      rate(lookups.echoCoalesced),
-      ratio(lookups.registry, lookups.echoCoalesced),
-    ]],
-  );
-  if (lookups.baseline === undefined) return;
-  console.log(
-    `\n### findObjectById: this tree and the baseline (${options.baseline}), the same rounds\n`,
-  );
-  const { registry, baseline } = lookups.rounds;
-  printTable(
-    ["round", "this tree", "baseline", "this tree / baseline"],
-    [
-      ...registry.map((r, i) => [String(i + 1), rate(r), rate(baseline[i]), ratio(r, baseline[i])]),
-      [
-        "median",
-        rate(lookups.registry),
-        rate(lookups.baseline),
-        ratio(lookups.registry, lookups.baseline),
       ],
     ],
   );
@@ -746,16 +647,12 @@ function percentOf(windows: readonly CpuShare[], part: "user" | "system"): strin
 }
 
 if (import.meta.main) {
-  const value = (flag: string) => {
-    const at = Deno.args.indexOf(flag);
-    return at >= 0 ? Deno.args[at + 1] : undefined;
-  };
-  const rounds = value("--rounds");
+  const at = Deno.args.indexOf("--rounds");
   await runRegistryBench({
     quick: Deno.args.includes("--quick"),
     skipMysql: Deno.args.includes("--skip-mysql"),
     lookupsOnly: Deno.args.includes("--lookups-only"),
-    baseline: value("--baseline"),
-    rounds: rounds === undefined ? undefined : Number(rounds),
+    trees: treesOf(Deno.args),
+    rounds: at >= 0 ? Number(Deno.args[at + 1]) : undefined,
   });
 }

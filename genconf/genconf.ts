@@ -18,7 +18,7 @@ import {
   mergeTarsConfig,
   parseTarsConfig,
   printTarsConfig,
-} from "./tars_config.ts";
+} from "../lib/tars_config.ts";
 
 /** Replaceable lookups of the outside world, for tests. */
 export interface GenconfOptions {

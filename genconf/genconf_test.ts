@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { runGenconf } from "./genconf.ts";
 import { readServerInfo } from "./server_info.ts";
 import { readGenconfSettings } from "./settings.ts";
-import { type ConfigSection, parseTarsConfig } from "./tars_config.ts";
+import { type ConfigSection, parseTarsConfig } from "../lib/tars_config.ts";
 import { exists } from "../tests/support/files.ts";
 
 const TESTDATA = fileURLToPath(new URL("./testdata/", import.meta.url));

@@ -15,7 +15,7 @@ import {
   type ConfigSection,
   configSection,
   configValue,
-} from "./tars_config.ts";
+} from "../lib/tars_config.ts";
 
 /** What resolving needs besides the meta file and the settings. */
 export interface ResolveOptions {

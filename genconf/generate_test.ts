@@ -3,7 +3,7 @@ import { createPortPicker, type PortPicker, type PortProbe, PortProbeError } fro
 import { buildTarsConfig, resolveServerInfo } from "./generate.ts";
 import { parseServerMeta } from "./server_meta.ts";
 import { readGenconfSettings } from "./settings.ts";
-import { printTarsConfig } from "./tars_config.ts";
+import { printTarsConfig } from "../lib/tars_config.ts";
 
 const metaPath = "/tars/bin/_server_meta.yaml";
 

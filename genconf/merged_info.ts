@@ -9,7 +9,7 @@
 import { parseEndpoint, parseObjectRef } from "../protocol/endpoint.ts";
 import { ADAPTER_DEFAULTS } from "./server_meta.ts";
 import type { AdapterInfo, ServerInfo } from "./server_info.ts";
-import type { ConfigItem, ConfigSection } from "./tars_config.ts";
+import type { ConfigItem, ConfigSection } from "../lib/tars_config.ts";
 
 /** The server info of a merged config, and what the user should look at. */
 export interface MergedInfo {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { buildTarsConfig } from "./generate.ts";
 import { serverInfoFromConfig } from "./merged_info.ts";
-import { mergeTarsConfig, parseTarsConfig } from "./tars_config.ts";
+import { mergeTarsConfig, parseTarsConfig } from "../lib/tars_config.ts";
 import { fakeServerInfo } from "../tests/support/server_info.ts";
 
 const SOURCE = "Merge file /etc/merge.conf";

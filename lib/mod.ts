@@ -13,6 +13,8 @@
  * - `bind_error.ts`: why a socket could not be bound, and the message naming the setting.
  * - `process_group.ts`: the process runner, and `sh` in a process group of its own: run with a
  *   time bound, its output read to the end, the whole group killed.
+ * - `tars_config.ts`: the TARS config format: parse, print, merge (genconf's configs, the
+ *   registry's profile templates).
  *
  * Import this module, or the files above directly: each of them is public, and the modules on
  * the paths of `main.ts`, the short-lived commands (`hzcheck`, `prestop`, `notify`) and the
@@ -76,5 +78,18 @@ export {
   parseIpAddress,
   sameAddress,
 } from "./ip_address.ts";
+export {
+  type ConfigComment,
+  configComment,
+  type ConfigItem,
+  type ConfigSection,
+  configSection,
+  type ConfigValue,
+  configValue,
+  mergeTarsConfig,
+  parseTarsConfig,
+  type ParseTarsConfigOptions,
+  printTarsConfig,
+} from "./tars_config.ts";
 export { VERSION } from "./version_info.ts";
 export { type FileToWrite, writeFilesAtomic } from "./write_atomic.ts";

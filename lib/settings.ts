@@ -134,6 +134,18 @@ export const port: Parser<number> = (value, { name }) => {
   return Number(value);
 };
 
+/** A {@linkcode port}, or 0 for "off". */
+export const portOrOff: Parser<number> = (value, context) => {
+  if (/^0+$/.test(value)) return 0;
+  try {
+    return port(value, context);
+  } catch {
+    throw new RangeError(
+      `${context.name}="${value}" is not a port; set it to a number from 1 to 65535, or 0 for off`,
+    );
+  }
+};
+
 /** `HOST:PORT` (`[::1]:PORT` for IPv6); an empty host is 0.0.0.0. */
 export const hostPort: Parser<{ readonly host: string; readonly port: number }> = (
   value,
@@ -331,7 +343,7 @@ export const VARIABLES = [
     parse: port,
     default: "13000",
     description: "lowest ${random_port}",
-    readBy: ["genconf"],
+    readBy: ["genconf", "supervisor"],
   },
   {
     name: "TARS_RAND_PORT_MAX",
@@ -339,7 +351,7 @@ export const VARIABLES = [
     parse: port,
     default: "16000",
     description: "highest ${random_port}",
-    readBy: ["genconf"],
+    readBy: ["genconf", "supervisor"],
   },
   {
     name: "TARS_SYNC_DIRECTORY",
@@ -449,6 +461,16 @@ export const VARIABLES = [
     readBy: ["supervisor"],
   },
   {
+    name: "TARS_NODE_PORT",
+    key: "nodePort",
+    parse: portOrOff,
+    unset: "the highest free port of TARS_RAND_PORT_MIN..TARS_RAND_PORT_MAX",
+    description: "the supervisor serves the pod's node object (tars.tarsnode.NodeObj: start, " +
+      "stop, restart, notify, state, log files, for the admin registry) on POD_IP and this " +
+      "port, and registers it with onStartup; 0: no node object",
+    readBy: ["supervisor"],
+  },
+  {
     name: "TARS_CHECK_RETRY_TIMEOUT",
     key: "checkRetryTimeout",
     parse: duration,
@@ -523,8 +545,9 @@ export const REGISTRY_FLAGS = [
     // protocol code).
     parse: text,
     default: "tcp -h 0.0.0.0 -p 17890",
-    description: "where tars.tarsregistry.QueryObj, tars.tarsregistry.Registry and AdminObj " +
-      "listen; a connection that sends no complete request for -t ms (60000 without -t) is closed",
+    description: "where tars.tarsregistry.QueryObj, tars.tarsregistry.Registry, " +
+      "tars.tarsAdminRegistry.AdminRegObj and AdminObj listen; a connection that sends no " +
+      "complete request for -t ms (60000 without -t) is closed",
   },
   {
     name: "--store",
@@ -568,8 +591,18 @@ export const REGISTRY_FLAGS = [
     key: "reloadInterval",
     parse: positiveDuration,
     default: "10s",
-    description: "how often the node check runs and a MySQL-backed registry re-reads the " +
-      "database for other replicas' and tools' writes",
+    description: "how often the node check runs and a MySQL-backed registry reads what other " +
+      "replicas and tools changed in the database since its last read (and, every 30 s or " +
+      "every third reload, whichever is sooner, checks the tables' row counts and key " +
+      "checksums for rows they deleted, reading the whole database when those differ)",
+  },
+  {
+    name: "--full-reload-interval",
+    value: "DURATION",
+    key: "fullReloadInterval",
+    parse: positiveDuration,
+    default: "5m",
+    description: "how often a MySQL-backed registry reads the whole database again",
   },
   {
     name: "--admin-allow",
@@ -578,8 +611,29 @@ export const REGISTRY_FLAGS = [
     parse: addressRanges,
     default: "127.0.0.1/32,::1/128",
     description: "peers that may run AdminObj commands that change or stop anything (clean, " +
-      "shutdown) and register, heartbeat or remove any node; every other peer only its own " +
-      "address",
+      "shutdown) and register, heartbeat or remove any node, and the web console's calls to " +
+      "AdminRegObj that change, command or read a pod (start, stop, restart, notify, tasks, the " +
+      "traffic switch, undeploy, logs): put the console's address here; every other peer only " +
+      "its own address",
+  },
+  {
+    name: "--node-call-timeout",
+    value: "DURATION",
+    key: "nodeCallTimeout",
+    parse: positiveDuration,
+    default: "25s",
+    description:
+      "how long a console call to AdminRegObj forwarded to a pod's node object (start, " +
+      "stop, restart, notify, logs) waits for it; keep it under the console's own 30 s",
+  },
+  {
+    name: "--task-item-timeout",
+    value: "DURATION",
+    key: "taskItemTimeout",
+    parse: positiveDuration,
+    default: "5m",
+    description: "how long one item of a console task (restart, stop, start...) waits for the " +
+      "pod's node object: a restart or stop drains the pod for its TARS_PRESTOP_WAITTIME first",
   },
   {
     name: "--trust-node-names",

@@ -22,6 +22,20 @@ Deno.test("the supervisor's settings", async (t) => {
     assert.equal(s.stopGrace, 10_000);
     assert.equal(s.disableFlow, false);
     assert.equal(s.serverVersion, "");
+    assert.equal(s.nodePort, undefined);
+    assert.deepEqual([s.randPortMin, s.randPortMax], [13000, 16000]);
+  });
+
+  await t.step("TARS_NODE_PORT: a port, or 0 for no node object", () => {
+    const port = (value: string) =>
+      readSettings({ TARS_NODE_PORT: value }, "supervisor", { cwd: "/" }).nodePort;
+    assert.equal(port("19385"), 19385);
+    assert.equal(port("0"), 0);
+    assert.throws(() => port("70000"), {
+      name: "RangeError",
+      message: 'TARS_NODE_PORT="70000" is not a port; set it to a number from 1 to 65535, or 0 ' +
+        "for off",
+    });
   });
 
   await t.step("values from the environment", () => {
@@ -130,7 +144,10 @@ Deno.test("the settings table", async (t) => {
       advertise: undefined,
       nodeTimeout: 250_000,
       reloadInterval: 10_000,
+      fullReloadInterval: 300_000,
       trustNodeNames: false,
+      nodeCallTimeout: 25_000,
+      taskItemTimeout: 300_000,
       maxConnsPerPeer: 1000,
       maxBuffered: 256 * 1024 * 1024,
       storeTimeout: 3000,
@@ -138,10 +155,11 @@ Deno.test("the settings table", async (t) => {
       initDb: false,
     });
     const given = readRegistryFlags(
-      { "node-timeout": "60s", metrics: "[::1]:9", "init-db": true },
+      { "node-timeout": "60s", metrics: "[::1]:9", "init-db": true, "task-item-timeout": "2m" },
       { cwd: "/" },
     );
     assert.equal(given.nodeTimeout, 60_000);
+    assert.equal(given.taskItemTimeout, 120_000);
     assert.deepEqual(given.metrics, { host: "::1", port: 9 });
     assert.equal(given.initDb, true);
   });

@@ -30,8 +30,8 @@ export {
   type Termination,
 } from "./kubelet.ts";
 export {
-  REGISTRY_PERMISSIONS,
   type RegistryProcess,
   type RegistryProcessOptions,
   startRegistryProcess,
+  startTaskFlags,
 } from "./registry_process.ts";

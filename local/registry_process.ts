@@ -8,14 +8,20 @@ import { QUERY_OBJ } from "../protocol/interfaces/query_f.ts";
 import { type Child, spawnChild, tail } from "./child.ts";
 
 const ROOT = new URL("../", import.meta.url);
-/** The permissions of `deno task start` (deno.json). */
-export const REGISTRY_PERMISSIONS = [
-  "--allow-net",
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-sys",
-];
+
+/**
+ * The `deno run` flags of `deno task start` in the checkout at `root` (its deno.json): the
+ * permissions and the V8 flags, so each checkout's registry runs as its own start task runs it.
+ */
+export function startTaskFlags(root: string | URL = ROOT): string[] {
+  const dir = root instanceof URL ? root : new URL(`file://${root.replace(/\/?$/, "/")}`);
+  const file = new URL("deno.json", dir);
+  const config = JSON.parse(Deno.readTextFileSync(file)) as { tasks?: { start?: string } };
+  const start = config.tasks?.start;
+  if (!start) throw new Error(`No start task in ${file.pathname}`);
+  return start.split(/\s+/).filter((w) => w.startsWith("--allow-") || w.startsWith("--v8-flags="));
+}
+
 /** Bound on the registry starting and on a graceful stop. */
 const PROCESS_TIMEOUT_MS = 20_000;
 
@@ -64,7 +70,7 @@ export async function startRegistryProcess(
 ): Promise<RegistryProcess> {
   const denoArgs = [
     "run",
-    ...REGISTRY_PERMISSIONS,
+    ...startTaskFlags(options.root),
     "registry/main.ts",
     "--endpoint",
     `tcp -h 127.0.0.1 -p ${options.port ?? 0}`,

@@ -35,3 +35,5 @@ export * from "./interfaces/query_f.ts";
 export * from "./interfaces/admin_f.ts";
 export * from "./interfaces/notify_f.ts";
 export * from "./interfaces/registry_f.ts";
+export * from "./interfaces/node_f.ts";
+export * from "./interfaces/admin_reg.ts";

@@ -19,7 +19,7 @@ import {
   variablesOf,
 } from "../lib/mod.ts";
 import { parseEndpoint } from "../protocol/endpoint.ts";
-import { mysqlUrlFromDsn, mysqlUrlFromParts } from "./store/mod.ts";
+import { mysqlUrlFromDsn, mysqlUrlFromParts } from "./store/open_store.ts";
 
 /** Everything the registry needs to start: its flags, with the store and address resolved. */
 export type RegistryConfig = Omit<RegistryFlags, "store" | "advertise"> & {

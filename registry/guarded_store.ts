@@ -14,11 +14,24 @@
 import { TarsCallError } from "../protocol/call_error.ts";
 import { RegistryRet } from "../protocol/interfaces/registry_f.ts";
 import type {
+  FlowRows,
+  ProfileTemplateRow,
+  ServerKey,
+  ServerProfileRow,
+  SettingState,
+  TaskFilter,
+  TaskItemChange,
+  TaskRecord,
+  TaskRows,
+} from "./store/mod.ts";
+import type {
   CleanCutoff,
   CleanResult,
   ExpiredNodes,
   KeepAliveResult,
   KeepAliveRows,
+  LoadResult,
+  LoadSink,
   MetricsRow,
   PrestopResult,
   RegistryInfoRows,
@@ -35,6 +48,11 @@ export interface StoreGuardOptions {
   readonly timeout: number;
   /** Calls that may wait for the store at once (`--max-pending-writes`). */
   readonly maxPending: number;
+  /**
+   * Milliseconds a read of the whole store or of its changes may take (default `timeout`): a
+   * full read of a large database takes longer than a write.
+   */
+  readonly readTimeout?: number;
   /** Milliseconds clock (default `performance.now`). */
   readonly now?: () => number;
 }
@@ -48,6 +66,7 @@ interface Waiting {
 export class GuardedStore implements RegistryStore {
   readonly #store: RegistryStore;
   readonly #timeout: number;
+  readonly #readTimeout: number;
   readonly #maxPending: number;
   readonly #now: () => number;
   readonly #waiting = new Set<Waiting>();
@@ -58,9 +77,21 @@ export class GuardedStore implements RegistryStore {
   constructor(store: RegistryStore, options: StoreGuardOptions) {
     this.#store = store;
     this.#timeout = options.timeout;
+    this.#readTimeout = options.readTimeout ?? options.timeout;
     this.#maxPending = options.maxPending;
     this.#now = options.now ?? (() => performance.now());
+    const readChanges = store.readChanges?.bind(store);
+    if (readChanges) {
+      this.readChanges = (mark, sink, options) =>
+        this.#call("reading what changed", () => readChanges(mark, sink, options), {
+          write: false,
+          timeout: this.#readTimeout,
+        });
+    }
   }
+
+  /** {@inheritDoc RegistryStore.readChanges} (when the store has it) */
+  readonly readChanges?: RegistryStore["readChanges"];
 
   /** {@inheritDoc RegistryStore.kind} */
   get kind(): RegistryStore["kind"] {
@@ -121,6 +152,14 @@ export class GuardedStore implements RegistryStore {
     return this.#call("clean", () => this.#store.clean(cutoff), { write: !cutoff.dryRun });
   }
 
+  /** {@inheritDoc RegistryStore.load} */
+  load(sink: LoadSink, options?: { sums?: boolean }): Promise<LoadResult> {
+    return this.#call("reading the store", () => this.#store.load(sink, options), {
+      write: false,
+      timeout: this.#readTimeout,
+    });
+  }
+
   /** {@inheritDoc RegistryStore.snapshot} */
   snapshot(): Promise<StoreSnapshot> {
     return this.#call("reading the store", () => this.#store.snapshot(), { write: false });
@@ -129,6 +168,63 @@ export class GuardedStore implements RegistryStore {
   /** {@inheritDoc RegistryStore.counts} */
   counts(): Promise<StoreCounts> {
     return this.#call("counting rows", () => this.#store.counts(), { write: false });
+  }
+
+  /** {@inheritDoc AdminStore.setSettingState} */
+  setSettingState(key: ServerKey, state: SettingState): Promise<boolean> {
+    return this.#call("setting the state", () => this.#store.setSettingState(key, state), {
+      write: true,
+    });
+  }
+
+  /** {@inheritDoc AdminStore.setFlowState} */
+  setFlowState(rows: FlowRows): Promise<number> {
+    return this.#call("setting the traffic switch", () => this.#store.setFlowState(rows), {
+      write: true,
+    });
+  }
+
+  /** {@inheritDoc AdminStore.nodeVersion} */
+  nodeVersion(nodeName: string): Promise<string | undefined> {
+    return this.#call("reading a node", () => this.#store.nodeVersion(nodeName), {
+      write: false,
+    });
+  }
+
+  /** {@inheritDoc AdminStore.profileTemplate} */
+  profileTemplate(name: string): Promise<ProfileTemplateRow | undefined> {
+    return this.#call("reading a template", () => this.#store.profileTemplate(name), {
+      write: false,
+    });
+  }
+
+  /** {@inheritDoc AdminStore.serverProfile} */
+  serverProfile(key: ServerKey): Promise<ServerProfileRow | undefined> {
+    return this.#call("reading a server's profile", () => this.#store.serverProfile(key), {
+      write: false,
+    });
+  }
+
+  /** {@inheritDoc AdminStore.addTask} */
+  addTask(task: TaskRows): Promise<void> {
+    return this.#call("addTaskReq", () => this.#store.addTask(task), { write: true });
+  }
+
+  /** {@inheritDoc AdminStore.changeTaskItem} */
+  changeTaskItem(change: TaskItemChange): Promise<void> {
+    return this.#call("recording a task item", () => this.#store.changeTaskItem(change), {
+      write: true,
+    });
+  }
+
+  /** {@inheritDoc AdminStore.task} */
+  task(taskNo: string): Promise<TaskRecord | undefined> {
+    return this.#call("reading a task", () => this.#store.task(taskNo), { write: false });
+  }
+
+  /** {@inheritDoc AdminStore.taskHistory} */
+  taskHistory(filter: TaskFilter): Promise<TaskRecord[]> {
+    return this.#call("reading tasks", () => this.#store.taskHistory(filter), { write: false });
   }
 
   /** Closes the store, waiting at most the timeout for it (a hung database cannot be closed). */
@@ -145,8 +241,9 @@ export class GuardedStore implements RegistryStore {
   #call<T>(
     what: string,
     work: () => Promise<T>,
-    options: { write: boolean; count?: boolean },
+    options: { write: boolean; count?: boolean; timeout?: number },
   ): Promise<T> {
+    const timeout = options.timeout ?? this.#timeout;
     const counted = options.count ?? true;
     if (counted && this.#pending >= this.#maxPending) {
       return Promise.reject(
@@ -161,7 +258,7 @@ export class GuardedStore implements RegistryStore {
     return new Promise<T>((resolve, reject) => {
       let expired = false;
       const waiting: Waiting = {
-        deadline: this.#now() + this.#timeout,
+        deadline: this.#now() + timeout,
         expire: () => {
           expired = true;
           if (options.write) {
@@ -171,8 +268,10 @@ export class GuardedStore implements RegistryStore {
           reject(
             new TarsCallError(
               RegistryRet.STORE_TIMEOUT,
-              `${what}: the store did not answer within ${this.#timeout} ms ` +
-                `(--store-timeout); the registry's view did not change`,
+              options.write
+                ? `${what}: the store did not answer within ${timeout} ms ` +
+                  `(--store-timeout); the registry's view did not change`
+                : `${what}: the store did not answer within ${timeout} ms; the read is given up`,
             ),
           );
         },

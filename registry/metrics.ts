@@ -1,3 +1,5 @@
+import { AdminReg } from "../protocol/interfaces/admin_reg.ts";
+
 /** Upper bounds (seconds) of the call latency histogram buckets. */
 const BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5];
 
@@ -31,6 +33,8 @@ const KIND: Record<string, string> = {
   registerMetrics: "metrics_registration",
   getMetricsAdapters: "metrics_query",
   notify: "admin",
+  // The admin registry's calls (AdminReg: the web console's).
+  ...Object.fromEntries([...AdminReg.compiled.keys()].map((name) => [name, "console"])),
 };
 
 /** Counts calls, errors and latency per servant method, rendered as Prometheus text. */

@@ -13,7 +13,11 @@
  * @module
  */
 export { readRegistryConfig, type RegistryConfig, registryUsage } from "./config.ts";
-export { RegistryService, type RegistryServiceOptions } from "./registry_service.ts";
+export {
+  type NodeObjectView,
+  RegistryService,
+  type RegistryServiceOptions,
+} from "./registry_service.ts";
 export { type RegistryDeps, type RunningRegistry, startRegistry } from "./run.ts";
 export { adminServant, instrument, queryServant, registryServant } from "./servants.ts";
 export {

@@ -42,7 +42,7 @@ async function open(options?: { nodeTimeout?: number }) {
   };
 }
 
-const hosts = (eps: { host: string }[]) => eps.map((e) => e.host).sort();
+const hosts = (eps: readonly { host: string }[]) => eps.map((e) => e.host).sort();
 
 /** Admin options that allow every command. */
 function admin(r: { clock: { now: () => number } }) {
@@ -186,6 +186,28 @@ Deno.test("registry service: bad requests change nothing", async (t) => {
         }),
         /Invalid server .*control character/,
       ],
+      [
+        "a node endpoint that does not parse",
+        r.service.onStartup(pod("10.0.0.9", { nodeEndpoint: "tcp -h 10.0.0.9" })),
+        /Invalid nodeEndpoint "tcp -h 10\.0\.0\.9": .*-p PORT is missing; send tcp -h POD_IP/,
+      ],
+      [
+        "a udp node endpoint",
+        r.service.onStartup(pod("10.0.0.9", { nodeEndpoint: "udp -h 10.0.0.9 -p 5" })),
+        /Invalid nodeEndpoint .*: it is not a tcp endpoint/,
+      ],
+      [
+        "a node endpoint on port 0",
+        r.service.onStartup(pod("10.0.0.9", { nodeEndpoint: "tcp -h 10.0.0.9 -p 0" })),
+        /Invalid nodeEndpoint .*: port 0/,
+      ],
+      [
+        "a node endpoint too long for t_node_info.node_obj",
+        r.service.onStartup(pod("10.0.0.9", {
+          nodeEndpoint: `tcp -h 10.0.0.9 -p 5 -t 60000 ${"-x ".repeat(40)}`,
+        })),
+        /Invalid nodeEndpoint .*: it is longer than 106 characters/,
+      ],
     ];
     for (const [name, call, message] of cases) {
       await t.step(name, async () => {
@@ -194,6 +216,60 @@ Deno.test("registry service: bad requests change nothing", async (t) => {
         assert.deepEqual(await r.service.counts(), counts);
       });
     }
+  } finally {
+    await r.close();
+  }
+});
+
+Deno.test("registry service: the pods' node objects", async (t) => {
+  const r = await open({ nodeTimeout: 250_000 });
+  const NODE_OBJ = "tars.tarsnode.NodeObj";
+  const nodeEndpoint = (host: string) => `tcp -h ${host} -p 15999 -t 60000`;
+  try {
+    await r.service.onStartup(pod("10.0.0.1", { nodeEndpoint: nodeEndpoint("10.0.0.1") }));
+    await r.service.onStartup(pod("10.0.0.2", { nodeEndpoint: nodeEndpoint("10.0.0.2") }));
+    await r.service.onStartup(pod("10.0.0.3"));
+
+    await t.step("a node's object for the admin registry, by node name", () => {
+      const node = r.service.nodeObject("10.0.0.1");
+      assert.equal(node?.objectName, `${NODE_OBJ}@${nodeEndpoint("10.0.0.1")}`);
+      assert.deepEqual([node?.endpoint.host, node?.endpoint.port, node?.active], [
+        "10.0.0.1",
+        15999,
+        true,
+      ]);
+      assert.equal(r.service.nodeObject("10.0.0.3"), undefined, "serves none");
+      assert.equal(r.service.nodeObject("10.9.9.9"), undefined, "unknown");
+    });
+
+    await t.step("lookups of tars.tarsnode.NodeObj answer every node that serves one", () => {
+      const answer = r.service.find(NODE_OBJ);
+      assert.deepEqual(hosts(answer.activeEp), ["10.0.0.1", "10.0.0.2"]);
+      assert.deepEqual(answer.activeEp.map((ep) => ep.port), [15999, 15999]);
+      assert.deepEqual(r.service.findInSet(NODE_OBJ, "a.b.c"), answer);
+    });
+
+    await t.step("a node without heartbeat is inactive, and so is its object", async () => {
+      r.clock.advance(200_000);
+      await r.service.keepAlive({ nodeName: "10.0.0.2", state: "active" });
+      r.clock.advance(100_000);
+      const answer = r.service.find(NODE_OBJ);
+      assert.deepEqual(hosts(answer.activeEp), ["10.0.0.2"]);
+      assert.deepEqual(hosts(answer.inactiveEp), ["10.0.0.1"]);
+      assert.equal(r.service.nodeObject("10.0.0.1")?.active, false);
+      // The node check expires it in the store; a reload keeps the object.
+      await r.service.refresh();
+      await r.service.reload();
+      assert.deepEqual(hosts(r.service.find(NODE_OBJ).inactiveEp), ["10.0.0.1"]);
+    });
+
+    await t.step("a re-registration without it, or the pod's prestop, removes it", async () => {
+      await r.service.onStartup(pod("10.0.0.2"));
+      await r.service.onPrestop({ nodeName: "10.0.0.1", application: "Test", server: "Hello" });
+      assert.deepEqual(r.service.find(NODE_OBJ), { ret: 0, activeEp: [], inactiveEp: [] });
+      await r.service.reload();
+      assert.deepEqual(r.service.find(NODE_OBJ), { ret: 0, activeEp: [], inactiveEp: [] });
+    });
   } finally {
     await r.close();
   }
@@ -475,6 +551,65 @@ Deno.test("registry service: writes during a reload are kept", async () => {
     await reloading;
     r.store.snapshot = original;
     assert.deepEqual(hosts(r.service.find(OBJ).activeEp), ["10.0.0.1", "10.0.0.2"]);
+  } finally {
+    await r.close();
+  }
+});
+
+Deno.test("registry service: an operator's stop and traffic switch, in lookups", async (t) => {
+  const r = await open();
+  const key = { application: "Test", server: "Hello", nodeName: "10.0.0.1" };
+  const active = () => hosts(r.service.find(OBJ).activeEp);
+  try {
+    await r.service.onStartup(pod("10.0.0.1"));
+    await r.service.onStartup(pod("10.0.0.2"));
+
+    await t.step("a stopped server is inactive, and stays so when its pod registers", async () => {
+      assert.equal(await r.service.setSettingState(key, "inactive"), true);
+      assert.deepEqual(active(), ["10.0.0.2"]);
+      await r.service.onStartup(pod("10.0.0.1"));
+      assert.deepEqual(active(), ["10.0.0.2"]);
+      assert.equal(await r.service.setSettingState(key, "active"), true);
+      assert.deepEqual(active(), ["10.0.0.1", "10.0.0.2"]);
+      assert.equal(
+        await r.service.setSettingState({ ...key, nodeName: "10.9.9.9" }, "active"),
+        false,
+      );
+    });
+
+    await t.step(
+      "the traffic switch outlives a re-registration; TARS_DISABLE_FLOW wins",
+      async () => {
+        const flow = { application: "Test", server: "Hello", nodeNames: ["10.0.0.1"] };
+        assert.equal(await r.service.setFlowState({ ...flow, active: false }), 1);
+        assert.deepEqual(active(), ["10.0.0.2"]);
+        await r.service.onStartup(pod("10.0.0.1"));
+        assert.deepEqual(active(), ["10.0.0.2"]);
+        await r.service.setFlowState({ ...flow, active: true });
+        assert.deepEqual(active(), ["10.0.0.1", "10.0.0.2"]);
+        await r.service.onStartup(pod("10.0.0.1", { disableFlow: true }));
+        assert.deepEqual(active(), ["10.0.0.2"]);
+      },
+    );
+
+    await t.step("memory and the store agree", async () => {
+      const before = r.service.servers().map((v) => [v.server.nodeName, v.active]);
+      await r.service.reload();
+      assert.deepEqual(r.service.servers().map((v) => [v.server.nodeName, v.active]), before);
+    });
+
+    await t.step("a bad switch is refused before anything is written", async () => {
+      await assert.rejects(
+        () =>
+          r.service.setFlowState({
+            application: "Test",
+            server: "Hello",
+            nodeNames: [],
+            active: true,
+          }),
+        /name at least one node/,
+      );
+    });
   } finally {
     await r.close();
   }

@@ -3,6 +3,8 @@ import { formatEndpoint, parseEndpoint } from "../protocol/endpoint.ts";
 import { ADMIN_OBJ, AdminF } from "../protocol/interfaces/admin_f.ts";
 import { QUERY_OBJ, QueryF } from "../protocol/interfaces/query_f.ts";
 import { REGISTRY_OBJ, RegistryF } from "../protocol/interfaces/registry_f.ts";
+import { ADMIN_REG_OBJ, AdminReg } from "../protocol/interfaces/admin_reg.ts";
+import { createAdminRegistry } from "./admin_reg/mod.ts";
 import { type BoundAddress, TarsServer } from "../protocol/server.ts";
 import type { RegistryConfig } from "./config.ts";
 import { GuardedStore } from "./guarded_store.ts";
@@ -10,14 +12,10 @@ import { createHttpHandler } from "./http_handler.ts";
 import { type HttpServer, startHttpServer } from "./http_server.ts";
 import { RegistryMetrics } from "./metrics.ts";
 import { every } from "./periodic.ts";
-import { RegistryService } from "./registry_service.ts";
+import { KEY_SUM_INTERVAL, RegistryService } from "./registry_service.ts";
 import { adminServant, instrument, queryServant, registryServant } from "./servants.ts";
-import {
-  newStoreFiles,
-  openStore,
-  type RegistryInfoRows,
-  removeNewStoreFiles,
-} from "./store/mod.ts";
+import { newStoreFiles, openStore, removeNewStoreFiles } from "./store/open_store.ts";
+import type { RegistryInfoRows } from "./store/types.ts";
 import type { TrustPolicy } from "./trust.ts";
 import type { StartupRequest } from "./validate.ts";
 
@@ -44,8 +42,17 @@ export interface RegistryDeps {
   readonly onHttpListening?: (address: BoundAddress) => void;
 }
 
+/**
+ * How long (ms) a read of the whole store, or of what changed in it, may take at least: longer
+ * than a write may (`--store-timeout`), as a full read of a large database takes seconds.
+ */
+const STORE_READ_TIMEOUT = 60_000;
+
 /** The application and server name the registry registers itself under. */
 export const SELF = { application: "tars", server: "tarsregistry" } as const;
+
+/** The server its AdminRegObj is registered under, as the C++ admin registry's is. */
+export const SELF_ADMIN = { application: "tars", server: "tarsAdminRegistry" } as const;
 
 /** Waits between attempts to open and load the store at start: 1 s, doubling, at most 30 s. */
 export const STORE_RETRY = { first: 1000, max: 30_000 } as const;
@@ -53,8 +60,9 @@ export const STORE_RETRY = { first: 1000, max: 30_000 } as const;
 /**
  * Starts the registry: HTTP first (`/healthz` says why it is not ready yet), then opens and loads
  * the store, retrying with a back-off while a MySQL store cannot be used, and only then serves
- * QueryObj, Registry and AdminObj on the endpoint, registers itself (and its objects in
- * `t_registry_info`, as the C++ registry does) and keeps its own heartbeat, which registers it
+ * QueryObj, Registry, the admin registry's AdminRegObj and AdminObj on the endpoint, registers
+ * itself (as `tars.tarsregistry` and `tars.tarsAdminRegistry`, and its objects in
+ * `t_registry_info`, as the C++ registries do) and keeps its own heartbeat, which registers it
  * again when its registration is gone from the store. Every reload interval it runs the node check
  * and, on MySQL, reads the store again. When it cannot start (an address in use, a store that
  * cannot work), it stops what it started and removes a store file it created, and the error names
@@ -132,6 +140,14 @@ export async function startRegistry(
       maxBuffered: config.maxBuffered,
     });
     undo.push(() => server.stop());
+    const adminRegistry = createAdminRegistry(service, {
+      trust,
+      nodeCallTimeout: config.nodeCallTimeout,
+      taskItemTimeout: config.taskItemTimeout,
+      version: `tarsregistry ${VERSION}`,
+      log: deps.log,
+    });
+    undo.push(() => adminRegistry.stop());
     const wrap = { metrics, log: deps.log };
     server.addServant(QUERY_OBJ, QueryF, instrument(queryServant(service), wrap));
     server.addServant(
@@ -147,6 +163,7 @@ export async function startRegistry(
         wrap,
       ),
     );
+    server.addServant(ADMIN_REG_OBJ, AdminReg, instrument(adminRegistry.servant, wrap));
     const ep = parseEndpoint(config.endpoint);
     let address: BoundAddress;
     try {
@@ -156,25 +173,28 @@ export async function startRegistry(
     }
     parts.server = server;
     const advertised = formatEndpoint({ ...ep, host: config.advertise, port: address.port });
-    const self: StartupRequest = {
+    const registration = (names: typeof SELF | typeof SELF_ADMIN, servants: string[]) => ({
       nodeName: config.advertise,
-      ...SELF,
-      adapters: [QUERY_OBJ, REGISTRY_OBJ].map((servant) => ({
-        servant,
-        endpoint: advertised,
-        protocol: "tars",
-      })),
+      ...names,
+      adapters: servants.map((servant) => ({ servant, endpoint: advertised, protocol: "tars" })),
       state: "active",
       version: VERSION,
       tarscliVersion: VERSION,
-    };
+    } satisfies StartupRequest);
+    const self = [
+      registration(SELF, [QUERY_OBJ, REGISTRY_OBJ]),
+      registration(SELF_ADMIN, [ADMIN_REG_OBJ]),
+    ];
     const objects: RegistryInfoRows = {
       locatorId: `${config.advertise}:${address.port}`,
-      servants: [QUERY_OBJ, REGISTRY_OBJ].map((servant) => ({ servant, endpoint: advertised })),
+      servants: [QUERY_OBJ, REGISTRY_OBJ, ADMIN_REG_OBJ].map((servant) => ({
+        servant,
+        endpoint: advertised,
+      })),
       version: VERSION,
     };
     const registerSelf = async () => {
-      await service.onStartup(self);
+      for (const registration of self) await service.onStartup(registration);
       await service.announceRegistry(objects);
       await service.registerMetrics({
         nodeName: config.advertise,
@@ -192,12 +212,16 @@ export async function startRegistry(
     const heartbeat = every(
       config.heartbeatInterval,
       async () => {
-        const result = await service.keepAlive({
-          nodeName: config.advertise,
-          state: "active",
-          ...SELF,
-        });
-        if (!result.node || result.servers === 0) {
+        let registered = true;
+        for (const names of [SELF, SELF_ADMIN]) {
+          const result = await service.keepAlive({
+            nodeName: config.advertise,
+            state: "active",
+            ...names,
+          });
+          registered &&= result.node && result.servers > 0;
+        }
+        if (!registered) {
           deps.log(
             "Its own registration is gone from the store (rebuilt or cleaned); registering again",
           );
@@ -226,8 +250,10 @@ export async function startRegistry(
       async stop() {
         await heartbeat.stop();
         await reload.stop();
+        await adminRegistry.stop();
         try {
           await service.withdrawRegistry(objects.locatorId);
+          await service.onPrestop({ nodeName: config.advertise, ...SELF_ADMIN });
           await service.onPrestop({ nodeName: config.advertise, ...SELF });
         } catch (error) {
           deps.log(`Removing own registration failed: ${(error as Error).message}`);
@@ -273,12 +299,19 @@ async function openAndLoad(
         initDb: config.initDb,
         setting: config.storeSetting,
       }),
-      { timeout: config.storeTimeout, maxPending: config.maxPendingWrites },
+      {
+        timeout: config.storeTimeout,
+        maxPending: config.maxPendingWrites,
+        readTimeout: Math.max(config.storeTimeout, STORE_READ_TIMEOUT),
+      },
     );
     try {
       const service = await RegistryService.open(store, {
         now: deps.now,
         nodeTimeout: config.nodeTimeout,
+        fullReloadInterval: config.fullReloadInterval,
+        // Every third reload, at most 30 s apart: a deletion shows within a minute.
+        keySumInterval: Math.min(KEY_SUM_INTERVAL, 3 * config.reloadInterval),
         log: deps.log,
       });
       return { store, service };

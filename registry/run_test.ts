@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { main } from "../main.ts";
 import { exists } from "../tests/support/files.ts";
+import { staticModules } from "../tests/support/module_graph.ts";
 import { readRegistryConfig, type RegistryConfig } from "./config.ts";
 import { startRegistry } from "./run.ts";
 
@@ -104,4 +105,11 @@ Deno.test("a registry that cannot start names the address, and leaves no store b
       await Deno.remove(dir, { recursive: true });
     }
   });
+});
+
+Deno.test("a registry on SQLite does not load the MySQL driver: it is imported only for a MySQL store", async () => {
+  const modules = await staticModules(["registry/main.ts", "registry/command.ts"]);
+  const mysql = modules.filter((m) => /mysql/i.test(m));
+  assert.deepEqual(mysql, [], "loaded statically by the registry");
+  assert.ok(modules.includes("registry/store/sqlite_store.ts"));
 });

@@ -105,7 +105,10 @@ export function registryServant(
     });
   return {
     onStartup: async ({ req }, ctx) => {
-      speaksFor(ctx, "onStartup", req, (req.adapters ?? []).map((adapter) => adapter.endpoint));
+      // The node endpoint, as the adapters' endpoints, on the pod's own address.
+      const endpoints = (req.adapters ?? []).map((adapter) => adapter.endpoint);
+      if (req.nodeEndpoint) endpoints.push(req.nodeEndpoint);
+      speaksFor(ctx, "onStartup", req, endpoints);
       await service.onStartup({
         nodeName: req.nodeName,
         application: req.application,
@@ -118,6 +121,7 @@ export function registryServant(
         serverType: req.serverType,
         processId: req.processId,
         tarscliVersion: req.tarscliVersion,
+        nodeEndpoint: req.nodeEndpoint,
       });
     },
     keepAlive: async ({ req }, ctx) => {

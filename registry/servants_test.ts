@@ -133,6 +133,7 @@ const podReq = (nodeName: string, host = nodeName) => ({
   serverType: "",
   processId: -1,
   tarscliVersion: "",
+  nodeEndpoint: "",
 });
 
 /** A decoded keepAliveReq; without application and server it is the node-only form. */
@@ -210,6 +211,11 @@ Deno.test("registry servants: a peer speaks for itself; admin writes from --admi
               req: { nodeName: "10.1.0.6", application: "App", server: "Srv", metricsPort: 1 },
             }, stranger),
           () => r.registry.onStartup({ req: podReq("10.1.0.5", "10.1.0.6") }, stranger),
+          // Its own adapters, but a node object on another address.
+          () =>
+            r.registry.onStartup({
+              req: { ...podReq("10.1.0.5"), nodeEndpoint: "tcp -h 10.1.0.6 -p 15999 -t 60000" },
+            }, stranger),
         ];
         for (const call of calls) {
           const error = await failure(call);
@@ -221,6 +227,18 @@ Deno.test("registry servants: a peer speaks for itself; admin writes from --admi
         assert.equal((await r.service.counts()).nodes, 1);
       },
     );
+
+    await t.step("a pod registers its node object on its own address", async () => {
+      const req = { ...podReq("10.1.0.5"), nodeEndpoint: "tcp -h 10.1.0.5 -p 15999 -t 60000" };
+      await r.registry.onStartup({ req }, r.from("10.1.0.5"));
+      assert.equal(
+        r.service.nodeObject("10.1.0.5")?.objectName,
+        "tars.tarsnode.NodeObj@tcp -h 10.1.0.5 -p 15999 -t 60000",
+      );
+      await r.registry.onPrestop({
+        req: { nodeName: "10.1.0.5", application: "App", server: "Srv" },
+      }, r.from("10.1.0.5"));
+    });
 
     await t.step("clean and shutdown only from --admin-allow; status from anyone", async () => {
       const stranger = r.from("10.1.0.5");

@@ -5,8 +5,8 @@
  * - Peers in `--admin-allow` (loopback by default) may run the admin commands that change or stop
  *   anything (`clean`, `shutdown`, any later admin write) and speak for any node.
  * - Every other peer speaks only for itself: its `onStartup`, `keepAlive`, `onPrestop` and
- *   `registerMetrics` must name its own address as the node, and its adapters' endpoints must be
- *   on that address. In Kubernetes a pod's connection to the registry's Service keeps the pod IP,
+ *   `registerMetrics` must name its own address as the node, and its adapters' endpoints and its
+ *   node object's endpoint must be on that address. In Kubernetes a pod's connection to the registry's Service keeps the pod IP,
  *   and on a VM the host's address, so this holds without configuration.
  * - `--trust-node-names` lets every peer speak for any node, for networks that rewrite source
  *   addresses; the admin commands stay limited to `--admin-allow`.
@@ -88,7 +88,7 @@ export function assertSpeaksFor(
     }
     if (!sameAddress(host, peer)) {
       throw refused(
-        `${call} refused: the adapter endpoint ${JSON.stringify(endpoint)} is not on ${peer}, ` +
+        `${call} refused: the endpoint ${JSON.stringify(endpoint)} is not on ${peer}, ` +
           `the connection's source address; a pod registers only its own endpoints; ${allow}`,
       );
     }

@@ -68,7 +68,7 @@ Deno.test("trust: who may change what", async (t) => {
     );
     assert.match(
       hijack.message,
-      /^onStartup refused: the adapter endpoint "tcp -h 10\.2\.0\.1 -p 80" is not on 10\.1\.0\.5/,
+      /^onStartup refused: the endpoint "tcp -h 10\.2\.0\.1 -p 80" is not on 10\.1\.0\.5/,
     );
   });
 

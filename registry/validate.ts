@@ -10,6 +10,7 @@
  */
 import { isServerType, SERVER_TYPES } from "../lib/mod.ts";
 import { parseEndpoint } from "../protocol/endpoint.ts";
+import { NODE_OBJ } from "../protocol/interfaces/node_f.ts";
 import {
   type AdapterRow,
   type CleanCutoff,
@@ -18,10 +19,12 @@ import {
   type MetricsRow,
   PRESENT_STATES,
   type PresentState,
+  type ServerKey,
   type ServerTarget,
   type ServerType,
   type StartupRows,
-} from "./store/mod.ts";
+} from "./store/types.ts";
+import type { FlowRows } from "./store/admin_types.ts";
 
 /** A request the caller got wrong: the registry answers it with this message, and logs nothing. */
 export class ValidationError extends RangeError {
@@ -76,6 +79,11 @@ export interface StartupRequest {
   processId?: number;
   /** The sender's tarscli version, the node's `tars_version`; empty or absent keeps it. */
   tarscliVersion?: string;
+  /**
+   * Where the pod serves its node object (`tcp -h IP -p PORT -t 60000`); empty or absent: it
+   * serves none.
+   */
+  nodeEndpoint?: string;
 }
 
 /** `keepAliveReq`: a heartbeat that also reports the service state. */
@@ -125,7 +133,7 @@ export interface CleanOptions {
 const INT32_MAX = 2147483647;
 
 /** How a string field is checked. */
-interface TextRule {
+export interface TextRule {
   field: string;
   max: number;
   required?: boolean;
@@ -135,7 +143,11 @@ interface TextRule {
 // deno-lint-ignore no-control-regex -- finding control characters is its purpose
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 
-function text(value: unknown, { field, max, required = false }: TextRule): string {
+/**
+ * Checks a text field: a string (absent is empty) without control characters, non-empty when
+ * `required`, at most `max` characters; throws a ValidationError naming `field`.
+ */
+export function text(value: unknown, { field, max, required = false }: TextRule): string {
   if (value === undefined || value === null) value = "";
   if (typeof value !== "string") {
     throw new ValidationError(`Invalid ${field} ${JSON.stringify(value)}: pass a string`);
@@ -286,6 +298,37 @@ function serverNames(
   };
 }
 
+/**
+ * The node row's `node_obj` and `endpoint_port` from the pod's node endpoint: `NodeObj@` and the
+ * endpoint, or K8STARS's placeholder with port 0 when there is none.
+ */
+function nodeObject(nodeName: string, value: unknown): { nodeObj: string; nodePort: number } {
+  const prefix = `${NODE_OBJ}@`;
+  const endpoint = text(value, {
+    field: "nodeEndpoint",
+    max: COLUMN_LIMITS.nodeObj - prefix.length,
+  }).trim();
+  if (endpoint === "") return { nodeObj: `${prefix}tcp -h ${nodeName} -p 0`, nodePort: 0 };
+  let port: number;
+  try {
+    const parsed = parseEndpoint(endpoint);
+    if (parsed.transport !== "tcp") throw new RangeError("it is not a tcp endpoint");
+    port = parsed.port;
+  } catch (error) {
+    throw new ValidationError(
+      `Invalid nodeEndpoint ${JSON.stringify(endpoint)}: ${(error as Error).message}; ` +
+        "send tcp -h POD_IP -p PORT -t 60000, or nothing",
+    );
+  }
+  if (port < 1) {
+    throw new ValidationError(
+      `Invalid nodeEndpoint ${JSON.stringify(endpoint)}: port ${port}; give the port the node ` +
+        "object listens on",
+    );
+  }
+  return { nodeObj: prefix + endpoint, nodePort: port };
+}
+
 /** Validates `onStartup`; empty application and server register the node only. */
 export function startupRows(req: StartupRequest): StartupRows {
   const { nodeName, application, server } = serverNames(req, { required: false });
@@ -298,6 +341,7 @@ export function startupRows(req: StartupRequest): StartupRows {
     field: "tarscliVersion",
     max: COLUMN_LIMITS.tarsVersion,
   }) || null;
+  const node = { nodeName, tarsVersion, ...nodeObject(nodeName, req.nodeEndpoint) };
   const specs = req.adapters ?? [];
   if (!Array.isArray(specs)) {
     throw new ValidationError(`Invalid adapters ${JSON.stringify(specs)}: pass a list`);
@@ -308,7 +352,7 @@ export function startupRows(req: StartupRequest): StartupRows {
         `Invalid application "": adapters need an application and a server name`,
       );
     }
-    return { nodeName, tarsVersion, server: null };
+    return { ...node, server: null };
   }
   if (application === "" || server === "") {
     const missing = application === "" ? "application" : "server";
@@ -331,8 +375,7 @@ export function startupRows(req: StartupRequest): StartupRows {
     }
   }
   return {
-    nodeName,
-    tarsVersion,
+    ...node,
     server: {
       application,
       server,
@@ -376,6 +419,36 @@ export function prestopTarget(req: PrestopRequest): ServerTarget {
     );
   }
   return result;
+}
+
+/** Validates the server an admin call names: its node, application and server, all required. */
+export function serverKeyOf(
+  req: { nodeName: string; application: string; server: string },
+): ServerKey {
+  return serverNames(req, { required: true });
+}
+
+/** Validates the console's traffic switch: an application, a server and at least one node. */
+export function flowRows(
+  req: { application: string; server: string; nodeNames: readonly string[]; active: boolean },
+): FlowRows {
+  const names = serverNames({ ...req, nodeName: "-" }, { required: true });
+  if (!Array.isArray(req.nodeNames) || req.nodeNames.length === 0) {
+    throw new ValidationError(
+      `Invalid nodeList ${JSON.stringify(req.nodeNames)}: name at least one node`,
+    );
+  }
+  if (typeof req.active !== "boolean") {
+    throw new ValidationError(`Invalid bActive ${String(req.active)}: pass true or false`);
+  }
+  return {
+    application: names.application,
+    server: names.server,
+    nodeNames: req.nodeNames.map((nodeName, i) =>
+      text(nodeName, { field: `nodeList[${i}]`, max: COLUMN_LIMITS.nodeName, required: true })
+    ),
+    active: req.active,
+  };
 }
 
 /** Validates `registerMetrics`; port 0 becomes {@link DEFAULT_METRICS_PORT}. */

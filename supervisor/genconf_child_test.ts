@@ -203,11 +203,38 @@ Deno.test("supervisor: the command loads only what its signal listeners need fir
   assert.ok(first.length <= 8, first.join(", "));
 });
 
+/**
+ * What the supervisor loads only when its node object gets its first connection (the console's
+ * calls, which most pods never get): the TARS server, the servant and its log view.
+ */
+const NODE_OBJECT_MODULES = [
+  "lib/bind_error.ts",
+  "protocol/accept_loop.ts",
+  "protocol/interfaces/node_f.ts",
+  "protocol/peer_log.ts",
+  "protocol/server.ts",
+  "supervisor/log_view.ts",
+  "supervisor/node_servant.ts",
+];
+
+Deno.test("supervisor: the node object's server and servant load with its first connection", async () => {
+  // Each module a process loads stays for its life: the idle supervisor's memory (issue 14).
+  const reachable = await staticModules(["supervisor/run_supervisor.ts"], { dynamic: true });
+  assert.deepEqual(NODE_OBJECT_MODULES.filter((m) => !reachable.includes(m)), []);
+  const loaded = await staticModules(SUPERVISOR_MODULES);
+  assert.deepEqual(
+    NODE_OBJECT_MODULES.filter((m) => loaded.includes(m)),
+    [],
+    "import these with import() where the node object needs them (node_server.ts, " +
+      "run_supervisor.ts), and only types statically",
+  );
+});
+
 Deno.test("the supervisor's modules are ASCII", async () => {
   // V8 keeps each module's source (with Deno's inline source map, about three times the file) for
   // the process's life, two bytes a character when a single character needs it: an arrow or an
   // ellipsis in a comment doubles that memory in a process that lives as long as the pod.
-  const names = await staticModules(SUPERVISOR_MODULES);
+  const names = [...await staticModules(SUPERVISOR_MODULES), ...NODE_OBJECT_MODULES];
   const wide: string[] = [];
   for (const name of names.filter((n) => /\.ts$/.test(n))) {
     const text = await Deno.readTextFile(new URL(`../${name}`, import.meta.url));

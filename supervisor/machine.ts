@@ -14,8 +14,15 @@
  * end of `TARS_STOP_GRACE`) -> `exited`. From a stop request to `exit` takes at most
  * `TARS_PRESTOP_WAITTIME` + `TARS_STOP_GRACE` + {@linkcode STOP_SLACK}.
  *
- * New requests (hold the service down, start it again, a restart with a drain, a notify) fit as
- * further events on the `running` phase and its service slot.
+ * The node object's requests (`stopServer`, `startServer`, `restartServer` from the admin
+ * registry: node_servant.ts) are `nodeRequest` events of the `running` phase, carried out one at a
+ * time as a {@linkcode NodeOp}: out of traffic for `TARS_PRESTOP_WAITTIME` while the service was
+ * active (state and heartbeat `deactivating`, `AdminF.notify("prestop")`), then the service
+ * stopped as in a pod's stop (`AdminF.shutdown`, the ports close, SIGTERM, SIGKILL at the end of
+ * `TARS_STOP_GRACE`); a stop then holds it down (no restart, state `inactive`) until a start, and
+ * a restart or a start launches it and answers once a check round finds it active. Each request
+ * is answered with a `nodeAnswer` effect; a SIGTERM answers the one in progress and stops the pod
+ * within its budget as before.
  *
  * @module
  */
@@ -50,6 +57,10 @@ export interface MachineConfig {
   readonly portPollInterval: number;
   /** Bound of each registry or service call made while stopping. */
   readonly stopCallTimeout: number;
+  /** How long a node start or restart waits for the service to be active before it answers. */
+  readonly nodeStartWait: number;
+  /** Check rounds this often while a node start or restart waits for the service. */
+  readonly nodeRecheck: number;
 }
 
 /** The defaults of what is not a setting. */
@@ -59,6 +70,8 @@ export const MACHINE_DEFAULTS = {
   registerBackoff: { first: 1000, max: 30_000 },
   portPollInterval: 200,
   stopCallTimeout: 1500,
+  nodeStartWait: 60_000,
+  nodeRecheck: 1000,
 } as const;
 
 /**
@@ -80,6 +93,47 @@ export interface EndpointResult {
   readonly ok: boolean;
   /** The first endpoint that failed, with the reason. */
   readonly failure?: string;
+}
+
+/** What the node object asks of the service. */
+export type NodeRequestKind = "stop" | "start" | "restart";
+
+/**
+ * The codes of the answers to node requests besides 0, as the admin registry knows them
+ * (`tarsErrCode` of AdminReg.tars, protocol/interfaces/node_f.ts; not imported here, which keeps
+ * the machine free of the protocol's modules).
+ */
+export const NODE_ANSWER = {
+  /** The service could not be stopped or started. */
+  FAILED: -1,
+  /** Not now: the supervisor is registering, stopping, or busy with another request. */
+  STATE: 1004,
+  /** Too many requests wait already. */
+  BUSY: 1005,
+} as const;
+
+/** How far the stopping of the running service has come (a pod's stop, or a node request's). */
+export interface HaltProgress {
+  /** The end of the wait for the ports to close: the stop script or SIGTERM then. */
+  readonly termAt: number;
+  /** SIGKILL to the group. */
+  readonly killAt: number;
+  readonly shutdown: "none" | "sent" | "ok" | "failed";
+  readonly probing: boolean;
+  readonly nextProbeAt: number;
+}
+
+/** A node request in progress, and the requests of its kind that wait for its answer. */
+export interface NodeOp {
+  readonly kind: NodeRequestKind;
+  readonly waiters: readonly number[];
+  /**
+   * `draining`: out of traffic until `until`; `halting`: the service being stopped; `starting`:
+   * launched, answered once a check round finds it active or at `until`.
+   */
+  readonly step: "draining" | "halting" | "starting";
+  readonly until?: number;
+  readonly halt?: HaltProgress;
 }
 
 /** The registry calls: `onStartup`, `keepAlive`, `onPrestop`. */
@@ -106,7 +160,9 @@ export type SupervisorEvent =
   /** SIGTERM or SIGINT. */
   | { readonly type: "stop"; readonly signal: string }
   /** A signal to pass on to the service's group. */
-  | { readonly type: "signal"; readonly signal: string };
+  | { readonly type: "signal"; readonly signal: string }
+  /** The node object asks to stop, start or restart the service; answered by `nodeAnswer`. */
+  | { readonly type: "nodeRequest"; readonly id: number; readonly kind: NodeRequestKind };
 
 /** Things the runner does for the machine. */
 export type SupervisorEffect =
@@ -145,6 +201,13 @@ export type SupervisorEffect =
   }
   | { readonly type: "showStartLog" }
   | { readonly type: "wake"; readonly at: number }
+  /** The answer to the `nodeRequest`s `ids`: a `tarsErrCode` (0 success) and a sentence. */
+  | {
+    readonly type: "nodeAnswer";
+    readonly ids: readonly number[];
+    readonly ret: number;
+    readonly result: string;
+  }
   | { readonly type: "exit"; readonly code: number };
 
 /** The service process as the machine knows it. */
@@ -182,11 +245,8 @@ export interface StopProgress {
   /** Exit at the latest then. */
   readonly deadline: number;
   readonly drainUntil?: number;
-  readonly termAt?: number;
-  readonly killAt?: number;
-  readonly shutdown: "none" | "sent" | "ok" | "failed";
-  readonly probing: boolean;
-  readonly nextProbeAt: number;
+  /** Set once the service is being stopped (phase `stopping`). */
+  readonly halt?: HaltProgress;
   readonly leave: "none" | "sent" | "settled";
 }
 
@@ -219,6 +279,10 @@ export interface SupervisorState {
   /** Quick exits since the last immediate restart: the restart back-off's step. */
   readonly quickExits: number;
   readonly stop?: StopProgress;
+  /** Held down by a node `stopServer`: not restarted until a node start or restart. */
+  readonly held: boolean;
+  /** The node request in progress. */
+  readonly op?: NodeOp;
   /** The time of the last `wake` effect. */
   readonly wakeAt?: number;
 }
@@ -250,6 +314,7 @@ export function initialState(config: MachineConfig): SupervisorState {
     runs: 0,
     restarts: 0,
     quickExits: 0,
+    held: false,
   };
 }
 
@@ -272,6 +337,19 @@ function setStop(tx: Tx, patch: Partial<StopProgress>): void {
   tx.s = { ...tx.s, stop: { ...tx.s.stop!, ...patch } };
 }
 
+/** The halt in progress: the pod's stop's, or the node request's; undefined when none. */
+function currentHalt(s: SupervisorState): HaltProgress | undefined {
+  if (s.phase === "stopping") return s.stop?.halt;
+  if (s.phase === "running" && s.op?.step === "halting") return s.op.halt;
+  return undefined;
+}
+
+function setHalt(tx: Tx, patch: Partial<HaltProgress>): void {
+  const { s } = tx;
+  if (s.phase === "stopping") setStop(tx, { halt: { ...s.stop!.halt!, ...patch } });
+  else set(tx, { op: { ...s.op!, halt: { ...s.op!.halt!, ...patch } } });
+}
+
 function emit(tx: Tx, effect: SupervisorEffect): void {
   tx.effects.push(effect);
 }
@@ -287,8 +365,12 @@ function describeExit(exit: ExitStatus): string {
 /** Sets the reported state and writes the state file (also when unchanged: a fresh time). */
 function setState(tx: Tx, next: ServiceState, reason: string): void {
   const { s } = tx;
-  // Once prestop started the state stays deactivating.
-  if (s.state === "deactivating" && next !== "deactivating") return;
+  // Once the pod's prestop started the state stays deactivating (a node request's drain ends).
+  if (
+    s.state === "deactivating" && next !== "deactivating" && (isStopping(s) || s.markers.prestop)
+  ) {
+    return;
+  }
   if (next !== s.state) log(tx, `state ${s.state} -> ${next}: ${reason}`);
   set(tx, {
     state: next,
@@ -318,7 +400,12 @@ function maybeHeartbeat(tx: Tx): void {
 function startCheck(tx: Tx): void {
   const { s } = tx;
   set(tx, { checking: true });
-  emit(tx, { type: "check", service: s.phase === "running" && s.service.kind === "running" });
+  // A service a node request is draining or stopping is not judged by its endpoints.
+  const judged = !s.op || s.op.step === "starting";
+  emit(tx, {
+    type: "check",
+    service: s.phase === "running" && s.service.kind === "running" && judged,
+  });
 }
 
 function launch(tx: Tx): void {
@@ -346,20 +433,200 @@ function launch(tx: Tx): void {
 function judge(tx: Tx, endpoints: EndpointResult | undefined): void {
   const { s, now } = tx;
   if (s.markers.prestop) return setState(tx, "deactivating", "prestop ran");
+  // Draining or stopping for a node request: the state it set stays.
+  if (s.op && s.op.step !== "starting") return setState(tx, s.state, s.reason);
   if (s.service.kind === "running") {
     if (!endpoints) return setState(tx, s.state, s.reason);
     if (endpoints.ok) return setState(tx, "active", "every endpoint accepts connections");
     const failure = endpoints.failure ?? "endpoints not ready";
+    if (s.op) return setState(tx, "activating", failure);
     const since = s.firstLaunchAt ?? now;
     if (s.state === "activating" && now - since < s.config.activatingTimeout) {
       return setState(tx, "activating", failure);
     }
     return setState(tx, "inactive", failure);
   }
+  if (s.held) return setState(tx, "inactive", HELD_REASON);
   if (s.service.kind === "down" && s.markers.stop) {
     return setState(tx, "inactive", "restarts suspended by data/stop");
   }
   setState(tx, "inactive", "service not running");
+}
+
+/** Whether a service that exited is restarted at `now` (no marker, hold or request forbids it). */
+function restartDue(s: SupervisorState, now: number, markers: Markers = s.markers): boolean {
+  return s.service.kind === "down" && now >= s.service.restartAt && !markers.stop &&
+    !markers.prestop && !s.held && !s.op;
+}
+
+// ---- Node requests -----------------------------------------------------------------------------
+
+const REQUEST_NAMES: Readonly<Record<NodeRequestKind, string>> = {
+  stop: "stopServer",
+  start: "startServer",
+  restart: "restartServer",
+};
+
+const HELD_REASON = "held down by stopServer; startServer or restartServer starts it";
+
+function answer(tx: Tx, ids: readonly number[], ret: number, result: string): void {
+  emit(tx, { type: "nodeAnswer", ids, ret, result });
+}
+
+/** Ends the request in progress and answers every request waiting for it. */
+function finishOp(tx: Tx, ret: number, result: string): void {
+  const op = tx.s.op!;
+  set(tx, { op: undefined });
+  log(tx, `${REQUEST_NAMES[op.kind]}: ${result}`);
+  answer(tx, op.waiters, ret, result);
+}
+
+function onNodeRequest(tx: Tx, event: Extract<SupervisorEvent, { type: "nodeRequest" }>): void {
+  const { s } = tx;
+  const name = REQUEST_NAMES[event.kind];
+  const refuse = (result: string) => {
+    log(tx, `${name}: ${result}`);
+    answer(tx, [event.id], NODE_ANSWER.STATE, result);
+  };
+  if (isStopping(s) || s.markers.prestop) return refuse("the pod is stopping");
+  if (s.phase !== "running") {
+    return refuse(
+      `the service has not started yet (${
+        s.phase === "registering" ? "registering the pod with the registry" : "starting up"
+      }); try again once it runs`,
+    );
+  }
+  if (s.op) {
+    if (s.op.kind === event.kind) {
+      set(tx, { op: { ...s.op, waiters: [...s.op.waiters, event.id] } });
+      return;
+    }
+    return refuse(
+      `${REQUEST_NAMES[s.op.kind]} is in progress (${s.op.step}); try again when it ends`,
+    );
+  }
+  const running = s.service.kind === "running";
+  log(tx, `${name} requested (${s.state})`);
+  if (event.kind === "stop") {
+    if (!running) {
+      const already = s.held;
+      set(tx, { held: true });
+      setState(tx, "inactive", HELD_REASON);
+      maybeHeartbeat(tx);
+      const result = already
+        ? "already stopped: the service is held down"
+        : "stopped: the service was not running; it stays down";
+      log(tx, `${name}: ${result}`);
+      return answer(tx, [event.id], 0, result);
+    }
+    set(tx, { op: { kind: "stop", waiters: [event.id], step: "draining" } });
+    return drainOrHalt(tx);
+  }
+  if (event.kind === "start" && running) {
+    const result = `already running (${s.state})`;
+    log(tx, `${name}: ${result}`);
+    return answer(tx, [event.id], 0, result);
+  }
+  set(tx, { held: false, op: { kind: event.kind, waiters: [event.id], step: "draining" } });
+  if (running) drainOrHalt(tx);
+  else relaunch(tx);
+}
+
+/** Takes the service out of traffic for the drain wait when it is in traffic, else stops it. */
+function drainOrHalt(tx: Tx): void {
+  const { s, now } = tx;
+  const name = REQUEST_NAMES[s.op!.kind];
+  if (s.state !== "active") {
+    log(tx, `${name}: the service is ${s.state}, not in traffic: no drain wait`);
+    return halt(tx);
+  }
+  const wait = s.config.prestopWaitTime;
+  set(tx, { op: { ...s.op!, step: "draining", until: now + wait } });
+  setState(tx, "deactivating", `${name}: out of traffic, waiting ${wait} ms for calls in flight`);
+  maybeHeartbeat(tx);
+  emit(tx, { type: "adminNotify", command: "prestop", timeout: s.config.stopCallTimeout });
+}
+
+/** Stops the running service as a pod's stop does: AdminF.shutdown, the ports, SIGTERM, SIGKILL. */
+function halt(tx: Tx): void {
+  const { s, now } = tx;
+  const grace = s.config.stopGrace;
+  log(tx, `${REQUEST_NAMES[s.op!.kind]}: stopping the service`);
+  set(tx, {
+    op: {
+      ...s.op!,
+      step: "halting",
+      until: undefined,
+      halt: {
+        termAt: now + grace / 2,
+        killAt: now + grace,
+        shutdown: "sent",
+        probing: false,
+        nextProbeAt: now,
+      },
+    },
+  });
+  emit(tx, { type: "adminShutdown", timeout: Math.min(3000, Math.max(1, grace / 2)) });
+}
+
+/** Launches the service for a start or restart, answered once a check round finds it active. */
+function relaunch(tx: Tx): void {
+  const { s, now } = tx;
+  const name = REQUEST_NAMES[s.op!.kind];
+  set(tx, {
+    op: { ...s.op!, step: "starting", until: now + s.config.nodeStartWait, halt: undefined },
+    quickExits: 0,
+  });
+  launch(tx);
+  setState(tx, "activating", `${name}: started, waiting for its endpoints`);
+  maybeHeartbeat(tx);
+  if (!tx.s.checking) set(tx, { nextCheckAt: now });
+}
+
+/** After a check round: a start or restart that waits is answered once the service is active. */
+function settleStart(tx: Tx): void {
+  const { s, now } = tx;
+  if (s.op?.step !== "starting") return;
+  if (s.state === "active") {
+    return finishOp(
+      tx,
+      0,
+      s.op.kind === "restart"
+        ? "restarted: the service is active again"
+        : "started: the service is active",
+    );
+  }
+  set(tx, { nextCheckAt: now + Math.min(s.config.checkInterval, s.config.nodeRecheck) });
+}
+
+/** What is due for the node request in progress at `now`. */
+function advanceOp(tx: Tx): void {
+  const { now } = tx;
+  const op = tx.s.op;
+  if (!op) return;
+  if (op.step === "draining" && now >= op.until!) halt(tx);
+  if (tx.s.op?.step === "halting") advanceHalt(tx);
+  const waiting = tx.s.op;
+  if (waiting?.step === "starting" && now >= waiting.until!) {
+    finishOp(
+      tx,
+      NODE_ANSWER.FAILED,
+      `the service is not active ${tx.s.config.nodeStartWait} ms after its start ` +
+        `(${tx.s.state}: ${tx.s.reason}); it keeps running and being checked`,
+    );
+  }
+}
+
+/** The halt's steps due at `now`: SIGTERM at the end of the port wait, or the next port probe. */
+function advanceHalt(tx: Tx): void {
+  const { s, now } = tx;
+  const h = currentHalt(s);
+  if (!h || s.service.kind !== "running" || s.service.terminating) return;
+  if (now >= h.termAt) terminate(tx, "the port-close wait ended");
+  else if (h.shutdown === "ok" && !h.probing && now >= h.nextProbeAt) {
+    setHalt(tx, { probing: true });
+    emit(tx, { type: "probePorts" });
+  }
 }
 
 // ---- Handlers ----------------------------------------------------------------------------------
@@ -455,11 +722,9 @@ function onChecked(tx: Tx, event: Extract<SupervisorEvent, { type: "checked" }>)
       : "registering with the registry";
     return setState(tx, "activating", why);
   }
+  if (tx.s.op && event.markers.prestop) finishOp(tx, NODE_ANSWER.STATE, "the pod is stopping");
   const service = tx.s.service;
-  if (
-    service.kind === "down" && now >= service.restartAt && !event.markers.stop &&
-    !event.markers.prestop
-  ) {
+  if (restartDue(tx.s, now, event.markers)) {
     launch(tx);
     // Checked at the next round: the service has just started.
     setState(tx, tx.s.state, tx.s.reason);
@@ -467,6 +732,7 @@ function onChecked(tx: Tx, event: Extract<SupervisorEvent, { type: "checked" }>)
     return;
   }
   judge(tx, service.kind === "running" ? event.endpoints : undefined);
+  settleStart(tx);
   maybeHeartbeat(tx);
 }
 
@@ -480,6 +746,26 @@ function onExited(tx: Tx, event: Extract<SupervisorEvent, { type: "exited" }>): 
   if (isStopping(s)) {
     set(tx, { service: { kind: "none" } });
     return;
+  }
+  const op = s.op;
+  if (op && op.step !== "starting") {
+    // A node request stopped it (or it died during the drain): held down, or started again.
+    set(tx, { service: { kind: "down", run: service.run, restartAt: now } });
+    if (op.kind === "stop") {
+      set(tx, { held: true });
+      setState(tx, "inactive", HELD_REASON);
+      maybeHeartbeat(tx);
+      return finishOp(tx, 0, `stopped (${describeExit(event.exit)}); the service stays down`);
+    }
+    if (s.markers.prestop) return finishOp(tx, NODE_ANSWER.STATE, "the pod is stopping");
+    return relaunch(tx);
+  }
+  if (op) {
+    finishOp(
+      tx,
+      NODE_ANSWER.FAILED,
+      `the service ended (${describeExit(event.exit)}) before it was active; see log/start.log`,
+    );
   }
   const stable = ran >= s.config.stableAfter;
   // The first restart, and one after a stable run, is immediate; then the back-off doubles.
@@ -513,6 +799,7 @@ function onStop(tx: Tx, event: Extract<SupervisorEvent, { type: "stop" }>): void
     emit(tx, { type: "exit", code: 0 });
     return;
   }
+  if (s.op) finishOp(tx, NODE_ANSWER.STATE, `the pod is stopping (${event.signal})`);
   log(tx, `${event.signal}: stop requested (${s.state}); taking the pod out of traffic`);
   if (s.checking) {
     emit(tx, { type: "cancelCheck" });
@@ -521,13 +808,7 @@ function onStop(tx: Tx, event: Extract<SupervisorEvent, { type: "stop" }>): void
   set(tx, {
     phase: "claiming",
     nextCheckAt: now + s.config.checkInterval,
-    stop: {
-      deadline: now + prestopWaitTime + stopGrace + STOP_SLACK,
-      shutdown: "none",
-      probing: false,
-      nextProbeAt: now,
-      leave: "none",
-    },
+    stop: { deadline: now + prestopWaitTime + stopGrace + STOP_SLACK, leave: "none" },
   });
   emit(tx, { type: "claimPrestop" });
 }
@@ -572,9 +853,17 @@ function enterStopping(tx: Tx): void {
   const { s, now } = tx;
   const grace = s.config.stopGrace;
   set(tx, { phase: "stopping" });
-  setStop(tx, { termAt: now + grace / 2, killAt: now + grace });
-  if (s.service.kind === "running") {
-    setStop(tx, { shutdown: "sent" });
+  const running = s.service.kind === "running";
+  setStop(tx, {
+    halt: {
+      termAt: now + grace / 2,
+      killAt: now + grace,
+      shutdown: running ? "sent" : "none",
+      probing: false,
+      nextProbeAt: now,
+    },
+  });
+  if (running) {
     emit(tx, { type: "adminShutdown", timeout: Math.min(3000, Math.max(1, grace / 2)) });
   } else {
     log(tx, "service not running");
@@ -586,29 +875,29 @@ function terminate(tx: Tx, why: string): void {
   if (s.service.kind !== "running" || s.service.terminating) return;
   log(tx, `stopping the service: ${why}`);
   set(tx, { service: { ...s.service, terminating: true } });
-  emit(tx, { type: "terminate", killAt: s.stop!.killAt! });
+  emit(tx, { type: "terminate", killAt: currentHalt(s)!.killAt });
 }
 
 function onShutdownAnswered(
   tx: Tx,
   event: Extract<SupervisorEvent, { type: "shutdownAnswered" }>,
 ): void {
-  const { s, now } = tx;
-  if (s.phase !== "stopping" || s.stop?.shutdown !== "sent") return;
+  const { now } = tx;
+  if (currentHalt(tx.s)?.shutdown !== "sent") return;
   if (event.ok) {
     log(tx, "AdminF.shutdown sent");
-    setStop(tx, { shutdown: "ok", nextProbeAt: now });
+    setHalt(tx, { shutdown: "ok", nextProbeAt: now });
   } else {
     log(tx, `AdminF.shutdown: ${event.message ?? "failed"}`);
-    setStop(tx, { shutdown: "failed" });
+    setHalt(tx, { shutdown: "failed" });
     terminate(tx, "it did not take AdminF.shutdown");
   }
 }
 
 function onPortsProbed(tx: Tx, event: Extract<SupervisorEvent, { type: "portsProbed" }>): void {
   const { s, now } = tx;
-  if (s.phase !== "stopping" || !s.stop?.probing) return;
-  setStop(tx, { probing: false, nextProbeAt: now + s.config.portPollInterval });
+  if (!currentHalt(s)?.probing) return;
+  setHalt(tx, { probing: false, nextProbeAt: now + s.config.portPollInterval });
   if (!event.open) terminate(tx, "its ports closed");
 }
 
@@ -631,11 +920,9 @@ function advance(tx: Tx): void {
       if (!tx.s.checking && now >= tx.s.nextCheckAt) startCheck(tx);
       break;
     case "running": {
+      advanceOp(tx);
       if (tx.s.checking) break;
-      const service = s.service;
-      const restartDue = service.kind === "down" && now >= service.restartAt &&
-        !s.markers.stop && !s.markers.prestop;
-      if (now >= s.nextCheckAt || restartDue) startCheck(tx);
+      if (now >= tx.s.nextCheckAt || restartDue(tx.s, now)) startCheck(tx);
       break;
     }
     case "draining":
@@ -649,13 +936,7 @@ function advance(tx: Tx): void {
     case "stopping": {
       refreshState(tx);
       const stop = tx.s.stop!;
-      if (s.service.kind === "running" && !s.service.terminating) {
-        if (now >= stop.termAt!) terminate(tx, "the port-close wait ended");
-        else if (stop.shutdown === "ok" && !stop.probing && now >= stop.nextProbeAt) {
-          setStop(tx, { probing: true });
-          emit(tx, { type: "probePorts" });
-        }
-      }
+      advanceHalt(tx);
       const service = tx.s.service;
       if (service.kind !== "running" && tx.s.stop!.leave !== "sent") {
         log(tx, "supervisor exits");
@@ -672,6 +953,14 @@ function advance(tx: Tx): void {
   }
 }
 
+/** The times of the halt in progress: the end of the port wait, the next port probe. */
+function pushHaltTimes(s: SupervisorState, times: number[]): void {
+  const h = currentHalt(s);
+  if (!h || s.service.kind !== "running" || s.service.terminating) return;
+  times.push(h.termAt);
+  if (h.shutdown === "ok" && !h.probing) times.push(h.nextProbeAt);
+}
+
 /** The earliest time something is due, if any. */
 function nextWake(s: SupervisorState): number | undefined {
   const times: number[] = [];
@@ -681,25 +970,20 @@ function nextWake(s: SupervisorState): number | undefined {
       if (!s.registry.inFlight && s.registry.retryAt !== undefined) times.push(s.registry.retryAt);
       break;
     case "running":
+      if (s.op?.until !== undefined) times.push(s.op.until);
+      pushHaltTimes(s, times);
       if (!s.checking) {
         times.push(s.nextCheckAt);
-        if (s.service.kind === "down" && !s.markers.stop && !s.markers.prestop) {
-          times.push(s.service.restartAt);
-        }
+        if (restartDue(s, Infinity)) times.push((s.service as { restartAt: number }).restartAt);
       }
       break;
     case "draining":
       times.push(s.stop!.drainUntil!, s.stop!.deadline, s.nextCheckAt);
       break;
-    case "stopping": {
-      const stop = s.stop!;
-      times.push(stop.deadline, s.nextCheckAt);
-      if (s.service.kind === "running" && !s.service.terminating) {
-        times.push(stop.termAt!);
-        if (stop.shutdown === "ok" && !stop.probing) times.push(stop.nextProbeAt);
-      }
+    case "stopping":
+      times.push(s.stop!.deadline, s.nextCheckAt);
+      pushHaltTimes(s, times);
       break;
-    }
     case "claiming":
       times.push(s.stop!.deadline);
       break;
@@ -756,6 +1040,9 @@ export function step(state: SupervisorState, event: SupervisorEvent, now: number
       if (state.service.kind === "running") {
         emit(tx, { type: "signalService", signal: event.signal });
       }
+      break;
+    case "nodeRequest":
+      onNodeRequest(tx, event);
       break;
     case "tick":
       break;

@@ -7,7 +7,8 @@
  * the pod IP, one AdapterConf per adapter with the full `App.Server.Obj` servant; the registry
  * names the adapter `<servant>Adapter`), plus the application and server on the heartbeat and on
  * prestop so they touch this server only, and the fields of this project's newer tags: the
- * server type, the service's pid (0 while it is not running) and this tarscli's version.
+ * server type, the service's pid (0 while it is not running), this tarscli's version and the
+ * endpoint of the pod's node object.
  *
  * @module
  */
@@ -92,12 +93,19 @@ export function createRegistryLink(
 }
 
 /**
- * `onStartup`: register the node, the server (state, traffic, version, type, pid) and its
- * adapters.
+ * `onStartup`: register the node (and where it serves its node object), the server (state,
+ * traffic, version, type, pid) and its adapters.
  */
 export function startupRequest(
   info: ServerInfo,
-  options: { state: ServiceState; disableFlow: boolean; version: string; pid: number },
+  options: {
+    state: ServiceState;
+    disableFlow: boolean;
+    version: string;
+    pid: number;
+    /** The node object's endpoint; none when the supervisor serves no node object. */
+    nodeEndpoint?: string;
+  },
 ): OnStartupReqValue {
   return {
     nodeName: info.localIp,
@@ -119,6 +127,7 @@ export function startupRequest(
     serverType: info.serverType,
     processId: options.pid,
     tarscliVersion: VERSION,
+    nodeEndpoint: options.nodeEndpoint ?? "",
   };
 }
 

@@ -121,7 +121,13 @@ const info = fakeServerInfo("/tars", {
 Deno.test("registry requests", async (t) => {
   await t.step("onStartup carries the node, the server and one AdapterConf per adapter", () => {
     assert.deepEqual(
-      startupRequest(info, { state: "activating", disableFlow: true, version: "v1.2", pid: 0 }),
+      startupRequest(info, {
+        state: "activating",
+        disableFlow: true,
+        version: "v1.2",
+        pid: 0,
+        nodeEndpoint: "tcp -h 10.0.0.3 -p 15999 -t 60000",
+      }),
       {
         nodeName: "10.0.0.3",
         application: "App",
@@ -153,8 +159,11 @@ Deno.test("registry requests", async (t) => {
         serverType: "tars_nodejs",
         processId: 0,
         tarscliVersion: VERSION,
+        nodeEndpoint: "tcp -h 10.0.0.3 -p 15999 -t 60000",
       },
     );
+    const without = { state: "active", disableFlow: false, version: "", pid: 1 } as const;
+    assert.equal(startupRequest(info, without).nodeEndpoint, "", "no node object: empty");
   });
 
   await t.step("keepAlive and onPrestop name this server only", () => {

@@ -2,7 +2,8 @@
  * What `tarscli supervisor` runs once its signal listeners are in place (command.ts): reaps
  * orphaned zombies when it is PID 1, serves the HTTP readiness probe when `TARS_PROBE_PORT` is
  * set, then runs the supervisor's machine (supervisor.ts), which runs genconf in a child process
- * (genconf_child.ts) first.
+ * (genconf_child.ts) first; once genconf ran it listens for the pod's node object
+ * (node_server.ts, which loads the servant with its first connection) unless `TARS_NODE_PORT` is 0.
  *
  * @module
  */
@@ -11,12 +12,15 @@ import { type LifecycleSettings, readSettings } from "../lib/settings.ts";
 import type { CommandContext } from "../lib/context.ts";
 import { TarsClient } from "../protocol/client.ts";
 import { ADMIN_OBJ, AdminF } from "../protocol/interfaces/admin_f.ts";
+import { parseEndpoint } from "../protocol/endpoint.ts";
 import { acceptsConnection, checkEndpoints, runBeforeCheckScript } from "./checks.ts";
 import { currentTarscli, runGenconfChild } from "./genconf_child.ts";
 import { createNotifyReporter } from "./notify_reporter.ts";
 import { createObjectResolver } from "./object_resolver.ts";
 import { createProcessRunner, type ProcessRunner } from "../lib/process_group.ts";
 import { createRegistryLink } from "./registry_link.ts";
+import type { NodeControl } from "./node_servant.ts";
+import { type NodeServer, registryCallers, startNodeServer } from "./node_server.ts";
 import type { SignalQueue } from "./command.ts";
 import { type ProbeServer, startProbeServer } from "./probe_server.ts";
 import { readLogTail, startService } from "./service_process.ts";
@@ -53,7 +57,7 @@ export async function runSupervisor(ctx: CommandContext, signals: SignalQueue): 
     const supervisor = startSupervisor({
       settings,
       out: ctx.out,
-      configure: (signal) => configure({ ctx, settings, runner, cwd, signal }),
+      configure: (signal, node) => configure({ ctx, settings, runner, cwd, signal, node }),
     });
     supervisor.dispatch({ type: "start" });
     signals.connect(supervisor.dispatch);
@@ -64,13 +68,17 @@ export async function runSupervisor(ctx: CommandContext, signals: SignalQueue): 
   }
 }
 
-/** Runs genconf in a child and opens the log, the RPC client and the service's handles. */
+/**
+ * Runs genconf in a child and opens the log, the RPC client, the service's handles and the node
+ * object.
+ */
 async function configure(options: {
   ctx: CommandContext;
   settings: LifecycleSettings;
   runner: ProcessRunner;
   cwd: string;
   signal: AbortSignal;
+  node: NodeControl;
 }): Promise<Pod> {
   const { ctx, settings, runner } = options;
   const generated = await runGenconfChild({
@@ -98,6 +106,36 @@ async function configure(options: {
     timeout: ADMIN_TIMEOUT,
   });
   const startLog = join(info.paths.log, "start.log");
+  let nodeServer: NodeServer | undefined;
+  if (settings.nodePort !== 0) {
+    try {
+      // The servant and its log view load with the first connection: most pods never get one.
+      nodeServer = await startNodeServer(
+        async () =>
+          (await import("./node_servant.ts")).nodeServant(options.node, {
+            application: info.application,
+            server: info.server,
+            nodeName: info.localIp,
+            logDir: info.paths.log,
+            checkCaller: registryCallers(resolver, { ownAddress: info.localIp }),
+            log: log.log,
+          }),
+        {
+          host: info.localIp,
+          port: settings.nodePort,
+          range: { min: settings.randPortMin, max: settings.randPortMax },
+          servicePorts: new Set(
+            [...info.adapters.map((a) => a.endpoint), info.local].map((e) => parseEndpoint(e).port),
+          ),
+          log: log.log,
+        },
+      );
+      log.log(`node object tars.tarsnode.NodeObj on ${nodeServer.endpoint}`);
+    } catch (error) {
+      // The service runs without it; the console's operations on this pod fail, saying why.
+      log.log(`supervisor: no node object: ${(error as Error).message}`);
+    }
+  }
   return {
     info,
     link: createRegistryLink(resolver, { client }),
@@ -124,7 +162,11 @@ async function configure(options: {
         }),
     startLogTail: () => readLogTail(startLog),
     log: log.log,
-    closeConnections: () => client.close(),
+    nodeEndpoint: nodeServer?.endpoint,
+    closeConnections: async () => {
+      await nodeServer?.close();
+      await client.close();
+    },
     closeLog: () => log.close(),
   };
 }

@@ -17,10 +17,12 @@ import {
   initialState,
   MACHINE_DEFAULTS,
   type MachineConfig,
+  NODE_ANSWER,
   step,
   type SupervisorEffect,
   type SupervisorEvent,
 } from "./machine.ts";
+import type { NodeAnswer, NodeControl } from "./node_servant.ts";
 import type { NotifyReporter } from "./notify_reporter.ts";
 import { claimPrestopMarker, prestopMarkerPath } from "./prestop.ts";
 import type { RegistryLink } from "./registry_link.ts";
@@ -62,7 +64,9 @@ export interface Pod {
   readonly startLogTail: () => Promise<string[]>;
   /** `log/supervisor.log`. */
   readonly log: LogLine;
-  /** Closes the connections; calls in flight fail. */
+  /** Where the pod's node object is served (registered with onStartup); none when it is not. */
+  readonly nodeEndpoint?: string;
+  /** Closes the connections (the node object's too); calls in flight fail. */
   closeConnections(): Promise<void>;
   /** Writes out and closes `log/supervisor.log`. */
   closeLog(): Promise<void>;
@@ -71,8 +75,11 @@ export interface Pod {
 /** The outside world of the supervisor. */
 export interface SupervisorDeps {
   readonly settings: LifecycleSettings;
-  /** Runs genconf and opens what the pod needs; rejects with genconf's message. */
-  readonly configure: (signal: AbortSignal) => Promise<Pod>;
+  /**
+   * Runs genconf and opens what the pod needs (the node object, on `node`); rejects with
+   * genconf's message.
+   */
+  readonly configure: (signal: AbortSignal, node: NodeControl) => Promise<Pod>;
   /** The container's stdout (and the log before `log/supervisor.log` is open). */
   readonly out: LogLine;
   readonly now?: () => number;
@@ -92,6 +99,10 @@ const REAL_TIMER: Timer = (callback, ms) => {
 
 /** How long the exit waits for operations still running after the connections closed. */
 const EXIT_SETTLE_MS = 1000;
+/** Bound of the node object's `notifyServer` call to the service. */
+const NODE_NOTIFY_TIMEOUT = 3000;
+/** Node requests that may wait for their answers at once. */
+const MAX_NODE_REQUESTS = 64;
 
 /** A running supervisor. */
 export interface Supervisor {
@@ -143,6 +154,9 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
   /** File operations in order: the state file and the markers. */
   let files: Promise<void> = Promise.resolve();
   const pending = new Set<Promise<void>>();
+  /** The node requests waiting for their answers, by id. */
+  const nodeAnswers = new Map<number, (answer: NodeAnswer) => void>();
+  let lastNodeRequest = 0;
   let finish!: (code: number) => void;
   const done = new Promise<number>((resolve) => finish = resolve);
 
@@ -162,6 +176,62 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
     machine = result.state;
     for (const effect of result.effects) carryOut(effect);
   }
+
+  function answerNode(ids: readonly number[], answer: NodeAnswer): void {
+    for (const id of ids) {
+      nodeAnswers.get(id)?.(answer);
+      nodeAnswers.delete(id);
+    }
+  }
+
+  /** What the node object asks of the supervisor: requests to the machine, its state, notify. */
+  const node: NodeControl = {
+    request(kind) {
+      if (nodeAnswers.size >= MAX_NODE_REQUESTS) {
+        return Promise.resolve({
+          ret: NODE_ANSWER.BUSY,
+          result: `${MAX_NODE_REQUESTS} requests wait already; try again when they are answered`,
+        });
+      }
+      const id = ++lastNodeRequest;
+      const answered = new Promise<NodeAnswer>((resolve) => nodeAnswers.set(id, resolve));
+      dispatch({ type: "nodeRequest", id, kind });
+      if (machine.phase === "exited") {
+        answerNode([id], { ret: NODE_ANSWER.STATE, result: "the supervisor is exiting" });
+      }
+      return answered;
+    },
+    status() {
+      const running = machine.service.kind === "running";
+      return {
+        state: machine.state,
+        reason: machine.reason,
+        pid: running ? service?.pid ?? 0 : 0,
+        held: machine.held,
+      };
+    },
+    async notify(command) {
+      const current = pod;
+      if (!current || machine.service.kind !== "running") {
+        return {
+          ret: NODE_ANSWER.FAILED,
+          result: `the service is not running (${machine.state}: ${machine.reason})`,
+        };
+      }
+      log(`node: notifyServer "${command}"`);
+      try {
+        return {
+          ret: 0,
+          result: await bounded(current.admin.notify(command), NODE_NOTIFY_TIMEOUT),
+        };
+      } catch (error) {
+        return {
+          ret: NODE_ANSWER.FAILED,
+          result: `AdminF.notify("${command}") to the service failed: ${(error as Error).message}`,
+        };
+      }
+    },
+  };
 
   /** Runs `work` to its end; the event it gives goes to the machine, a failure to the log. */
   function track(work: Promise<SupervisorEvent | undefined | void>): void {
@@ -194,6 +264,7 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
         disableFlow: settings.disableFlow,
         version: settings.serverVersion,
         pid,
+        nodeEndpoint: pod!.nodeEndpoint,
       }))
       : call === "heartbeat"
       ? link.keepAlive(keepAliveRequest(info, state, { pid }))
@@ -243,6 +314,10 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
   }
 
   async function exit(code: number): Promise<void> {
+    answerNode([...nodeAnswers.keys()], {
+      ret: NODE_ANSWER.STATE,
+      result: "the supervisor exited",
+    });
     cancelTimer?.();
     cancelTimer = undefined;
     check?.abort();
@@ -264,15 +339,18 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
         genconf = new AbortController();
         const signal = genconf.signal;
         track(
-          deps.configure(signal).then(async (configured): Promise<SupervisorEvent | undefined> => {
-            if (signal.aborted) {
-              await configured.closeConnections();
-              await configured.closeLog();
-              return undefined;
-            }
-            pod = configured;
-            return { type: "configured" };
-          }, (error) => ({ type: "configFailed", message: (error as Error).message })),
+          deps.configure(signal, node).then(
+            async (configured): Promise<SupervisorEvent | undefined> => {
+              if (signal.aborted) {
+                await configured.closeConnections();
+                await configured.closeLog();
+                return undefined;
+              }
+              pod = configured;
+              return { type: "configured" };
+            },
+            (error) => ({ type: "configFailed", message: (error as Error).message }),
+          ),
         );
         break;
       }
@@ -376,6 +454,9 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
         break;
       case "showStartLog":
         track(pod!.startLogTail().then((lines) => lines.forEach(deps.out)));
+        break;
+      case "nodeAnswer":
+        answerNode(effect.ids, { ret: effect.ret, result: effect.result });
         break;
       case "wake":
         cancelTimer?.();

@@ -10,6 +10,7 @@ import type { RunningService, ServiceExit } from "./service_process.ts";
 import { readStateFile, stateFilePath } from "./state_file.ts";
 import { type Pod, startSupervisor, type Supervisor } from "./supervisor.ts";
 import { NotRegisteredError } from "./registry_link.ts";
+import type { NodeControl } from "./node_servant.ts";
 import { eventually } from "../tests/support/eventually.ts";
 import { type FakeClock, fakeClock } from "../tests/support/fake_clock.ts";
 import { fakeServerInfo } from "../tests/support/server_info.ts";
@@ -71,6 +72,10 @@ interface Harness {
   ports: boolean;
   /** The registry answers heartbeats "not registered" until the pod registers again. */
   forgotPod: boolean;
+  /** The node object's way into the supervisor, as configure got it. */
+  node?: NodeControl;
+  /** The node endpoint each onStartup carried. */
+  nodeEndpoints: string[];
 }
 
 async function harness(
@@ -102,6 +107,7 @@ async function harness(
     checkSignals: [],
     ports: false,
     forgotPod: false,
+    nodeEndpoints: [],
   };
   const registry = async (name: string) => {
     h.calls.push(name);
@@ -112,6 +118,7 @@ async function harness(
     link: {
       onStartup: (req) => {
         h.pids.push(`onStartup ${req.processId}`);
+        h.nodeEndpoints.push(req.nodeEndpoint);
         h.forgotPod = false;
         return registry(`onStartup ${req.State}`);
       },
@@ -157,6 +164,7 @@ async function harness(
     },
     startLogTail: () => Promise.resolve(["last line of start.log"]),
     log: (line) => h.lines.push(line),
+    nodeEndpoint: NODE_ENDPOINT,
     closeConnections: () => {
       // Closing the connections fails the calls in flight.
       h.holdRegistry?.release();
@@ -169,8 +177,9 @@ async function harness(
     out: (line) => h.lines.push(`out: ${line}`),
     now: clock.now,
     timer: clock.timer,
-    configure: async (signal) => {
+    configure: async (signal, node) => {
       h.genconfSignal = signal;
+      h.node = node;
       if (options.holdGenconf) {
         await Promise.race([
           options.holdGenconf.promise,
@@ -183,6 +192,8 @@ async function harness(
   });
   return h as Harness;
 }
+
+const NODE_ENDPOINT = "tcp -h 10.0.0.3 -p 15999 -t 60000";
 
 /** Waits (a real 5 s at most) until `test` holds: the runner's effects are real promises. */
 function until(what: string, test: () => boolean | Promise<boolean>): Promise<number> {
@@ -347,4 +358,114 @@ Deno.test("supervisor runner", async (t) => {
     assert.equal(await h.supervisor.done, 0);
     assert.ok(h.calls.includes("onPrestop"));
   });
+});
+
+Deno.test("supervisor runner: the node object's requests", async (t) => {
+  const h = await harness();
+  const notAnswered = Symbol("not answered");
+  /** The answer, or notAnswered when it has not come after the runner settled. */
+  const peek = async <T>(promise: Promise<T>) => {
+    const result = await Promise.race([
+      promise,
+      new Promise<typeof notAnswered>((resolve) => setTimeout(() => resolve(notAnswered), 20)),
+    ]);
+    return result;
+  };
+  /**
+   * The answer of a request that waits for the runner's timers (a drain, a check round): the
+   * fake clock moves on a check interval at a time until it comes, as many times as needed under
+   * load, at most 100.
+   */
+  const driven = async <T>(promise: Promise<T>) => {
+    for (let i = 0; i < 100; i++) {
+      const result = await peek(promise);
+      if (result !== notAnswered) return result;
+      h.clock.advance(h.settings.checkInterval);
+    }
+    throw new Error("No answer after 100 check intervals");
+  };
+  try {
+    h.supervisor.dispatch({ type: "start" });
+    await until("active", async () => (await stateOf(h)) === "active");
+    const node = h.node!;
+
+    await t.step("onStartup carries the node endpoint", () => {
+      assert.deepEqual(h.nodeEndpoints, [NODE_ENDPOINT]);
+    });
+
+    await t.step("state, pid and notify", async () => {
+      assert.deepEqual(node.status(), {
+        state: "active",
+        reason: "every endpoint accepts connections",
+        pid: 1000,
+        held: false,
+      });
+      assert.deepEqual(await node.notify("tars.setloglevel DEBUG"), { ret: 0, result: "ok" });
+      assert.ok(h.calls.includes("notify tars.setloglevel DEBUG"));
+    });
+
+    await t.step(
+      "restartServer: answered after the drain, the stop and the new start",
+      async () => {
+        const restart = node.request("restart");
+        await until("out of traffic", () => h.calls.includes("keepAlive deactivating"));
+        assert.equal(await peek(restart), notAnswered);
+        assert.deepEqual(await driven(restart), {
+          ret: 0,
+          result: "restarted: the service is active again",
+        });
+        assert.equal(h.services.length, 2);
+        assert.deepEqual(h.services[0].stops.length, 1);
+        assert.equal(node.status().pid, 1001);
+        await until("back in traffic", () => h.calls.at(-1) === "keepAlive active");
+      },
+    );
+
+    await t.step("stopServer: held down and inactive; notify says it is not running", async () => {
+      assert.deepEqual(await driven(node.request("stop")), {
+        ret: 0,
+        result: "stopped (killed by SIGTERM); the service stays down",
+      });
+      await until("inactive", async () => (await stateOf(h)) === "inactive");
+      assert.deepEqual([node.status().pid, node.status().held], [0, true]);
+      h.clock.advance(5 * h.settings.checkInterval);
+      await until("rounds ran", async () => (await stateOf(h)) === "inactive");
+      assert.equal(h.services.length, 2, "not restarted");
+      assert.deepEqual(await node.notify("tars.viewstatus"), {
+        ret: -1,
+        result: "the service is not running (inactive: held down by stopServer; startServer or " +
+          "restartServer starts it)",
+      });
+    });
+
+    await t.step("startServer: started, answered once active", async () => {
+      assert.deepEqual(await driven(node.request("start")), {
+        ret: 0,
+        result: "started: the service is active",
+      });
+      assert.equal(h.services.length, 3);
+      assert.equal(node.status().held, false);
+    });
+
+    await t.step("a request waiting when the pod stops is answered", async () => {
+      const from = h.calls.length;
+      const restart = node.request("restart");
+      const prestops = () => h.calls.slice(from).filter((c) => c === "notify prestop").length;
+      await until("the restart's drain", () => prestops() === 1);
+      h.supervisor.dispatch({ type: "stop", signal: "SIGTERM" });
+      assert.deepEqual(await restart, { ret: 1004, result: "the pod is stopping (SIGTERM)" });
+      await until("the pod's own drain", () => prestops() === 2);
+      h.clock.advance(h.settings.prestopWaitTime);
+      assert.equal(await h.supervisor.done, 0);
+      assert.deepEqual(await node.request("start"), {
+        ret: 1004,
+        result: "the supervisor is exiting",
+      });
+    });
+  } finally {
+    h.supervisor.dispatch({ type: "stop", signal: "SIGTERM" });
+    h.clock.advance(60_000);
+    await h.supervisor.done;
+    await Deno.remove(h.tarsPath, { recursive: true });
+  }
 });

@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { TarsClient } from "../protocol/client.ts";
 import { QUERY_OBJ, QueryF } from "../protocol/interfaces/query_f.ts";
 import { OnStartupReq, REGISTRY_OBJ, RegistryF } from "../protocol/interfaces/registry_f.ts";
+import { ADMIN_REG_OBJ } from "../protocol/interfaces/admin_reg.ts";
 import type { StructInput } from "../protocol/codec/mod.ts";
 import { readRegistryConfig, RegistryService, startRegistry } from "../registry/mod.ts";
 import { createMysqlSchema, openStore, parseMysqlUrl } from "../registry/store/mod.ts";
@@ -105,7 +106,10 @@ Deno.test({
         const url = await server.createDatabase("fresh");
         await createMysqlSchema(parseMysqlUrl(url));
         const tables = [...(await tablesOf(server, "fresh")).keys()];
-        assert.deepEqual(tables, [...FRAMEWORK_TABLES, "t_tarsregistry_server"].sort());
+        assert.deepEqual(
+          tables,
+          [...FRAMEWORK_TABLES, "t_tarsregistry_server", "t_tarsregistry_task"].sort(),
+        );
         const [template] = await server.rootQuery(
           "fresh",
           "SELECT template_name, parents_name, profile FROM t_profile_template",
@@ -497,6 +501,7 @@ async function consoleStart(t: Deno.TestContext, server: MariadbServer): Promise
         ) as Record<string, string>[];
         const endpoint = `tcp -h 127.0.0.1 -p ${registry.address.port}`;
         assert.deepEqual(rows.map((r) => [r.locator_id, r.servant, r.present_state]), [
+          [`127.0.0.1:${registry.address.port}`, ADMIN_REG_OBJ, "active"],
           [`127.0.0.1:${registry.address.port}`, QUERY_OBJ, "active"],
           [`127.0.0.1:${registry.address.port}`, REGISTRY_OBJ, "active"],
         ]);

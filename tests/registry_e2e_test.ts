@@ -2,11 +2,14 @@
  * End-to-end tests of the `tarsregistry` process (registry/main.ts run with the permissions of
  * `deno task start`): the official `@tars/rpc` client calling QueryF and Registry and finding a
  * `@tars/rpc` server through us; our TarsClient's registration, lookups, refusals, AdminObj and
- * HTTP; restart after kill -9 on SQLite; SIGTERM removing its own registration; two replicas on
- * one MariaDB. Everything listens on loopback with ports the processes pick.
+ * HTTP; restart after kill -9 on SQLite, also in the middle of a burst of registrations sharing
+ * commits; SIGTERM removing its own registration; two replicas on one MariaDB reading each
+ * other's changes. Everything listens on loopback with ports the processes pick.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import mysql from "mysql2/promise";
+import { delay } from "../lib/timers.ts";
 import { TarsCallError } from "../protocol/call_error.ts";
 import { TarsClient } from "../protocol/client.ts";
 import { ADMIN_OBJ, AdminF } from "../protocol/interfaces/admin_f.ts";
@@ -18,7 +21,6 @@ import { readLines, type RegistryProcess, startRegistryProcess } from "../local/
 import { mariadbMissing, mariadbSearchPath, startMariadb } from "./support/mariadb.ts";
 import { eventually } from "./support/eventually.ts";
 import { skipWhen } from "./support/skip.ts";
-import { delay } from "../lib/timers.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const PEERS = new URL("./peers/", import.meta.url);
@@ -26,6 +28,11 @@ const PEERS = new URL("./peers/", import.meta.url);
 const PROCESS_TIMEOUT_MS = 20_000;
 /** Bound on a write on one replica showing on the other (reload interval 1 s). */
 const REPLICA_VISIBLE_MS = 3_000;
+/**
+ * Bound on a deletion on one replica leaving the other's answers: with a reload interval of 1 s
+ * the key sums are compared every third reload (the whole database is read every hour here).
+ */
+const REPLICA_DELETION_MS = 8_000;
 
 /** Runs a Node peer script to completion (bounded) and gives its parsed JSON output. */
 async function runNodePeer(script: string, args: string[]): Promise<Record<string, unknown>> {
@@ -375,8 +382,9 @@ Deno.test("e2e: our TarsClient registers, looks up, is refused, administers, and
           /^tarsregistry_calls_total\{method="onPrestop",kind="deregistration"\} 2$/m,
           /^tarsregistry_calls_total\{method="findObjectById4Any",kind="lookup"\} \d+$/m,
           /^tarsregistry_call_duration_seconds_count\{method="onStartup"\} 5$/m,
-          /^tarsregistry_servers 2$/m,
-          /^tarsregistry_endpoints\{active="true"\} 3$/m,
+          // The pod, the registry and its admin registry.
+          /^tarsregistry_servers 3$/m,
+          /^tarsregistry_endpoints\{active="true"\} 4$/m,
         ]
       ) assert.match(metrics, line);
       const targets = await (await http("/targets")).json();
@@ -403,7 +411,7 @@ Deno.test("e2e: our TarsClient registers, looks up, is refused, administers, and
     await t.step("AdminObj: status counts; clean is a dry run unless told n", async () => {
       assert.equal(
         (await p.admin.notify({ command: "status" })).ret,
-        "nodes=2 servers=2 adapters=3 config_files=0 active_endpoints=3 inactive_endpoints=0 store=sqlite",
+        "nodes=2 servers=3 adapters=4 config_files=0 active_endpoints=4 inactive_endpoints=0 store=sqlite",
       );
       const dryDefault = (await p.admin.notify({ command: "clean" })).ret;
       assert.match(dryDefault, /^Would remove 0 node\(s\)/);
@@ -432,7 +440,7 @@ Deno.test("e2e: our TarsClient registers, looks up, is refused, administers, and
         p.admin.notify({ command: "clean n 2999-01-01" }),
         "Invalid time 2999-01-01T00:00:00\\.000Z",
       );
-      assert.match((await p.admin.notify({ command: "status" })).ret, /^nodes=2 servers=2 /);
+      assert.match((await p.admin.notify({ command: "status" })).ret, /^nodes=2 servers=3 /);
       assert.deepEqual((await lookup(p, obj)).active, ["10.5.0.1:18000"]);
       assert.deepEqual((await lookup(p, QUERY_OBJ)).active, [`127.0.0.1:${registry!.port}`]);
     });
@@ -523,7 +531,8 @@ Deno.test("e2e: SQLite keeps every acknowledged registration across kill -9; SIG
 });
 
 const REPLICAS_TEST =
-  "e2e: two registries on one MariaDB see each other's writes within the reload interval";
+  "e2e: two registries on one MariaDB see each other's writes within the reload interval, " +
+  "deletions within a few, and a write committed late";
 Deno.test({
   name: REPLICAS_TEST,
   ignore: skipWhen(REPLICAS_TEST, mariadbMissing(Deno.env)),
@@ -531,13 +540,15 @@ Deno.test({
     const mariadb = await startMariadb({ searchPath: mariadbSearchPath(Deno.env.get("PATH")) });
     const client = new TarsClient({ log: () => {}, timeout: 5000 });
     const running: RegistryProcess[] = [];
+    // Reads of what changed only: a whole read would hide what they miss.
+    const intervals = ["--reload-interval", "1s", "--full-reload-interval", "1h"];
+    let root: mysql.Connection | undefined;
     try {
       const a = await startRegistryProcess([
         "--store",
         mariadb.url,
         "--init-db",
-        "--reload-interval",
-        "1s",
+        ...intervals,
         "--advertise",
         "127.0.0.1",
       ]);
@@ -548,7 +559,7 @@ Deno.test({
         decodeURIComponent(url.password)
       }@tcp(${url.host})/db_tars`;
       const b = await startRegistryProcess(
-        ["--reload-interval", "1s", "--advertise", "127.0.0.2"],
+        [...intervals, "--advertise", "127.0.0.2"],
         { env: { DB_DSN: dsn, TARS_REGISTRY_STORE: "" } },
       );
       running.push(b);
@@ -599,7 +610,7 @@ Deno.test({
           req: { nodeName: "10.6.0.1", application: "E2e", server: "Pod" },
         });
         const ms = await eventually(
-          REPLICA_VISIBLE_MS,
+          REPLICA_DELETION_MS,
           "prestop on B",
           async () => (await lookup(pb, obj)).active.length === 0,
         );
@@ -607,11 +618,73 @@ Deno.test({
         assert.deepEqual(await lookup(pb, obj), { active: [], inactive: ["10.6.0.2:18000"] });
       });
 
+      await t.step("rows another tool deletes disappear on both", async () => {
+        await pa.registry.onStartup({ req: pod("10.6.0.3") });
+        for (const p of [pa, pb]) {
+          await eventually(
+            REPLICA_VISIBLE_MS,
+            "the new pod on both",
+            async () => (await lookup(p, obj)).active.includes("10.6.0.3:18000"),
+          );
+        }
+        await mariadb.rootQuery(
+          "db_tars",
+          "DELETE FROM t_adapter_conf WHERE node_name = '10.6.0.3'",
+        );
+        for (const [name, p] of [["A", pa], ["B", pb]] as const) {
+          const ms = await eventually(
+            REPLICA_DELETION_MS,
+            `the deleted adapter gone from ${name}`,
+            async () => !(await lookup(p, obj)).active.includes("10.6.0.3:18000"),
+          );
+          timings.push(`SQL DELETE→${name} ${ms.toFixed(0)} ms`);
+        }
+      });
+
+      await t.step("a write committed after B read past its time is still picked up", async () => {
+        await pa.registry.onStartup({ req: pod("10.6.0.4") });
+        await eventually(
+          REPLICA_VISIBLE_MS,
+          "the pod on B",
+          async () => (await lookup(pb, obj)).active.includes("10.6.0.4:18000"),
+        );
+        // A slow transaction: its row is stamped now, committed only after B's next reads.
+        root = await mysql.createConnection({
+          socketPath: mariadb.socket,
+          user: "root",
+          database: "db_tars",
+        });
+        // Row locks only: the registrations meanwhile must not wait on this transaction.
+        await root.query("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+        await root.query("START TRANSACTION");
+        await root.query(
+          `UPDATE t_server_conf SET present_state = 'inactive', registry_timestamp = NOW()
+            WHERE node_name = '10.6.0.4'`,
+        );
+        // B has read past the slow row's time once a later registration shows there.
+        await delay(1100);
+        await pa.registry.onStartup({ req: pod("10.6.0.5") });
+        await eventually(
+          REPLICA_VISIBLE_MS,
+          "a later pod on B",
+          async () => (await lookup(pb, obj)).active.includes("10.6.0.5:18000"),
+        );
+        await delay(1100);
+        assert.ok((await lookup(pb, obj)).active.includes("10.6.0.4:18000"), "not committed yet");
+        await root.query("COMMIT");
+        const ms = await eventually(
+          REPLICA_VISIBLE_MS,
+          "the late commit on B",
+          async () => (await lookup(pb, obj)).inactive.includes("10.6.0.4:18000"),
+        );
+        timings.push(`late commit→B ${ms.toFixed(0)} ms`);
+      });
+
       await t.step("SIGTERM on A: exit 0, and B stops listing A's endpoint", async () => {
         const status = await a.terminate();
         assert.equal(status.code, 0);
         const ms = await eventually(
-          REPLICA_VISIBLE_MS,
+          REPLICA_DELETION_MS,
           "A's deregistration on B",
           async () =>
             JSON.stringify(await lookup(pb, QUERY_OBJ)) ===
@@ -626,6 +699,7 @@ Deno.test({
       });
       console.log(`replica visibility: ${timings.join(", ")}`);
     } finally {
+      await root?.end();
       await client.close();
       for (const r of running) await r.kill();
       await mariadb.stop();

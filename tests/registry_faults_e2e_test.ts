@@ -90,6 +90,13 @@ Deno.test("faults: out of file descriptors, the listeners back off, say so in /h
     for (let i = 0; i < 60; i++) {
       conns.push(await Deno.connect({ hostname: "127.0.0.1", port: r.port }));
     }
+    // The TARS listener reaches the limit first: were the HTTP connections opened at once, the
+    // HTTP listener could accept them all while the TARS one still works through its backlog.
+    await eventually(10_000, "/healthz 503 naming the TARS listener", async () => {
+      const { status, body } = await health.get("/healthz");
+      return status === 503 &&
+        /cannot accept connections on tcp -h 127\.0\.0\.1 -p \d+: Too many open files/.test(body);
+    });
     for (let i = 0; i < 5; i++) {
       conns.push(await Deno.connect({ hostname: "127.0.0.1", port: r.metricsPort }));
     }

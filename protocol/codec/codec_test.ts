@@ -685,7 +685,7 @@ Deno.test("input views", async (t) => {
   });
 });
 
-Deno.test("frozen values of flat structs", async (t) => {
+Deno.test("frozen values of flat structs, and frozen lists", async (t) => {
   const Flat = struct("Flat", { id: req(0, int32), name: opt(1, string), score: opt(2, double) });
   await t.step("encode as the same value unfrozen, reused in lists", () => {
     const value = { id: 7, name: "seven", score: 0.5 };
@@ -712,5 +712,48 @@ Deno.test("frozen values of flat structs", async (t) => {
     items.push(2);
     assert.notEqual(hex(encode(Holder, holder)), hex(before));
     assert.deepStrictEqual(decode(Holder, encode(Holder, holder)), { items: [1, 2] });
+  });
+
+  await t.step(
+    "a frozen list of frozen values encodes as the same list unfrozen, each time",
+    () => {
+      const List = list(Flat);
+      const items = [{ id: 1, name: "one" }, { id: 2 }, { id: 3, score: 1.5 }];
+      const frozen = Object.freeze(items.map((item) => Object.freeze({ ...item })));
+      const expected = hex(encode(List, items, { tag: 2 }));
+      assert.equal(hex(encode(List, frozen, { tag: 2 })), expected);
+      assert.equal(hex(encode(List, frozen, { tag: 2 })), expected);
+      assert.equal(hex(encode(List, frozen, { tag: 20 })), hex(encode(List, items, { tag: 20 })));
+      assert.deepStrictEqual(decode(List, encode(List, frozen)), [
+        { id: 1, name: "one", score: 0 },
+        { id: 2, name: "", score: 0 },
+        { id: 3, name: "", score: 1.5 },
+      ]);
+      const strings = Object.freeze(["a", "b"]);
+      assert.equal(hex(encode(list(string), strings)), hex(encode(list(string), ["a", "b"])));
+      assert.equal(hex(encode(list(string), strings)), hex(encode(list(string), ["a", "b"])));
+    },
+  );
+
+  await t.step("a frozen list holding a value that may change is encoded afresh", () => {
+    const item = { id: 1 };
+    const frozen = Object.freeze([item]);
+    const before = hex(encode(list(Flat), frozen));
+    item.id = 2;
+    assert.notEqual(hex(encode(list(Flat), frozen)), before);
+    const inner = [1];
+    const nested = Object.freeze([inner]);
+    const nestedBefore = hex(encode(list(list(int32)), nested));
+    inner.push(2);
+    assert.notEqual(hex(encode(list(list(int32)), nested)), nestedBefore);
+  });
+
+  await t.step("a bad element of a frozen list fails each time", () => {
+    const bad = Object.freeze([Object.freeze({ id: "x" })]);
+    for (let i = 0; i < 2; i++) {
+      assert.throws(() => encode(list(Flat), bad as never), /Struct Flat, field "id"/);
+    }
+    const notStruct = Object.freeze([null]);
+    assert.throws(() => encode(list(Flat), notStruct as never), /Expected a Flat object/);
   });
 });

@@ -16,6 +16,12 @@ const utf8 = new TextEncoder();
  * with frozen EndpointF values built when an adapter is indexed.
  */
 const frozenFields = new WeakMap<object, Uint8Array>();
+/**
+ * Bytes (length and elements) of frozen lists whose elements cannot change either: scalars, or
+ * frozen values of flat structs. The registry answers a lookup with such lists, built once per
+ * change of the object, so a list of 1,000 endpoints is encoded once, not per call.
+ */
+const frozenLists = new WeakMap<readonly unknown[], Uint8Array>();
 
 /** Writes TARS-encoded values into a growing buffer. */
 export class TarsWriter {
@@ -207,6 +213,8 @@ export class TarsWriter {
       case "list": {
         if (!Array.isArray(value)) throw new TypeError(`Expected an array, got ${show(value)}`);
         this.writeHead(tag, WireType.LIST);
+        const frozen = Object.isFrozen(value) ? frozenListBytes(type.elem, value) : undefined;
+        if (frozen) return this.writeRaw(frozen);
         this.writeInt(0, value.length);
         for (const item of value) this.writeValue(0, type.elem, item);
         return;
@@ -269,6 +277,37 @@ function frozenFieldBytes(type: StructType, value: object): Uint8Array {
     bytes = writer.bytes().slice();
     frozenFields.set(value, bytes);
   }
+  return bytes;
+}
+
+/**
+ * The bytes after the head of a frozen list, from the cache or encoded once; undefined when an
+ * element could still change (a list, a map, bytes, or a struct value that is not frozen or not
+ * flat), so the list is encoded afresh.
+ */
+function frozenListBytes(elem: TarsType, list: readonly unknown[]): Uint8Array | undefined {
+  const cached = frozenLists.get(list);
+  if (cached) return cached;
+  const struct = elem.kind === "struct";
+  if (struct ? !elem.flat : ["bytes", "list", "map"].includes(elem.kind)) return undefined;
+  if (struct && !list.every((item) => Object.isFrozen(item))) return undefined;
+  const writer = new TarsWriter(64);
+  writer.writeInt(0, list.length);
+  for (const item of list) {
+    if (!struct) {
+      writer.writeValue(0, elem, item);
+      continue;
+    }
+    if (typeof item !== "object" || item === null) writer.writeValue(0, elem, item); // throws
+    // The element's own cached bytes when it has them; not cached per element otherwise.
+    writer.writeHead(0, WireType.STRUCT_BEGIN);
+    const fields = frozenFields.get(item as object);
+    if (fields) writer.writeRaw(fields);
+    else writer.writeFields(elem, item as Record<string, unknown>);
+    writer.writeHead(0, WireType.STRUCT_END);
+  }
+  const bytes = writer.bytes().slice();
+  frozenLists.set(list, bytes);
   return bytes;
 }
 

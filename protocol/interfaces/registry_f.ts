@@ -48,9 +48,10 @@ export const AdapterConf = struct("tars.AdapterConf", {
 });
 
 /**
- * `tars.onStartupReq`: a pod announces its server and adapters. Tags 0-7 are K8STARS's; 8-10 are
+ * `tars.onStartupReq`: a pod announces its server and adapters. Tags 0-7 are K8STARS's; 8-11 are
  * this project's: the original clients do not send them, and the registry then keeps what it has
- * (an empty string or a pid of -1 says the same).
+ * (an empty string or a pid of -1 says the same), but for the node endpoint: a pod that sends none
+ * serves no node object.
  */
 export const OnStartupReq = struct("tars.onStartupReq", {
   nodeName: req(0, string),
@@ -67,6 +68,12 @@ export const OnStartupReq = struct("tars.onStartupReq", {
   processId: opt(9, int32, -1),
   /** The version of the tarscli that registers the pod (the node's `tars_version`). */
   tarscliVersion: opt(10, string),
+  /**
+   * Where the pod serves its node object (`tars.tarsnode.NodeObj`), `tcp -h POD_IP -p PORT -t
+   * 60000`; empty: it serves none. The registry writes `tars.tarsnode.NodeObj@` and it to
+   * `t_node_info.node_obj` and answers it in lookups of `tars.tarsnode.NodeObj`.
+   */
+  nodeEndpoint: opt(11, string),
 });
 
 /** `tars.onPrestopReq`: a pod is about to stop. */

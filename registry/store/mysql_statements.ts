@@ -11,6 +11,7 @@
  * @module
  */
 import { fillerOf, type FrameworkTable, type Layout, OWN_SERVER_TABLE } from "./mysql_layout.ts";
+import { SERVER_ADAPTER_COLUMNS } from "./snapshot_rows.ts";
 import type { KeepAliveRows, RegistryInfoRows, ServerRow, StartupRows } from "./types.ts";
 
 /** SQL text with its parameters. */
@@ -102,13 +103,17 @@ const to = (sql: string): OnUpdate => ({ onUpdate: sql });
 /** An existing row's column takes the new row's value. */
 const same = (column: string): OnUpdate => to(`VALUES(${column})`);
 
-/** The node row of `onStartup`: registered and heartbeating now, active. */
+/**
+ * The node row of `onStartup`: registered and heartbeating now, active, its node object as the C++
+ * framework writes it (`tars.tarsnode.NodeObj@tcp -h IP -p PORT -t 60000`, and the port).
+ */
 export function upsertNode(layout: Layout, rows: StartupRows, report: Report): Statement {
   const node = rows.nodeName;
   const upsert = new Upsert("t_node_info", layout, report)
     .required("node_name", param(node))
-    .optional("node_obj", param(`tars.tarsnode.NodeObj@tcp -h ${node} -p 0`), same("node_obj"))
+    .optional("node_obj", param(rows.nodeObj), same("node_obj"))
     .optional("endpoint_ip", param(node), same("endpoint_ip"))
+    .optional("endpoint_port", param(rows.nodePort), same("endpoint_port"))
     .optional("last_reg_time", raw("NOW()"), to("NOW()"))
     .required("last_heartbeat", raw("NOW()"), to("NOW()"))
     .optional("setting_state", param("active"))
@@ -122,8 +127,8 @@ export function upsertNode(layout: Layout, rows: StartupRows, report: Report): S
 /**
  * The server row of `onStartup`. A new row is active in setting, of template `tars.default`,
  * type `tars_cpp` and pid 0 unless the request says otherwise; an existing row keeps its setting
- * state (an operator's `inactive` from the console), and its type and pid when the request does
- * not send them. `patch_time` moves only when the version changes.
+ * state (an operator's `inactive` from the console) and its traffic switch unless the pod turns
+ * traffic off, and its type and pid when the request does not send them. `patch_time` moves only when the version changes.
  */
 export function upsertServer(
   layout: Layout,
@@ -156,7 +161,13 @@ export function upsertServer(
     .optional("set_area", param(s.setArea), same("set_area"))
     .optional("set_group", param(s.setGroup), same("set_group"))
     .optional("grid_flag", param(s.gridFlag), same("grid_flag"))
-    .optional("flow_state", param(s.flowState), same("flow_state"))
+    // The console's switch outlives a re-registration; a pod that registers with traffic off
+    // (TARS_DISABLE_FLOW) turns it off.
+    .optional(
+      "flow_state",
+      param(s.flowState),
+      to("IF(VALUES(flow_state) = 'inactive', 'inactive', flow_state)"),
+    )
     .optional(
       "template_name",
       param(DEFAULT_TEMPLATE),
@@ -328,7 +339,141 @@ export function announceRegistry(
   );
 }
 
+/**
+ * Every server (or those `where` picks, on alias `s`) with its adapters, one row per adapter (a
+ * server without any: one row, `has_adapter` 0), the rows of a server one after the other, as
+ * the C++ registry joins them; the columns of {@linkcode SERVER_ADAPTER_COLUMNS}, a missing one
+ * as NULL.
+ */
+export function serversWithAdapters(layout: Layout, where?: Statement): Statement {
+  const adapterColumns = new Set<string>(ADAPTER_COLUMNS);
+  const columns = SERVER_ADAPTER_COLUMNS.map((c) => {
+    if (c === "has_adapter") return "a.node_name IS NOT NULL AS has_adapter";
+    const [table, alias] = adapterColumns.has(c)
+      ? ["t_adapter_conf" as const, "a"]
+      : ["t_server_conf" as const, "s"];
+    return layout.has(table, c) ? `${alias}.${c}` : `NULL AS ${c}`;
+  });
+  const order = layout.has("t_server_conf", "id")
+    ? "s.id"
+    : "s.application, s.server_name, s.node_name";
+  return {
+    sql: `SELECT ${columns.join(", ")}
+      FROM t_server_conf AS s LEFT JOIN t_adapter_conf AS a ON a.application = s.application
+        AND a.server_name = s.server_name AND a.node_name = s.node_name
+      ${where ? `WHERE ${where.sql}` : ""}
+      ORDER BY ${order}`,
+    params: where?.params ?? [],
+  };
+}
+
 /** A table's columns `wanted` as a SELECT list: the missing ones as NULL under their name. */
 export function selectList(layout: Layout, table: FrameworkTable, wanted: string[]): string {
   return wanted.map((c) => layout.has(table, c) ? c : `NULL AS ${c}`).join(", ");
+}
+
+/** The columns of {@linkcode SERVER_ADAPTER_COLUMNS} that `t_adapter_conf` gives. */
+const ADAPTER_COLUMNS = [
+  "adapter_name",
+  "servant",
+  "endpoint",
+  "protocol",
+  "thread_num",
+  "max_connections",
+  "queuecap",
+  "queuetimeout",
+];
+
+/**
+ * Every node (or those heartbeating since `since`), with its node object (NULL where the table has
+ * no `node_obj`) and its heartbeat's age (µs) on the database's clock.
+ */
+export function nodes(layout: Layout, since?: Statement): Statement {
+  return {
+    sql: `SELECT node_name, present_state, ${selectList(layout, "t_node_info", ["node_obj"])},
+        TIMESTAMPDIFF(MICROSECOND, last_heartbeat, NOW(6)) AS age FROM t_node_info
+      ${since ? `WHERE last_heartbeat >= ${since.sql}` : ""}`,
+    params: since?.params ?? [],
+  };
+}
+
+/** A database time (as `NOW(3)` gave it) less `ms`. */
+export function markLess(at: string, ms: number): Statement {
+  return {
+    sql: "CAST(? AS DATETIME(3)) - INTERVAL ? MICROSECOND",
+    params: [at, Math.round(ms * 1000)],
+  };
+}
+
+/**
+ * The nodes where a server or an adapter row was stamped (`registry_timestamp`) since `since`;
+ * every node of a server when `t_server_conf` has no `registry_timestamp` to go by.
+ */
+export function touchedNodes(layout: Layout, since: Statement): Statement {
+  if (!layout.has("t_server_conf", "registry_timestamp")) {
+    return { sql: "SELECT DISTINCT node_name FROM t_server_conf", params: [] };
+  }
+  const parts = (["t_server_conf", "t_adapter_conf"] as const)
+    .filter((t) => layout.has(t, "registry_timestamp"))
+    .map((t) => ({
+      sql: `SELECT node_name FROM ${t} WHERE registry_timestamp >= ${since.sql}`,
+      params: since.params,
+    }));
+  return {
+    sql: parts.map((p) => p.sql).join(" UNION "),
+    params: parts.flatMap((p) => p.params),
+  };
+}
+
+/** The nodes where the registry's own row of a server changed since `since`. */
+export function touchedOwnNodes(since: Statement): Statement {
+  return {
+    sql: `SELECT DISTINCT node_name FROM ${OWN_SERVER_TABLE}
+      WHERE registry_timestamp >= ${since.sql}`,
+    params: since.params,
+  };
+}
+
+/**
+ * The registry's own rows of servers (on `nodes` when given); for a whole load only those that
+ * say something (a metrics port, traffic off): a server without one has neither.
+ */
+export function ownRows(nodes?: readonly string[]): Statement {
+  return nodes
+    ? {
+      sql: `SELECT application, server_name, node_name, metrics_port, flow_state
+        FROM ${OWN_SERVER_TABLE} WHERE node_name IN (?)`,
+      params: [nodes],
+    }
+    : {
+      sql: `SELECT application, server_name, node_name, metrics_port, flow_state
+        FROM ${OWN_SERVER_TABLE} WHERE metrics_port > 0 OR flow_state = 'inactive'`,
+      params: [],
+    };
+}
+
+/** The CRC-32 of a key, its names joined by NUL (key_sums.ts computes the same). */
+function keyCrc(columns: string[]): string {
+  const parts = columns.map((c) => `IFNULL(${c}, '')`);
+  return `CRC32(CONCAT_WS(CHAR(0 USING utf8mb4), ${parts.join(", ")}))`;
+}
+
+/** Row counts and key checksums of the tables a replica holds (key_sums.ts). */
+export function keySums(): Statement {
+  const table = (name: string, t: string, key: string[]) =>
+    `(SELECT COUNT(*) FROM ${t}) AS ${name}_count,
+      (SELECT BIT_XOR(${keyCrc(key)}) FROM ${t}) AS ${name}_xor`;
+  return {
+    sql: `SELECT ${table("nodes", "t_node_info", ["node_name"])},
+      ${table("servers", "t_server_conf", ["application", "server_name", "node_name"])},
+      ${
+      table("adapters", "t_adapter_conf", [
+        "application",
+        "server_name",
+        "node_name",
+        "adapter_name",
+      ])
+    }`,
+    params: [],
+  };
 }

@@ -1,8 +1,9 @@
 /**
  * Registry store on MySQL/MariaDB: the db_tars tables the TARS framework and its web console read
- * (`t_node_info`, `t_server_conf`, `t_adapter_conf`, `t_config_files`, `t_registry_info`), written
- * as the framework writes them, plus one table of its own (`t_tarsregistry_server`: the metrics
- * port, and the traffic flag where `t_server_conf` has no `flow_state`).
+ * (`t_node_info`, `t_server_conf`, `t_adapter_conf`, `t_config_files`, `t_registry_info`, and the
+ * console's tasks `t_task` and `t_task_item`: mysql_admin.ts), written as the framework writes
+ * them, plus tables of its own (`t_tarsregistry_server`: the metrics port, and the traffic flag
+ * where `t_server_conf` has no `flow_state`; `t_tarsregistry_task`: the numbering of a task).
  *
  * It never changes the framework's tables. Other tools do, while it runs (the web console's
  * `sync({alter:true})` drops and adds columns and changes types): the columns are read again at
@@ -13,28 +14,46 @@
  *
  * Times are the database's: `NOW()` in the session's time zone, as the framework writes them, and
  * heartbeat ages are measured against the database's clock, so this registry, the C++ registry
- * and the console agree. Each call is one InnoDB transaction on a pooled connection, committed
- * before the promise resolves; every value written is valid under strict SQL mode.
+ * and the console agree. The pods' calls (onStartup, keepAlive, onPrestop) are group-committed
+ * (mysql_batch.ts: the calls queued together in one InnoDB transaction, each all or nothing);
+ * every other call is one transaction of its own. Each is committed before its promise resolves;
+ * every value written is valid under strict SQL mode.
  */
 
 import mysql from "mysql2/promise";
 import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
+import type { Connection as CoreConnection } from "mysql2";
 import { ER_DBACCESS_DENIED, explainMysqlError, MysqlConnectError } from "./mysql_errors.ts";
+import { type BatchedCall, isDeadlock, rollback, WriteBatcher } from "./mysql_batch.ts";
 import { Layout, OWN_SERVER_TABLE, readLayout } from "./mysql_layout.ts";
 import * as statements from "./mysql_statements.ts";
+import * as admin from "./mysql_admin.ts";
+import { OWN_TASK_TABLE, OWN_TASK_TABLE_DDL } from "./mysql_admin.ts";
+import type { FlowRows, ProfileTemplateRow, ServerProfileRow } from "./admin_types.ts";
+import type { TaskFilter, TaskItemChange, TaskRecord, TaskRows } from "./admin_types.ts";
 import { countsOf, SHARED_STATEMENTS } from "./shared_sql.ts";
-import { buildSnapshot, SERVER_ORDER, type TableRows } from "./snapshot_rows.ts";
+import {
+  collectSnapshot,
+  nodeRecord,
+  ownKey,
+  type OwnValues,
+  SERVER_ORDER,
+  type ServerAdapterRow,
+  ServerAssembler,
+} from "./snapshot_rows.ts";
 // The rows it writes; what it answers; the contract.
 import type { CleanCutoff, KeepAliveRows, MetricsRow, ServerTarget, StartupRows } from "./types.ts";
 import type { CleanResult, KeepAliveResult, PrestopResult, StoreCounts } from "./types.ts";
 import type { ExpiredNodes, RegistryInfoRows } from "./types.ts";
 import type { RegistryStore, ServerKey, StoreOptions, StoreSnapshot } from "./types.ts";
+import type { ChangeMark, ChangeSink, KeySums, LoadResult, LoadSink } from "./types.ts";
+import type { NodeRecord, ServerRecord, SettingState } from "./types.ts";
 
 /** Default location of the db_tars DDL used by `--init-db`. */
 export const DEFAULT_DDL_PATH = new URL("../../baseserver/db/db_tars.sql", import.meta.url);
 
-/** The registry's own table (created when missing, at every open). */
-const OWN_TABLES_DDL = `CREATE TABLE IF NOT EXISTS ${OWN_SERVER_TABLE} (
+/** The registry's own server table (created when missing, at every open). */
+const OWN_SERVER_TABLE_DDL = `CREATE TABLE IF NOT EXISTS ${OWN_SERVER_TABLE} (
   id int(11) NOT NULL AUTO_INCREMENT,
   application varchar(128) NOT NULL DEFAULT '',
   server_name varchar(128) NOT NULL DEFAULT '',
@@ -45,8 +64,15 @@ const OWN_TABLES_DDL = `CREATE TABLE IF NOT EXISTS ${OWN_SERVER_TABLE} (
     ON UPDATE CURRENT_TIMESTAMP(3),
   PRIMARY KEY (id),
   UNIQUE KEY server (application, server_name, node_name),
-  KEY node_name (node_name)
+  KEY node_name (node_name),
+  KEY registry_timestamp (registry_timestamp)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4`;
+
+/** The registry's own tables, by name, with what creates each. */
+const OWN_TABLES: Readonly<Record<string, string>> = {
+  [OWN_SERVER_TABLE]: OWN_SERVER_TABLE_DDL,
+  [OWN_TASK_TABLE]: OWN_TASK_TABLE_DDL,
+};
 
 /** Connection settings parsed from a `mysql://` URL. */
 export interface MysqlConfig {
@@ -198,7 +224,7 @@ export async function createMysqlDatabase(
 
 /**
  * `--init-db`: creates the framework's db_tars schema from the DDL file (every table the C++
- * registry and the console read, and the `tars.default` template) and the registry's own table.
+ * registry and the console read, and the `tars.default` template) and the registry's own tables.
  * Idempotent: what exists is left as it is.
  */
 export async function createMysqlSchema(
@@ -219,26 +245,31 @@ export async function createMysqlSchema(
 }
 
 /**
- * Creates the registry's own table when it is missing. Checked first, so a user without the right
- * to create tables can run on a database where it exists; where it does not, the error says what
- * to do.
+ * Creates the registry's own tables when they are missing. Checked first, so a user without the
+ * right to create tables can run on a database where they exist; where they do not, the error says
+ * what to do.
  */
 async function ensureOwnTables(pool: Pool, config: MysqlConfig): Promise<void> {
-  const [[found]] = await pool.query<RowDataPacket[]>(
-    `SELECT count(*) AS n FROM information_schema.TABLES
-      WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`,
-    [OWN_SERVER_TABLE],
+  const [found] = await pool.query<RowDataPacket[]>(
+    `SELECT TABLE_NAME AS name FROM information_schema.TABLES
+      WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?)`,
+    [Object.keys(OWN_TABLES)],
   );
-  if (Number(found.n) > 0) return;
-  try {
-    await pool.query(OWN_TABLES_DDL);
-  } catch (error) {
-    throw new Error(
-      `Cannot create the registry's own table ${OWN_SERVER_TABLE} in database ` +
-        `${config.database} as user "${config.user}": ${(error as Error).message}; let the user ` +
-        `create tables there, or start it once with --init-db as a user who may`,
-      { cause: error },
-    );
+  const present = new Set(found.map((row) => String(row.name)));
+  for (const [table, ddl] of Object.entries(OWN_TABLES)) {
+    if (present.has(table)) continue;
+    try {
+      await pool.query(ddl);
+    } catch (error) {
+      throw new Error(
+        `Cannot create the registry's own table ${table} in database ` +
+          `${config.database} as user "${config.user}": ${
+            (error as Error).message
+          }; let the user ` +
+          `create tables there, or start it once with --init-db as a user who may`,
+        { cause: error },
+      );
+    }
   }
 }
 
@@ -336,6 +367,19 @@ export class MysqlStore implements RegistryStore {
   readonly #reported = new Set<string>();
   #layout: Layout;
   #closed = false;
+  readonly #batcher = new WriteBatcher({
+    connection: () => this.#connection(),
+    layout: () => this.#layout,
+    refreshLayout: async () => {
+      await this.#refreshLayout();
+      await ensureOwnTables(this.#pool, this.#config);
+    },
+  }, {
+    lanes: WRITE_LANES,
+    limit: BATCH_LIMIT,
+    deadlockRetries: DEADLOCK_RETRIES,
+    isSchemaError,
+  });
 
   private constructor(
     pool: Pool,
@@ -363,7 +407,8 @@ export class MysqlStore implements RegistryStore {
     }
     const pool = await connect(config, {
       ...options,
-      pool: { connectionLimit: options.poolSize ?? 8 },
+      // Several statements per query: the pods' calls go as one query per batch (mysql_batch.ts).
+      pool: { connectionLimit: options.poolSize ?? 8, multipleStatements: true },
     });
     try {
       const layout = await readLayout(pool);
@@ -468,57 +513,46 @@ export class MysqlStore implements RegistryStore {
   }
 
   /** {@inheritDoc RegistryStore.onStartup} */
-  async onStartup(rows: StartupRows): Promise<void> {
+  onStartup(rows: StartupRows): Promise<void> {
     const report = this.#report;
-    await this.#transaction(async (conn, layout) => {
-      const node = rows.nodeName;
-      await run(conn, statements.upsertNode(layout, rows, report));
-      const s = rows.server;
-      if (!s) return;
-      await run(conn, statements.upsertServer(layout, node, s, report));
-      await run(conn, statements.upsertOwnServer(node, s));
-      await conn.query(SHARED_STATEMENTS.deleteServerAdapters, [s.application, s.server, node]);
-      const adapter = statements.insertAdapter(layout, node, s, report);
-      for (const a of s.adapters) await run(conn, adapter(a));
+    return this.#batcher.run({
+      statements: (layout) => {
+        const node = rows.nodeName;
+        const s = rows.server;
+        if (!s) return [statements.upsertNode(layout, rows, report)];
+        const adapter = statements.insertAdapter(layout, node, s, report);
+        return [
+          statements.upsertNode(layout, rows, report),
+          statements.upsertServer(layout, node, s, report),
+          statements.upsertOwnServer(node, s),
+          {
+            sql: SHARED_STATEMENTS.deleteServerAdapters,
+            params: [s.application, s.server, node],
+          },
+          ...s.adapters.map(adapter),
+        ];
+      },
+      result: () => undefined,
     });
   }
 
   /** {@inheritDoc RegistryStore.keepAlive} */
-  async keepAlive(rows: KeepAliveRows): Promise<KeepAliveResult> {
-    return await this.#transaction(async (conn, layout) => {
-      const node = await run(conn, statements.heartbeat(rows.nodeName));
-      const servers = await run(conn, statements.serverState(layout, rows));
-      return { node: node.affectedRows > 0, servers: servers.affectedRows };
+  keepAlive(rows: KeepAliveRows): Promise<KeepAliveResult> {
+    return this.#batcher.run({
+      statements: (layout) => [
+        statements.heartbeat(rows.nodeName),
+        statements.serverState(layout, rows),
+      ],
+      result: ([node, servers]) => ({
+        node: node.affectedRows > 0,
+        servers: servers.affectedRows,
+      }),
     });
   }
 
   /** {@inheritDoc RegistryStore.onPrestop} */
-  async onPrestop(target: ServerTarget): Promise<PrestopResult> {
-    return await this.#transaction((conn) => this.#remove(conn, target));
-  }
-
-  async #remove(conn: PoolConnection, target: ServerTarget): Promise<PrestopResult> {
-    const sql = SHARED_STATEMENTS;
-    const { nodeName, application, server } = target;
-    const count = async (statement: string, params: string[]) =>
-      (await conn.query<ResultSetHeader>(statement, params))[0].affectedRows;
-    if (application === null || server === null) {
-      await count(DELETE_NODE_CONFIG_FILES, [nodeName, nodeName]);
-      await count(`DELETE FROM ${OWN_SERVER_TABLE} WHERE node_name = ?`, [nodeName]);
-      const adapters = await count(sql.deleteNodeAdapters, [nodeName]);
-      const servers = await count(sql.deleteNodeServers, [nodeName]);
-      const node = await count(sql.deleteNode, [nodeName]) > 0;
-      return { servers, adapters, node };
-    }
-    await count(sql.deleteServerConfigFiles, [nodeName, `${application}.${server}`]);
-    await count(
-      `DELETE FROM ${OWN_SERVER_TABLE} WHERE application = ? AND server_name = ? AND node_name = ?`,
-      [application, server, nodeName],
-    );
-    const adapters = await count(sql.deleteServerAdapters, [application, server, nodeName]);
-    const servers = await count(sql.deleteServer, [application, server, nodeName]);
-    const node = await count(sql.deleteNodeIfEmpty, [nodeName, nodeName]) > 0;
-    return { servers, adapters, node };
+  onPrestop(target: ServerTarget): Promise<PrestopResult> {
+    return this.#batcher.run(removal(target));
   }
 
   /** {@inheritDoc RegistryStore.registerMetrics} */
@@ -592,79 +626,124 @@ export class MysqlStore implements RegistryStore {
     });
   }
 
-  /** {@inheritDoc RegistryStore.snapshot} */
-  async snapshot(): Promise<StoreSnapshot> {
-    // Every reload reads the columns again: another tool may have changed the tables.
+  /** {@inheritDoc RegistryStore.load} */
+  async load(sink: LoadSink, options: { sums?: boolean } = {}): Promise<LoadResult> {
+    // Every read takes the columns again: another tool may have changed the tables.
     await this.#refreshLayout();
-    return await this.#onCurrentSchema(() => this.#snapshotOnce());
+    return await this.#onCurrentSchema(() =>
+      this.#inSnapshot(async (conn, read) => {
+        await streamRows(conn, statements.nodes(this.#layout), (row) => sink.node(read.node(row)));
+        const own = new Map<string, OwnValues>();
+        await streamRows(conn, statements.ownRows(), (row) => {
+          own.set(ownKey(row.application, row.server_name, row.node_name), row as OwnValues);
+        });
+        const servers = new ServerAssembler((record) => sink.server(record), {
+          own: (key) => own.get(key),
+        });
+        await streamRows(
+          conn,
+          statements.serversWithAdapters(this.#layout),
+          (row) => servers.row(row),
+          { arrays: true },
+        );
+        servers.end();
+        return options.sums ? await keySumsOf(conn) : undefined;
+      })
+    );
   }
 
-  async #snapshotOnce(): Promise<StoreSnapshot> {
-    const layout = this.#layout;
+  /** {@inheritDoc RegistryStore.readChanges} */
+  async readChanges(
+    mark: ChangeMark,
+    sink: ChangeSink,
+    options: { sums?: boolean } = {},
+  ): Promise<LoadResult> {
+    await this.#refreshLayout();
+    if (!this.#layout.has("t_server_conf", "registry_timestamp")) {
+      this.#report(
+        "t_server_conf.registry_timestamp",
+        "t_server_conf has no registry_timestamp: every reload reads every server",
+      );
+    }
+    return await this.#onCurrentSchema(() =>
+      this.#inSnapshot(async (conn, read) => {
+        const layout = this.#layout;
+        const heartbeats = statements.markLess(mark.at, HEARTBEAT_OVERLAP_MS);
+        await streamRows(conn, statements.nodes(layout, heartbeats), (row) =>
+          sink.node(read.node(row)));
+        const since = statements.markLess(mark.at, CHANGE_OVERLAP_MS);
+        const touched = new Set<string>();
+        for (
+          const statement of [
+            statements.touchedNodes(layout, since),
+            statements.touchedOwnNodes(since),
+          ]
+        ) {
+          const [rows] = await conn.query<RowDataPacket[]>(statement.sql, statement.params);
+          for (const row of rows) {
+            touched.add(String(row.node_name ?? ""));
+          }
+        }
+        const all = [...touched];
+        for (let i = 0; i < all.length; i += NODES_PER_READ) {
+          await this.#serversOn(conn, all.slice(i, i + NODES_PER_READ), sink);
+        }
+        return options.sums ? await keySumsOf(conn) : undefined;
+      })
+    );
+  }
+
+  /** Reads every server of `nodes` (with adapters and own values) into `sink`, node by node. */
+  async #serversOn(conn: PoolConnection, nodes: string[], sink: ChangeSink): Promise<void> {
+    const own = new Map<string, OwnValues>();
+    await streamRows(conn, statements.ownRows(nodes), (row) => {
+      own.set(ownKey(row.application, row.server_name, row.node_name), row as OwnValues);
+    });
+    const byNode = new Map<string, ServerRecord[]>(nodes.map((node) => [node, []]));
+    const servers = new ServerAssembler(
+      (record) => byNode.get(record.nodeName)?.push(record),
+      { own: (key) => own.get(key) },
+    );
+    const where = { sql: "s.node_name IN (?)", params: [nodes] };
+    await streamRows(
+      conn,
+      statements.serversWithAdapters(this.#layout, where),
+      (row) => servers.row(row),
+      { arrays: true },
+    );
+    servers.end();
+    for (const [node, list] of byNode) sink.serversOn(node, list);
+  }
+
+  /**
+   * Runs `read` in one read-only transaction on a consistent snapshot: what it reads is the
+   * database at one moment, whose `NOW(3)` is the result's mark. `read.node` turns a node row
+   * into a record, its heartbeat's age measured on the database's clock.
+   */
+  async #inSnapshot(
+    read: (
+      conn: PoolConnection,
+      rows: { node(row: RowDataPacket): NodeRecord },
+    ) => Promise<KeySums | undefined>,
+  ): Promise<LoadResult> {
     const takenAt = this.#now();
     const conn = await this.#connection();
     try {
       await conn.query("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");
       try {
-        // Heartbeat ages against the database's clock: the times are its own.
-        const [nodes] = await conn.query<RowDataPacket[]>(
-          `SELECT node_name, present_state,
-            TIMESTAMPDIFF(MICROSECOND, last_heartbeat, NOW(6)) AS age FROM t_node_info`,
-        );
-        const [servers] = await conn.query<RowDataPacket[]>(
-          `SELECT ${
-            statements.selectList(layout, "t_server_conf", [
-              "application",
-              "server_name",
-              "node_name",
-              "setting_state",
-              "present_state",
-              "patch_version",
-              "enable_set",
-              "set_name",
-              "set_area",
-              "set_group",
-              "grid_flag",
-              "flow_state",
-              "metrics_port",
-              "process_id",
-              "server_type",
-            ])
-          } FROM t_server_conf`,
-        );
-        const [own] = await conn.query<RowDataPacket[]>(
-          `SELECT application, server_name, node_name, metrics_port, flow_state
-            FROM ${OWN_SERVER_TABLE}`,
-        );
-        const [adapters] = await conn.query<RowDataPacket[]>(
-          `SELECT ${
-            statements.selectList(layout, "t_adapter_conf", [
-              "application",
-              "server_name",
-              "node_name",
-              "adapter_name",
-              "servant",
-              "endpoint",
-              "protocol",
-              "thread_num",
-              "max_connections",
-              "queuecap",
-              "queuetimeout",
-            ])
-          } FROM t_adapter_conf`,
-        );
-        await conn.query("COMMIT");
-        return buildSnapshot(takenAt, {
-          nodes: nodes.map((row) => ({
-            nodeName: String(row.node_name ?? ""),
-            presentState: row.present_state === "active" ? "active" : "inactive",
-            // No heartbeat at all (a framework row): as old as can be.
-            lastHeartbeat: row.age === null ? 0 : takenAt - Math.round(Number(row.age) / 1000),
-          })),
-          servers: servers as unknown as TableRows["servers"],
-          own: own as unknown as TableRows["own"],
-          adapters: adapters as unknown as TableRows["adapters"],
+        const [[{ at }]] = await conn.query<RowDataPacket[]>("SELECT NOW(3) AS at");
+        const sums = await read(conn, {
+          // No heartbeat at all (a framework row): as old as can be.
+          node: (row) =>
+            nodeRecord(
+              row.node_name,
+              row.present_state,
+              row.age === null ? 0 : takenAt - Math.round(Number(row.age) / 1000),
+              row.node_obj,
+            ),
         });
+        await conn.query("COMMIT");
+        return { takenAt, mark: { at: String(at) }, ...(sums ? { sums } : {}) };
       } catch (error) {
         await rollback(conn, error);
         throw error;
@@ -672,6 +751,11 @@ export class MysqlStore implements RegistryStore {
     } finally {
       conn.release();
     }
+  }
+
+  /** {@inheritDoc RegistryStore.snapshot} */
+  snapshot(): Promise<StoreSnapshot> {
+    return collectSnapshot((sink) => this.load(sink));
   }
 
   /** {@inheritDoc RegistryStore.clean} */
@@ -711,7 +795,8 @@ export class MysqlStore implements RegistryStore {
         adapters += Number(counted.adapters);
         configFiles += Number(counted.configFiles);
         if (!dryRun) {
-          await this.#remove(conn, { nodeName, application: null, server: null });
+          const remove = removal({ nodeName, application: null, server: null });
+          for (const statement of remove.statements(this.#layout)) await run(conn, statement);
         }
       }
       return {
@@ -724,6 +809,53 @@ export class MysqlStore implements RegistryStore {
     });
   }
 
+  /** {@inheritDoc AdminStore.setSettingState} */
+  async setSettingState(key: ServerKey, state: SettingState): Promise<boolean> {
+    return await this.#transaction((conn, layout) =>
+      admin.setSettingState(conn, layout, key, state)
+    );
+  }
+
+  /** {@inheritDoc AdminStore.setFlowState} */
+  async setFlowState(rows: FlowRows): Promise<number> {
+    return await this.#transaction((conn, layout) => admin.setFlowState(conn, layout, rows));
+  }
+
+  /** {@inheritDoc AdminStore.nodeVersion} */
+  async nodeVersion(nodeName: string): Promise<string | undefined> {
+    return await this.#transaction((conn, layout) => admin.nodeVersion(conn, layout, nodeName));
+  }
+
+  /** {@inheritDoc AdminStore.profileTemplate} */
+  async profileTemplate(name: string): Promise<ProfileTemplateRow | undefined> {
+    return await this.#transaction((conn) => admin.profileTemplate(conn, name));
+  }
+
+  /** {@inheritDoc AdminStore.serverProfile} */
+  async serverProfile(key: ServerKey): Promise<ServerProfileRow | undefined> {
+    return await this.#transaction((conn, layout) => admin.serverProfile(conn, layout, key));
+  }
+
+  /** {@inheritDoc AdminStore.addTask} */
+  async addTask(task: TaskRows): Promise<void> {
+    await this.#transaction((conn) => admin.addTask(conn, task));
+  }
+
+  /** {@inheritDoc AdminStore.changeTaskItem} */
+  async changeTaskItem(change: TaskItemChange): Promise<void> {
+    await this.#transaction((conn) => admin.changeTaskItem(conn, change));
+  }
+
+  /** {@inheritDoc AdminStore.task} */
+  async task(taskNo: string): Promise<TaskRecord | undefined> {
+    return await this.#transaction((conn) => admin.task(conn, taskNo));
+  }
+
+  /** {@inheritDoc AdminStore.taskHistory} */
+  async taskHistory(filter: TaskFilter): Promise<TaskRecord[]> {
+    return await this.#transaction((conn) => admin.taskHistory(conn, filter));
+  }
+
   /** {@inheritDoc RegistryStore.counts} */
   async counts(): Promise<StoreCounts> {
     if (this.#closed) throw new Error("The registry store is closed: open a new one");
@@ -734,6 +866,7 @@ export class MysqlStore implements RegistryStore {
   /** {@inheritDoc RegistryStore.close} */
   async close(): Promise<void> {
     if (this.#closed) return;
+    await this.#batcher.close();
     this.#closed = true;
     await this.#pool.end();
   }
@@ -742,6 +875,133 @@ export class MysqlStore implements RegistryStore {
 /** Removes a node's config files: those of the node's servers, by host. */
 const DELETE_NODE_CONFIG_FILES = `DELETE FROM t_config_files WHERE host = ? AND server_name IN
   (SELECT CONCAT(application, '.', server_name) FROM t_server_conf WHERE node_name = ?)`;
+
+/**
+ * The statements of an `onPrestop` (and of `clean`, a node at a time): the server's (or the
+ * node's) config files, own rows, adapters and servers, and the node with its last server.
+ */
+function removal(target: ServerTarget): BatchedCall<PrestopResult> {
+  const sql = SHARED_STATEMENTS;
+  const { nodeName, application, server } = target;
+  const result = (adapters: ResultSetHeader, servers: ResultSetHeader, node: ResultSetHeader) => ({
+    servers: servers.affectedRows,
+    adapters: adapters.affectedRows,
+    node: node.affectedRows > 0,
+  });
+  if (application === null || server === null) {
+    return {
+      statements: () => [
+        { sql: DELETE_NODE_CONFIG_FILES, params: [nodeName, nodeName] },
+        { sql: `DELETE FROM ${OWN_SERVER_TABLE} WHERE node_name = ?`, params: [nodeName] },
+        { sql: sql.deleteNodeAdapters, params: [nodeName] },
+        { sql: sql.deleteNodeServers, params: [nodeName] },
+        { sql: sql.deleteNode, params: [nodeName] },
+      ],
+      result: ([, , adapters, servers, node]) => result(adapters, servers, node),
+    };
+  }
+  const key = [application, server, nodeName];
+  return {
+    statements: () => [
+      { sql: sql.deleteServerConfigFiles, params: [nodeName, `${application}.${server}`] },
+      {
+        sql: `DELETE FROM ${OWN_SERVER_TABLE}
+          WHERE application = ? AND server_name = ? AND node_name = ?`,
+        params: key,
+      },
+      { sql: sql.deleteServerAdapters, params: key },
+      { sql: sql.deleteServer, params: key },
+      { sql: sql.deleteNodeIfEmpty, params: [nodeName, nodeName] },
+    ],
+    result: ([, , adapters, servers, node]) => result(adapters, servers, node),
+  };
+}
+
+/**
+ * How far before the last read's mark a change read looks for server and adapter rows: a write
+ * stamps `NOW()` when its statement starts but shows only once its transaction commits, and a
+ * statement may wait up to InnoDB's lock wait timeout (50 s by default) before it writes. A write
+ * that commits later still is picked up by the next full reload.
+ */
+export const CHANGE_OVERLAP_MS = 60_000;
+
+/**
+ * How far before the last read's mark a change read looks for heartbeats (stamped to the second):
+ * a heartbeat is one short statement, and a late one is made good by the node's next heartbeat.
+ */
+export const HEARTBEAT_OVERLAP_MS = 5_000;
+
+/** Nodes whose servers one query reads (the length of its `IN` list). */
+const NODES_PER_READ = 500;
+
+/** The key sums of the tables, in the transaction of `conn`. */
+async function keySumsOf(conn: PoolConnection): Promise<KeySums> {
+  const [[row]] = await conn.query<RowDataPacket[]>(statements.keySums().sql);
+  const sum = (name: string) => ({
+    count: Number(row[`${name}_count`]),
+    xor: Number(row[`${name}_xor`] ?? 0),
+  });
+  return { nodes: sum("nodes"), servers: sum("servers"), adapters: sum("adapters") };
+}
+
+/**
+ * Runs a query and hands each row to `onRow` as it arrives, without holding the result set; a
+ * throw of `onRow` fails the query's promise (the rest of its rows are dropped), and so does the
+ * connection failing (a streamed query hears of that only through its connection).
+ */
+function streamRows(
+  conn: PoolConnection,
+  statement: statements.Statement,
+  onRow: (row: RowDataPacket) => void,
+): Promise<void>;
+/** {@linkcode streamRows} with each row as an array of its columns. */
+function streamRows(
+  conn: PoolConnection,
+  statement: statements.Statement,
+  onRow: (row: ServerAdapterRow) => void,
+  options: { arrays: true },
+): Promise<void>;
+function streamRows(
+  conn: PoolConnection,
+  statement: statements.Statement,
+  onRow: (row: never) => void,
+  options: { arrays?: boolean } = {},
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const core = conn.connection as unknown as CoreConnection;
+    let failure: unknown;
+    let settled = false;
+    const settle = () => {
+      if (settled) return;
+      settled = true;
+      core.removeListener("error", fail);
+      if (failure === undefined) resolve();
+      else reject(failure);
+    };
+    const fail = (error: unknown) => {
+      failure ??= error;
+      settle();
+    };
+    core.on("error", fail);
+    core.query({
+      sql: statement.sql,
+      values: statement.params,
+      rowsAsArray: options.arrays ?? false,
+    })
+      .on("result", (row) => {
+        if (failure !== undefined) return;
+        try {
+          onRow(row as never);
+        } catch (error) {
+          failure = error;
+        }
+      })
+      .on("error", (error) => {
+        failure ??= error;
+      })
+      .on("end", settle);
+  });
+}
 
 /** A statement's `query` arguments. */
 function args(statement: statements.Statement): [string, unknown[]] {
@@ -760,19 +1020,11 @@ async function run(
 /** How many times a transaction chosen as a deadlock victim is run again. */
 const DEADLOCK_RETRIES = 5;
 
-/** ER_LOCK_DEADLOCK: InnoDB rolled the whole transaction back; running it again is safe. */
-function isDeadlock(error: unknown): boolean {
-  return (error as { errno?: number } | null)?.errno === 1213;
-}
+/**
+ * Batches of the pods' calls that run at once (mysql_batch.ts), each on a pooled connection: the
+ * pool's other connections serve reloads, the node check and the other writes.
+ */
+const WRITE_LANES = 1;
 
-async function rollback(conn: PoolConnection, cause: unknown): Promise<void> {
-  try {
-    await conn.query("ROLLBACK");
-  } catch (rollbackError) {
-    conn.destroy();
-    throw new AggregateError(
-      [cause, rollbackError],
-      "The registry store could not roll back a failed transaction: the connection was dropped",
-    );
-  }
-}
+/** Calls in one batch at most. */
+const BATCH_LIMIT = 64;

@@ -6,7 +6,7 @@
  */
 
 import { dirname } from "../../lib/posix_path.ts";
-import { type ConnectOptions, MysqlStore } from "./mysql_store.ts";
+import type { ConnectOptions } from "./mysql_store.ts";
 import { SqliteStore } from "./sqlite_store.ts";
 import type { RegistryStore, StoreOptions } from "./types.ts";
 
@@ -54,7 +54,11 @@ export async function openStore(spec: string, options: OpenStoreOptions): Promis
       );
     }
   }
-  if (spec.startsWith("mysql://")) return await MysqlStore.open(spec, options);
+  if (spec.startsWith("mysql://")) {
+    // Loaded here: a registry on SQLite does not load the MySQL driver at all.
+    const { MysqlStore } = await import("./mysql_store.ts");
+    return await MysqlStore.open(spec, options);
+  }
   throw new RangeError(
     `Invalid store ${JSON.stringify(spec)}: use sqlite:PATH or ` +
       `mysql://USER:PASS@HOST:PORT/db_tars`,

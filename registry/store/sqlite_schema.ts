@@ -5,7 +5,7 @@
  */
 
 /** Schema version stored in `PRAGMA user_version`. */
-export const SQLITE_SCHEMA_VERSION = 2;
+export const SQLITE_SCHEMA_VERSION = 4;
 
 /** The registry's own objects, as in db_tars (added in version 2). */
 const REGISTRY_INFO_TABLE = `
@@ -20,23 +20,14 @@ CREATE TABLE IF NOT EXISTS t_registry_info (
   PRIMARY KEY (locator_id, servant)
 ) WITHOUT ROWID;`;
 
-/** Statements that create the current schema on an empty database (idempotent). */
-export const SQLITE_SCHEMA = `
-CREATE TABLE IF NOT EXISTS t_node_info (
-  node_name TEXT NOT NULL PRIMARY KEY,
-  node_obj TEXT NOT NULL DEFAULT '',
-  endpoint_ip TEXT NOT NULL DEFAULT '',
-  setting_state TEXT NOT NULL DEFAULT 'active'
-    CHECK (setting_state IN ('active', 'inactive')),
-  present_state TEXT NOT NULL DEFAULT 'inactive'
-    CHECK (present_state IN ('active', 'inactive')),
-  last_reg_time INTEGER NOT NULL,
-  last_heartbeat INTEGER NOT NULL,
-  tars_version TEXT NOT NULL DEFAULT ''
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS t_node_info_heartbeat ON t_node_info (last_heartbeat);
-
-CREATE TABLE IF NOT EXISTS t_server_conf (
+/**
+ * The server and adapter tables (version 4), under the names given: keyed node first, so a pod's
+ * rows sit together and a registration writes one leaf page of each table instead of one of
+ * each table and of an index by node.
+ */
+function serverTables(servers: string, adapters: string): string {
+  return `
+CREATE TABLE IF NOT EXISTS ${servers} (
   application TEXT NOT NULL,
   server_name TEXT NOT NULL,
   node_name TEXT NOT NULL,
@@ -55,11 +46,10 @@ CREATE TABLE IF NOT EXISTS t_server_conf (
   registry_timestamp INTEGER NOT NULL,
   process_id INTEGER NOT NULL DEFAULT 0,
   server_type TEXT NOT NULL DEFAULT 'tars_cpp' CHECK (server_type IN ('tars_cpp', 'tars_go', 'tars_java', 'tars_nodejs', 'tars_php', 'not_tars')),
-  PRIMARY KEY (application, server_name, node_name)
+  PRIMARY KEY (node_name, application, server_name)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS t_server_conf_node ON t_server_conf (node_name);
 
-CREATE TABLE IF NOT EXISTS t_adapter_conf (
+CREATE TABLE IF NOT EXISTS ${adapters} (
   application TEXT NOT NULL,
   server_name TEXT NOT NULL,
   node_name TEXT NOT NULL,
@@ -72,10 +62,65 @@ CREATE TABLE IF NOT EXISTS t_adapter_conf (
   queuecap INTEGER NOT NULL DEFAULT 0,
   queuetimeout INTEGER NOT NULL DEFAULT 0,
   registry_timestamp INTEGER NOT NULL,
-  PRIMARY KEY (application, server_name, node_name, adapter_name)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS t_adapter_conf_node ON t_adapter_conf (node_name);
+  PRIMARY KEY (node_name, application, server_name, adapter_name)
+) WITHOUT ROWID;`;
+}
 
+/**
+ * The console's tasks and the profile templates, as in db_tars (added in version 3). A task keeps
+ * the numbering of the console that asked for it (`status_numbering`, 2 or 3), in which its items'
+ * states are stored; items keep their order by rowid. Times are epoch ms.
+ */
+const ADMIN_TABLES = `
+CREATE TABLE IF NOT EXISTS t_task (
+  task_no TEXT NOT NULL PRIMARY KEY,
+  serial INTEGER NOT NULL DEFAULT 0,
+  user_name TEXT NOT NULL DEFAULT '',
+  create_time INTEGER NOT NULL,
+  status_numbering INTEGER NOT NULL DEFAULT 2 CHECK (status_numbering IN (2, 3))
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS t_task_item (
+  task_no TEXT NOT NULL,
+  item_no TEXT NOT NULL,
+  application TEXT NOT NULL DEFAULT '',
+  server_name TEXT NOT NULL DEFAULT '',
+  node_name TEXT NOT NULL DEFAULT '',
+  set_name TEXT NOT NULL DEFAULT '',
+  command TEXT NOT NULL DEFAULT '',
+  parameters TEXT NOT NULL DEFAULT '',
+  start_time INTEGER,
+  end_time INTEGER,
+  status INTEGER NOT NULL DEFAULT 0,
+  log TEXT NOT NULL DEFAULT '',
+  UNIQUE (item_no, task_no)
+);
+CREATE INDEX IF NOT EXISTS t_task_item_task ON t_task_item (task_no);
+CREATE INDEX IF NOT EXISTS t_task_item_server ON t_task_item (application, server_name, command);
+
+CREATE TABLE IF NOT EXISTS t_profile_template (
+  template_name TEXT NOT NULL PRIMARY KEY,
+  parents_name TEXT NOT NULL DEFAULT '',
+  profile TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;`;
+
+/** Statements that create the current schema on an empty database (idempotent). */
+export const SQLITE_SCHEMA = `
+CREATE TABLE IF NOT EXISTS t_node_info (
+  node_name TEXT NOT NULL PRIMARY KEY,
+  node_obj TEXT NOT NULL DEFAULT '',
+  endpoint_ip TEXT NOT NULL DEFAULT '',
+  setting_state TEXT NOT NULL DEFAULT 'active'
+    CHECK (setting_state IN ('active', 'inactive')),
+  present_state TEXT NOT NULL DEFAULT 'inactive'
+    CHECK (present_state IN ('active', 'inactive')),
+  last_reg_time INTEGER NOT NULL,
+  last_heartbeat INTEGER NOT NULL,
+  tars_version TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS t_node_info_heartbeat ON t_node_info (last_heartbeat);
+
+${serverTables("t_server_conf", "t_adapter_conf")}
 CREATE TABLE IF NOT EXISTS t_config_files (
   id INTEGER PRIMARY KEY,
   server_name TEXT NOT NULL DEFAULT '',
@@ -88,11 +133,20 @@ CREATE TABLE IF NOT EXISTS t_config_files (
 );
 CREATE INDEX IF NOT EXISTS t_config_files_host ON t_config_files (host);
 ${REGISTRY_INFO_TABLE}
+${ADMIN_TABLES}
 `;
+
+const SERVER_COLUMNS = `application, server_name, node_name, setting_state, present_state,
+  patch_version, enable_set, set_name, set_area, set_group, grid_flag, flow_state, metrics_port,
+  registry_timestamp, process_id, server_type`;
+const ADAPTER_COLUMNS = `application, server_name, node_name, adapter_name, servant, endpoint,
+  protocol, thread_num, max_connections, queuecap, queuetimeout, registry_timestamp`;
 
 /**
  * What takes a file of version N to N + 1, by N: version 2 adds the node's tars version, the
- * server's pid and type, and the registry's own objects.
+ * server's pid and type, and the registry's own objects; version 3 the console's tasks and the
+ * profile templates; version 4 keys the server and adapter tables node first (their rows copied
+ * into new tables, which take the old names).
  */
 export const SQLITE_MIGRATIONS: Readonly<Record<number, string>> = {
   1: `
@@ -101,5 +155,15 @@ ALTER TABLE t_server_conf ADD COLUMN process_id INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE t_server_conf ADD COLUMN server_type TEXT NOT NULL DEFAULT 'tars_cpp'
   CHECK (server_type IN ('tars_cpp', 'tars_go', 'tars_java', 'tars_nodejs', 'tars_php', 'not_tars'));
 ${REGISTRY_INFO_TABLE}
+`,
+  2: ADMIN_TABLES,
+  3: `
+${serverTables("t_server_conf_v3", "t_adapter_conf_v3")}
+INSERT INTO t_server_conf_v3 (${SERVER_COLUMNS}) SELECT ${SERVER_COLUMNS} FROM t_server_conf;
+INSERT INTO t_adapter_conf_v3 (${ADAPTER_COLUMNS}) SELECT ${ADAPTER_COLUMNS} FROM t_adapter_conf;
+DROP TABLE t_server_conf;
+DROP TABLE t_adapter_conf;
+ALTER TABLE t_server_conf_v3 RENAME TO t_server_conf;
+ALTER TABLE t_adapter_conf_v3 RENAME TO t_adapter_conf;
 `,
 };

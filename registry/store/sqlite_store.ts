@@ -5,15 +5,16 @@
  * resolves, so an acknowledged registration survives a crash and a power loss. Statements are
  * prepared once; calls run synchronously, so they never interleave.
  *
- * Heartbeats are group-committed: keepAlive calls queued together share one transaction and
- * one fsync, and every call resolves only after that commit. A heartbeat commits at the end of
- * the event-loop turn that read it, unless the previous commit held more than one heartbeat
- * (they are arriving concurrently): then the queue waits up to {@link HeartbeatBatching.windowMs}
- * for more, or until it holds {@link HeartbeatBatching.batchSize}. A lone caller's heartbeats
- * therefore never wait, and under steady load one fsync serves many pods. If a heartbeat fails,
- * the batch is run again with each call in its own savepoint, so the failing one leaves nothing
- * of itself and the others still commit. Any other write first commits the heartbeats queued
- * before it, so writes still take effect in the order they arrived.
+ * The pods' calls (onStartup, keepAlive, onPrestop) are group-committed: calls queued together
+ * share one transaction and one fsync, run in the order they arrived, and every call resolves
+ * only after that commit. A call commits at the end of the event-loop turn that read it, unless
+ * the previous commit held more than one call (they are arriving concurrently): then the queue
+ * waits up to {@link GroupCommit.windowMs} for more, or until it holds
+ * {@link GroupCommit.batchSize}. A lone caller's calls therefore never wait, and under load one
+ * fsync serves many pods. If a call fails, the batch is run again with each call in its own
+ * savepoint, so the failing one leaves nothing of itself and the others still commit. Any other
+ * write or read first commits the calls queued before it, so everything takes effect in the
+ * order it arrived.
  */
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
@@ -21,12 +22,56 @@ import { dirname } from "node:path";
 import { clearImmediate, clearTimeout, setImmediate, setTimeout } from "node:timers";
 import { countsOf, SHARED_STATEMENTS } from "./shared_sql.ts";
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from "./sqlite_schema.ts";
-import { buildSnapshot, SERVER_ORDER, type TableRows } from "./snapshot_rows.ts";
+import {
+  collectSnapshot,
+  nodeRecord,
+  SERVER_ADAPTER_COLUMNS,
+  SERVER_ORDER,
+  type ServerAdapterRow,
+  ServerAssembler,
+} from "./snapshot_rows.ts";
+import { SqliteAdmin } from "./sqlite_admin.ts";
+import type { FlowRows, ProfileTemplateRow, ServerProfileRow } from "./admin_types.ts";
+import type { TaskFilter, TaskItemChange, TaskRecord, TaskRows } from "./admin_types.ts";
 // The rows it writes; what it answers; the contract.
 import type { CleanCutoff, KeepAliveRows, MetricsRow, ServerTarget, StartupRows } from "./types.ts";
 import type { CleanResult, KeepAliveResult, PrestopResult, StoreCounts } from "./types.ts";
 import type { ExpiredNodes, RegistryInfoRows } from "./types.ts";
-import type { NodeRecord, RegistryStore, ServerKey, StoreOptions, StoreSnapshot } from "./types.ts";
+import type { LoadResult, LoadSink, RegistryStore, ServerKey, StoreOptions } from "./types.ts";
+import type { SettingState, StoreSnapshot } from "./types.ts";
+
+/** Nodes or servers a load reads per query: a chunk is held at once, not the whole table. */
+const LOAD_CHUNK = 2000;
+
+/** A node as a load reads it: name, present state, last heartbeat, node object. */
+type NodeRow = readonly [string, string, number | bigint, string];
+
+/**
+ * The columns of {@linkcode SERVER_ADAPTER_COLUMNS} for the first ?1 servers in key order that
+ * `where` picks from `t_server_conf`, joined with their adapters.
+ */
+function serversWithAdapters(where: string): string {
+  const columns = SERVER_ADAPTER_COLUMNS.map((c) =>
+    c === "has_adapter" ? "a.node_name IS NOT NULL" : ADAPTER_COLUMN.has(c) ? `a.${c}` : `s.${c}`
+  );
+  return `WITH s AS (SELECT * FROM t_server_conf ${where}
+      ORDER BY node_name, application, server_name LIMIT ?1)
+    SELECT ${columns.join(", ")} FROM s LEFT JOIN t_adapter_conf AS a
+      ON a.application = s.application AND a.server_name = s.server_name
+        AND a.node_name = s.node_name
+    ORDER BY s.node_name, s.application, s.server_name`;
+}
+
+const ADAPTER_COLUMN = new Set([
+  "adapter_name",
+  "servant",
+  "endpoint",
+  "protocol",
+  "thread_num",
+  "max_connections",
+  "queuecap",
+  "queuetimeout",
+]);
 
 const STATEMENTS = {
   ...SHARED_STATEMENTS,
@@ -34,10 +79,11 @@ const STATEMENTS = {
   upsertNode: `INSERT INTO t_node_info (node_name, node_obj, endpoint_ip, setting_state,
       present_state, last_reg_time, last_heartbeat, tars_version)
     VALUES (?1, ?2, ?3, 'active', 'active', ?4, ?4, coalesce(?5, ''))
-    ON CONFLICT (node_name) DO UPDATE SET present_state = 'active', last_reg_time = ?4,
-      last_heartbeat = ?4, tars_version = coalesce(?5, tars_version)`,
-  // A new server is active in setting; an existing one keeps its setting state. A NULL type or
-  // pid keeps the stored one (a new row: tars_cpp, 0).
+    ON CONFLICT (node_name) DO UPDATE SET node_obj = ?2, present_state = 'active',
+      last_reg_time = ?4, last_heartbeat = ?4, tars_version = coalesce(?5, tars_version)`,
+  // A new server is active in setting; an existing one keeps its setting state, and its traffic
+  // switch unless the pod turns traffic off (an operator's switch outlives a re-registration). A
+  // NULL type or pid keeps the stored one (a new row: tars_cpp, 0).
   upsertServer: `INSERT INTO t_server_conf (application, server_name, node_name,
       setting_state, present_state, patch_version, enable_set, set_name, set_area, set_group,
       grid_flag, flow_state, registry_timestamp, server_type, process_id)
@@ -45,7 +91,9 @@ const STATEMENTS = {
       coalesce(?13, 'tars_cpp'), coalesce(?14, 0))
     ON CONFLICT (application, server_name, node_name) DO UPDATE SET
       present_state = ?4, patch_version = ?5, enable_set = ?6, set_name = ?7, set_area = ?8,
-      set_group = ?9, grid_flag = ?10, flow_state = ?11, registry_timestamp = ?12,
+      set_group = ?9, grid_flag = ?10,
+      flow_state = CASE WHEN ?11 = 'inactive' THEN 'inactive' ELSE flow_state END,
+      registry_timestamp = ?12,
       server_type = coalesce(?13, server_type), process_id = coalesce(?14, process_id)`,
   insertAdapter: `INSERT INTO t_adapter_conf (application, server_name, node_name,
       adapter_name, servant, endpoint, protocol, thread_num, max_connections, queuecap,
@@ -66,12 +114,15 @@ const STATEMENTS = {
     (SELECT application || '.' || server_name FROM t_server_conf WHERE node_name = ?1)`,
   metrics: `UPDATE t_server_conf SET metrics_port = ?
     WHERE node_name = ? AND application = ? AND server_name = ?`,
-  nodes: `SELECT node_name, present_state, last_heartbeat FROM t_node_info`,
-  servers: `SELECT application, server_name, node_name, setting_state, present_state,
-      patch_version, enable_set, set_name, set_area, set_group, grid_flag, flow_state,
-      metrics_port, process_id, server_type FROM t_server_conf`,
-  adapters: `SELECT application, server_name, node_name, adapter_name, servant, endpoint,
-      protocol, thread_num, max_connections, queuecap, queuetimeout FROM t_adapter_conf`,
+  // Nodes in name order: the first LOAD_CHUNK (?1), then the next ones after a name (?2).
+  firstNodes: `SELECT node_name, present_state, last_heartbeat, node_obj FROM t_node_info
+    ORDER BY node_name LIMIT ?1`,
+  nextNodes: `SELECT node_name, present_state, last_heartbeat, node_obj FROM t_node_info
+    WHERE node_name > ?2 ORDER BY node_name LIMIT ?1`,
+  // Servers with their adapters, the rows of a server one after the other: the first
+  // LOAD_CHUNK servers in key order (?1), and the next ones after a server's key (?2, ?3, ?4).
+  firstServers: serversWithAdapters(""),
+  nextServers: serversWithAdapters("WHERE (node_name, application, server_name) > (?2, ?3, ?4)"),
   // The node check, with the cutoff time as ?1.
   expiringNodes: `SELECT node_name FROM t_node_info AS n WHERE last_heartbeat < ?1
     AND (present_state <> 'inactive' OR EXISTS (SELECT 1 FROM t_server_conf AS s
@@ -100,50 +151,50 @@ const STATEMENTS = {
     WHERE s.node_name IN (SELECT node_name FROM t_node_info WHERE last_heartbeat < ?)`,
 } as const;
 
-/** Transaction control, prepared once like the rest (heartbeats run several per commit). */
+/** Transaction control, prepared once like the rest (the pods' calls run several per commit). */
 const CONTROL = {
   begin: "BEGIN",
   beginImmediate: "BEGIN IMMEDIATE",
   commit: "COMMIT",
   rollback: "ROLLBACK",
-  savepoint: "SAVEPOINT heartbeat",
-  release: "RELEASE heartbeat",
-  rollbackToSavepoint: "ROLLBACK TO heartbeat",
+  savepoint: "SAVEPOINT call",
+  release: "RELEASE call",
+  rollbackToSavepoint: "ROLLBACK TO call",
 } as const;
 
 type Statements = { [name in keyof typeof STATEMENTS]: StatementSync };
 type Control = { [name in keyof typeof CONTROL]: StatementSync };
 
-/** How heartbeats are gathered into shared commits. */
-export interface HeartbeatBatching {
+/** How the pods' calls are gathered into shared commits. */
+export interface GroupCommit {
   /**
-   * Longest wait (ms) for more heartbeats before a commit; only after a commit that held more
-   * than one, so a lone caller never waits.
+   * Longest wait (ms) for more calls before a commit; only after a commit that held more than
+   * one, so a lone caller never waits.
    */
   readonly windowMs: number;
-  /** Queued heartbeats that commit without waiting out the window. */
+  /** Queued calls that commit without waiting out the window. */
   readonly batchSize: number;
 }
 
 /**
- * Default {@link HeartbeatBatching}: at 20,000 pods heartbeating every 30 s (667/s) about 27
- * heartbeats share each fsync, and a heartbeat waits at most 40 ms for its commit to start
+ * Default {@link GroupCommit}: at 20,000 pods heartbeating every 30 s (667/s) about 27
+ * heartbeats share each fsync, and a call waits at most 40 ms for its commit to start
  * (heartbeats come every few seconds per pod; what counts is the CPU per heartbeat). Windows of
  * 10 and 20 ms (batches of 8 and 16) cost about 2 and 1 points more of one core there.
  */
-export const HEARTBEAT_BATCHING: HeartbeatBatching = { windowMs: 40, batchSize: 32 };
+export const GROUP_COMMIT: GroupCommit = { windowMs: 40, batchSize: 32 };
 
 /** Options of {@link SqliteStore.open}. */
 export interface SqliteStoreOptions extends StoreOptions {
-  /** How heartbeats share commits ({@link HEARTBEAT_BATCHING} when left out). */
-  readonly batching?: HeartbeatBatching;
+  /** How calls share commits ({@link GROUP_COMMIT} when left out). */
+  readonly batching?: GroupCommit;
 }
 
-type Outcome = { ok: true; value: KeepAliveResult } | { ok: false; error: unknown };
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-interface QueuedHeartbeat {
-  readonly run: () => KeepAliveResult;
-  readonly resolve: (result: KeepAliveResult) => void;
+interface QueuedCall {
+  readonly run: () => unknown;
+  readonly resolve: (result: never) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -155,20 +206,25 @@ export class SqliteStore implements RegistryStore {
   readonly #now: () => number;
   readonly #sql: Statements;
   readonly #control: Control;
-  readonly #batching: HeartbeatBatching;
+  readonly #batching: GroupCommit;
+  readonly #admin: SqliteAdmin;
   #closed = false;
-  #heartbeats: QueuedHeartbeat[] = [];
+  #queue: QueuedCall[] = [];
   #flushTimer: ReturnType<typeof setImmediate> | undefined;
   #windowTimer: ReturnType<typeof setTimeout> | undefined;
-  /** The last commit held more than one heartbeat: wait for more before the next one. */
+  /** The last commit held more than one call: wait for more before the next one. */
   #gathering = false;
 
   private constructor(db: DatabaseSync, options: SqliteStoreOptions) {
     this.#db = db;
     this.#now = options.now;
-    this.#batching = options.batching ?? HEARTBEAT_BATCHING;
+    this.#batching = options.batching ?? GROUP_COMMIT;
     this.#sql = prepareAll(db, STATEMENTS);
+    for (const name of ["firstNodes", "nextNodes", "firstServers", "nextServers"] as const) {
+      this.#sql[name].setReturnArrays(true);
+    }
     this.#control = prepareAll(db, CONTROL);
+    this.#admin = new SqliteAdmin(db, { now: options.now });
   }
 
   /** Opens (creating file, parent directory and schema when missing) the database at `path`. */
@@ -210,7 +266,7 @@ export class SqliteStore implements RegistryStore {
   #transaction<T>(begin: "begin" | "beginImmediate", work: () => T): Promise<T> {
     try {
       this.#assertOpen();
-      this.#flushHeartbeats();
+      this.#flushQueue();
       const control = this.#control;
       control[begin].run();
       let result: T;
@@ -241,17 +297,11 @@ export class SqliteStore implements RegistryStore {
 
   /** {@inheritDoc RegistryStore.onStartup} */
   onStartup(rows: StartupRows): Promise<void> {
-    return this.#write(() => {
+    return this.#enqueue(() => {
       const now = this.#now();
       const sql = this.#sql;
       const node = rows.nodeName;
-      sql.upsertNode.run(
-        node,
-        `tars.tarsnode.NodeObj@tcp -h ${node} -p 0`,
-        node,
-        now,
-        rows.tarsVersion,
-      );
+      sql.upsertNode.run(node, rows.nodeObj, node, now, rows.tarsVersion);
       const s = rows.server;
       if (!s) return;
       sql.upsertServer.run(
@@ -292,18 +342,23 @@ export class SqliteStore implements RegistryStore {
 
   /** {@inheritDoc RegistryStore.keepAlive} */
   keepAlive(rows: KeepAliveRows): Promise<KeepAliveResult> {
+    return this.#enqueue(() => this.#heartbeat(rows));
+  }
+
+  /** Queues a call for the next group commit; it resolves once that commit is durable. */
+  #enqueue<T>(run: () => T): Promise<T> {
     try {
       this.#assertOpen();
     } catch (error) {
       return Promise.reject(error);
     }
-    return new Promise((resolve, reject) => {
-      this.#heartbeats.push({ run: () => this.#heartbeat(rows), resolve, reject });
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ run, resolve: resolve as (result: never) => void, reject });
       const { windowMs, batchSize } = this.#batching;
-      if (this.#gathering && this.#heartbeats.length < batchSize) {
-        this.#windowTimer ??= setTimeout(() => this.#flushHeartbeats(), windowMs);
+      if (this.#gathering && this.#queue.length < batchSize) {
+        this.#windowTimer ??= setTimeout(() => this.#flushQueue(), windowMs);
       } else {
-        this.#flushTimer ??= setImmediate(() => this.#flushHeartbeats());
+        this.#flushTimer ??= setImmediate(() => this.#flushQueue());
       }
     });
   }
@@ -328,35 +383,35 @@ export class SqliteStore implements RegistryStore {
     return { node, servers: 1 };
   }
 
-  /** Commits the queued heartbeats in one transaction, then settles each call. */
-  #flushHeartbeats(): void {
+  /** Commits the queued calls in one transaction, then settles each call. */
+  #flushQueue(): void {
     if (this.#flushTimer !== undefined) clearImmediate(this.#flushTimer);
     if (this.#windowTimer !== undefined) clearTimeout(this.#windowTimer);
     this.#flushTimer = undefined;
     this.#windowTimer = undefined;
-    const batch = this.#heartbeats;
+    const batch = this.#queue;
     if (batch.length === 0) return;
-    this.#heartbeats = [];
+    this.#queue = [];
     this.#gathering = batch.length > 1;
     let outcomes: Outcome[];
     try {
-      outcomes = this.#commitHeartbeats(batch);
+      outcomes = this.#commitBatch(batch);
     } catch (error) {
       for (const item of batch) item.reject(error);
       return;
     }
     batch.forEach((item, i) => {
       const outcome = outcomes[i];
-      if (outcome.ok) item.resolve(outcome.value);
+      if (outcome.ok) item.resolve(outcome.value as never);
       else item.reject(outcome.error);
     });
   }
 
   /**
-   * Runs the batch in one transaction and commits it. Heartbeats rarely fail, so they first run
+   * Runs the batch in one transaction and commits it. Calls rarely fail, so they first run
    * without savepoints; after a failure the batch runs again with a savepoint per call.
    */
-  #commitHeartbeats(batch: readonly QueuedHeartbeat[]): Outcome[] {
+  #commitBatch(batch: readonly QueuedCall[]): Outcome[] {
     const control = this.#control;
     control.beginImmediate.run();
     try {
@@ -376,8 +431,8 @@ export class SqliteStore implements RegistryStore {
     }
   }
 
-  /** Runs one heartbeat in a savepoint; throws when its failure ended the whole transaction. */
-  #inSavepoint(item: QueuedHeartbeat): Outcome {
+  /** Runs one call in a savepoint; throws when its failure ended the whole transaction. */
+  #inSavepoint(item: QueuedCall): Outcome {
     const control = this.#control;
     control.savepoint.run();
     try {
@@ -394,7 +449,7 @@ export class SqliteStore implements RegistryStore {
 
   /** {@inheritDoc RegistryStore.onPrestop} */
   onPrestop(target: ServerTarget): Promise<PrestopResult> {
-    return this.#write(() => this.#remove(target));
+    return this.#enqueue(() => this.#remove(target));
   }
 
   #remove(target: ServerTarget): PrestopResult {
@@ -460,25 +515,45 @@ export class SqliteStore implements RegistryStore {
     });
   }
 
-  /** {@inheritDoc RegistryStore.snapshot} */
-  snapshot(): Promise<StoreSnapshot> {
+  /** {@inheritDoc RegistryStore.load} */
+  load(sink: LoadSink): Promise<LoadResult> {
     return this.#read(() => {
       const takenAt = this.#now();
-      const nodes = (this.#sql.nodes.all() as {
-        node_name: string;
-        present_state: "active" | "inactive";
-        last_heartbeat: number;
-      }[]).map((row): NodeRecord => ({
-        nodeName: row.node_name,
-        presentState: row.present_state,
-        lastHeartbeat: Number(row.last_heartbeat),
-      }));
-      return buildSnapshot(takenAt, {
-        nodes,
-        servers: this.#sql.servers.all() as unknown as TableRows["servers"],
-        adapters: this.#sql.adapters.all() as unknown as TableRows["adapters"],
-      });
+      let lastNode: NodeRow | undefined;
+      while (true) {
+        const rows = (lastNode
+          ? this.#sql.nextNodes.all(LOAD_CHUNK, lastNode[0])
+          : this.#sql.firstNodes.all(LOAD_CHUNK)) as unknown as NodeRow[];
+        if (rows.length === 0) {
+          break;
+        }
+        for (const [name, state, heartbeat, nodeObj] of rows) {
+          sink.node(nodeRecord(name, state, Number(heartbeat), nodeObj));
+        }
+        lastNode = rows[rows.length - 1];
+      }
+      const servers = new ServerAssembler((record) => sink.server(record));
+      let lastServer: ServerAdapterRow | undefined;
+      while (true) {
+        const rows = (lastServer
+          ? this.#sql.nextServers.all(LOAD_CHUNK, lastServer[2], lastServer[0], lastServer[1])
+          : this.#sql.firstServers.all(LOAD_CHUNK)) as unknown as ServerAdapterRow[];
+        if (rows.length === 0) {
+          break;
+        }
+        for (const row of rows) {
+          servers.row(row);
+        }
+        lastServer = rows[rows.length - 1];
+      }
+      servers.end();
+      return { takenAt };
     });
+  }
+
+  /** {@inheritDoc RegistryStore.snapshot} */
+  snapshot(): Promise<StoreSnapshot> {
+    return collectSnapshot((sink) => this.load(sink));
   }
 
   /** {@inheritDoc RegistryStore.clean} */
@@ -515,10 +590,55 @@ export class SqliteStore implements RegistryStore {
     });
   }
 
+  /** {@inheritDoc AdminStore.setSettingState} */
+  setSettingState(key: ServerKey, state: SettingState): Promise<boolean> {
+    return this.#write(() => this.#admin.setSettingState(key, state));
+  }
+
+  /** {@inheritDoc AdminStore.setFlowState} */
+  setFlowState(rows: FlowRows): Promise<number> {
+    return this.#write(() => this.#admin.setFlowState(rows));
+  }
+
+  /** {@inheritDoc AdminStore.nodeVersion} */
+  nodeVersion(nodeName: string): Promise<string | undefined> {
+    return this.#read(() => this.#admin.nodeVersion(nodeName));
+  }
+
+  /** {@inheritDoc AdminStore.profileTemplate} */
+  profileTemplate(name: string): Promise<ProfileTemplateRow | undefined> {
+    return this.#read(() => this.#admin.profileTemplate(name));
+  }
+
+  /** {@inheritDoc AdminStore.serverProfile} */
+  serverProfile(key: ServerKey): Promise<ServerProfileRow | undefined> {
+    return this.#read(() => this.#admin.serverProfile(key));
+  }
+
+  /** {@inheritDoc AdminStore.addTask} */
+  addTask(task: TaskRows): Promise<void> {
+    return this.#write(() => this.#admin.addTask(task));
+  }
+
+  /** {@inheritDoc AdminStore.changeTaskItem} */
+  changeTaskItem(change: TaskItemChange): Promise<void> {
+    return this.#write(() => this.#admin.changeTaskItem(change));
+  }
+
+  /** {@inheritDoc AdminStore.task} */
+  task(taskNo: string): Promise<TaskRecord | undefined> {
+    return this.#read(() => this.#admin.task(taskNo));
+  }
+
+  /** {@inheritDoc AdminStore.taskHistory} */
+  taskHistory(filter: TaskFilter): Promise<TaskRecord[]> {
+    return this.#read(() => this.#admin.taskHistory(filter));
+  }
+
   /** {@inheritDoc RegistryStore.close} */
   close(): Promise<void> {
     if (!this.#closed) {
-      this.#flushHeartbeats();
+      this.#flushQueue();
       this.#closed = true;
       this.#db.close();
     }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
-import { type HeartbeatBatching, SqliteStore } from "./sqlite_store.ts";
+import { type GroupCommit, SqliteStore } from "./sqlite_store.ts";
 import type { KeepAliveResult } from "./types.ts";
 import { keepAliveRows, prestopTarget, startupRows } from "../validate.ts";
 import { type FakeClock, fakeClock } from "../../tests/support/fake_clock.ts";
@@ -24,7 +24,7 @@ async function settlesSoon(promise: Promise<unknown>): Promise<boolean> {
 
 /** A store on a temp file with `nodes` registered nodes, and a second connection to read it. */
 async function withNodes(
-  options: { nodes: number; batching?: HeartbeatBatching },
+  options: { nodes: number; batching?: GroupCommit },
   test: (
     store: SqliteStore,
     context: { db: DatabaseSync; clock: FakeClock; node: (i: number) => string },
@@ -59,9 +59,9 @@ function heartbeats(db: DatabaseSync): Record<string, number> {
 }
 
 /** A window no test waits out: a held heartbeat commits only on a full batch or another write. */
-const HOLD: HeartbeatBatching = { windowMs: 600_000, batchSize: 4 };
+const HOLD: GroupCommit = { windowMs: 600_000, batchSize: 4 };
 
-Deno.test("SQLite store: heartbeat batching", async (t) => {
+Deno.test("SQLite store: group commit", async (t) => {
   const beat = (store: SqliteStore, nodeName: string, state = "active") =>
     store.keepAlive(keepAliveRows({ nodeName, state, application: "A", server: "S" }));
 
@@ -105,17 +105,81 @@ Deno.test("SQLite store: heartbeat batching", async (t) => {
     },
   );
 
-  await t.step("another write commits the held heartbeats before itself", async () => {
+  await t.step("another write commits the held calls before itself", async () => {
     await withNodes({ nodes: 3, batching: HOLD }, async (store, { db, node }) => {
       await Promise.all([beat(store, node(0)), beat(store, node(1))]);
       const order: string[] = [];
-      const held = beat(store, node(2)).then(() => order.push("keepAlive"));
-      await store.onPrestop(prestopTarget({ nodeName: node(2) })).then(() =>
+      const held = store.onPrestop(prestopTarget({ nodeName: node(2) })).then(() =>
         order.push("onPrestop")
       );
+      const found = await store.registerMetrics({
+        nodeName: node(2),
+        application: "A",
+        server: "S",
+        metricsPort: 9100,
+      });
+      order.push("registerMetrics");
       await held;
-      assert.deepStrictEqual(order, ["keepAlive", "onPrestop"]);
+      assert.deepStrictEqual(order, ["onPrestop", "registerMetrics"]);
+      assert.equal(found, false, "the prestop committed first");
       assert.equal(heartbeats(db)[node(2)], undefined);
+    });
+  });
+
+  await t.step(
+    "onStartup and onPrestop share the commit with heartbeats, in the order they came",
+    async () => {
+      await withNodes({ nodes: 3, batching: HOLD }, async (store, { db, node }) => {
+        await Promise.all([beat(store, node(0)), beat(store, node(1))]);
+        const calls = [
+          store.onStartup(startupRows({ nodeName: node(7), application: "A", server: "S" })),
+          beat(store, node(7), "inactive"),
+          store.onPrestop(prestopTarget({ nodeName: node(0), application: "A", server: "S" })),
+        ];
+        for (const call of calls) assert.equal(await settlesSoon(call), false);
+        assert.deepStrictEqual(Object.keys(heartbeats(db)).sort(), [node(0), node(1), node(2)]);
+        calls.push(beat(store, node(1))); // the fourth: a full batch
+        const [startup, keepAlive, prestop] = await Promise.all(calls);
+        assert.equal(startup, undefined);
+        assert.deepStrictEqual(keepAlive, { node: true, servers: 1 });
+        assert.deepStrictEqual(prestop, { servers: 1, adapters: 0, node: true });
+        assert.deepStrictEqual(Object.keys(heartbeats(db)).sort(), [node(1), node(2), node(7)]);
+        const state = db.prepare("SELECT present_state FROM t_server_conf WHERE node_name = ?")
+          .get(node(7)) as { present_state: string };
+        assert.equal(state.present_state, "inactive", "the heartbeat ran after the registration");
+      });
+    },
+  );
+
+  await t.step("a failing onStartup leaves nothing of itself; its batch commits", async () => {
+    await withNodes({ nodes: 2 }, async (store, { db, node }) => {
+      // The node and server rows are written first, then its adapter fails.
+      db.exec(`CREATE TRIGGER fail_adapter BEFORE INSERT ON t_adapter_conf
+        WHEN NEW.node_name = '${node(8)}' BEGIN SELECT RAISE(ABORT, 'forced failure'); END`);
+      const pod = (i: number) =>
+        startupRows({
+          nodeName: node(i),
+          application: "A",
+          server: "S",
+          adapters: [{ servant: "A.S.Obj", endpoint: `tcp -h ${node(i)} -p 1` }],
+        });
+      const results = await Promise.allSettled([
+        store.onStartup(pod(7)),
+        store.onStartup(pod(8)),
+        beat(store, node(0)),
+        store.onStartup(pod(9)),
+      ]);
+      assert.deepStrictEqual(results.map((r) => r.status), [
+        "fulfilled",
+        "rejected",
+        "fulfilled",
+        "fulfilled",
+      ]);
+      const servers = db.prepare("SELECT node_name FROM t_server_conf ORDER BY node_name").all()
+        .map((row) => (row as { node_name: string }).node_name);
+      assert.deepStrictEqual(servers, [node(0), node(1), node(7), node(9)]);
+      assert.equal(heartbeats(db)[node(8)], undefined);
+      assert.equal(heartbeats(db)[node(0)], 2000);
     });
   });
 
@@ -196,7 +260,7 @@ Deno.test("SQLite store", async (t) => {
     }
   });
 
-  await t.step("a file of schema version 1 is migrated with its registrations", async () => {
+  await t.step("a file of schema version 1 is migrated to 4 with its registrations", async () => {
     const dir = await tempDir();
     try {
       const path = join(dir, "registry.db");
@@ -206,6 +270,9 @@ Deno.test("SQLite store", async (t) => {
         VALUES ('10.1.1.1', 5, 5, 'active')`);
       db.exec(`INSERT INTO t_server_conf (application, server_name, node_name, setting_state,
         present_state, registry_timestamp) VALUES ('A', 'S', '10.1.1.1', 'active', 'active', 5)`);
+      db.exec(`INSERT INTO t_adapter_conf (application, server_name, node_name, adapter_name,
+        servant, endpoint, registry_timestamp)
+        VALUES ('A', 'S', '10.1.1.1', 'A.S.ObjAdapter', 'A.S.Obj', 'tcp -h 10.1.1.1 -p 9', 5)`);
       db.exec("PRAGMA user_version = 1");
       db.close();
       const store = SqliteStore.open(path, { now: () => 10 });
@@ -215,6 +282,9 @@ Deno.test("SQLite store", async (t) => {
           "S",
           0,
           "tars_cpp",
+        ]);
+        assert.deepEqual(server.adapters.map((a) => [a.servant, a.endpoint]), [
+          ["A.S.Obj", "tcp -h 10.1.1.1 -p 9"],
         ]);
         await store.announceRegistry({
           locatorId: "10.1.1.9:17890",
@@ -227,7 +297,27 @@ Deno.test("SQLite store", async (t) => {
       const check = new DatabaseSync(path);
       try {
         const row = check.prepare("PRAGMA user_version").get() as { user_version: number };
-        assert.equal(row.user_version, 2);
+        assert.equal(row.user_version, 4);
+        // Version 3: the console's tasks.
+        const tables = check.prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 't_task%'",
+        ).all().map((t) => t.name);
+        assert.deepEqual(tables.sort(), ["t_task", "t_task_item"]);
+        // Version 4: keyed node first, no index by node beside the key.
+        const key = (table: string) =>
+          (check.prepare(`PRAGMA table_info(${table})`).all() as { name: string; pk: number }[])
+            .filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
+        assert.deepEqual(key("t_server_conf"), ["node_name", "application", "server_name"]);
+        assert.deepEqual(key("t_adapter_conf"), [
+          "node_name",
+          "application",
+          "server_name",
+          "adapter_name",
+        ]);
+        const indexes = check.prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%_node'",
+        ).all();
+        assert.deepEqual(indexes, []);
       } finally {
         check.close();
       }
@@ -236,26 +326,32 @@ Deno.test("SQLite store", async (t) => {
     }
   });
 
-  await t.step("registrations acknowledged before a kill -9 are all there", async () => {
+  await t.step("registrations acknowledged before a kill -9 in a burst are all there", async () => {
     const dir = await tempDir();
     try {
       const path = join(dir, "registry.db");
-      const count = 300;
+      const count = 3000;
       const child = new Deno.Command(Deno.execPath(), {
         args: ["run", "--allow-read", "--allow-write", WRITER.pathname, path, String(count)],
         stdout: "piped",
         stderr: "inherit",
       }).spawn();
       const decoder = new TextDecoder();
-      let output = "";
+      const acknowledged = new Set<number>();
+      let pending = "";
       const reader = child.stdout.getReader();
-      while (!output.includes(`written ${count}`)) {
+      // Kill it in the middle of the burst: 64 registrations in flight, sharing commits.
+      while (acknowledged.size < count / 3) {
         const { value, done } = await reader.read();
-        if (done) throw new Error(`The writer exited before registering: ${output}`);
-        output += decoder.decode(value);
+        if (done) throw new Error(`The writer exited after ${acknowledged.size} registrations`);
+        pending += decoder.decode(value, { stream: true });
+        const lines = pending.split("\n");
+        pending = lines.pop() ?? "";
+        for (const line of lines) {
+          const m = /^acknowledged (\d+)$/.exec(line);
+          if (m) acknowledged.add(Number(m[1]));
+        }
       }
-      // Let it heartbeat for a moment so the kill lands in the middle of writes.
-      await new Promise((resolve) => setTimeout(resolve, 200));
       child.kill("SIGKILL");
       const status = await child.status;
       assert.equal(status.signal, "SIGKILL");
@@ -263,8 +359,11 @@ Deno.test("SQLite store", async (t) => {
       const store = SqliteStore.open(path, { now: () => 0 });
       try {
         const snap = await store.snapshot();
-        assert.equal(snap.servers.length, count);
-        assert.equal(snap.nodes.length, count);
+        const node = (i: number) => `10.8.${i >> 8}.${i & 255}`;
+        const stored = new Set(snap.servers.map((s) => s.nodeName));
+        const lost = [...acknowledged].filter((i) => !stored.has(node(i)));
+        assert.deepStrictEqual(lost, [], `${lost.length} acknowledged registrations lost`);
+        assert.ok(snap.servers.length < count, "the kill came before the burst ended");
         assert.ok(snap.servers.every((s) => s.adapters.length === 1));
       } finally {
         await store.close();

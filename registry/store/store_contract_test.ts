@@ -123,7 +123,12 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
       const snap = await store.snapshot();
       assert.deepStrictEqual(snap.takenAt, clock.now());
       assert.deepStrictEqual(snap.nodes, [
-        { nodeName: "10.0.0.1", presentState: "active", lastHeartbeat: clock.now() },
+        {
+          nodeName: "10.0.0.1",
+          presentState: "active",
+          lastHeartbeat: clock.now(),
+          nodeObj: "tars.tarsnode.NodeObj@tcp -h 10.0.0.1 -p 0",
+        },
       ]);
       assert.deepStrictEqual(snap.servers, [{
         application: "App",
@@ -204,6 +209,19 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
         adapters: 2,
         configFiles: 0,
       });
+    });
+  });
+
+  await t.step("onStartup keeps the pod's node object; one without it, K8STARS's", async () => {
+    await withStore(factory, async (store) => {
+      const nodeEndpoint = "tcp -h 10.0.0.1 -p 15999 -t 60000";
+      await store.onStartup(startupRows(startup({ nodeEndpoint })));
+      const nodeObj = async () => (await store.snapshot()).nodes.map((n) => n.nodeObj);
+      assert.deepStrictEqual(await nodeObj(), [`tars.tarsnode.NodeObj@${nodeEndpoint}`]);
+      await store.keepAlive(keepAliveRows({ nodeName: "10.0.0.1", state: "active" }));
+      assert.deepStrictEqual(await nodeObj(), [`tars.tarsnode.NodeObj@${nodeEndpoint}`]);
+      await store.onStartup(startupRows(startup()));
+      assert.deepStrictEqual(await nodeObj(), ["tars.tarsnode.NodeObj@tcp -h 10.0.0.1 -p 0"]);
     });
   });
 
@@ -903,7 +921,7 @@ async function mysqlOnly(t: Deno.TestContext, server: MariadbServer) {
       await store.keepAlive(keepAliveRows({ nodeName: ipv6, state: "deactivating" }));
       const [node] = await server.rootQuery(
         "columns",
-        `SELECT node_obj, endpoint_ip, present_state, setting_state, tars_version,
+        `SELECT node_obj, endpoint_ip, endpoint_port, present_state, setting_state, tars_version,
           CAST(last_heartbeat AS CHAR) AS last_heartbeat,
           CAST(last_reg_time AS CHAR) AS last_reg_time FROM t_node_info`,
       ) as Record<string, unknown>[];
@@ -916,6 +934,7 @@ async function mysqlOnly(t: Deno.TestContext, server: MariadbServer) {
       assert.deepStrictEqual(node, {
         node_obj: `tars.tarsnode.NodeObj@tcp -h ${ipv6} -p 0`,
         endpoint_ip: ipv6,
+        endpoint_port: 0,
         present_state: "active",
         setting_state: "active",
         tars_version: "0.1.0",
@@ -947,6 +966,23 @@ async function mysqlOnly(t: Deno.TestContext, server: MariadbServer) {
         registry_timestamp: now,
       });
       assert.deepStrictEqual((store as MysqlStore).usesFlowState, true);
+      // A pod with a node object: node_obj and endpoint_port as tarsnode's registration writes
+      // them, which the console's node list and the C++ admin registry read.
+      await store.onStartup(startupRows(startup({
+        nodeName: "10.0.0.8",
+        nodeEndpoint: "tcp -h 10.0.0.8 -p 15999 -t 60000",
+      })));
+      assert.deepStrictEqual(
+        await server.rootQuery(
+          "columns",
+          "SELECT node_obj, endpoint_port FROM t_node_info WHERE node_name = '10.0.0.8'",
+        ),
+        [{
+          node_obj: "tars.tarsnode.NodeObj@tcp -h 10.0.0.8 -p 15999 -t 60000",
+          endpoint_port: 15999,
+        }],
+      );
+      await store.onPrestop(prestopTarget({ nodeName: "10.0.0.8" }));
       // The web console turns traffic off through flow_state alone.
       await store.onStartup(startupRows(startup({ nodeName: "10.0.0.9" })));
       await server.rootQuery(
@@ -991,9 +1027,9 @@ async function mysqlOnly(t: Deno.TestContext, server: MariadbServer) {
     const again = await openStore(url, { now: clock.now, pinClock: true });
     try {
       const flows = (await again.snapshot()).servers.map((s) => [s.nodeName, s.flowEnabled]);
-      // 10.0.0.9 registered again, with traffic on, after the console switched it off.
+      // 10.0.0.9 registered again (traffic on) after the console switched it off: still off.
       assert.deepStrictEqual(flows, [
-        ["10.0.0.9", true],
+        ["10.0.0.9", false],
         ["fd00:1234:5678:9abc::17", true],
         ["10.0.0.8", false],
       ]);
@@ -1073,11 +1109,11 @@ async function mysqlOnly(t: Deno.TestContext, server: MariadbServer) {
           "SELECT grid_flag, metrics_port FROM t_server_conf WHERE node_name = '10.3.0.3'",
         ) as Record<string, unknown>[];
         assert.deepStrictEqual(row, { grid_flag: "NO_FLOW", metrics_port: 9102 });
-        // Only the registry's own table was added.
+        // Only the registry's own tables were added.
         const after = await schema();
         assert.deepStrictEqual(
-          Object.keys(after).filter((t) => !(t in before)),
-          ["t_tarsregistry_server"],
+          Object.keys(after).filter((t) => !(t in before)).sort(),
+          ["t_tarsregistry_server", "t_tarsregistry_task"],
         );
         for (const table of Object.keys(before)) assert.equal(after[table], before[table], table);
         // A console start drops both K8STARS columns: what they said is kept.

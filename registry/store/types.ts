@@ -9,7 +9,10 @@
  * pins that clock to the store's.
  */
 import type { ServerType } from "../../lib/settings.ts";
+import type { AdminStore } from "./admin_types.ts";
+import type { KeySums } from "./key_sums.ts";
 
+export type { KeySum, KeySums } from "./key_sums.ts";
 export type { ServerType };
 
 /** Values of `t_server_conf.present_state`, the state a service reports. */
@@ -62,12 +65,19 @@ export interface NodeRecord {
    * heartbeat's age on the database's clock (whole seconds stored).
    */
   lastHeartbeat: number;
+  /**
+   * `node_obj` as stored: `tars.tarsnode.NodeObj@tcp -h IP -p PORT -t 60000` where the pod serves
+   * its node object, K8STARS's `... -p 0` where it serves none, empty when the column is NULL or
+   * missing.
+   */
+  nodeObj: string;
 }
 
 /** Column widths of db_tars that bound the strings of a row. */
 export const COLUMN_LIMITS = {
   tarsVersion: 128,
   nodeName: 50,
+  nodeObj: 128,
   application: 50,
   server: 128,
   adapterName: 100,
@@ -144,6 +154,41 @@ export interface StoreSnapshot {
   servers: ServerRecord[];
 }
 
+/** Takes a whole read of a store, record by record: how a load streams into memory. */
+export interface LoadSink {
+  /** A node. */
+  node(record: NodeRecord): void;
+  /** A server with all its adapters (ordered by adapter name); each server once. */
+  server(record: ServerRecord): void;
+}
+
+/** Takes what changed in a shared store since a {@linkcode ChangeMark}. */
+export interface ChangeSink {
+  /** A node whose heartbeat moved since the mark (or that is new). */
+  node(record: NodeRecord): void;
+  /**
+   * Every server `nodeName` has now, each with all its adapters, for a node where a server or an
+   * adapter changed; an empty list when it has none left.
+   */
+  serversOn(nodeName: string, servers: ServerRecord[]): void;
+}
+
+/** Where a read of a shared store began, in the database's clock: the next change read's start. */
+export interface ChangeMark {
+  /** The database's `NOW(3)` when the read began, as it wrote it. */
+  readonly at: string;
+}
+
+/** What a read of the store says besides its records. */
+export interface LoadResult {
+  /** Clock time when the read began, epoch ms. */
+  readonly takenAt: number;
+  /** A shared store's: where the next change read starts. */
+  readonly mark?: ChangeMark;
+  /** A shared store's row counts and key checksums, as of the read, when asked for. */
+  readonly sums?: KeySums;
+}
+
 /** The server row of a validated `onStartup`. */
 export interface ServerRow {
   application: string;
@@ -169,6 +214,13 @@ export interface StartupRows {
   nodeName: string;
   /** The tarscli version (the node's `tars_version`), or null when the client did not send it. */
   tarsVersion: string | null;
+  /**
+   * `node_obj`: `tars.tarsnode.NodeObj@` and the pod's node endpoint, or K8STARS's
+   * `tars.tarsnode.NodeObj@tcp -h NODE -p 0` when the pod serves no node object.
+   */
+  nodeObj: string;
+  /** The node object's port (`endpoint_port`), 0 when the pod serves none. */
+  nodePort: number;
   /** Server row, or null when only the node is registered. */
   server: ServerRow | null;
 }
@@ -257,14 +309,18 @@ export interface StoreCounts {
   configFiles: number;
 }
 
-/** Persistent registry state behind the `tars.tarsregistry.Registry` calls. */
-export interface RegistryStore {
+/**
+ * Persistent registry state behind the `tars.tarsregistry.Registry` calls, and what the admin
+ * registry keeps ({@linkcode AdminStore}).
+ */
+export interface RegistryStore extends AdminStore {
   /** `sqlite` or `mysql`. */
   readonly kind: "sqlite" | "mysql";
   /**
    * Upserts the node and the server, and replaces the server's adapters on that node. A new
    * server gets setting state `active` and template `tars.default`; an existing one keeps its
-   * setting state (an operator's `inactive` survives a pod's re-registration).
+   * setting state (an operator's `inactive` survives a pod's re-registration) and its traffic
+   * switch, unless the pod registers with traffic off.
    */
   onStartup(rows: StartupRows): Promise<void>;
   /** Refreshes the node heartbeat, marks it active and sets the present state of the server(s). */
@@ -286,7 +342,25 @@ export interface RegistryStore {
   withdrawRegistry(locatorId: string): Promise<void>;
   /** Stores the metrics port; resolves false when no such server is registered. */
   registerMetrics(row: MetricsRow): Promise<boolean>;
-  /** Reads every node and server with adapters. */
+  /**
+   * Reads every node and server with its adapters into `sink`, record by record (in no order), as
+   * of one moment; `sums` asks a shared store for its key sums as of the same moment.
+   */
+  load(sink: LoadSink, options?: { sums?: boolean }): Promise<LoadResult>;
+  /**
+   * A store other processes write too (MySQL): reads what changed since `mark` (a read's
+   * {@linkcode LoadResult.mark}) into `sink`: the nodes whose heartbeat moved, and the servers of
+   * every node where a server or an adapter changed, each change committed since the mark's
+   * read (a write stamped up to a safety overlap before it too). A deletion leaves nothing to
+   * read: the key sums (`sums`, as of the same moment) show it. Undefined for a store this
+   * process alone writes.
+   */
+  readChanges?(
+    mark: ChangeMark,
+    sink: ChangeSink,
+    options?: { sums?: boolean },
+  ): Promise<LoadResult>;
+  /** Reads every node and server with adapters, sorted. */
   snapshot(): Promise<StoreSnapshot>;
   /** Removes (or lists on a dry run) nodes whose heartbeat is older than `before`. */
   clean(cutoff: CleanCutoff): Promise<CleanResult>;

@@ -39,11 +39,14 @@ export function repositoryPath(specifier: string): string {
 }
 
 /**
- * The modules reached from `roots` (repository paths such as `main.ts`) by static imports, as
- * repository paths (`lib/duration.ts`) or, outside the repository, specifiers (`node:path`,
- * `npm:…`), sorted.
+ * The modules reached from `roots` (repository paths such as `main.ts`) by static imports (and
+ * by dynamic ones too with `dynamic`: what may load later), as repository paths
+ * (`lib/duration.ts`) or, outside the repository, specifiers (`node:path`, `npm:…`), sorted.
  */
-export async function staticModules(roots: readonly string[]): Promise<string[]> {
+export async function staticModules(
+  roots: readonly string[],
+  options: { dynamic?: boolean } = {},
+): Promise<string[]> {
   const seen = new Set<string>();
   // One graph serves every root it already holds (main.ts's holds each command module).
   const bySpecifier = new Map<string, DenoInfoModule>();
@@ -58,7 +61,9 @@ export async function staticModules(roots: readonly string[]): Promise<string[]>
       if (seen.has(specifier)) continue;
       seen.add(specifier);
       for (const dep of bySpecifier.get(specifier)?.dependencies ?? []) {
-        if (dep.code?.specifier && !dep.isDynamic) pending.push(dep.code.specifier);
+        if (dep.code?.specifier && (options.dynamic || !dep.isDynamic)) {
+          pending.push(dep.code.specifier);
+        }
       }
     }
   }
