@@ -239,8 +239,10 @@ async function keepAliveRate(
 }
 
 /**
- * keepAlive calls/s of each registry, one window each in turn for `timing.windows` rounds (load
- * on the machine comes and goes alike for all); the median of each.
+ * keepAlive calls/s of each registry, one window each in turn for `timing.windows` rounds, the
+ * first of them alternating round by round (load on the machine comes and goes alike for all,
+ * and the first window after the registrations, when the store still settles them, falls on
+ * each in turn); the median of each.
  */
 async function keepAliveRates(
   registries: readonly BenchRegistry[],
@@ -248,9 +250,10 @@ async function keepAliveRates(
   timing: { warmupMs: number; measureMs: number; windows: number },
 ): Promise<number[]> {
   const rates: number[][] = registries.map(() => []);
+  const pair = registries.map((_, i) => i);
   for (let round = 0; round < timing.windows; round++) {
-    for (const [i, registry] of registries.entries()) {
-      rates[i].push(await keepAliveRate(registry.port, pods, { ...timing, windows: 1 }));
+    for (const i of round % 2 === 0 ? pair : pair.toReversed()) {
+      rates[i].push(await keepAliveRate(registries[i].port, pods, { ...timing, windows: 1 }));
     }
   }
   return rates.map(median);
