@@ -43,16 +43,7 @@ export class ServerOperations {
   start(key: ServerKey, options: { timeout: number }): Promise<Outcome> {
     return this.#run("startServer", key, async (checked) => {
       await this.#service.setSettingState(checked, "active");
-      return await this.#node(
-        checked,
-        "startServer",
-        options.timeout,
-        (node, timeout) =>
-          node.startServer(
-            { application: checked.application, serverName: checked.server },
-            { timeout },
-          ),
-      );
+      return await this.#nodeServer(checked, "startServer", options.timeout);
     });
   }
 
@@ -65,16 +56,7 @@ export class ServerOperations {
       const refused = refuseSelf("stop", checked);
       if (refused) return refused;
       await this.#service.setSettingState(checked, "inactive");
-      return await this.#node(
-        checked,
-        "stopServer",
-        options.timeout,
-        (node, timeout) =>
-          node.stopServer(
-            { application: checked.application, serverName: checked.server },
-            { timeout },
-          ),
-      );
+      return await this.#nodeServer(checked, "stopServer", options.timeout);
     });
   }
 
@@ -87,16 +69,7 @@ export class ServerOperations {
     return this.#run("restartServer", key, async (checked) => {
       const refused = refuseSelf("restart", checked);
       if (refused) return refused;
-      const outcome = await this.#node(
-        checked,
-        "restartServer",
-        options.timeout,
-        (node, timeout) =>
-          node.restartServer(
-            { application: checked.application, serverName: checked.server },
-            { timeout },
-          ),
-      );
+      const outcome = await this.#nodeServer(checked, "restartServer", options.timeout);
       if (outcome.ret === 0) await this.#service.setSettingState(checked, "active");
       return outcome;
     });
@@ -130,16 +103,7 @@ export class ServerOperations {
     return this.#run("undeploy", key, async (checked) => {
       const refused = refuseSelf("undeploy", checked);
       if (refused) return refused;
-      const stopped = await this.#node(
-        checked,
-        "stopServer",
-        options.timeout,
-        (node, timeout) =>
-          node.stopServer(
-            { application: checked.application, serverName: checked.server },
-            { timeout },
-          ),
-      );
+      const stopped = await this.#nodeServer(checked, "stopServer", options.timeout);
       const removed = await this.#service.onPrestop(checked);
       const name = `${checked.application}.${checked.server}`;
       return {
@@ -181,6 +145,16 @@ export class ServerOperations {
       if (!(error instanceof TarsCallError || error instanceof ValidationError)) throw error;
       return { ret: TarsErrCode.EM_TARS_UNKNOWN_ERR, result: `${what}: ${error.message}` };
     }
+  }
+
+  /** Has the node of `key` start, stop or restart the server (its `ServerInfo` the argument). */
+  #nodeServer(
+    key: ServerKey,
+    what: "startServer" | "stopServer" | "restartServer",
+    timeout: number,
+  ): Promise<Outcome> {
+    const server = { application: key.application, serverName: key.server };
+    return this.#node(key, what, timeout, (node, t) => node[what](server, { timeout: t }));
   }
 
   /** Calls the node of `key`; a call that got no answer becomes its code and message. */
