@@ -22,6 +22,7 @@ import {
   startRegistryProcess,
 } from "../local/mod.ts";
 import { delay } from "../lib/timers.ts";
+import { callContinuously } from "./support/call_continuously.ts";
 import { eventually } from "./support/eventually.ts";
 import { freePort } from "./support/free_port.ts";
 import { rootMissing, skipWhen } from "./support/skip.ts";
@@ -318,37 +319,6 @@ Deno.test("lifecycle: a registry rebuilt on an empty store between two heartbeat
     await Deno.remove(dir, { recursive: true });
   }
 });
-
-/** Calls the service through the registry from `workers` loops until `stop`; counts outcomes. */
-function callContinuously(locator: string, options: { workers: number; stop: AbortSignal }) {
-  const client = new TarsClient({ locator, refreshInterval: 500, timeout: 5000, log: () => {} });
-  const hello = client.proxy(HelloF, HELLO_OBJ);
-  const answeredBy = new Map<string, number>();
-  const failures: string[] = [];
-  let calls = 0;
-  const loop = async (worker: number) => {
-    while (!options.stop.aborted) {
-      calls++;
-      try {
-        // Every fourth worker holds its call for a while, so calls are in flight at each step.
-        if (worker % 4 === 3) await hello.slow({ ms: 150 });
-        const { greeting } = await hello.sayHello({ name: `w${worker}` });
-        const pod = /from (\S+)$/.exec(greeting)?.[1] ?? greeting;
-        answeredBy.set(pod, (answeredBy.get(pod) ?? 0) + 1);
-      } catch (error) {
-        failures.push(`${new Date().toISOString()} ${(error as Error).message}`);
-        await delay(20);
-      }
-    }
-  };
-  const done = Promise.all(Array.from({ length: options.workers }, (_, i) => loop(i))).then(
-    async () => {
-      await client.close();
-      return { calls, answeredBy, failures };
-    },
-  );
-  return { answeredBy, failures, done };
-}
 
 Deno.test("lifecycle: a rolling replacement loses no calls", async () => {
   const dir = await Deno.makeTempDir({ prefix: "lifecycle_" });

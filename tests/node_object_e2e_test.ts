@@ -11,10 +11,11 @@ import { TarsClient } from "../protocol/client.ts";
 import { parseEndpoint } from "../protocol/endpoint.ts";
 import { NODE_OBJ, NodeF, ServerState, TarsErrCode } from "../protocol/interfaces/node_f.ts";
 import { QueryF } from "../protocol/interfaces/query_f.ts";
-import { HELLO_OBJ, HelloF } from "../examples/simple/hello_f.ts";
+import { HELLO_OBJ } from "../examples/simple/hello_f.ts";
 import { type Pod, type RegistryProcess, startPod, startRegistryProcess } from "../local/mod.ts";
 import { delay } from "../lib/timers.ts";
 import { boundNetwork } from "./support/bound_network.ts";
+import { callContinuously } from "./support/call_continuously.ts";
 import { eventually } from "./support/eventually.ts";
 
 /** Bound on a pod becoming ready (genconf, registration, Node start-up, a check interval). */
@@ -38,37 +39,6 @@ async function helloEndpoint(pod: Pod): Promise<string> {
 
 async function supervisorLog(pod: Pod): Promise<string> {
   return await Deno.readTextFile(join(pod.tarsPath, "log", "supervisor.log")).catch(() => "");
-}
-
-/** Calls the service through the registry from `workers` loops until `stop`; counts outcomes. */
-function callContinuously(locator: string, options: { workers: number; stop: AbortSignal }) {
-  const client = new TarsClient({ locator, refreshInterval: 500, timeout: 5000, log: () => {} });
-  const hello = client.proxy(HelloF, HELLO_OBJ);
-  const answeredBy = new Map<string, number>();
-  const failures: string[] = [];
-  let calls = 0;
-  const loop = async (worker: number) => {
-    while (!options.stop.aborted) {
-      calls++;
-      try {
-        // Every fourth worker holds its call for a while, so calls are in flight at each step.
-        if (worker % 4 === 3) await hello.slow({ ms: 150 });
-        const { greeting } = await hello.sayHello({ name: `w${worker}` });
-        const pod = /from (\S+)$/.exec(greeting)?.[1] ?? greeting;
-        answeredBy.set(pod, (answeredBy.get(pod) ?? 0) + 1);
-      } catch (error) {
-        failures.push(`${new Date().toISOString()} ${(error as Error).message}`);
-        await delay(20);
-      }
-    }
-  };
-  const done = Promise.all(Array.from({ length: options.workers }, (_, i) => loop(i))).then(
-    async () => {
-      await client.close();
-      return { calls, answeredBy, failures };
-    },
-  );
-  return { answeredBy, done };
 }
 
 Deno.test("node object: the admin registry's calls to a pod, end to end", async (t) => {
