@@ -11,7 +11,7 @@
  * @module
  */
 import { fillerOf, type FrameworkTable, type Layout, OWN_SERVER_TABLE } from "./mysql_layout.ts";
-import { SERVER_ADAPTER_COLUMNS } from "./snapshot_rows.ts";
+import { ADAPTER_COLUMNS, SERVER_ADAPTER_COLUMNS } from "./snapshot_rows.ts";
 import type { KeepAliveRows, RegistryInfoRows, ServerRow, StartupRows } from "./types.ts";
 
 /** SQL text with its parameters. */
@@ -371,18 +371,6 @@ export function serversWithAdapters(layout: Layout, where?: Statement): Statemen
 export function selectList(layout: Layout, table: FrameworkTable, wanted: string[]): string {
   return wanted.map((c) => layout.has(table, c) ? c : `NULL AS ${c}`).join(", ");
 }
-
-/** The columns of {@linkcode SERVER_ADAPTER_COLUMNS} that `t_adapter_conf` gives. */
-const ADAPTER_COLUMNS = [
-  "adapter_name",
-  "servant",
-  "endpoint",
-  "protocol",
-  "thread_num",
-  "max_connections",
-  "queuecap",
-  "queuetimeout",
-];
 
 /**
  * Every node (or those heartbeating since `since`), with its node object (NULL where the table has

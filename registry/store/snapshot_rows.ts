@@ -18,6 +18,18 @@ import type {
   StoreSnapshot,
 } from "./types.ts";
 
+/** The columns of {@linkcode SERVER_ADAPTER_COLUMNS} that `t_adapter_conf` gives, in order. */
+export const ADAPTER_COLUMNS = [
+  "adapter_name",
+  "servant",
+  "endpoint",
+  "protocol",
+  "thread_num",
+  "max_connections",
+  "queuecap",
+  "queuetimeout",
+] as const;
+
 /**
  * The columns of a `t_server_conf` row joined with one of its `t_adapter_conf` rows, in the order
  * both stores select them (as arrays: cheaper to read than objects): the server's, whether the
@@ -41,14 +53,7 @@ export const SERVER_ADAPTER_COLUMNS = [
   "process_id",
   "server_type",
   "has_adapter",
-  "adapter_name",
-  "servant",
-  "endpoint",
-  "protocol",
-  "thread_num",
-  "max_connections",
-  "queuecap",
-  "queuetimeout",
+  ...ADAPTER_COLUMNS,
 ] as const;
 
 /** A row of {@linkcode SERVER_ADAPTER_COLUMNS}. */

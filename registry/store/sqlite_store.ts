@@ -23,6 +23,7 @@ import { clearImmediate, clearTimeout, setImmediate, setTimeout } from "node:tim
 import { countsOf, SHARED_STATEMENTS } from "./shared_sql.ts";
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from "./sqlite_schema.ts";
 import {
+  ADAPTER_COLUMNS,
   collectSnapshot,
   nodeRecord,
   SERVER_ADAPTER_COLUMNS,
@@ -62,16 +63,7 @@ function serversWithAdapters(where: string): string {
     ORDER BY s.node_name, s.application, s.server_name`;
 }
 
-const ADAPTER_COLUMN = new Set([
-  "adapter_name",
-  "servant",
-  "endpoint",
-  "protocol",
-  "thread_num",
-  "max_connections",
-  "queuecap",
-  "queuetimeout",
-]);
+const ADAPTER_COLUMN = new Set<string>(ADAPTER_COLUMNS);
 
 const STATEMENTS = {
   ...SHARED_STATEMENTS,
