@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { decodeFields, encodeFields } from "../codec/codec.ts";
-import { bool, list, opt, string, struct, type StructType } from "../codec/types.ts";
+import { bool, list, opt, string, struct } from "../codec/types.ts";
 import {
   AdminReg,
   EACH_NUM_ABSENT,
@@ -11,6 +11,7 @@ import {
   TaskReq,
   TaskRsp,
 } from "./admin_reg.ts";
+import { methodSignature, structFields } from "../../tests/support/idl_signature.ts";
 
 const APP = ["1 application string", "2 serverName string", "3 nodeName string"];
 
@@ -123,48 +124,15 @@ const IDL: Record<string, string[]> = {
   getNodeList: ["int32", "1 nodeNames list<string>", "2 out heartbeats map<string,string>"],
 };
 
-type Described = {
-  kind: string;
-  name?: string;
-  elem?: Described;
-  key?: Described;
-  value?: Described;
-};
-
-function typeName(type: Described): string {
-  if (type.kind === "struct") return type.name!;
-  if (type.kind === "list") return `list<${typeName(type.elem!)}>`;
-  if (type.kind === "map") return `map<${typeName(type.key!)},${typeName(type.value!)}>`;
-  return type.kind;
-}
-
-function fieldsOf(type: StructType, outParam: boolean): string[] {
-  return type.ordered
-    .filter(([, def]) => def.tag > 0)
-    .map(([name, def]) => `${def.tag} ${outParam ? "out " : ""}${name} ${typeName(def.type)}`);
-}
-
-function tags(type: StructType): string[] {
-  return type.ordered.map(([name, def]) =>
-    `${def.tag} ${def.required ? "req" : "opt"} ${name} ${typeName(def.type)}`
-  );
-}
-
 Deno.test("AdminReg: every function with the IDL's name, parameter tags and types", () => {
   assert.deepEqual([...AdminReg.compiled.keys()], Object.keys(IDL));
   for (const [name, method] of AdminReg.compiled) {
-    const ret = method.result.byTag[0];
-    const declared = [
-      ret ? typeName(ret[1].type) : "void",
-      ...[...fieldsOf(method.args, false), ...fieldsOf(method.result, true)]
-        .sort((a, b) => parseInt(a) - parseInt(b)),
-    ];
-    assert.deepEqual(declared, IDL[name], name);
+    assert.deepEqual(methodSignature(method), IDL[name], name);
   }
 });
 
 Deno.test("AdminReg: structs at the tags of AdminReg.tars", () => {
-  assert.deepEqual(tags(ServerStateDesc), [
+  assert.deepEqual(structFields(ServerStateDesc), [
     "0 req settingStateInReg string",
     "1 req presentStateInReg string",
     "2 req presentStateInNode string",
@@ -173,7 +141,7 @@ Deno.test("AdminReg: structs at the tags of AdminReg.tars", () => {
     "5 req patchTime string",
     "6 req patchUser string",
   ]);
-  assert.deepEqual(tags(TaskItemReq), [
+  assert.deepEqual(structFields(TaskItemReq), [
     "0 opt taskNo string",
     "1 opt itemNo string",
     "2 opt application string",
@@ -184,7 +152,7 @@ Deno.test("AdminReg: structs at the tags of AdminReg.tars", () => {
     "7 opt userName string",
     "8 opt parameters map<string,string>",
   ]);
-  assert.deepEqual(tags(TaskItemRsp), [
+  assert.deepEqual(structFields(TaskItemRsp), [
     "0 opt req tars.TaskItemReq",
     "1 opt startTime string",
     "2 opt endTime string",
@@ -193,7 +161,7 @@ Deno.test("AdminReg: structs at the tags of AdminReg.tars", () => {
     "5 opt executeLog string",
     "6 opt percent int32",
   ]);
-  assert.deepEqual(tags(TaskReq), [
+  assert.deepEqual(structFields(TaskReq), [
     "0 opt taskItemReq list<tars.TaskItemReq>",
     "1 opt taskNo string",
     "2 opt serial bool",
@@ -201,7 +169,7 @@ Deno.test("AdminReg: structs at the tags of AdminReg.tars", () => {
     "4 opt isElegant bool",
     "5 opt eachNum int32",
   ]);
-  assert.deepEqual(tags(TaskRsp), [
+  assert.deepEqual(structFields(TaskRsp), [
     "0 opt taskItemRsp list<tars.TaskItemRsp>",
     "1 opt taskNo string",
     "2 opt serial bool",
@@ -210,7 +178,7 @@ Deno.test("AdminReg: structs at the tags of AdminReg.tars", () => {
     "5 opt createTime string",
     "6 opt executeLog string",
   ]);
-  assert.deepEqual(tags(FrameworkServer), [
+  assert.deepEqual(structFields(FrameworkServer), [
     "0 req serverName string",
     "1 req nodeName string",
     "2 req objName string",

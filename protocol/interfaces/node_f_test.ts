@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { decodeFields, encodeFields } from "../codec/codec.ts";
 import { TarsReader } from "../codec/reader.ts";
 import { string, type StructType } from "../codec/types.ts";
+import { methodSignature } from "../../tests/support/idl_signature.ts";
 import { NodeF, PatchInfo, PatchRequest, ServerState, ServerStateInfo } from "./node_f.ts";
 
 /**
@@ -84,28 +85,10 @@ const IDL: Record<string, string[]> = {
   forceDockerLogin: ["int32", "1 out result list<string>"],
 };
 
-function typeName(type: { kind: string; name?: string; elem?: { kind: string } }): string {
-  if (type.kind === "struct") return type.name!;
-  if (type.kind === "list") return `list<${type.elem!.kind}>`;
-  return type.kind;
-}
-
-function fieldsOf(type: StructType, outParam: boolean): string[] {
-  return type.ordered
-    .filter(([, def]) => def.tag > 0)
-    .map(([name, def]) => `${def.tag} ${outParam ? "out " : ""}${name} ${typeName(def.type)}`);
-}
-
 Deno.test("NodeF: every function with the IDL's name, parameter tags and types", () => {
   assert.deepEqual([...NodeF.compiled.keys()].sort(), Object.keys(IDL).sort());
   for (const [name, method] of NodeF.compiled) {
-    const ret = method.result.byTag[0];
-    const declared = [
-      ret ? typeName(ret[1].type) : "void",
-      ...[...fieldsOf(method.args, false), ...fieldsOf(method.result, true)]
-        .sort((a, b) => parseInt(a) - parseInt(b)),
-    ];
-    assert.deepEqual(declared, IDL[name], name);
+    assert.deepEqual(methodSignature(method), IDL[name], name);
   }
 });
 
