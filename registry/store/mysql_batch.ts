@@ -22,6 +22,7 @@ import type { PoolConnection, ResultSetHeader } from "mysql2/promise";
 import { setImmediate, setTimeout } from "node:timers";
 import type { Layout } from "./mysql_layout.ts";
 import type { Statement } from "./mysql_statements.ts";
+import { type CallOutcome, type PendingCall, settleCalls } from "./call_outcome.ts";
 
 /** A call as statements (built on the layout its batch runs on) and its result from theirs. */
 export interface BatchedCall<T> {
@@ -51,12 +52,8 @@ export interface BatchOptions {
   readonly isSchemaError: (error: unknown) => boolean;
 }
 
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
-
-interface Queued {
+interface Queued extends PendingCall {
   readonly call: BatchedCall<unknown>;
-  readonly resolve: (value: never) => void;
-  readonly reject: (error: unknown) => void;
 }
 
 /** ER_LOCK_DEADLOCK: InnoDB rolled the whole transaction back; running it again is safe. */
@@ -120,18 +117,14 @@ export class WriteBatcher {
   }
 
   async #commit(batch: readonly Queued[]): Promise<void> {
-    let outcomes: Outcome[];
+    let outcomes: CallOutcome[];
     try {
       outcomes = await this.#attempts(batch);
     } catch (error) {
       for (const item of batch) item.reject(error);
       return;
     }
-    batch.forEach((item, i) => {
-      const outcome = outcomes[i];
-      if (outcome.ok) item.resolve(outcome.value as never);
-      else item.reject(outcome.error);
-    });
+    settleCalls(batch, outcomes);
   }
 
   /**
@@ -139,7 +132,7 @@ export class WriteBatcher {
    * deadlock victim after its retries goes call by call, each in a transaction of its own (fewer
    * locks held at once, as before batching).
    */
-  async #attempts(batch: readonly Queued[]): Promise<Outcome[]> {
+  async #attempts(batch: readonly Queued[]): Promise<CallOutcome[]> {
     let schemaRetried = false;
     for (let attempt = 1;; attempt++) {
       try {
@@ -156,7 +149,7 @@ export class WriteBatcher {
         }
         if (batch.length === 1) throw error;
         if (!isDeadlock(error)) return await this.#apart(batch);
-        const outcomes: Outcome[] = [];
+        const outcomes: CallOutcome[] = [];
         for (const item of batch) {
           try {
             outcomes.push(...await this.#attempts([item]));
@@ -170,7 +163,7 @@ export class WriteBatcher {
   }
 
   /** One transaction, one query: every call's statements between START and COMMIT. */
-  async #together(batch: readonly Queued[]): Promise<Outcome[]> {
+  async #together(batch: readonly Queued[]): Promise<CallOutcome[]> {
     const layout = this.#context.layout();
     const perCall = batch.map((item) => item.call.statements(layout));
     const all = perCall.flat();
@@ -187,7 +180,7 @@ export class WriteBatcher {
         await rollback(conn, error);
         throw error;
       }
-      const outcomes: Outcome[] = [];
+      const outcomes: CallOutcome[] = [];
       let at = 1; // after START TRANSACTION
       batch.forEach((item, i) => {
         const own = results.slice(at, at + perCall[i].length);
@@ -209,13 +202,13 @@ export class WriteBatcher {
    * back to its savepoint (after one more try when its table changed) and the others commit. A
    * deadlock rolls everything back: the batch runs apart again.
    */
-  async #apart(batch: readonly Queued[]): Promise<Outcome[]> {
+  async #apart(batch: readonly Queued[]): Promise<CallOutcome[]> {
     for (let attempt = 1;; attempt++) {
       const conn = await this.#context.connection();
       try {
         try {
           await conn.query("START TRANSACTION");
-          const outcomes: Outcome[] = [];
+          const outcomes: CallOutcome[] = [];
           for (const item of batch) outcomes.push(await this.#inSavepoint(conn, item.call));
           await conn.query("COMMIT");
           return outcomes;
@@ -233,7 +226,7 @@ export class WriteBatcher {
   }
 
   /** Runs one call in a savepoint; throws only what ends the transaction (a deadlock). */
-  async #inSavepoint(conn: PoolConnection, call: BatchedCall<unknown>): Promise<Outcome> {
+  async #inSavepoint(conn: PoolConnection, call: BatchedCall<unknown>): Promise<CallOutcome> {
     for (let schemaRetried = false;;) {
       const statements = call.statements(this.#context.layout());
       try {

@@ -20,6 +20,7 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { dirname } from "node:path";
 import { clearImmediate, clearTimeout, setImmediate, setTimeout } from "node:timers";
+import { type CallOutcome, type PendingCall, settleCalls } from "./call_outcome.ts";
 import { countsOf, SHARED_STATEMENTS } from "./shared_sql.ts";
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from "./sqlite_schema.ts";
 import {
@@ -182,12 +183,8 @@ export interface SqliteStoreOptions extends StoreOptions {
   readonly batching?: GroupCommit;
 }
 
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
-
-interface QueuedCall {
+interface QueuedCall extends PendingCall {
   readonly run: () => unknown;
-  readonly resolve: (result: never) => void;
-  readonly reject: (error: unknown) => void;
 }
 
 /** The SQLite implementation of {@link RegistryStore}. */
@@ -385,31 +382,27 @@ export class SqliteStore implements RegistryStore {
     if (batch.length === 0) return;
     this.#queue = [];
     this.#gathering = batch.length > 1;
-    let outcomes: Outcome[];
+    let outcomes: CallOutcome[];
     try {
       outcomes = this.#commitBatch(batch);
     } catch (error) {
       for (const item of batch) item.reject(error);
       return;
     }
-    batch.forEach((item, i) => {
-      const outcome = outcomes[i];
-      if (outcome.ok) item.resolve(outcome.value as never);
-      else item.reject(outcome.error);
-    });
+    settleCalls(batch, outcomes);
   }
 
   /**
    * Runs the batch in one transaction and commits it. Calls rarely fail, so they first run
    * without savepoints; after a failure the batch runs again with a savepoint per call.
    */
-  #commitBatch(batch: readonly QueuedCall[]): Outcome[] {
+  #commitBatch(batch: readonly QueuedCall[]): CallOutcome[] {
     const control = this.#control;
     control.beginImmediate.run();
     try {
-      let outcomes: Outcome[];
+      let outcomes: CallOutcome[];
       try {
-        outcomes = batch.map((item): Outcome => ({ ok: true, value: item.run() }));
+        outcomes = batch.map((item): CallOutcome => ({ ok: true, value: item.run() }));
       } catch {
         if (this.#db.isTransaction) control.rollback.run();
         control.beginImmediate.run();
@@ -424,7 +417,7 @@ export class SqliteStore implements RegistryStore {
   }
 
   /** Runs one call in a savepoint; throws when its failure ended the whole transaction. */
-  #inSavepoint(item: QueuedCall): Outcome {
+  #inSavepoint(item: QueuedCall): CallOutcome {
     const control = this.#control;
     control.savepoint.run();
     try {
