@@ -350,10 +350,14 @@ Deno.test({
       const key = { application: "App", serverName: "Server", nodeName: "127.0.0.5" };
 
       await t.step("the other replica forwards to the node object the pod registered", async () => {
+        // A reload streams the nodes, then the servers: the node may be known a moment before
+        // its server is.
         await eventually(
           5000,
-          "the other replica knows the node",
-          async () => (await two.pingNode({ name: "127.0.0.5" })).ret,
+          "the other replica knows the node and its server",
+          async () =>
+            (await two.pingNode({ name: "127.0.0.5" })).ret &&
+            (await two.getServerState(key)).ret === 0,
         );
         const answer = await two.notifyServer({ ...key, command: "tars.setloglevel DEBUG" });
         assert.equal(answer.ret, 0, answer.result);
