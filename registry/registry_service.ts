@@ -432,22 +432,13 @@ export class RegistryService {
     await this.#reading(async (live) => {
       const rowWrites = this.#rowWrites;
       const now = this.#now();
-      const gone: ServerRecord[] = [];
       const skipped: SkippedAdapter[] = [];
       const result = await this.#store.readChanges!(mark, {
         node: (record) => live() && this.#state.putNode(record, now),
         serversOn: (nodeName, servers) => {
-          if (!live()) return;
-          for (const server of this.#state.serversOn(nodeName)) {
-            const kept = servers.some((s) =>
-              s.server === server.server && s.application === server.application
-            );
-            if (!kept) gone.push(server);
-          }
-          for (const server of servers) skipped.push(...this.#state.putServer(server));
+          if (live()) skipped.push(...this.#state.replaceServers(nodeName, servers));
         },
       }, { sums: check });
-      for (const server of gone) this.#state.removeServer(server);
       this.#report(skipped);
       this.#mark = result.mark;
       if (!result.sums) return;
