@@ -14,7 +14,8 @@ import {
   startMariadb,
 } from "../../tests/support/mariadb.ts";
 import { skipWhen } from "../../tests/support/skip.ts";
-import { DEFAULT_DDL_PATH, MysqlStore } from "./mysql_store.ts";
+import { DEFAULT_DDL_PATH } from "./mysql_schema.ts";
+import { MysqlStore } from "./mysql_store.ts";
 import { openStore } from "./open_store.ts";
 import type { RegistryStore } from "./types.ts";
 import {
