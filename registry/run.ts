@@ -302,7 +302,7 @@ async function openAndLoad(
       }),
       {
         timeout: config.storeTimeout,
-        maxPending: config.maxPendingWrites,
+        maxPendingWrites: config.maxPendingWrites,
         readTimeout: Math.max(config.storeTimeout, STORE_READ_TIMEOUT),
       },
     );

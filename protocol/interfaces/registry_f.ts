@@ -27,7 +27,10 @@ export const RegistryRet = {
    * name alone (the original Go tarscli's) is answered 0 as before.
    */
   NOT_REGISTERED: 404,
-  /** Too many writes wait for the store (`--max-pending-writes`): try again later. */
+  /**
+   * Too many writes (`--max-pending-writes`), or too many reads, wait for the store: try again
+   * later.
+   */
   BUSY: 429,
   /**
    * The store did not answer within `--store-timeout`: the registry's memory did not change (the
