@@ -44,7 +44,6 @@ import type {
   ServerTarget,
   StartupRows,
   StoreCounts,
-  StoreSnapshot,
 } from "./store/mod.ts";
 
 /** Default {@linkcode StoreGuardOptions.maxPendingReads}. */
@@ -180,11 +179,6 @@ export class GuardedStore implements RegistryStore {
       write: false,
       timeout: this.#readTimeout,
     });
-  }
-
-  /** {@inheritDoc RegistryStore.snapshot} */
-  snapshot(): Promise<StoreSnapshot> {
-    return this.#call("reading the store", () => this.#store.snapshot(), { write: false });
   }
 
   /** {@inheritDoc RegistryStore.counts} */

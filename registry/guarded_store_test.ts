@@ -31,7 +31,6 @@ async function faultyStore() {
     announceRegistry: (rows) => real.announceRegistry(rows),
     withdrawRegistry: (locatorId) => real.withdrawRegistry(locatorId),
     load: async (sink) => (await gateRead(), real.load(sink)),
-    snapshot: () => real.snapshot(),
     counts: async () => (await gateRead(), real.counts()),
     close: () => real.close(),
     setSettingState: async (key, state) => (await gate(), real.setSettingState(key, state)),

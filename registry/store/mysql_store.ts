@@ -40,7 +40,6 @@ import type { FlowRows, ProfileTemplateRow, ServerProfileRow } from "./admin_typ
 import type { TaskFilter, TaskItemChange, TaskRecord, TaskRows } from "./admin_types.ts";
 import { countsOf, SHARED_STATEMENTS } from "./shared_sql.ts";
 import {
-  collectSnapshot,
   nodeRecord,
   ownKey,
   type OwnValues,
@@ -52,7 +51,7 @@ import {
 import type { CleanCutoff, KeepAliveRows, MetricsRow, ServerTarget, StartupRows } from "./types.ts";
 import type { CleanResult, KeepAliveResult, PrestopResult, StoreCounts } from "./types.ts";
 import type { ExpiredNodes, RegistryInfoRows } from "./types.ts";
-import type { RegistryStore, ServerKey, StoreOptions, StoreSnapshot } from "./types.ts";
+import type { RegistryStore, ServerKey, StoreOptions } from "./types.ts";
 import type { ChangeMark, ChangeSink, KeySums, LoadResult, LoadSink } from "./types.ts";
 import type { NodeRecord, ServerRecord, SettingState } from "./types.ts";
 
@@ -444,11 +443,6 @@ export class MysqlStore implements RegistryStore {
     } finally {
       conn.release();
     }
-  }
-
-  /** {@inheritDoc RegistryStore.snapshot} */
-  snapshot(): Promise<StoreSnapshot> {
-    return collectSnapshot((sink) => this.load(sink));
   }
 
   /** {@inheritDoc RegistryStore.clean} */

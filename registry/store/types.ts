@@ -144,16 +144,6 @@ export interface ServerRecord {
   adapters: AdapterRow[];
 }
 
-/** Everything the lookup index and the metrics targets are built from. */
-export interface StoreSnapshot {
-  /** Clock time when the snapshot was read, epoch ms. */
-  takenAt: number;
-  /** All nodes, ordered by name. */
-  nodes: NodeRecord[];
-  /** All servers, ordered by application, server and node. */
-  servers: ServerRecord[];
-}
-
 /** Takes a whole read of a store, record by record: how a load streams into memory. */
 export interface LoadSink {
   /** A node. */
@@ -360,8 +350,6 @@ export interface RegistryStore extends AdminStore {
     sink: ChangeSink,
     options?: { sums?: boolean },
   ): Promise<LoadResult>;
-  /** Reads every node and server with adapters, sorted. */
-  snapshot(): Promise<StoreSnapshot>;
   /** Removes (or lists on a dry run) nodes whose heartbeat is older than `before`. */
   clean(cutoff: CleanCutoff): Promise<CleanResult>;
   /** Counts rows. */
