@@ -2,45 +2,15 @@ import assert from "node:assert/strict";
 import { findAll } from "./lookup.ts";
 import { RegistryState } from "./registry_state.ts";
 import { KeySumBuilder } from "./store/key_sums.ts";
-import type { NodeRecord, ServerRecord } from "./store/types.ts";
+import {
+  nodeRecord as node,
+  RECORD_OBJ,
+  serverRecord as server,
+} from "../tests/support/registry_records.ts";
 import { keepAliveRows, prestopTarget, startupRows } from "./validate.ts";
 
 const TIMEOUT = 60_000;
-const OBJ = "App.Srv.Obj";
-
-function server(nodeName: string, overrides: Partial<ServerRecord> = {}): ServerRecord {
-  return {
-    application: "App",
-    server: "Srv",
-    nodeName,
-    settingState: "active",
-    presentState: "active",
-    flowEnabled: true,
-    setId: "",
-    setName: "",
-    setArea: "",
-    setGroup: "",
-    version: "1",
-    processId: 0,
-    serverType: "tars_cpp",
-    metricsPort: 0,
-    adapters: [{
-      adapterName: "App.Srv.ObjAdapter",
-      servant: OBJ,
-      endpoint: `tcp -h ${nodeName} -p 9000`,
-      protocol: "tars",
-      threadNum: 1,
-      maxConns: 100,
-      queueCap: 0,
-      queueTimeout: 0,
-    }],
-    ...overrides,
-  };
-}
-
-function node(nodeName: string, lastHeartbeat: number): NodeRecord {
-  return { nodeName, presentState: "active", lastHeartbeat, nodeObj: "" };
-}
+const OBJ = RECORD_OBJ;
 
 /** The key sums of the state computed afresh, as a store would. */
 function freshSums(state: RegistryState) {

@@ -14,41 +14,12 @@ import type {
   ServerRecord,
 } from "./store/types.ts";
 import { startupRows } from "./validate.ts";
+import { RECORD_OBJ, serverRecord as server } from "../tests/support/registry_records.ts";
 
 const TIMEOUT = 60_000;
 const FULL = 300_000;
 const KEY_SUMS = 30_000;
-const OBJ = "App.Srv.Obj";
-
-function server(nodeName: string, overrides: Partial<ServerRecord> = {}): ServerRecord {
-  return {
-    application: "App",
-    server: "Srv",
-    nodeName,
-    settingState: "active",
-    presentState: "active",
-    flowEnabled: true,
-    setId: "",
-    setName: "",
-    setArea: "",
-    setGroup: "",
-    version: "1",
-    processId: 0,
-    serverType: "tars_cpp",
-    metricsPort: 0,
-    adapters: [{
-      adapterName: "App.Srv.ObjAdapter",
-      servant: OBJ,
-      endpoint: `tcp -h ${nodeName} -p 9000`,
-      protocol: "tars",
-      threadNum: 1,
-      maxConns: 100,
-      queueCap: 0,
-      queueTimeout: 0,
-    }],
-    ...overrides,
-  };
-}
+const OBJ = RECORD_OBJ;
 
 /**
  * A shared store in memory, as other replicas write it: its rows, the nodes whose servers changed
