@@ -43,7 +43,6 @@ export interface TaskItemRow {
 
 /** A validated `addTaskReq`. */
 export interface TaskRows {
-  /** Task number. */
   taskNo: string;
   /** True runs the items one after another. */
   serial: boolean;
@@ -67,7 +66,6 @@ export interface TaskItemRecord extends TaskItemRow {
 
 /** A task as stored, with its items in order. */
 export interface TaskRecord {
-  /** Task number. */
   taskNo: string;
   /** True runs the items one after another. */
   serial: boolean;
@@ -83,9 +81,7 @@ export interface TaskRecord {
 
 /** A change of one task item: its state, and whether it starts or ends now. */
 export interface TaskItemChange {
-  /** Task number. */
   taskNo: string;
-  /** Item number. */
   itemNo: string;
   /** The new state, in the task's numbering. */
   status: number;

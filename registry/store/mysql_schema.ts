@@ -45,9 +45,7 @@ export interface MysqlConfig {
   host: string;
   /** TCP port. */
   port: number;
-  /** User name. */
   user: string;
-  /** Password. */
   password: string;
   /** Database, normally `db_tars`. */
   database: string;

@@ -118,7 +118,6 @@ export interface MysqlParts {
   host: string;
   /** Port; default 3306. */
   port?: number | string;
-  /** User name. */
   user: string;
   /** Password; default empty. */
   password?: string;
