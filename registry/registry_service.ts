@@ -1,3 +1,11 @@
+/**
+ * The registry service: lookups answered from memory, and the registration calls (validated
+ * into rows, made durable by the store, then applied to memory), with the views the admin calls,
+ * the metrics targets and the node check read. Memory is registry_state.ts; how it follows the
+ * store (the reads at start and of other replicas' writes) is replica_reads.ts.
+ *
+ * @module
+ */
 import { NODE_OBJ } from "../protocol/interfaces/node_f.ts";
 import {
   findAll,

@@ -1,3 +1,12 @@
+/**
+ * The registry's memory: nodes, servers, the index from object name to adapters that lookups
+ * read, the node objects, and the answers lookups built, each dropped when something it depends
+ * on changes. Writes apply here once the store acknowledged them; reads of the store stream in
+ * through {@linkcode RegistryState.sweep} (a full read) and
+ * {@linkcode RegistryState.replaceServers} (a node's servers).
+ *
+ * @module
+ */
 import { type Endpoint, parseEndpoint, parseObjectRef } from "../protocol/endpoint.ts";
 import { NODE_OBJ } from "../protocol/interfaces/node_f.ts";
 import { type EndpointFInput, toEndpointF } from "../protocol/interfaces/endpoint_f.ts";

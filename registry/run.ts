@@ -1,3 +1,10 @@
+/**
+ * A running registry: its HTTP endpoint, its store loaded into a service, its TARS servants on
+ * the endpoint, its registration of itself and its heartbeat, the periodic node check and
+ * reloads, and a stop that undoes them in order.
+ *
+ * @module
+ */
 import { bindError, retry, VERSION } from "../lib/mod.ts";
 import { formatEndpoint, parseEndpoint } from "../protocol/endpoint.ts";
 import { ADMIN_OBJ, AdminF } from "../protocol/interfaces/admin_f.ts";

@@ -1,3 +1,9 @@
+/**
+ * `Registry` (K8STARS's registry interface, with this project's optional fields at new tags): the
+ * pods' calls (registration, heartbeat, removal, metrics port) and their return codes.
+ *
+ * @module
+ */
 import {
   bool,
   int32,
