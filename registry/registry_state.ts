@@ -364,8 +364,10 @@ export class RegistryState {
       },
       finish: () => {
         if (!tracking) return skipped;
-        // What a node keeps is what the read gave of it (put already, so kept as it is).
-        for (const [nodeName, servers] of [...this.#byNode]) {
+        // A node keeps what the read gave of it (put already, so kept as it is). Only its own
+        // entry can go while the map is iterated, which iteration allows.
+        for (const [nodeName, servers] of this.#byNode) {
+          if (servers.every((s) => seenServers.has(s))) continue;
           this.replaceServers(nodeName, servers.filter((s) => seenServers.has(s)));
         }
         for (const nodeName of [...this.#nodes.keys()]) {
