@@ -1,3 +1,9 @@
+/**
+ * The `tarscli registry` command and the `tarsregistry` binary's body: reads the flags, starts
+ * the registry and runs it until a signal or an AdminF.shutdown.
+ *
+ * @module
+ */
 import type { CommandContext } from "../lib/mod.ts";
 import { QUERY_OBJ } from "../protocol/interfaces/query_f.ts";
 import { readRegistryConfig, registryUsage } from "./config.ts";

@@ -6,7 +6,7 @@
  */
 
 import { dirname } from "../../lib/posix_path.ts";
-import type { ConnectOptions } from "./mysql_store.ts";
+import type { ConnectOptions } from "./mysql_schema.ts";
 import { SqliteStore } from "./sqlite_store.ts";
 import type { RegistryStore, StoreOptions } from "./types.ts";
 
@@ -118,7 +118,6 @@ export interface MysqlParts {
   host: string;
   /** Port; default 3306. */
   port?: number | string;
-  /** User name. */
   user: string;
   /** Password; default empty. */
   password?: string;

@@ -7,7 +7,7 @@ import {
   openStore,
   removeNewStoreFiles,
 } from "./open_store.ts";
-import { parseMysqlUrl } from "./mysql_store.ts";
+import { parseMysqlUrl } from "./mysql_schema.ts";
 
 Deno.test("mysqlUrlFromDsn converts the original's DB_DSN", () => {
   assert.equal(
