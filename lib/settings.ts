@@ -412,6 +412,16 @@ export const VARIABLES = [
     readBy: ["supervisor"],
   },
   {
+    name: "TARS_GROUP",
+    key: "group",
+    parse: text,
+    default: "",
+    description: "the IDC group the pod is in, e.g. its zone: lookups by group (the default of " +
+      "TARS clients) answer the group's pods first to callers in it, this pod among them; " +
+      "empty: the registry keeps the server's group as it has it",
+    readBy: ["supervisor"],
+  },
+  {
     name: "TARS_CHECK_INTERVAL",
     key: "checkInterval",
     parse: positiveDuration,

@@ -8,24 +8,10 @@
  * @module
  */
 
+import type { GroupPriorityRow, GroupRuleRow, GroupRuleRows } from "./store/mod.ts";
+
 /** The group of an address or server that is in none. */
 export const NO_GROUP = -1;
-
-/** A row of `t_server_group_rule`, as the stores read it (ordered by `group_id`). */
-export interface GroupRuleRow {
-  readonly groupId: number;
-  /** `|`-separated exact addresses and `a.b.c.*` patterns; empty for a group of no address. */
-  readonly allowIpRule: string;
-  readonly groupName: string;
-}
-
-/** A row of `t_group_priority`, as the stores read it (ordered by `list_order`). */
-export interface GroupPriorityRow {
-  readonly id: number;
-  /** Group ids separated by any of `|`, `,` and `;`. */
-  readonly groupList: string;
-  readonly station: string;
-}
 
 /** One entry of the priority list: groups that are answered together. */
 export interface GroupPriority {
@@ -63,6 +49,13 @@ export class GroupRules {
   readonly #rows: { rules: readonly GroupRuleRow[]; priorities: readonly GroupPriorityRow[] };
   /** The priority list in `list_order`. */
   readonly priorities: readonly GroupPriority[];
+
+  /** The rules and priorities of a store read: a later rule wins an address or name both give. */
+  static of(rows: GroupRuleRows): GroupRules {
+    return rows.rules.length === 0 && rows.priorities.length === 0
+      ? GroupRules.NONE
+      : new GroupRules(rows.rules, rows.priorities);
+  }
 
   /** `rules` in `group_id` order, `priorities` in `list_order`: a later row wins a tie. */
   constructor(rules: readonly GroupRuleRow[], priorities: readonly GroupPriorityRow[]) {

@@ -33,6 +33,7 @@ import type {
   CleanCutoff,
   CleanResult,
   ExpiredNodes,
+  GroupRuleRows,
   KeepAliveResult,
   KeepAliveRows,
   LoadResult,
@@ -104,10 +105,15 @@ export class GuardedStore implements RegistryStore {
           timeout: this.#readTimeout,
         });
     }
+    const changedOutside = store.changedOutside?.bind(store);
+    if (changedOutside) this.changedOutside = changedOutside;
   }
 
   /** {@inheritDoc RegistryStore.readChanges} (when the store has it) */
   readonly readChanges?: RegistryStore["readChanges"];
+
+  /** {@inheritDoc RegistryStore.changedOutside} (when the store has it; it waits for nothing) */
+  readonly changedOutside?: RegistryStore["changedOutside"];
 
   /** {@inheritDoc RegistryStore.kind} */
   get kind(): RegistryStore["kind"] {
@@ -178,6 +184,13 @@ export class GuardedStore implements RegistryStore {
     return this.#call("reading the store", () => this.#store.load(sink, options), {
       write: false,
       timeout: this.#readTimeout,
+    });
+  }
+
+  /** {@inheritDoc RegistryStore.readGroupRules} */
+  readGroupRules(): Promise<GroupRuleRows> {
+    return this.#call("reading the IDC groups", () => this.#store.readGroupRules(), {
+      write: false,
     });
   }
 

@@ -28,6 +28,7 @@ async function faultyStore() {
     registerMetrics: async (row) => (await gate(), real.registerMetrics(row)),
     clean: async (cutoff) => (await gate(), real.clean(cutoff)),
     expireNodes: (timeout) => real.expireNodes(timeout),
+    readGroupRules: () => real.readGroupRules(),
     announceRegistry: (rows) => real.announceRegistry(rows),
     withdrawRegistry: (locatorId) => real.withdrawRegistry(locatorId),
     load: async (sink) => (await gateRead(), real.load(sink)),

@@ -7,7 +7,9 @@
  * @module
  */
 import type { EndpointFInput } from "../protocol/interfaces/endpoint_f.ts";
-import type { IndexedAdapter, RegistryState } from "./registry_state.ts";
+import { NO_GROUP } from "./group_rules.ts";
+import { NOT_FOUND, routeByGroup, routeByStation } from "./group_routing.ts";
+import type { CachedAnswer, IndexedAdapter, RegistryState } from "./registry_state.ts";
 import type { ServerRecord } from "./store/mod.ts";
 
 /** Active and inactive endpoints of an object, with the QueryF return code. */
@@ -101,14 +103,16 @@ function split(
   const activeEp: EndpointFInput[] = [];
   const inactiveEp: EndpointFInput[] = [];
   for (const a of adapters) {
-    (isActive(state, a, options) ? activeEp : inactiveEp).push(a.endpointF);
+    if (isActive(state, a, options)) activeEp.push(a.activeEndpointF);
+    else inactiveEp.push(a.endpointF);
   }
   return { ret: 0, activeEp, inactiveEp };
 }
 
 /**
- * Every endpoint of an object, split into active and inactive. Without IDC group rules the
- * group, station and "any" lookups all give this answer; an unknown object gives empty lists.
+ * Every endpoint of an object, split into active and inactive, as `findObjectById` and
+ * `findObjectById4Any` answer it (and the group lookups for a caller in no group); standby
+ * servers (`bak_flag` 1) are never answered; an unknown object gives empty lists.
  *
  * The answer is built once and kept, frozen, until something it depends on changes (the state
  * drops it) or an endpoint it answers as active outlives its node's heartbeat: its lists are then
@@ -116,17 +120,22 @@ function split(
  * as little as one of 3.
  */
 export function findAll(state: RegistryState, id: string, options: LookupOptions): LookupAnswer {
+  return currentAnswer(state, id, options).answer;
+}
+
+function currentAnswer(state: RegistryState, id: string, options: LookupOptions): CachedAnswer {
   const cached = state.cachedAnswer(id);
-  if (cached && options.now <= cached.validUntil) return cached.answer;
+  if (cached && options.now <= cached.validUntil) return cached;
   const activeEp: EndpointFInput[] = [];
   const inactiveEp: EndpointFInput[] = [];
   let validUntil = Infinity;
   for (const a of state.adaptersOf(id)) {
+    if (a.server.bakFlag === 1) continue;
     const until = activeUntil(state, a.server, options);
     if (until === undefined) {
       inactiveEp.push(a.endpointF);
     } else {
-      activeEp.push(a.endpointF);
+      activeEp.push(a.activeEndpointF);
       if (until < validUntil) validUntil = until;
     }
   }
@@ -135,31 +144,87 @@ export function findAll(state: RegistryState, id: string, options: LookupOptions
     activeEp: Object.freeze(activeEp),
     inactiveEp: Object.freeze(inactiveEp),
   });
-  state.cacheAnswer(id, { answer, validUntil });
+  const current = { answer, validUntil, routed: new Map<string, LookupAnswer>() };
+  state.cacheAnswer(id, current);
+  return current;
+}
+
+/** The answer `route` makes of the object's current one, kept beside it under `key`. */
+function routedAnswer(
+  current: CachedAnswer,
+  key: string,
+  route: (all: LookupAnswer) => LookupAnswer,
+): LookupAnswer {
+  const kept = current.routed.get(key);
+  if (kept) return kept;
+  const answer = route(current.answer);
+  current.routed.set(key, answer);
   return answer;
 }
 
 /**
- * Set routing as the TARS registry does it: the set id is `name.area.group`; group `*` takes
- * every group of `name.area`; otherwise the exact set first, then `name.area.*`. An object with
- * no server in set `name` falls back to {@link findAll}; a malformed set id, or a set with no
- * matching server, answers -1.
+ * `findObjectById4All` and `findObjectByIdInSameGroup`, as the C++ registry answers them: by the
+ * IDC group of the caller at `caller` (registry/group_routing.ts, `routeByGroup`). A caller in
+ * no group, or a registry without group rules, gets {@linkcode findAll}'s answer at its cost.
+ */
+export function findByGroup(
+  state: RegistryState,
+  id: string,
+  caller: string,
+  options: LookupOptions,
+): LookupAnswer {
+  const group = state.callerGroup(caller);
+  const current = currentAnswer(state, id, options);
+  if (group === NO_GROUP) return current.answer;
+  const priorities = state.groupRules.priorities;
+  return routedAnswer(current, `group ${group}`, (all) => routeByGroup(all, group, priorities));
+}
+
+/**
+ * `findObjectByIdInSameStation`: the endpoints whose real group is one of the station's first
+ * priority entry; -1 with empty lists for a station no entry names.
+ */
+export function findInStation(
+  state: RegistryState,
+  id: string,
+  station: string,
+  options: LookupOptions,
+): LookupAnswer {
+  const entry = state.groupRules.station(station);
+  if (entry === undefined) return NOT_FOUND;
+  return routedAnswer(
+    currentAnswer(state, id, options),
+    `station ${station}`,
+    (all) => routeByStation(all, entry),
+  );
+}
+
+/** Whether a server is in a set lookups route by: named, and no `*` as its name or area. */
+function inValidSet(s: ServerRecord): boolean {
+  return s.setId !== "" && s.setName !== "*" && s.setArea !== "*" && s.setGroup !== "";
+}
+
+/**
+ * `findObjectByIdInSameSet`, as the C++ registry answers it (QueryImp.cpp and DbHandle.cpp
+ * `findObjectByIdInSameSet`). The set id is `name.area.group` (empty parts dropped first, as the
+ * C++ registry splits it); another number of parts, or `*` as name or area, is -1. When no set
+ * server of the object has that set name, the answer is {@linkcode findByGroup}'s for the caller.
+ * Otherwise: with group `*`, the set servers of `name.area`; else those of exactly that set, or
+ * when there are none (active or not), those of `name.area.*`; none at all is -1.
  */
 export function findInSet(
   state: RegistryState,
   id: string,
   setId: string,
-  options: LookupOptions,
+  options: LookupOptions & { caller: string },
 ): LookupAnswer {
-  const parts = setId.split(".");
-  if (parts.length !== 3 || parts[0] === "*" || parts[1] === "*" || parts.some((p) => p === "")) {
-    return { ret: -1, activeEp: [], inactiveEp: [] };
-  }
+  const parts = setId.split(".").filter((part) => part !== "");
+  if (parts.length !== 3 || parts[0] === "*" || parts[1] === "*") return NOT_FOUND;
   const [name, area, group] = parts;
   const inSetName = [...state.adaptersOf(id)].filter((a) =>
-    a.server.setId !== "" && a.server.setName === name
+    a.server.bakFlag !== 1 && inValidSet(a.server) && a.server.setName === name
   );
-  if (inSetName.length === 0) return findAll(state, id, options);
+  if (inSetName.length === 0) return findByGroup(state, id, options.caller, options);
   const inArea = inSetName.filter((a) => a.server.setArea === area);
   let chosen: IndexedAdapter[];
   if (group === "*") {
@@ -168,6 +233,6 @@ export function findInSet(
     chosen = inArea.filter((a) => a.server.setGroup === group);
     if (chosen.length === 0) chosen = inArea.filter((a) => a.server.setGroup === "*");
   }
-  if (chosen.length === 0) return { ret: -1, activeEp: [], inactiveEp: [] };
+  if (chosen.length === 0) return NOT_FOUND;
   return split(state, chosen, options);
 }

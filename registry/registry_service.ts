@@ -7,9 +7,12 @@
  * @module
  */
 import { NODE_OBJ } from "../protocol/interfaces/node_f.ts";
+import { NO_GROUP } from "./group_rules.ts";
 import {
   findAll,
+  findByGroup,
   findInSet,
+  findInStation,
   findNodeObjects,
   isActive,
   isNodeActive,
@@ -146,10 +149,28 @@ export class RegistryService {
     return findAll(this.#state, id, this.#lookupOptions());
   }
 
-  /** Endpoints of an object in a set (`name.area.group`); nodes are in no set. */
-  findInSet(id: string, setId: string): LookupAnswer {
+  /**
+   * The endpoints of an object for a caller at `caller` by its IDC group (`findObjectById4All`,
+   * `findObjectByIdInSameGroup`); node objects are in no group.
+   */
+  findForCaller(id: string, caller: string): LookupAnswer {
     if (id === NODE_OBJ) return this.find(id);
-    return findInSet(this.#state, id, setId, this.#lookupOptions());
+    return findByGroup(this.#state, id, caller, this.#lookupOptions());
+  }
+
+  /** The endpoints of an object in a station's groups (`findObjectByIdInSameStation`). */
+  findInStation(id: string, station: string): LookupAnswer {
+    if (id === NODE_OBJ) return this.find(id);
+    return findInStation(this.#state, id, station, this.#lookupOptions());
+  }
+
+  /**
+   * Endpoints of an object in a set (`name.area.group`), by the caller's group when the object
+   * has no server in that set name; nodes are in no set.
+   */
+  findInSet(id: string, setId: string, caller: string): LookupAnswer {
+    if (id === NODE_OBJ) return this.find(id);
+    return findInSet(this.#state, id, setId, { ...this.#lookupOptions(), caller });
   }
 
   /**
@@ -175,6 +196,11 @@ export class RegistryService {
   async onStartup(req: StartupRequest): Promise<void> {
     const rows = startupRows(req);
     await this.#store.onStartup(rows);
+    // A group named for the first time was added to the store's groups: read them to route by it.
+    const group = rows.server?.groupName;
+    if (group && this.#state.groupRules.groupNamed(group) === NO_GROUP) {
+      await this.#reads.readGroups();
+    }
     const now = this.#now();
     this.#reads.apply((state) => state.applyStartup(rows, now), { changesRows: true });
   }

@@ -67,13 +67,15 @@ Deno.test("registry service: lookups follow states, traffic and heartbeats", asy
         timeout: 30000,
         istcp: 1,
         grid: 0,
-        groupworkid: 0,
-        grouprealid: 0,
+        groupworkid: -1,
+        grouprealid: -1,
         setId: "",
         qos: 0,
         bakFlag: 0,
-        weight: 0,
+        weight: -1,
         weightType: 0,
+        authType: 0,
+        nodeName: "10.0.0.1",
       });
       assert.deepEqual(answer.inactiveEp, []);
     });
@@ -247,7 +249,7 @@ Deno.test("registry service: the pods' node objects", async (t) => {
       const answer = r.service.find(NODE_OBJ);
       assert.deepEqual(hosts(answer.activeEp), ["10.0.0.1", "10.0.0.2"]);
       assert.deepEqual(answer.activeEp.map((ep) => ep.port), [15999, 15999]);
-      assert.deepEqual(r.service.findInSet(NODE_OBJ, "a.b.c"), answer);
+      assert.deepEqual(r.service.findInSet(NODE_OBJ, "a.b.c", "127.0.0.1"), answer);
     });
 
     await t.step("a node without heartbeat is inactive, and so is its object", async () => {
@@ -285,18 +287,20 @@ Deno.test("registry service: set routing", async (t) => {
     await r.service.onStartup(pod("10.0.2.1", { setId: "app.sh.1" }));
 
     await t.step("an exact set comes first", () => {
-      const answer = r.service.findInSet(OBJ, "app.sz.1");
+      const answer = r.service.findInSet(OBJ, "app.sz.1", "127.0.0.1");
       assert.equal(answer.ret, 0);
       assert.deepEqual(hosts(answer.activeEp), ["10.0.1.1"]);
       assert.equal(answer.activeEp[0].setId, "app.sz.1");
     });
 
     await t.step("a group without servers falls back to the * group", () => {
-      assert.deepEqual(hosts(r.service.findInSet(OBJ, "app.sz.7").activeEp), ["10.0.1.9"]);
+      assert.deepEqual(hosts(r.service.findInSet(OBJ, "app.sz.7", "127.0.0.1").activeEp), [
+        "10.0.1.9",
+      ]);
     });
 
     await t.step("group * takes every group of the area", () => {
-      assert.deepEqual(hosts(r.service.findInSet(OBJ, "app.sz.*").activeEp), [
+      assert.deepEqual(hosts(r.service.findInSet(OBJ, "app.sz.*", "127.0.0.1").activeEp), [
         "10.0.1.1",
         "10.0.1.2",
         "10.0.1.9",
@@ -304,17 +308,17 @@ Deno.test("registry service: set routing", async (t) => {
     });
 
     await t.step("an area without servers answers -1", () => {
-      assert.equal(r.service.findInSet(OBJ, "app.gz.1").ret, -1);
+      assert.equal(r.service.findInSet(OBJ, "app.gz.1", "127.0.0.1").ret, -1);
     });
 
     await t.step("a malformed set id answers -1", () => {
       for (const bad of ["app.sz", "app", "*.sz.1", "app.*.1", "a.b.c.d", "app..1"]) {
-        assert.equal(r.service.findInSet(OBJ, bad).ret, -1, bad);
+        assert.equal(r.service.findInSet(OBJ, bad, "127.0.0.1").ret, -1, bad);
       }
     });
 
     await t.step("a set name no server uses falls back to the group answer", () => {
-      const answer = r.service.findInSet(OBJ, "other.sz.1");
+      const answer = r.service.findInSet(OBJ, "other.sz.1", "127.0.0.1");
       assert.equal(answer.ret, 0);
       assert.equal(answer.activeEp.length, 4);
     });

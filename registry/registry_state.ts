@@ -9,7 +9,8 @@
  */
 import { type Endpoint, parseEndpoint, parseObjectRef } from "../protocol/endpoint.ts";
 import { NODE_OBJ } from "../protocol/interfaces/node_f.ts";
-import { type EndpointFInput, toEndpointF } from "../protocol/interfaces/endpoint_f.ts";
+import { asActive, type EndpointFInput, toEndpointF } from "../protocol/interfaces/endpoint_f.ts";
+import { GroupRules, NO_GROUP, serverGroups } from "./group_rules.ts";
 import type { LookupAnswer } from "./lookup.ts";
 import { KeySumBuilder, type KeySums } from "./store/key_sums.ts";
 import type {
@@ -28,8 +29,10 @@ import type {
 /** An adapter ready for lookups: its server and the answer for it, built once. */
 export interface IndexedAdapter {
   readonly server: ServerRecord;
-  /** What lookups answer for it, built once (frozen: answers share it). */
+  /** What an inactive list answers for it, built once (frozen: answers share it). */
   readonly endpointF: Readonly<EndpointFInput>;
+  /** What an active list answers for it (the same object but for a dynamic weight type). */
+  readonly activeEndpointF: Readonly<EndpointFInput>;
 }
 
 /** A node's own object (`tars.tarsnode.NodeObj`, served by the pod's supervisor), ready for lookups. */
@@ -57,7 +60,9 @@ export function nodeObjectOf(nodeName: string, nodeObj: string): IndexedNodeObje
   if (ref.name !== NODE_OBJ || !endpoint || endpoint.port === 0 || endpoint.transport !== "tcp") {
     return undefined;
   }
-  const endpointF = Object.freeze(toEndpointF(endpoint, { setId: "" }));
+  const endpointF = Object.freeze(
+    toEndpointF(endpoint, { setId: "", nodeName, realGroup: NO_GROUP, workGroup: NO_GROUP }),
+  );
   return { nodeName, objectName: nodeObj, endpoint, endpointF };
 }
 
@@ -75,6 +80,12 @@ export interface CachedAnswer {
   readonly answer: LookupAnswer;
   /** Epoch ms after which an endpoint it answers as active has outlived its heartbeat. */
   readonly validUntil: number;
+  /**
+   * The answers made of it for one group of callers or one station (registry/group_routing.ts),
+   * by a key of the lookup's making; dropped with it. Only configured groups and stations are
+   * kept, so this stays as small as the group tables.
+   */
+  readonly routed: Map<string, LookupAnswer>;
 }
 
 /** Adapters in the order the stores read them back: by name, comparing code units. */
@@ -90,6 +101,7 @@ function sameServer(a: ServerRecord, b: ServerRecord): boolean {
     a.setId === b.setId && a.setName === b.setName && a.setArea === b.setArea &&
     a.setGroup === b.setGroup && a.version === b.version && a.processId === b.processId &&
     a.serverType === b.serverType && a.metricsPort === b.metricsPort &&
+    a.groupName === b.groupName && a.groupEnabled === b.groupEnabled && a.bakFlag === b.bakFlag &&
     a.adapters.length === b.adapters.length &&
     a.adapters.every((x, i) => sameAdapter(x, b.adapters[i]));
 }
@@ -123,6 +135,9 @@ export class RegistryState {
   readonly #byObject = new Map<string, Map<ServerRecord, IndexedAdapter>>();
   readonly #answers = new Map<string, CachedAnswer>();
   readonly #nodeObjects = new Map<string, IndexedNodeObject>();
+  /** The work group of each node that runs a server registered with a group (`TARS_GROUP`). */
+  readonly #nodeGroups = new Map<string, number>();
+  #groupRules = GroupRules.NONE;
   readonly #nodeTimeout: number;
   #sums: { nodes: KeySumBuilder; servers: KeySumBuilder; adapters: KeySumBuilder } | undefined;
 
@@ -186,6 +201,37 @@ export class RegistryState {
     if (this.#byObject.has(objectName)) this.#answers.set(objectName, cached);
   }
 
+  /** The IDC group rules and priorities in force. */
+  get groupRules(): GroupRules {
+    return this.#groupRules;
+  }
+
+  /**
+   * Puts the group rules a read of the store gave in force: when they differ from those in force,
+   * every endpoint's groups are worked out again and every answer is built anew.
+   */
+  setGroupRules(rules: GroupRules): void {
+    if (rules === this.#groupRules || rules.sameAs(this.#groupRules)) return;
+    this.#groupRules = rules;
+    this.#answers.clear();
+    for (const list of this.#byNode.values()) {
+      for (const server of list) this.#index(server);
+    }
+    this.#nodeGroups.clear();
+    for (const nodeName of this.#byNode.keys()) this.#groupNode(nodeName);
+  }
+
+  /**
+   * The group of a caller at `address`: the group rules' (an exact rule, then its `a.b.c.*`
+   * rule), else the group of the pod at that address when it registered with one; -1 for none.
+   */
+  callerGroup(address: string): number {
+    if (this.#groupRules.isEmpty) return NO_GROUP;
+    const group = this.#groupRules.groupOfAddress(address);
+    if (group !== NO_GROUP || this.#nodeGroups.size === 0) return group;
+    return this.#nodeGroups.get(address) ?? NO_GROUP;
+  }
+
   /**
    * Applies an acknowledged `onStartup`: a known server keeps its setting state and its traffic
    * switch (unless the pod turns traffic off), and its type and pid when the request sent none, as
@@ -212,6 +258,10 @@ export class RegistryState {
       processId: s.processId ?? before?.processId ?? 0,
       serverType: s.serverType ?? before?.serverType ?? "tars_cpp",
       metricsPort: before?.metricsPort ?? 0,
+      // A pod that names no group keeps what the store has (the console may have set it).
+      groupName: s.groupName ?? before?.groupName ?? "",
+      groupEnabled: s.groupName !== null || (before?.groupEnabled ?? false),
+      bakFlag: before?.bakFlag ?? 0,
       adapters: [...s.adapters].sort(byAdapterName),
     });
   }
@@ -516,14 +566,34 @@ export class RegistryState {
       }
     }
     this.#count(server, 1);
+    const skipped = this.#index(server);
+    this.#groupNode(server.nodeName);
+    return skipped;
+  }
+
+  /**
+   * Indexes a server's adapters (again) under their objects, each with its answer built with the
+   * group rules in force, and drops the answers of those objects. Returns the adapters whose
+   * endpoints do not parse, which lookups cannot answer.
+   */
+  #index(server: ServerRecord): SkippedAdapter[] {
     this.#forgetServer(server);
     const skipped: SkippedAdapter[] = [];
     for (const adapter of server.adapters) {
       let endpointF: Readonly<EndpointFInput>;
       try {
-        endpointF = Object.freeze(
-          toEndpointF(parseEndpoint(adapter.endpoint), { setId: server.setId }),
-        );
+        const endpoint = parseEndpoint(adapter.endpoint);
+        const groups = serverGroups(this.#groupRules, {
+          host: endpoint.host,
+          groupName: server.groupName,
+          groupEnabled: server.groupEnabled,
+        });
+        endpointF = Object.freeze(toEndpointF(endpoint, {
+          setId: server.setId,
+          nodeName: server.nodeName,
+          realGroup: groups.realId,
+          workGroup: groups.workId,
+        }));
       } catch (error) {
         skipped.push({
           application: server.application,
@@ -536,9 +606,21 @@ export class RegistryState {
       }
       let index = this.#byObject.get(adapter.servant);
       if (!index) this.#byObject.set(adapter.servant, index = new Map());
-      index.set(server, { server, endpointF });
+      index.set(server, { server, endpointF, activeEndpointF: asActive(endpointF) });
     }
     return skipped;
+  }
+
+  /** Keeps the work group of the node's first server registered with a group, if any. */
+  #groupNode(nodeName: string): void {
+    for (const server of this.serversOn(nodeName)) {
+      if (!server.groupEnabled || server.groupName.trim() === "") continue;
+      const group = this.#groupRules.groupNamed(server.groupName.trim());
+      if (group === NO_GROUP) continue;
+      this.#nodeGroups.set(nodeName, group);
+      return;
+    }
+    this.#nodeGroups.delete(nodeName);
   }
 
   #remove(server: ServerRecord): void {
@@ -550,6 +632,7 @@ export class RegistryState {
     this.#serverCount--;
     this.#count(server, -1);
     this.#unindex(server);
+    this.#groupNode(server.nodeName);
   }
 
   /** Drops a server's adapters from the index (and the answers of its objects). */

@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { GroupRules } from "./group_rules.ts";
 import type { RegistryState, SkippedAdapter } from "./registry_state.ts";
 import { addSums, NO_ROWS, sameSums } from "./store/key_sums.ts";
 import type { ChangeMark, KeySums, RegistryStore } from "./store/types.ts";
@@ -40,6 +41,12 @@ export interface ReplicaReadsOptions {
   readonly log: (line: string) => void;
 }
 
+/** What the replica reads ask of a store. */
+export type ReadableStore = Pick<
+  RegistryStore,
+  "load" | "readChanges" | "readGroupRules" | "changedOutside"
+>;
+
 /** A write to memory, applied once the store acknowledged it. */
 export type StateWrite = (state: RegistryState) => void;
 
@@ -48,7 +55,7 @@ type Verdict = "agrees" | "differs" | "unsettled";
 
 /** Reads of the store into memory, and the writes applied meanwhile; see the module comment. */
 export class ReplicaReads {
-  readonly #store: Pick<RegistryStore, "load" | "readChanges">;
+  readonly #store: ReadableStore;
   readonly #state: RegistryState;
   readonly #now: () => number;
   readonly #log: (line: string) => void;
@@ -68,7 +75,7 @@ export class ReplicaReads {
 
   /** Reads `store` into `state`, which nothing else writes but {@linkcode apply}. */
   constructor(
-    store: Pick<RegistryStore, "load" | "readChanges">,
+    store: ReadableStore,
     state: RegistryState,
     options: ReplicaReadsOptions,
   ) {
@@ -98,6 +105,7 @@ export class ReplicaReads {
   async readAll(): Promise<void> {
     const shared = this.#store.readChanges !== undefined;
     await this.#reading(async (live) => {
+      await this.#readGroups(live);
       const rowWrites = this.#rowWrites;
       const sweep = this.#state.sweep(this.#now());
       const result = await this.#store.load({
@@ -123,7 +131,13 @@ export class ReplicaReads {
    * nothing (memory has every write already).
    */
   async catchUp(): Promise<void> {
-    if (!this.#store.readChanges) return;
+    if (!this.#store.readChanges) {
+      if (this.#store.changedOutside?.()) {
+        this.#log("Another process wrote to the store: reading it whole");
+        await this.readAll();
+      }
+      return;
+    }
     const now = this.#now();
     if (this.#mark === undefined || now - this.#lastFullRead >= this.#fullReloadInterval) {
       await this.readAll();
@@ -149,6 +163,7 @@ export class ReplicaReads {
   async #readChanges(mark: ChangeMark, check: boolean): Promise<Verdict> {
     let verdict: Verdict = "agrees";
     await this.#reading(async (live) => {
+      await this.#readGroups(live);
       const rowWrites = this.#rowWrites;
       const now = this.#now();
       const skipped: SkippedAdapter[] = [];
@@ -176,6 +191,19 @@ export class ReplicaReads {
       }
     });
     return verdict;
+  }
+
+  /**
+   * Reads the IDC group tables (a few rows) and puts their rules in force: at every read of the
+   * store, and when a pod named a group memory does not know.
+   */
+  async readGroups(): Promise<void> {
+    await this.#readGroups(() => true);
+  }
+
+  async #readGroups(live: () => boolean): Promise<void> {
+    const rows = await this.#store.readGroupRules();
+    if (live()) this.#state.setGroupRules(GroupRules.of(rows));
   }
 
   /**

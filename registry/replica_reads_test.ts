@@ -1,16 +1,16 @@
 import assert from "node:assert/strict";
 import { findAll } from "./lookup.ts";
 import { RegistryState } from "./registry_state.ts";
-import { ReplicaReads } from "./replica_reads.ts";
+import { type ReadableStore, ReplicaReads } from "./replica_reads.ts";
 import { KeySumBuilder } from "./store/key_sums.ts";
 import type {
   ChangeMark,
   ChangeSink,
+  GroupRuleRows,
   KeySums,
   LoadResult,
   LoadSink,
   NodeRecord,
-  RegistryStore,
   ServerRecord,
 } from "./store/types.ts";
 import { startupRows } from "./validate.ts";
@@ -26,7 +26,7 @@ const OBJ = RECORD_OBJ;
  * since the last read, and the reads it was asked for. `during` runs inside the next read, after
  * its records were handed over.
  */
-class SharedStore implements Pick<RegistryStore, "load" | "readChanges"> {
+class SharedStore implements ReadableStore {
   readonly nodes = new Map<string, NodeRecord>();
   readonly servers = new Map<string, ServerRecord>();
   /** Rows memory makes nothing of (an adapter row of no server): counted in the sums only. */
@@ -38,6 +38,11 @@ class SharedStore implements Pick<RegistryStore, "load" | "readChanges"> {
   #marks = 0;
 
   constructor(readonly clock: { now: number }) {}
+
+  /** No IDC groups: they are the state's and the stores' tests' concern. */
+  readGroupRules(): Promise<GroupRuleRows> {
+    return Promise.resolve({ rules: [], priorities: [] });
+  }
 
   /** Another replica's registration (or re-registration) of a pod. */
   register(nodeName: string, record = server(nodeName)): void {
@@ -272,8 +277,9 @@ Deno.test("replica reads: the writes applied during a read", async (t) => {
   await t.step("what a store hands over after the read was given up is dropped", async () => {
     const r = await replica(1);
     let late: ChangeSink | undefined;
-    const giveUp: Pick<RegistryStore, "load" | "readChanges"> = {
+    const giveUp: ReadableStore = {
       load: (sink, options) => r.store.load(sink, options),
+      readGroupRules: () => r.store.readGroupRules(),
       readChanges: (_mark, sink) => {
         late = sink;
         return Promise.reject(new Error("reading what changed: the store did not answer"));
@@ -297,10 +303,17 @@ Deno.test("replica reads: the writes applied during a read", async (t) => {
     const shared = new SharedStore(clock);
     shared.register("10.0.0.1");
     const state = new RegistryState({ nodeTimeout: TIMEOUT });
-    const reads = new ReplicaReads({ load: (sink) => shared.load(sink) }, state, {
-      now: () => clock.now,
-      log: () => {},
-    });
+    const reads = new ReplicaReads(
+      {
+        load: (sink) => shared.load(sink),
+        readGroupRules: () => shared.readGroupRules(),
+      },
+      state,
+      {
+        now: () => clock.now,
+        log: () => {},
+      },
+    );
     await reads.readAll();
     clock.now += FULL;
     await reads.catchUp();

@@ -72,15 +72,20 @@ function answerOf(method: string, error: unknown, log: (line: string) => void): 
   );
 }
 
-/** `tars.tarsregistry.QueryObj`: name lookups answered from memory. */
+/**
+ * `tars.tarsregistry.QueryObj`: name lookups answered from memory, as the C++ registry answers
+ * them: `findObjectById` and `findObjectById4Any` with every endpoint, the group and set lookups
+ * by the IDC group of the caller (its TCP peer address), the station lookup by the station's
+ * groups.
+ */
 export function queryServant(service: RegistryService): ServantImpl<typeof QueryF> {
   return {
     findObjectById: ({ id }) => ({ ret: service.find(id).activeEp }),
     findObjectById4Any: ({ id }) => service.find(id),
-    findObjectById4All: ({ id }) => service.find(id),
-    findObjectByIdInSameGroup: ({ id }) => service.find(id),
-    findObjectByIdInSameStation: ({ id }) => service.find(id),
-    findObjectByIdInSameSet: ({ id, setId }) => service.findInSet(id, setId),
+    findObjectById4All: ({ id }, ctx) => service.findForCaller(id, ctx.remote.host),
+    findObjectByIdInSameGroup: ({ id }, ctx) => service.findForCaller(id, ctx.remote.host),
+    findObjectByIdInSameStation: ({ id, sStation }) => service.findInStation(id, sStation),
+    findObjectByIdInSameSet: ({ id, setId }, ctx) => service.findInSet(id, setId, ctx.remote.host),
   };
 }
 
@@ -130,6 +135,7 @@ export function registryServant(
         processId: req.processId,
         tarscliVersion: req.tarscliVersion,
         nodeEndpoint: req.nodeEndpoint,
+        group: req.group,
       });
     },
     keepAlive: async ({ req }, ctx) => {

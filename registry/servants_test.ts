@@ -133,6 +133,7 @@ const podReq = (nodeName: string, host = nodeName) => ({
   serverType: "",
   processId: -1,
   tarscliVersion: "",
+  group: "",
   nodeEndpoint: "",
 });
 

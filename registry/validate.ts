@@ -84,6 +84,8 @@ export interface StartupRequest {
    * serves none.
    */
   nodeEndpoint?: string;
+  /** The IDC group the pod is in (its zone, say); empty or absent: the store's is kept. */
+  group?: string;
 }
 
 /** `keepAliveReq`: a heartbeat that also reports the service state. */
@@ -341,6 +343,7 @@ export function startupRows(req: StartupRequest): StartupRows {
     field: "tarscliVersion",
     max: COLUMN_LIMITS.tarsVersion,
   }) || null;
+  const group = text(req.group, { field: "group", max: COLUMN_LIMITS.groupName }).trim() || null;
   const node = { nodeName, tarsVersion, ...nodeObject(nodeName, req.nodeEndpoint) };
   const specs = req.adapters ?? [];
   if (!Array.isArray(specs)) {
@@ -389,6 +392,7 @@ export function startupRows(req: StartupRequest): StartupRows {
       setGroup: parts?.[2] ?? "",
       gridFlag: req.disableFlow ? "NO_FLOW" : "NORMAL",
       flowState: req.disableFlow ? "inactive" : "active",
+      groupName: group,
       adapters,
     },
   };

@@ -101,6 +101,8 @@ export function startupRequest(
   options: {
     state: ServiceState;
     disableFlow: boolean;
+    /** The IDC group the pod is in (`TARS_GROUP`); none named when empty or left out. */
+    group?: string;
     version: string;
     pid: number;
     /** The node object's endpoint; none when the supervisor serves no node object. */
@@ -128,6 +130,7 @@ export function startupRequest(
     processId: options.pid,
     tarscliVersion: VERSION,
     nodeEndpoint: options.nodeEndpoint ?? "",
+    group: options.group ?? "",
   };
 }
 

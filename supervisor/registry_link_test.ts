@@ -128,6 +128,7 @@ Deno.test("registry requests", async (t) => {
         version: "v1.2",
         pid: 0,
         nodeEndpoint: "tcp -h 10.0.0.3 -p 15999 -t 60000",
+        group: "zone-a",
       }),
       {
         nodeName: "10.0.0.3",
@@ -161,10 +162,12 @@ Deno.test("registry requests", async (t) => {
         processId: 0,
         tarscliVersion: VERSION,
         nodeEndpoint: "tcp -h 10.0.0.3 -p 15999 -t 60000",
+        group: "zone-a",
       },
     );
     const without = { state: "active", disableFlow: false, version: "", pid: 1 } as const;
     assert.equal(startupRequest(info, without).nodeEndpoint, "", "no node object: empty");
+    assert.equal(startupRequest(info, without).group, "", "no group named: empty");
   });
 
   await t.step("keepAlive and onPrestop name this server only", () => {

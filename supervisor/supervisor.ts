@@ -262,6 +262,7 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
       ? link.onStartup(startupRequest(info, {
         state,
         disableFlow: settings.disableFlow,
+        group: settings.group,
         version: settings.serverVersion,
         pid,
         nodeEndpoint: pod!.nodeEndpoint,

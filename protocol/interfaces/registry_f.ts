@@ -57,7 +57,7 @@ export const AdapterConf = struct("tars.AdapterConf", {
 });
 
 /**
- * `tars.onStartupReq`: a pod announces its server and adapters. Tags 0-7 are K8STARS's; 8-11 are
+ * `tars.onStartupReq`: a pod announces its server and adapters. Tags 0-7 are K8STARS's; 8-12 are
  * this project's: the original clients do not send them, and the registry then keeps what it has
  * (an empty string or a pid of -1 says the same), but for the node endpoint: a pod that sends none
  * serves no node object.
@@ -83,6 +83,12 @@ export const OnStartupReq = struct("tars.onStartupReq", {
    * `t_node_info.node_obj` and answers it in lookups of `tars.tarsnode.NodeObj`.
    */
   nodeEndpoint: opt(11, string),
+  /**
+   * The IDC group the pod is in (`TARS_GROUP`, its zone say); empty: none named, the registry
+   * keeps what it has. Lookups by group route the pod's endpoints, and the calls from its
+   * address, by it.
+   */
+  group: opt(12, string),
 });
 
 /** `tars.onPrestopReq`: a pod is about to stop. */

@@ -18,6 +18,8 @@ export const FRAMEWORK_TABLES = [
   "t_adapter_conf",
   "t_config_files",
   "t_registry_info",
+  "t_server_group_rule",
+  "t_group_priority",
 ] as const;
 
 /** One of {@linkcode FRAMEWORK_TABLES}. */
@@ -29,7 +31,8 @@ export const OWN_SERVER_TABLE = "t_tarsregistry_server";
 /**
  * The columns without which the registry cannot work, per table. `t_registry_info` is optional
  * as a whole (a database made by an older `--init-db` lacks it): without these columns the
- * registry does not write its own objects there.
+ * registry does not write its own objects there. So are the IDC group tables: without them no
+ * group is configured.
  */
 export const REQUIRED_COLUMNS: Readonly<Record<FrameworkTable, readonly string[]>> = {
   t_node_info: ["node_name", "present_state", "last_heartbeat"],
@@ -44,6 +47,8 @@ export const REQUIRED_COLUMNS: Readonly<Record<FrameworkTable, readonly string[]
   ],
   t_config_files: ["server_name", "host"],
   t_registry_info: ["locator_id", "servant", "endpoint", "last_heartbeat", "present_state"],
+  t_server_group_rule: ["group_id", "allow_ip_rule", "group_name"],
+  t_group_priority: ["id", "group_list", "station", "list_order"],
 };
 
 /** What the store needs to know of a column. */

@@ -183,7 +183,32 @@ export function upsertServer(
     param(s.serverType ?? "tars_cpp"),
     s.serverType === null ? {} : same("server_type"),
   );
+  // A pod that names no group leaves the server's grouping as it is (the console's).
+  if (s.groupName !== null) {
+    upsert
+      .optional("ip_group_name", param(s.groupName), same("ip_group_name"))
+      .optional("enable_group", param("Y"), same("enable_group"));
+  }
   return upsert.build();
+}
+
+/**
+ * The IDC group a pod names, added to `t_server_group_rule` with no address when no group has
+ * that name (the unique name key, or its absence, makes a second one a no-op); undefined when the
+ * table is missing.
+ */
+export function addGroup(layout: Layout, name: string): Statement | undefined {
+  if (layout.missing("t_server_group_rule").length > 0) return undefined;
+  const extra = ["denny_ip_rule", "lastuser"].filter((c) => layout.has("t_server_group_rule", c));
+  const values = extra.map((c) => (c === "lastuser" ? "'tarsregistry'" : "''"));
+  return {
+    sql: `INSERT IGNORE INTO t_server_group_rule (group_name, allow_ip_rule${
+      extra.map((c) => `, ${c}`).join("")
+    })
+      SELECT ?, ''${values.map((v) => `, ${v}`).join("")} FROM DUAL
+      WHERE NOT EXISTS (SELECT 1 FROM t_server_group_rule WHERE group_name = ?)`,
+    params: [name, name],
+  };
 }
 
 /** The registry's own row of a server: its traffic flag (kept where db_tars has no column). */

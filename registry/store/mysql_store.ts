@@ -24,7 +24,7 @@
 import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
 import type { Connection as CoreConnection } from "mysql2";
 import { type BatchedCall, isDeadlock, rollback, WriteBatcher } from "./mysql_batch.ts";
-import { type Layout, OWN_SERVER_TABLE, readLayout } from "./mysql_layout.ts";
+import { type FrameworkTable, type Layout, OWN_SERVER_TABLE, readLayout } from "./mysql_layout.ts";
 import {
   checkLayout,
   ensureOwnTables,
@@ -38,7 +38,7 @@ import * as statements from "./mysql_statements.ts";
 import * as admin from "./mysql_admin.ts";
 import type { FlowRows, ProfileTemplateRow, ServerProfileRow } from "./admin_types.ts";
 import type { TaskFilter, TaskItemChange, TaskRecord, TaskRows } from "./admin_types.ts";
-import { countsOf, SHARED_STATEMENTS } from "./shared_sql.ts";
+import { countsOf, groupPriorityRow, groupRuleRow, SHARED_STATEMENTS } from "./shared_sql.ts";
 import {
   nodeRecord,
   ownKey,
@@ -50,7 +50,7 @@ import {
 // The rows it writes; what it answers; the contract.
 import type { CleanCutoff, KeepAliveRows, MetricsRow, ServerTarget, StartupRows } from "./types.ts";
 import type { CleanResult, KeepAliveResult, PrestopResult, StoreCounts } from "./types.ts";
-import type { ExpiredNodes, RegistryInfoRows } from "./types.ts";
+import type { ExpiredNodes, GroupRuleRows, RegistryInfoRows } from "./types.ts";
 import type { RegistryStore, ServerKey, StoreOptions } from "./types.ts";
 import type { ChangeMark, ChangeSink, KeySums, LoadResult, LoadSink } from "./types.ts";
 import type { NodeRecord, ServerRecord, SettingState } from "./types.ts";
@@ -213,10 +213,12 @@ export class MysqlStore implements RegistryStore {
         const s = rows.server;
         if (!s) return [statements.upsertNode(layout, rows, report)];
         const adapter = statements.insertAdapter(layout, node, s, report);
+        const group = s.groupName === null ? undefined : statements.addGroup(layout, s.groupName);
         return [
           statements.upsertNode(layout, rows, report),
           statements.upsertServer(layout, node, s, report),
           statements.upsertOwnServer(node, s),
+          ...(group ? [group] : []),
           {
             sql: SHARED_STATEMENTS.deleteServerAdapters,
             params: [s.application, s.server, node],
@@ -544,6 +546,21 @@ export class MysqlStore implements RegistryStore {
   }
 
   /** {@inheritDoc RegistryStore.counts} */
+  /** {@inheritDoc RegistryStore.readGroupRules} */
+  async readGroupRules(): Promise<GroupRuleRows> {
+    if (this.#closed) throw new Error("The registry store is closed: open a new one");
+    const layout = this.#layout;
+    const read = async (table: FrameworkTable, sql: string) =>
+      layout.missing(table).length > 0
+        ? []
+        : (await this.#pool.query<RowDataPacket[]>(sql))[0] as Record<string, unknown>[];
+    const [rules, priorities] = await Promise.all([
+      read("t_server_group_rule", SHARED_STATEMENTS.groupRules),
+      read("t_group_priority", SHARED_STATEMENTS.groupPriorities),
+    ]);
+    return { rules: rules.map(groupRuleRow), priorities: priorities.map(groupPriorityRow) };
+  }
+
   async counts(): Promise<StoreCounts> {
     if (this.#closed) throw new Error("The registry store is closed: open a new one");
     const [[row]] = await this.#pool.query<RowDataPacket[]>(SHARED_STATEMENTS.counts);

@@ -7,7 +7,7 @@
  * @module
  */
 import type { TaskItemRecord, TaskItemRow } from "./admin_types.ts";
-import type { StoreCounts } from "./types.ts";
+import type { GroupPriorityRow, GroupRuleRow, StoreCounts } from "./types.ts";
 
 /** The statements that are the same in both SQL dialects, by name. */
 export const SHARED_STATEMENTS = {
@@ -26,7 +26,31 @@ export const SHARED_STATEMENTS = {
       (SELECT count(*) FROM t_server_conf) AS servers,
       (SELECT count(*) FROM t_adapter_conf) AS adapters,
       (SELECT count(*) FROM t_config_files WHERE host <> '') AS configFiles`,
+  /** The IDC groups, as the C++ registry reads them (by group_id: a later group wins a tie). */
+  groupRules: `SELECT group_id, allow_ip_rule, group_name FROM t_server_group_rule
+    ORDER BY group_id`,
+  /** The group priorities in list order (ties by id, for an order that does not move). */
+  groupPriorities: `SELECT id, group_list, station FROM t_group_priority
+    ORDER BY list_order, id`,
 } as const;
+
+/** A `t_server_group_rule` row of the `groupRules` statement (NULLs read as empty). */
+export function groupRuleRow(row: Readonly<Record<string, unknown>>): GroupRuleRow {
+  return {
+    groupId: Number(row.group_id),
+    allowIpRule: String(row.allow_ip_rule ?? ""),
+    groupName: String(row.group_name ?? ""),
+  };
+}
+
+/** A `t_group_priority` row of the `groupPriorities` statement (NULLs read as empty). */
+export function groupPriorityRow(row: Readonly<Record<string, unknown>>): GroupPriorityRow {
+  return {
+    id: Number(row.id),
+    groupList: String(row.group_list ?? ""),
+    station: String(row.station ?? ""),
+  };
+}
 
 /** The row counts from the row of the `counts` statement (the drivers may give strings). */
 export function countsOf(row: Readonly<Record<keyof StoreCounts, unknown>>): StoreCounts {

@@ -49,6 +49,9 @@ export const SERVER_ADAPTER_COLUMNS = [
   "metrics_port",
   "process_id",
   "server_type",
+  "enable_group",
+  "ip_group_name",
+  "bak_flag",
   "has_adapter",
   ...ADAPTER_COLUMNS,
 ] as const;
@@ -239,6 +242,9 @@ export class ServerAssembler {
       processId: int(row[at.process_id]),
       serverType: names.of(str(row[at.server_type])),
       metricsPort: ownPort > 0 ? ownPort : int(row[at.metrics_port]),
+      groupName: names.of(str(row[at.ip_group_name])),
+      groupEnabled: str(row[at.enable_group]).toLowerCase() === "y",
+      bakFlag: int(row[at.bak_flag]),
       adapters: [],
     };
   }

@@ -5,7 +5,7 @@
  */
 
 /** Schema version stored in `PRAGMA user_version`. */
-export const SQLITE_SCHEMA_VERSION = 4;
+export const SQLITE_SCHEMA_VERSION = 5;
 
 /** The registry's own objects, as in db_tars (added in version 2). */
 const REGISTRY_INFO_TABLE = `
@@ -104,6 +104,33 @@ CREATE TABLE IF NOT EXISTS t_profile_template (
   profile TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID;`;
 
+/**
+ * The IDC groups (added in version 5): the db_tars tables `t_server_group_rule` and
+ * `t_group_priority` and the grouping columns of `t_server_conf`, with db_tars's names and
+ * defaults, so the SQL that configures groups for the C++ registry configures them here too.
+ */
+const GROUP_TABLES = `
+ALTER TABLE t_server_conf ADD COLUMN enable_group TEXT DEFAULT 'N';
+ALTER TABLE t_server_conf ADD COLUMN ip_group_name TEXT;
+ALTER TABLE t_server_conf ADD COLUMN bak_flag INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE IF NOT EXISTS t_server_group_rule (
+  group_id INTEGER PRIMARY KEY,
+  ip_order TEXT NOT NULL DEFAULT 'denny_allow' CHECK (ip_order IN ('allow_denny', 'denny_allow')),
+  allow_ip_rule TEXT,
+  denny_ip_rule TEXT,
+  lastuser TEXT,
+  modify_time INTEGER,
+  group_name TEXT DEFAULT '' UNIQUE,
+  group_name_cn TEXT DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS t_group_priority (
+  id INTEGER PRIMARY KEY,
+  name TEXT DEFAULT '',
+  group_list TEXT,
+  list_order INTEGER DEFAULT 0,
+  station TEXT NOT NULL DEFAULT ''
+);`;
+
 /** Statements that create the current schema on an empty database (idempotent). */
 export const SQLITE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS t_node_info (
@@ -134,6 +161,7 @@ CREATE TABLE IF NOT EXISTS t_config_files (
 CREATE INDEX IF NOT EXISTS t_config_files_host ON t_config_files (host);
 ${REGISTRY_INFO_TABLE}
 ${ADMIN_TABLES}
+${GROUP_TABLES}
 `;
 
 const SERVER_COLUMNS = `application, server_name, node_name, setting_state, present_state,
@@ -146,7 +174,7 @@ const ADAPTER_COLUMNS = `application, server_name, node_name, adapter_name, serv
  * What takes a file of version N to N + 1, by N: version 2 adds the node's tars version, the
  * server's pid and type, and the registry's own objects; version 3 the console's tasks and the
  * profile templates; version 4 keys the server and adapter tables node first (their rows copied
- * into new tables, which take the old names).
+ * into new tables, which take the old names); version 5 adds the IDC groups.
  */
 export const SQLITE_MIGRATIONS: Readonly<Record<number, string>> = {
   1: `
@@ -166,4 +194,5 @@ DROP TABLE t_adapter_conf;
 ALTER TABLE t_server_conf_v3 RENAME TO t_server_conf;
 ALTER TABLE t_adapter_conf_v3 RENAME TO t_adapter_conf;
 `,
+  4: GROUP_TABLES,
 };

@@ -21,7 +21,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { dirname } from "node:path";
 import { clearImmediate, clearTimeout, setImmediate, setTimeout } from "node:timers";
 import { type CallOutcome, type PendingCall, settleCalls } from "./call_outcome.ts";
-import { countsOf, SHARED_STATEMENTS } from "./shared_sql.ts";
+import { countsOf, groupPriorityRow, groupRuleRow, SHARED_STATEMENTS } from "./shared_sql.ts";
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from "./sqlite_schema.ts";
 import {
   ADAPTER_COLUMNS,
@@ -39,7 +39,7 @@ import type { CleanCutoff, KeepAliveRows, MetricsRow, ServerTarget, StartupRows 
 import type { CleanResult, KeepAliveResult, PrestopResult, StoreCounts } from "./types.ts";
 import type { ExpiredNodes, RegistryInfoRows } from "./types.ts";
 import type { LoadResult, LoadSink, RegistryStore, ServerKey, StoreOptions } from "./types.ts";
-import type { SettingState } from "./types.ts";
+import type { GroupRuleRows, SettingState } from "./types.ts";
 
 /** Nodes or servers a load reads per query: a chunk is held at once, not the whole table. */
 const LOAD_CHUNK = 2000;
@@ -78,15 +78,23 @@ const STATEMENTS = {
   // NULL type or pid keeps the stored one (a new row: tars_cpp, 0).
   upsertServer: `INSERT INTO t_server_conf (application, server_name, node_name,
       setting_state, present_state, patch_version, enable_set, set_name, set_area, set_group,
-      grid_flag, flow_state, registry_timestamp, server_type, process_id)
+      grid_flag, flow_state, registry_timestamp, server_type, process_id, ip_group_name,
+      enable_group)
     VALUES (?1, ?2, ?3, 'active', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
-      coalesce(?13, 'tars_cpp'), coalesce(?14, 0))
+      coalesce(?13, 'tars_cpp'), coalesce(?14, 0), ?15, CASE WHEN ?15 IS NULL THEN 'N' ELSE 'Y' END)
     ON CONFLICT (application, server_name, node_name) DO UPDATE SET
       present_state = ?4, patch_version = ?5, enable_set = ?6, set_name = ?7, set_area = ?8,
       set_group = ?9, grid_flag = ?10,
       flow_state = CASE WHEN ?11 = 'inactive' THEN 'inactive' ELSE flow_state END,
       registry_timestamp = ?12,
-      server_type = coalesce(?13, server_type), process_id = coalesce(?14, process_id)`,
+      server_type = coalesce(?13, server_type), process_id = coalesce(?14, process_id),
+      ip_group_name = coalesce(?15, ip_group_name),
+      enable_group = CASE WHEN ?15 IS NULL THEN enable_group ELSE 'Y' END`,
+  // Moves when another connection commits (never for this connection's own commits).
+  dataVersion: `PRAGMA data_version`,
+  // A group a pod names that no rule has yet: ?1 name, ?2 now.
+  addGroup: `INSERT OR IGNORE INTO t_server_group_rule (allow_ip_rule, denny_ip_rule, lastuser,
+      modify_time, group_name) VALUES ('', '', 'tarsregistry', ?2, ?1)`,
   insertAdapter: `INSERT INTO t_adapter_conf (application, server_name, node_name,
       adapter_name, servant, endpoint, protocol, thread_num, max_connections, queuecap,
       queuetimeout, registry_timestamp)
@@ -193,6 +201,8 @@ export class SqliteStore implements RegistryStore {
   readonly #db: DatabaseSync;
   readonly #now: () => number;
   readonly #sql: Statements;
+  /** `PRAGMA data_version` when {@linkcode changedOutside} last looked. */
+  #dataVersion: number | undefined;
   readonly #control: Control;
   readonly #batching: GroupCommit;
   readonly #admin: SqliteAdmin;
@@ -307,7 +317,9 @@ export class SqliteStore implements RegistryStore {
         now,
         s.serverType,
         s.processId,
+        s.groupName,
       );
+      if (s.groupName !== null) sql.addGroup.run(s.groupName, now);
       sql.deleteServerAdapters.run(s.application, s.server, node);
       for (const a of s.adapters) {
         sql.insertAdapter.run(
@@ -560,6 +572,27 @@ export class SqliteStore implements RegistryStore {
       }
       return { dryRun, nodes, servers, adapters, configFiles };
     });
+  }
+
+  /** {@inheritDoc RegistryStore.readGroupRules} */
+  readGroupRules(): Promise<GroupRuleRows> {
+    return this.#read(() => ({
+      rules: (this.#sql.groupRules.all() as Record<string, unknown>[]).map(groupRuleRow),
+      priorities: (this.#sql.groupPriorities.all() as Record<string, unknown>[]).map(
+        groupPriorityRow,
+      ),
+    }));
+  }
+
+  /** {@inheritDoc RegistryStore.changedOutside} */
+  changedOutside(): boolean {
+    if (this.#closed) return false;
+    const version = Number(
+      (this.#sql.dataVersion.get() as { data_version: number | bigint }).data_version,
+    );
+    const changed = this.#dataVersion !== undefined && version !== this.#dataVersion;
+    this.#dataVersion = version;
+    return changed;
   }
 
   /** {@inheritDoc RegistryStore.counts} */

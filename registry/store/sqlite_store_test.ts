@@ -261,7 +261,7 @@ Deno.test("SQLite store", async (t) => {
     }
   });
 
-  await t.step("a file of schema version 1 is migrated to 4 with its registrations", async () => {
+  await t.step("a file of schema version 1 is migrated to 5 with its registrations", async () => {
     const dir = await tempDir();
     try {
       const path = join(dir, "registry.db");
@@ -298,7 +298,7 @@ Deno.test("SQLite store", async (t) => {
       const check = new DatabaseSync(path);
       try {
         const row = check.prepare("PRAGMA user_version").get() as { user_version: number };
-        assert.equal(row.user_version, 4);
+        assert.equal(row.user_version, 5);
         // Version 3: the console's tasks.
         const tables = check.prepare(
           "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 't_task%'",
@@ -319,6 +319,18 @@ Deno.test("SQLite store", async (t) => {
           "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%_node'",
         ).all();
         assert.deepEqual(indexes, []);
+        // Version 5: the IDC groups, db_tars's tables and columns; the server keeps its row.
+        const groupTables = check.prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 't_%group%'",
+        ).all().map((t) => t.name);
+        assert.deepEqual(groupTables.sort(), ["t_group_priority", "t_server_group_rule"]);
+        assert.deepEqual(
+          {
+            ...check.prepare("SELECT enable_group, ip_group_name, bak_flag FROM t_server_conf")
+              .get(),
+          },
+          { enable_group: "N", ip_group_name: null, bak_flag: 0 },
+        );
       } finally {
         check.close();
       }

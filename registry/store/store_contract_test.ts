@@ -147,6 +147,9 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
         processId: 0,
         serverType: "tars_cpp",
         metricsPort: 0,
+        groupName: "",
+        groupEnabled: false,
+        bakFlag: 0,
         adapters: [
           {
             adapterName: "App.Server.AdminObjAdapter",

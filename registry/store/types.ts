@@ -87,6 +87,7 @@ export const COLUMN_LIMITS = {
   setName: 16,
   setArea: 16,
   setGroup: 64,
+  groupName: 64,
 } as const;
 
 /** One adapter row: what `onStartup` writes and a load reads back. */
@@ -134,8 +135,36 @@ export interface ServerRecord {
   serverType: string;
   /** Metrics port, 0 when none was registered. */
   metricsPort: number;
+  /** `ip_group_name`: the IDC group named for it; "" for none (its endpoints' hosts decide). */
+  groupName: string;
+  /** `enable_group` is `Y` (or `y`): lookups route it by its group. */
+  groupEnabled: boolean;
+  /** `bak_flag`: 1 for a standby server, which lookups never answer. */
+  bakFlag: number;
   /** The server's adapters, ordered by adapter name. */
   adapters: AdapterRow[];
+}
+
+/** A row of `t_server_group_rule` (an IDC group), as the stores read them: by `group_id`. */
+export interface GroupRuleRow {
+  readonly groupId: number;
+  /** `|`-separated exact addresses and `a.b.c.*` patterns; empty for a group of no address. */
+  readonly allowIpRule: string;
+  readonly groupName: string;
+}
+
+/** A row of `t_group_priority`, as the stores read them: by `list_order`, then `id`. */
+export interface GroupPriorityRow {
+  readonly id: number;
+  /** Group ids separated by any of `|`, `,` and `;`. */
+  readonly groupList: string;
+  readonly station: string;
+}
+
+/** The IDC group tables as a store read them (registry/group_rules.ts makes the rules of them). */
+export interface GroupRuleRows {
+  readonly rules: readonly GroupRuleRow[];
+  readonly priorities: readonly GroupPriorityRow[];
 }
 
 /** Takes a whole read of a store, record by record: how a load streams into memory. */
@@ -189,6 +218,12 @@ export interface ServerRow {
   setGroup: string;
   gridFlag: "NORMAL" | "NO_FLOW";
   flowState: "active" | "inactive";
+  /**
+   * The IDC group the pod named (`TARS_GROUP`): stored as `ip_group_name` with `enable_group`
+   * `Y`, and added to `t_server_group_rule` (with no address) when no group has that name; null
+   * keeps what the store has.
+   */
+  groupName: string | null;
   adapters: AdapterRow[];
 }
 
@@ -333,6 +368,17 @@ export interface RegistryStore extends AdminStore {
     sink: ChangeSink,
     options?: { sums?: boolean },
   ): Promise<LoadResult>;
+  /**
+   * A store only this process writes (SQLite): whether another process (an operator's `sqlite3`
+   * with a script of group rules, say) committed to it since the last call; the next reload then
+   * reads it whole. Undefined for a shared store, whose change reads see others' writes.
+   */
+  changedOutside?(): boolean;
+  /**
+   * The IDC group tables: `t_server_group_rule` by `group_id`, `t_group_priority` by
+   * `list_order` (registry/group_rules.ts says how lookups use them).
+   */
+  readGroupRules(): Promise<GroupRuleRows>;
   /** Removes (or lists on a dry run) nodes whose heartbeat is older than `before`. */
   clean(cutoff: CleanCutoff): Promise<CleanResult>;
   /** Counts rows. */

@@ -30,6 +30,9 @@ export function serverRecord(
     processId: 0,
     serverType: "tars_cpp",
     metricsPort: 0,
+    groupName: "",
+    groupEnabled: false,
+    bakFlag: 0,
     adapters: [{
       adapterName: "App.Srv.ObjAdapter",
       servant: RECORD_OBJ,
