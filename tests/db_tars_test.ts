@@ -28,15 +28,18 @@ import { readSnapshot } from "./support/store_snapshot.ts";
 
 /**
  * The tables of TarsFramework's published `deploy/framework/sql/db_tars.sql` (the version with
- * `flow_state` and `label`), in its order.
+ * `flow_state` and `label`, and the 3.x tables its registry reads at start), by name.
  */
 const FRAMEWORK_TABLES = [
   "t_adapter_conf",
   "t_ats_cases",
   "t_ats_interfaces",
+  "t_base_image",
   "t_config_files",
   "t_config_history_files",
   "t_config_references",
+  "t_docker_registry",
+  "t_framework_key",
   "t_group_priority",
   "t_machine_tars_info",
   "t_node_info",

@@ -1,8 +1,9 @@
 -- The TARS framework's db_tars, written for tarsregistry from the published schema of
 -- TarsFramework (deploy/framework/sql/db_tars.sql, with the 3.x installer's upgrade columns
--- run_type and base_image_id): every table the C++ registry, tarsnode, the admin registry and the
--- web console read, with the framework's columns, defaults and index names, and the framework's
--- default profile template tars.default.
+-- run_type and base_image_id, and the 3.x tables t_base_image, t_docker_registry and
+-- t_framework_key, without which the 3.x C++ registry does not start): every table the C++
+-- registry, tarsnode, the admin registry and the web console read, with the framework's columns,
+-- defaults and index names, and the framework's default profile template tars.default.
 --
 -- Idempotent: a table is created only when missing and the template only when no template of
 -- that name exists, so running it on an existing framework database changes nothing there.
@@ -67,6 +68,18 @@ CREATE TABLE IF NOT EXISTS t_ats_interfaces (
   UNIQUE KEY objname (objname, funcname)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;
 
+-- Base images of docker-run servers (3.x; its registry reads them at start).
+CREATE TABLE IF NOT EXISTS t_base_image (
+  id int(11) NOT NULL AUTO_INCREMENT,
+  image varchar(255) NOT NULL DEFAULT '',
+  registryId int(11) NOT NULL DEFAULT 0,
+  remark varchar(255) NOT NULL DEFAULT '',
+  result text,
+  create_time datetime DEFAULT NULL,
+  update_time datetime DEFAULT NULL,
+  PRIMARY KEY (id)
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;
+
 -- Config files of the config service; rows with a host are node-level.
 CREATE TABLE IF NOT EXISTS t_config_files (
   id int(11) NOT NULL AUTO_INCREMENT,
@@ -105,6 +118,30 @@ CREATE TABLE IF NOT EXISTS t_config_references (
   reference_id int(11) DEFAULT NULL,
   PRIMARY KEY (id),
   UNIQUE KEY config_id (config_id, reference_id)
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;
+
+-- Docker registries of those images (3.x).
+CREATE TABLE IF NOT EXISTS t_docker_registry (
+  id int(11) NOT NULL AUTO_INCREMENT,
+  registry varchar(255) NOT NULL DEFAULT '',
+  username varchar(64) NOT NULL DEFAULT '',
+  password varchar(128) NOT NULL DEFAULT '',
+  remark varchar(255) NOT NULL DEFAULT '',
+  create_time datetime DEFAULT NULL,
+  update_time datetime DEFAULT NULL,
+  PRIMARY KEY (id)
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;
+
+-- The framework's key pair and console login setting (3.x: its registry reads it at start).
+CREATE TABLE IF NOT EXISTS t_framework_key (
+  id int(11) NOT NULL AUTO_INCREMENT,
+  `key` varchar(16) NOT NULL DEFAULT 'key',
+  cuid varchar(128) NOT NULL DEFAULT '',
+  pri_key text,
+  autologin int(11) DEFAULT 1,
+  update_time datetime DEFAULT NULL,
+  PRIMARY KEY (id),
+  KEY idx_key (`key`)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;
 
 -- IDC group priorities.

@@ -201,7 +201,7 @@ export class SqliteStore implements RegistryStore {
   readonly #db: DatabaseSync;
   readonly #now: () => number;
   readonly #sql: Statements;
-  /** `PRAGMA data_version` when {@linkcode changedOutside} last looked. */
+  /** `PRAGMA data_version` when the last load or {@linkcode changedOutside} looked. */
   #dataVersion: number | undefined;
   readonly #control: Control;
   readonly #batching: GroupCommit;
@@ -515,6 +515,8 @@ export class SqliteStore implements RegistryStore {
   load(sink: LoadSink): Promise<LoadResult> {
     return this.#read(() => {
       const takenAt = this.#now();
+      // What another process commits from here on is the next reload's to read.
+      this.#dataVersion = this.#currentDataVersion();
       let lastNode: NodeRow | undefined;
       while (true) {
         const rows = (lastNode
@@ -587,12 +589,14 @@ export class SqliteStore implements RegistryStore {
   /** {@inheritDoc RegistryStore.changedOutside} */
   changedOutside(): boolean {
     if (this.#closed) return false;
-    const version = Number(
-      (this.#sql.dataVersion.get() as { data_version: number | bigint }).data_version,
-    );
-    const changed = this.#dataVersion !== undefined && version !== this.#dataVersion;
+    const version = this.#currentDataVersion();
+    const changed = version !== this.#dataVersion;
     this.#dataVersion = version;
     return changed;
+  }
+
+  #currentDataVersion(): number {
+    return Number((this.#sql.dataVersion.get() as { data_version: number | bigint }).data_version);
   }
 
   /** {@inheritDoc RegistryStore.counts} */
