@@ -6,9 +6,15 @@
  */
 import type { EndpointFValue } from "./interfaces/endpoint_f.ts";
 
-/** How the locator asks the registry: a `findObjectById4Any` / `findObjectByIdInSameSet` call. */
+/**
+ * How the locator asks the registry: `findObjectByIdInSameGroup`, as TarsCpp's and TarsGo's
+ * clients do by default (so a registry with IDC groups answers a caller its own group's
+ * endpoints first, and any other the object's every endpoint), or `findObjectByIdInSameSet`.
+ */
 export interface QueryFunctions {
-  findObjectById4Any(args: { id: string }): Promise<{ ret: number; activeEp: EndpointFValue[] }>;
+  findObjectByIdInSameGroup(
+    args: { id: string },
+  ): Promise<{ ret: number; activeEp: EndpointFValue[] }>;
   findObjectByIdInSameSet(
     args: { id: string; setId: string },
   ): Promise<{ ret: number; activeEp: EndpointFValue[] }>;
@@ -73,7 +79,7 @@ export class Locator {
       try {
         const answer = setId
           ? await this.#query.findObjectByIdInSameSet({ id: name, setId })
-          : await this.#query.findObjectById4Any({ id: name });
+          : await this.#query.findObjectByIdInSameGroup({ id: name });
         if (answer.ret !== 0) {
           throw new Error(`The registry answered ${answer.ret} for ${name}`);
         }

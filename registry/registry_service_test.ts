@@ -625,3 +625,77 @@ Deno.test("registry service: an operator's stop and traffic switch, in lookups",
     await r.close();
   }
 });
+
+Deno.test("registry service: pods in zones (TARS_GROUP) are found by their zone", async (t) => {
+  const r = await open();
+  const ask = (caller: string) => hosts(r.service.findForCaller(OBJ, caller).activeEp);
+  try {
+    await t.step("without groups every caller gets every endpoint", async () => {
+      await r.service.onStartup(pod("10.0.1.1"));
+      await r.service.onStartup(pod("10.0.2.1"));
+      assert.deepEqual(ask("10.0.1.1"), ["10.0.1.1", "10.0.2.1"]);
+      assert.equal(r.service.findForCaller(OBJ, "10.0.1.1"), r.service.find(OBJ));
+    });
+
+    await t.step("a pod's group is added to the group table once, with no address", async () => {
+      await r.service.onStartup(pod("10.0.1.1", { group: "zone-a" }));
+      await r.service.onStartup(pod("10.0.1.2", { group: "zone-a" }));
+      await r.service.onStartup(pod("10.0.2.1", { group: " zone-b " }));
+      const rows = await r.store.readGroupRules();
+      assert.deepEqual(rows.rules.map((g) => [g.groupName, g.allowIpRule]), [
+        ["zone-a", ""],
+        ["zone-b", ""],
+      ]);
+    });
+
+    await t.step("a pod calls its own zone's pods; a stranger gets every endpoint", () => {
+      assert.deepEqual(ask("10.0.1.1"), ["10.0.1.1", "10.0.1.2"]);
+      assert.deepEqual(ask("10.0.1.2"), ["10.0.1.1", "10.0.1.2"]);
+      assert.deepEqual(ask("10.0.2.1"), ["10.0.2.1"]);
+      assert.deepEqual(ask("10.9.9.9"), ["10.0.1.1", "10.0.1.2", "10.0.2.1"]);
+      const [endpoint] = r.service.findForCaller(OBJ, "10.0.2.1").activeEp;
+      assert.equal(endpoint.groupworkid, endpoint.grouprealid);
+      assert.notEqual(endpoint.groupworkid, -1);
+    });
+
+    await t.step("with its zone's pods gone, a zone falls back to the other pods", async () => {
+      await r.service.keepAlive({
+        nodeName: "10.0.2.1",
+        application: "Test",
+        server: "Hello",
+        state: "inactive",
+      });
+      assert.deepEqual(ask("10.0.2.1"), ["10.0.1.1", "10.0.1.2"]);
+      await r.service.keepAlive({
+        nodeName: "10.0.2.1",
+        application: "Test",
+        server: "Hello",
+        state: "active",
+      });
+      assert.deepEqual(ask("10.0.2.1"), ["10.0.2.1"]);
+    });
+
+    await t.step("a re-registration naming no group keeps the pod's group", async () => {
+      await r.service.onStartup(pod("10.0.2.1"));
+      assert.deepEqual(ask("10.0.2.1"), ["10.0.2.1"]);
+      const server = (await readSnapshot(r.store)).servers.find((s) => s.nodeName === "10.0.2.1");
+      assert.deepEqual([server?.groupName, server?.groupEnabled], ["zone-b", true]);
+    });
+
+    await t.step("an address rule wins over the pod's own group", async () => {
+      const db = new DatabaseSync(`${r.dir}/registry.db`);
+      try {
+        db.exec(`INSERT INTO t_server_group_rule (group_name, allow_ip_rule)
+          VALUES ('office', '10.0.2.*')`);
+      } finally {
+        db.close();
+      }
+      await r.service.refresh();
+      // 10.0.2.1 is now in group "office", where no endpoint works: every endpoint answers.
+      assert.deepEqual(ask("10.0.2.1"), ["10.0.1.1", "10.0.1.2", "10.0.2.1"]);
+      assert.deepEqual(ask("10.0.1.1"), ["10.0.1.1", "10.0.1.2"]);
+    });
+  } finally {
+    await r.close();
+  }
+});

@@ -425,6 +425,34 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
     });
   });
 
+  await t.step("a pod's group: its server's grouping, and a group row added once", async () => {
+    await withStore(factory, async (store) => {
+      assert.deepStrictEqual(await store.readGroupRules(), { rules: [], priorities: [] });
+      await store.onStartup(startupRows(startup({ state: "active", group: "zone-a" })));
+      await store.onStartup(startupRows(startup({ nodeName: "10.0.0.2", group: "zone-a" })));
+      await store.onStartup(startupRows(startup({ nodeName: "10.0.0.3" })));
+      const grouping = async () =>
+        (await readSnapshot(store)).servers.map((s) => [s.nodeName, s.groupName, s.groupEnabled]);
+      assert.deepStrictEqual(await grouping(), [
+        ["10.0.0.1", "zone-a", true],
+        ["10.0.0.2", "zone-a", true],
+        ["10.0.0.3", "", false],
+      ]);
+      const { rules } = await store.readGroupRules();
+      assert.deepStrictEqual(rules.map((r) => [r.groupName, r.allowIpRule]), [["zone-a", ""]]);
+      assert.ok(rules[0].groupId > 0, `a group id of the table's: ${rules[0].groupId}`);
+      // A re-registration that names no group keeps the server's grouping.
+      await store.onStartup(startupRows(startup({ state: "active" })));
+      assert.deepStrictEqual((await grouping())[0], ["10.0.0.1", "zone-a", true]);
+      await store.onStartup(startupRows(startup({ group: "zone-b" })));
+      assert.deepStrictEqual((await grouping())[0], ["10.0.0.1", "zone-b", true]);
+      assert.deepStrictEqual(
+        (await store.readGroupRules()).rules.map((r) => r.groupName),
+        ["zone-a", "zone-b"],
+      );
+    });
+  });
+
   await t.step(
     "the node check marks silent nodes and their servers inactive (pid 0), as the C++ registry",
     async () => {
