@@ -11,6 +11,7 @@ import {
 } from "./lookup.ts";
 import type { Endpoint } from "../protocol/endpoint.ts";
 import type { RegistryGauges } from "./metrics.ts";
+import { foreignServantLines, foreignServants } from "./own_servants.ts";
 import { RegistryState, type SkippedAdapter } from "./registry_state.ts";
 import { addSums, NO_ROWS, sameSums } from "./store/key_sums.ts";
 import type {
@@ -141,13 +142,19 @@ export class RegistryService {
     this.#state = new RegistryState({ nodeTimeout: options.nodeTimeout });
   }
 
-  /** Loads the store into memory and returns the service. */
+  /**
+   * Loads the store into memory and returns the service; the adapters it holds that serve another
+   * server's servant are listed in the log (own_servants.ts).
+   */
   static async open(
     store: RegistryStore,
     options: RegistryServiceOptions,
   ): Promise<RegistryService> {
     const service = new RegistryService(store, options);
     await service.reload();
+    for (const line of foreignServantLines(foreignServants(service.#state.allServers()))) {
+      service.#log(line);
+    }
     return service;
   }
 
