@@ -271,6 +271,11 @@ export class RegistryService {
     };
   }
 
+  /** The servers registered on a node, in memory. */
+  serversOn(nodeName: string): readonly Readonly<ServerRecord>[] {
+    return this.#state.serversOn(nodeName);
+  }
+
   /** A registered node (its state and last heartbeat), or undefined. */
   node(nodeName: string): Readonly<NodeRecord> | undefined {
     return this.#state.nodes.get(nodeName);

@@ -13,9 +13,11 @@ import { type HttpServer, startHttpServer } from "./http_server.ts";
 import { RegistryMetrics } from "./metrics.ts";
 import { every } from "./periodic.ts";
 import { KEY_SUM_INTERVAL, RegistryService } from "./registry_service.ts";
+import { RegistrationGuard } from "./registration_guard.ts";
 import { adminServant, instrument, queryServant, registryServant } from "./servants.ts";
 import { newStoreFiles, openStore, removeNewStoreFiles } from "./store/open_store.ts";
 import type { RegistryInfoRows } from "./store/types.ts";
+import { TOKENS_CHECK_INTERVAL, TokensFile } from "./tokens_file.ts";
 import type { TrustPolicy } from "./trust.ts";
 import type { StartupRequest } from "./validate.ts";
 
@@ -27,6 +29,8 @@ export interface RunningRegistry {
   readonly metricsAddress: BoundAddress;
   /** Resolves when something asked the registry to stop (AdminF.shutdown). */
   readonly shutdownRequested: Promise<void>;
+  /** Reads the registration tokens file again now (SIGHUP); resolves false without one. */
+  reloadTokens(): Promise<boolean>;
   /** Deregisters itself, stops serving (calls in flight finish) and closes the store. */
   stop(): Promise<void>;
 }
@@ -72,6 +76,11 @@ export async function startRegistry(
   config: RegistryConfig,
   deps: RegistryDeps,
 ): Promise<RunningRegistry> {
+  // An unreadable tokens file stops the start before anything listens.
+  const tokens = config.registrationTokens === undefined ? undefined : await TokensFile.open(
+    config.registrationTokens,
+    { log: deps.log, checkInterval: TOKENS_CHECK_INTERVAL },
+  );
   const metrics = new RegistryMetrics();
   /** What the HTTP endpoint reads; filled in as the registry comes up. */
   const parts: {
@@ -104,6 +113,7 @@ export async function startRegistry(
   } catch (error) {
     const { host, port } = config.metrics;
     const address = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+    await tokens?.stop();
     throw bindError(error, { address, setting: "--metrics" });
   }
   deps.onHttpListening?.(http.address);
@@ -116,6 +126,7 @@ export async function startRegistry(
   const created = await newStoreFiles(config.store);
   // What a failed start undoes, last first.
   const undo: (() => Promise<void>)[] = [
+    async () => await tokens?.stop(),
     () => http.stop(),
     () => removeNewStoreFiles(created),
   ];
@@ -149,11 +160,17 @@ export async function startRegistry(
     });
     undo.push(() => adminRegistry.stop());
     const wrap = { metrics, log: deps.log };
+    const guard = tokens && new RegistrationGuard(service, {
+      tokens: () => tokens.tokens,
+      requireTokens: config.requireTokens,
+      now: deps.now,
+      log: deps.log,
+    });
     server.addServant(QUERY_OBJ, QueryF, instrument(queryServant(service), wrap));
     server.addServant(
       REGISTRY_OBJ,
       RegistryF,
-      instrument(registryServant(service, { trust }), wrap),
+      instrument(registryServant(service, { trust, guard }), wrap),
     );
     server.addServant(
       ADMIN_OBJ,
@@ -247,6 +264,10 @@ export async function startRegistry(
       address,
       metricsAddress: http.address,
       shutdownRequested,
+      async reloadTokens() {
+        await tokens?.reload();
+        return tokens !== undefined;
+      },
       async stop() {
         await heartbeat.stop();
         await reload.stop();
@@ -260,6 +281,7 @@ export async function startRegistry(
         }
         await server.stop();
         await http.stop();
+        await tokens?.stop();
         await store.close();
       },
     };

@@ -134,6 +134,7 @@ const podReq = (nodeName: string, host = nodeName) => ({
   processId: -1,
   tarscliVersion: "",
   nodeEndpoint: "",
+  token: "",
 });
 
 /** A decoded keepAliveReq; without application and server it is the node-only form. */

@@ -7,8 +7,8 @@
  * the pod IP, one AdapterConf per adapter with the full `App.Server.Obj` servant; the registry
  * names the adapter `<servant>Adapter`), plus the application and server on the heartbeat and on
  * prestop so they touch this server only, and the fields of this project's newer tags: the
- * server type, the service's pid (0 while it is not running), this tarscli's version and the
- * endpoint of the pod's node object.
+ * server type, the service's pid (0 while it is not running), this tarscli's version, the
+ * endpoint of the pod's node object and the registration token.
  *
  * @module
  */
@@ -105,6 +105,8 @@ export function startupRequest(
     pid: number;
     /** The node object's endpoint; none when the supervisor serves no node object. */
     nodeEndpoint?: string;
+    /** The registration token (`TARS_REGISTRY_TOKEN`); none when unset. */
+    token?: string;
   },
 ): OnStartupReqValue {
   return {
@@ -128,6 +130,7 @@ export function startupRequest(
     processId: options.pid,
     tarscliVersion: VERSION,
     nodeEndpoint: options.nodeEndpoint ?? "",
+    token: options.token ?? "",
   };
 }
 

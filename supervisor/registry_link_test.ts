@@ -127,6 +127,7 @@ Deno.test("registry requests", async (t) => {
         version: "v1.2",
         pid: 0,
         nodeEndpoint: "tcp -h 10.0.0.3 -p 15999 -t 60000",
+        token: "s3cret-of-App",
       }),
       {
         nodeName: "10.0.0.3",
@@ -160,10 +161,12 @@ Deno.test("registry requests", async (t) => {
         processId: 0,
         tarscliVersion: VERSION,
         nodeEndpoint: "tcp -h 10.0.0.3 -p 15999 -t 60000",
+        token: "s3cret-of-App",
       },
     );
     const without = { state: "active", disableFlow: false, version: "", pid: 1 } as const;
     assert.equal(startupRequest(info, without).nodeEndpoint, "", "no node object: empty");
+    assert.equal(startupRequest(info, without).token, "", "no token: empty (sent as none)");
   });
 
   await t.step("keepAlive and onPrestop name this server only", () => {

@@ -265,6 +265,7 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
         version: settings.serverVersion,
         pid,
         nodeEndpoint: pod!.nodeEndpoint,
+        token: settings.registryToken,
       }))
       : call === "heartbeat"
       ? link.keepAlive(keepAliveRequest(info, state, { pid }))
