@@ -96,9 +96,8 @@ export class RegistrationGuard {
         return;
       case "missing":
         throw refused(
-          `${full} registers only with a registration token (the registry's tokens file has ` +
-            `lines for ${name}), and the request carries none; set TARS_REGISTRY_TOKEN in the ` +
-            `pod to a token of ${name} (a tarscli older than the registry's tokens sends none)`,
+          `${full} has registration tokens (the lines for ${name} in the registry's tokens ` +
+            `file), and the request carries none; set TARS_REGISTRY_TOKEN in the pod to one of them`,
         );
       case "wrong":
         throw refused(

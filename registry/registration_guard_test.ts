@@ -129,10 +129,9 @@ Deno.test("registration guard: onStartup of a server with tokens", async (t) => 
       const error = await answered(g.startup("10.0.0.66", PAY), RegistryRet.REFUSED);
       assert.equal(
         error.message,
-        "onStartup refused: Victim.Pay registers only with a registration token (the " +
-          "registry's tokens file has lines for Victim.Pay), and the request carries none; set " +
-          "TARS_REGISTRY_TOKEN in the pod to a token of Victim.Pay (a tarscli older than the " +
-          "registry's tokens sends none)",
+        "onStartup refused: Victim.Pay has registration tokens (the lines for Victim.Pay in the " +
+          "registry's tokens file), and the request carries none; set TARS_REGISTRY_TOKEN in the " +
+          "pod to one of them",
       );
       assert.deepEqual(g.hosts("Victim.Pay.Obj"), []);
       assert.equal((await g.service.counts()).nodes, 0);

@@ -48,8 +48,9 @@ export interface RegistryLink {
 /**
  * Calls the Registry servant found by `resolver`, each call bounded by `timeout` ms (default 3 s);
  * a failed call or a non-zero ret forgets the cached address and throws an Error naming the call
- * and the reason, except the answer that the registry does not know the pod: a
- * {@linkcode NotRegisteredError} (the registry works; its address stays).
+ * and the reason, except two answers of a registry that works, whose address stays: that it does
+ * not know the pod, a {@linkcode NotRegisteredError}, and a refusal (a trust rule, a registration
+ * token), an Error with the registry's reason.
  */
 export function createRegistryLink(
   resolver: ObjectResolver,
@@ -77,6 +78,13 @@ export function createRegistryLink(
           `Registry ${name} to ${target}: the registry does not know this pod: ${error.message}`,
           { cause: error },
         );
+      }
+      if (error instanceof TarsCallError && error.code === RegistryRet.REFUSED) {
+        // The registry works and says why: its description alone (the client's message is
+        // "<call> failed with 403 (error 403): <description>"), for the readiness probe's line.
+        const reason = error.message.replace(/^.*? failed with \d+ \([^)]*\): /, "")
+          .replace(`${name} refused: `, "");
+        throw new Error(`The registry refused ${name}: ${reason}`, { cause: error });
       }
       await resolver.forget(REGISTRY_OBJ);
       throw new Error(`Registry ${name} to ${target} failed: ${(error as Error).message}`, {

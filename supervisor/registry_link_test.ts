@@ -75,6 +75,20 @@ Deno.test("registry link", async (t) => {
       assert.equal(lookups(), before, "the registry's address was looked up again");
     });
 
+    await t.step("a refusal: the registry's reason, the address kept", async () => {
+      fake.failing.set("Registry.onStartup", RegistryRet.REFUSED);
+      const before = lookups();
+      await assert.rejects(
+        link.onStartup(
+          startupRequest(info, { state: "activating", disableFlow: false, version: "", pid: 0 }),
+        ),
+        { message: "The registry refused onStartup: Registry.onStartup asked to fail" },
+      );
+      fake.failing.clear();
+      await link.keepAlive(keepAliveRequest(info, "active"));
+      assert.equal(lookups(), before, "the registry's address was looked up again");
+    });
+
     await t.step("a call that does not answer fails after the timeout", async () => {
       fake.hanging.add("Registry.onPrestop");
       await assert.rejects(link.onPrestop(prestopRequest(info)), /Registry onPrestop .*timeout/i);
