@@ -223,14 +223,26 @@ Deno.test("tarscli genconf (subprocess)", async (t) => {
     });
   });
 
-  await t.step("arguments are a usage error (exit 2)", async () => {
-    const run = await tarscli(["genconf", "extra"], {});
-    assert.equal(run.code, 2);
-    assert.equal(
-      run.stderr,
-      "tarscli genconf: genconf takes no arguments; it reads the TARS_* variables (see tarscli help genconf)\n",
-    );
-  });
+  await t.step(
+    "an argument it does not take is a usage error naming it and --json (exit 2)",
+    async () => {
+      for (
+        const [arg, what] of [["--jsn", 'unknown option "--jsn"'], [
+          "extra",
+          'unexpected argument "extra"',
+        ]]
+      ) {
+        const run = await tarscli(["genconf", arg], {});
+        assert.equal(run.code, 2);
+        assert.equal(
+          run.stderr,
+          `tarscli genconf: ${what}; genconf takes only --json, and reads the TARS_* variables ` +
+            "(see tarscli help genconf)\n",
+        );
+        assert.equal(run.stdout, "");
+      }
+    },
+  );
 
   await t.step("help lists every variable genconf reads", async () => {
     const run = await tarscli(["help", "genconf"], {});
