@@ -2,19 +2,9 @@ import assert from "node:assert/strict";
 import { runDemo } from "./demo.ts";
 import { readLines } from "../local/mod.ts";
 import { exists } from "../tests/support/files.ts";
+import { processesWith } from "../tests/support/processes.ts";
 
 const ROOT = new URL("../", import.meta.url);
-
-/** Pids of the processes whose environment holds `entry`. */
-async function processesWith(entry: string): Promise<number[]> {
-  const found: number[] = [];
-  for await (const proc of Deno.readDir("/proc")) {
-    if (!/^\d+$/.test(proc.name)) continue;
-    const environ = await Deno.readTextFile(`/proc/${proc.name}/environ`).catch(() => "");
-    if (environ.split("\0").includes(entry)) found.push(Number(proc.name));
-  }
-  return found;
-}
 
 Deno.test("deno task demo runs the demo", async () => {
   const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
