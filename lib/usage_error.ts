@@ -14,7 +14,7 @@ export class UsageError extends Error {
 export interface SwitchesOptions {
   /** The switches the command takes (`--json`); none by default. */
   readonly switches?: readonly string[];
-  /** Where the command takes its input from instead, for the message ("TARS_PATH and …"). */
+  /** Where the command takes its input from instead, for the message ("TARS_PATH and ..."). */
   readonly reads?: string;
 }
 
