@@ -714,8 +714,9 @@ export const REGISTRY_FLAGS = [
     key: "maxPendingWrites",
     parse: positiveInteger,
     default: "1000",
-    description: "writes that may wait for the store at once; more are refused at once " +
-      '("registry busy")',
+    description: "writes (registrations, heartbeats, removals, the console's changes and " +
+      'tasks) that may wait for the store at once; more are refused at once ("registry busy"). ' +
+      "Reads (reloads, the console's reads) wait in a cap of their own",
   },
   {
     name: "--init-db",

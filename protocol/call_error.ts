@@ -1,3 +1,10 @@
+/**
+ * The TARS return codes and the error of a failed call, thrown by the client and by a servant
+ * that answers with a code of its own.
+ *
+ * @module
+ */
+
 /** TARS return codes (`iRet`) with their meaning. */
 export const TarsCode = {
   SUCCESS: 0,

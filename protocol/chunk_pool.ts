@@ -1,3 +1,10 @@
+/**
+ * The output chunks connections copy their frames into before the socket takes them, reused
+ * across writes.
+ *
+ * @module
+ */
+
 /** Size of one output chunk. */
 export const CHUNK_BYTES = 64 * 1024;
 

@@ -1,3 +1,9 @@
+/**
+ * The TARS RPC client: typed proxies of interfaces, on shared connections to the endpoints of an
+ * object string or of a name the locator resolves.
+ *
+ * @module
+ */
 import { decodeFields, encodeFields } from "./codec/codec.ts";
 import { describeCode, TarsCallError, TarsCode } from "./call_error.ts";
 import { TarsConnection } from "./connection.ts";

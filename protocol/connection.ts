@@ -1,3 +1,8 @@
+/**
+ * One client connection: requests out, replies matched back to their calls, deadlines.
+ *
+ * @module
+ */
 import { describeCode, TarsCallError, TarsCode } from "./call_error.ts";
 import { DEFAULT_MAX_FRAME, FrameDecoder } from "./frame_decoder.ts";
 import { decodeResponse, type Response } from "./packets.ts";

@@ -1,3 +1,10 @@
+/**
+ * TARS endpoint strings (`tcp -h HOST -p PORT -t MS`) and object strings
+ * (`App.Server.Obj@ep1:ep2`): parsing and printing.
+ *
+ * @module
+ */
+
 /** Transport of a TARS endpoint. */
 export type Transport = "tcp" | "udp" | "ssl";
 

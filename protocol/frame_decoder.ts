@@ -1,3 +1,9 @@
+/**
+ * Framing: the byte stream of a connection split into TARS packets, with a cap on their size.
+ *
+ * @module
+ */
+
 /** Packets this size or larger are refused unless configured otherwise (TarsGo's cap). */
 export const DEFAULT_MAX_FRAME = 10 * 1024 * 1024;
 

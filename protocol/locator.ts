@@ -1,3 +1,9 @@
+/**
+ * The client's locator: names without endpoints resolved through the registry's QueryObj, the
+ * answers cached.
+ *
+ * @module
+ */
 import type { EndpointFValue } from "./interfaces/endpoint_f.ts";
 
 /** How the locator asks the registry: a `findObjectById4Any` / `findObjectByIdInSameSet` call. */

@@ -1,3 +1,9 @@
+/**
+ * The TARS packet envelopes (RequestPacket, ResponsePacket) of plain TARS and TUP calls:
+ * encoded into frames (with their length) and decoded from a frame's body.
+ *
+ * @module
+ */
 import { decodeFields, encodeWith, withEncoded } from "./codec/codec.ts";
 import type { TarsWriter } from "./codec/writer.ts";
 import { TarsReader } from "./codec/reader.ts";

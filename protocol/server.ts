@@ -1,3 +1,10 @@
+/**
+ * The TARS RPC server: servants of interfaces on endpoints, with what bounds what peers can
+ * make it hold (connections in all and per peer, buffered and unsent bytes, idle time, frame
+ * size).
+ *
+ * @module
+ */
 import { decode, decodeFields, encode, withEncoded } from "./codec/codec.ts";
 import { bytes, map, string } from "./codec/types.ts";
 import { describeCode, TarsCallError, TarsCode } from "./call_error.ts";

@@ -1,3 +1,10 @@
+/**
+ * The network seam of the client and the server: the sockets they use, Deno's by default,
+ * another in tests.
+ *
+ * @module
+ */
+
 /** A byte stream connection; `Deno.Conn` fits it. */
 export interface Conn {
   read(buf: Uint8Array): Promise<number | null>;

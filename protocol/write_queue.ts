@@ -1,3 +1,9 @@
+/**
+ * A connection's outgoing bytes: frames written in one turn leave in one socket write, with
+ * backpressure for peers that do not read.
+ *
+ * @module
+ */
 import { ChunkPool } from "./chunk_pool.ts";
 import type { Conn } from "./transport.ts";
 

@@ -1,3 +1,9 @@
+/**
+ * The text commands of the registry's AdminObj (`notify`, as `tarscli`'s admin and the console's
+ * "send command" send them): `clean`, `status` and `servers`, and the time `clean` takes.
+ *
+ * @module
+ */
 import type { RegistryService, ServerView } from "./registry_service.ts";
 import { ValidationError } from "./validate.ts";
 

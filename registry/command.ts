@@ -1,16 +1,32 @@
+/**
+ * The `tarscli registry` command and the `tarsregistry` binary's body: reads the flags, starts
+ * the registry and runs it until a signal or an AdminF.shutdown.
+ *
+ * @module
+ */
 import type { CommandContext } from "../lib/mod.ts";
 import { QUERY_OBJ } from "../protocol/interfaces/query_f.ts";
 import { readRegistryConfig, registryUsage } from "./config.ts";
 import { type RunningRegistry, startRegistry } from "./run.ts";
 
+/** `tarscli registry`: {@linkcode runRegistry} called so. */
+export function run(args: string[], ctx: CommandContext): Promise<number> {
+  return runRegistry(args, ctx, { program: "tarscli registry" });
+}
+
 /**
- * `tarscli registry` / `tarsregistry`: runs the registry until SIGTERM, SIGINT or an
- * AdminF.shutdown, then stops gracefully. SIGHUP reads the registration tokens file again.
+ * `tarscli registry` / `tarsregistry` (`options.program`, how it was called, for its help): runs
+ * the registry until SIGTERM, SIGINT or an AdminF.shutdown, then stops gracefully. SIGHUP
+ * reads the registration tokens file again.
  */
-export async function run(args: string[], ctx: CommandContext): Promise<number> {
+export async function runRegistry(
+  args: string[],
+  ctx: CommandContext,
+  options: { readonly program: string },
+): Promise<number> {
   const config = readRegistryConfig(args, ctx.env, { cwd: Deno.cwd() });
   if (config === "help") {
-    registryUsage().forEach(ctx.out);
+    registryUsage(options.program).forEach(ctx.out);
     return 0;
   }
   // Listeners first: a signal during start-up must stop the registry, not kill it mid-write.

@@ -35,10 +35,13 @@ export type RegistryConfig = Omit<RegistryFlags, "store" | "advertise" | "regist
   readonly registrationTokens?: string;
 };
 
-/** Usage text of `tarsregistry` / `tarscli registry`: its flags, then the variables it reads. */
-export function registryUsage(): string[] {
+/**
+ * Usage text of the registry called as `program` (`tarsregistry` or `tarscli registry`): its
+ * flags, then the variables it reads.
+ */
+export function registryUsage(program: string): string[] {
   return [
-    "Usage: tarsregistry [options]",
+    `Usage: ${program} [options]`,
     ...helpLines(REGISTRY_FLAGS, { indent: "  " }),
     `  ${"--help".padEnd(28)} this text`,
     "",

@@ -1,9 +1,14 @@
 /**
  * The store as the registry calls it, so that a store that hangs or fails cannot hang callers:
- * every call has a deadline (`--store-timeout`), at most `--max-pending-writes` calls wait for the
- * store at once (more are refused at once, "registry busy"), and the state of the writes is kept
- * for `/healthz` (failing or stalled until one succeeds). It wraps any {@linkcode RegistryStore},
- * which stays as it is.
+ * every call has a deadline (`--store-timeout`; reads of the whole store or of its changes a
+ * longer one), at most `--max-pending-writes` writes and {@linkcode MAX_PENDING_READS} reads wait
+ * for the store at once (more are refused at once, "registry busy"), and the state of the writes
+ * is kept for `/healthz` (failing or stalled until one succeeds). It wraps any
+ * {@linkcode RegistryStore}, which stays as it is.
+ *
+ * Writes and reads wait in caps of their own, so reads (the reloads, and the console's reads of
+ * tasks, node versions and profiles, which any peer may ask for) cannot crowd out the pods'
+ * registrations and heartbeats, nor writes the reads.
  *
  * A call past its deadline fails for its caller, and the service then leaves memory as it was;
  * the store call itself goes on (nothing can cancel it) and counts as waiting until it settles,
@@ -39,15 +44,19 @@ import type {
   ServerTarget,
   StartupRows,
   StoreCounts,
-  StoreSnapshot,
 } from "./store/mod.ts";
+
+/** Default {@linkcode StoreGuardOptions.maxPendingReads}. */
+export const MAX_PENDING_READS = 100;
 
 /** Limits of a {@linkcode GuardedStore}. */
 export interface StoreGuardOptions {
   /** Milliseconds a call may take (`--store-timeout`). */
   readonly timeout: number;
-  /** Calls that may wait for the store at once (`--max-pending-writes`). */
-  readonly maxPending: number;
+  /** Writes that may wait for the store at once (`--max-pending-writes`). */
+  readonly maxPendingWrites: number;
+  /** Reads that may wait for the store at once (default {@linkcode MAX_PENDING_READS}). */
+  readonly maxPendingReads?: number;
   /**
    * Milliseconds a read of the whole store or of its changes may take (default `timeout`): a
    * full read of a large database takes longer than a write.
@@ -62,15 +71,21 @@ interface Waiting {
   readonly expire: () => void;
 }
 
+/** The calls of one kind waiting for the store, and how many may. */
+interface Cap {
+  pending: number;
+  readonly max: number;
+}
+
 /** A store whose calls are bounded in time and number; see the module comment. */
 export class GuardedStore implements RegistryStore {
   readonly #store: RegistryStore;
   readonly #timeout: number;
   readonly #readTimeout: number;
-  readonly #maxPending: number;
+  readonly #writes: Cap;
+  readonly #reads: Cap;
   readonly #now: () => number;
   readonly #waiting = new Set<Waiting>();
-  #pending = 0;
   #writeFailure: string | undefined;
   #sweeper: ReturnType<typeof setInterval> | undefined;
 
@@ -78,7 +93,8 @@ export class GuardedStore implements RegistryStore {
     this.#store = store;
     this.#timeout = options.timeout;
     this.#readTimeout = options.readTimeout ?? options.timeout;
-    this.#maxPending = options.maxPending;
+    this.#writes = { pending: 0, max: options.maxPendingWrites };
+    this.#reads = { pending: 0, max: options.maxPendingReads ?? MAX_PENDING_READS };
     this.#now = options.now ?? (() => performance.now());
     const readChanges = store.readChanges?.bind(store);
     if (readChanges) {
@@ -98,9 +114,14 @@ export class GuardedStore implements RegistryStore {
     return this.#store.kind;
   }
 
-  /** Store calls started and not yet settled (those past their deadline included). */
-  get pending(): number {
-    return this.#pending;
+  /** Writes started and not yet settled (those past their deadline included). */
+  get pendingWrites(): number {
+    return this.#writes.pending;
+  }
+
+  /** Reads started and not yet settled (those past their deadline included). */
+  get pendingReads(): number {
+    return this.#reads.pending;
   }
 
   /** Why writes fail or stall, from a failed or late write until one succeeds; else undefined. */
@@ -158,11 +179,6 @@ export class GuardedStore implements RegistryStore {
       write: false,
       timeout: this.#readTimeout,
     });
-  }
-
-  /** {@inheritDoc RegistryStore.snapshot} */
-  snapshot(): Promise<StoreSnapshot> {
-    return this.#call("reading the store", () => this.#store.snapshot(), { write: false });
   }
 
   /** {@inheritDoc RegistryStore.counts} */
@@ -244,17 +260,20 @@ export class GuardedStore implements RegistryStore {
     options: { write: boolean; count?: boolean; timeout?: number },
   ): Promise<T> {
     const timeout = options.timeout ?? this.#timeout;
-    const counted = options.count ?? true;
-    if (counted && this.#pending >= this.#maxPending) {
+    const cap = options.count === false ? undefined : options.write ? this.#writes : this.#reads;
+    if (cap && cap.pending >= cap.max) {
       return Promise.reject(
         new TarsCallError(
           RegistryRet.BUSY,
-          `${what}: registry busy: ${this.#pending} calls wait for the store ` +
-            `(--max-pending-writes ${this.#maxPending}); nothing was changed, try again later`,
+          options.write
+            ? `${what}: registry busy: ${cap.pending} writes wait for the store ` +
+              `(--max-pending-writes ${cap.max}); nothing was changed, try again later`
+            : `${what}: registry busy: ${cap.pending} reads wait for the store (at most ` +
+              `${cap.max}); nothing was read, try again later`,
         ),
       );
     }
-    if (counted) this.#pending++;
+    if (cap) cap.pending++;
     return new Promise<T>((resolve, reject) => {
       let expired = false;
       const waiting: Waiting = {
@@ -279,7 +298,7 @@ export class GuardedStore implements RegistryStore {
       this.#waiting.add(waiting);
       this.#sweeper ??= setInterval(() => this.#sweep(), this.#sweepMs());
       const settled = () => {
-        if (counted) this.#pending--;
+        if (cap) cap.pending--;
         this.#waiting.delete(waiting);
         this.#stopSweeperWhenIdle();
       };

@@ -5,16 +5,20 @@ import { GuardedStore } from "./guarded_store.ts";
 import { RegistryService } from "./registry_service.ts";
 import { SqliteStore } from "./store/sqlite_store.ts";
 import type { RegistryStore } from "./store/mod.ts";
+import { keepAliveRows, startupRows } from "./validate.ts";
 
-/** A SQLite store whose writes can be made to hang (until released) or fail. */
+/** A SQLite store whose writes can be made to hang (until released) or fail, and its reads hang. */
 async function faultyStore() {
   const dir = await Deno.makeTempDir({ prefix: "guarded_store_test_" });
   const real = await SqliteStore.open(`${dir}/registry.db`, { now: Date.now });
   const held: (() => void)[] = [];
-  const faults = { hang: false, fail: undefined as string | undefined };
+  const faults = { hang: false, fail: undefined as string | undefined, hangReads: false };
   const gate = async () => {
     if (faults.fail) throw new Error(faults.fail);
     if (faults.hang) await new Promise<void>((resolve) => held.push(resolve));
+  };
+  const gateRead = async () => {
+    if (faults.hangReads) await new Promise<void>((resolve) => held.push(resolve));
   };
   const store: RegistryStore = {
     kind: "sqlite",
@@ -26,24 +30,23 @@ async function faultyStore() {
     expireNodes: (timeout) => real.expireNodes(timeout),
     announceRegistry: (rows) => real.announceRegistry(rows),
     withdrawRegistry: (locatorId) => real.withdrawRegistry(locatorId),
-    load: (sink) => real.load(sink),
-    snapshot: () => real.snapshot(),
-    counts: () => real.counts(),
+    load: async (sink) => (await gateRead(), real.load(sink)),
+    counts: async () => (await gateRead(), real.counts()),
     close: () => real.close(),
     setSettingState: async (key, state) => (await gate(), real.setSettingState(key, state)),
     setFlowState: async (rows) => (await gate(), real.setFlowState(rows)),
-    nodeVersion: (nodeName) => real.nodeVersion(nodeName),
+    nodeVersion: async (nodeName) => (await gateRead(), real.nodeVersion(nodeName)),
     profileTemplate: (name) => real.profileTemplate(name),
     serverProfile: (key) => real.serverProfile(key),
     addTask: async (task) => (await gate(), real.addTask(task)),
     changeTaskItem: async (change) => (await gate(), real.changeTaskItem(change)),
-    task: (taskNo) => real.task(taskNo),
-    taskHistory: (filter) => real.taskHistory(filter),
+    task: async (taskNo) => (await gateRead(), real.task(taskNo)),
+    taskHistory: async (filter) => (await gateRead(), real.taskHistory(filter)),
   };
   return {
     store,
     faults,
-    /** Lets every hung write go on. */
+    /** Lets every hung call go on. */
     release() {
       for (const go of held.splice(0)) go();
     },
@@ -73,7 +76,7 @@ async function code(call: Promise<unknown>): Promise<{ code: number; message: st
 
 Deno.test("guarded store: a hung store cannot hang callers", async (t) => {
   const faulty = await faultyStore();
-  const store = new GuardedStore(faulty.store, { timeout: 200, maxPending: 3 });
+  const store = new GuardedStore(faulty.store, { timeout: 200, maxPendingWrites: 3 });
   const service = await RegistryService.open(store, {
     now: Date.now,
     nodeTimeout: 250_000,
@@ -95,18 +98,18 @@ Deno.test("guarded store: a hung store cannot hang callers", async (t) => {
       },
     );
 
-    await t.step("at most maxPending wait; the next is refused at once as busy", async () => {
+    await t.step("at most --max-pending-writes wait; the next is refused as busy", async () => {
       // One is still hung from the step before.
       const waiting = [service.onStartup(pod("10.0.0.2")), service.onStartup(pod("10.0.0.3"))];
       for (const w of waiting) w.catch(() => {});
-      assert.equal(store.pending, 3);
+      assert.equal(store.pendingWrites, 3);
       const started = performance.now();
       const busy = await code(service.keepAlive({ nodeName: "10.0.0.4", state: "active" }));
       assert.ok(performance.now() - started < 50);
       assert.equal(busy.code, RegistryRet.BUSY);
       assert.match(
         busy.message,
-        /registry busy: 3 calls wait for the store \(--max-pending-writes 3\)/,
+        /registry busy: 3 writes wait for the store \(--max-pending-writes 3\)/,
       );
       for (const w of waiting) assert.equal((await code(w)).code, RegistryRet.STORE_TIMEOUT);
     });
@@ -115,7 +118,7 @@ Deno.test("guarded store: a hung store cannot hang callers", async (t) => {
       faulty.faults.hang = false;
       faulty.release();
       await new Promise((resolve) => setTimeout(resolve, 20));
-      assert.equal(store.pending, 0);
+      assert.equal(store.pendingWrites, 0);
       await service.onStartup(pod("10.0.0.5"));
       assert.equal(store.writeFailure, undefined);
       assert.deepEqual(service.find("App.Srv.Obj").activeEp.map((e) => e.host), ["10.0.0.5"]);
@@ -129,6 +132,72 @@ Deno.test("guarded store: a hung store cannot hang callers", async (t) => {
       await service.keepAlive({ nodeName: "10.0.0.5", state: "active" });
       assert.equal(store.writeFailure, undefined);
     });
+  } finally {
+    faulty.release();
+    await store.close();
+    await faulty.close();
+  }
+});
+
+Deno.test("guarded store: writes and reads wait in caps of their own", async (t) => {
+  const faulty = await faultyStore();
+  const store = new GuardedStore(faulty.store, {
+    timeout: 200,
+    maxPendingWrites: 2,
+    maxPendingReads: 2,
+  });
+  const rows = (nodeName: string) => startupRows(pod(nodeName));
+  const history = { application: "App", server: "Srv", command: "restart" };
+  try {
+    await t.step(
+      "with as many writes waiting as --max-pending-writes, reads are answered",
+      async () => {
+        faulty.faults.hang = true;
+        const writes = [store.onStartup(rows("10.0.0.1")), store.onStartup(rows("10.0.0.2"))];
+        for (const w of writes) w.catch(() => {});
+        assert.equal(store.pendingWrites, 2);
+        assert.equal((await code(store.onStartup(rows("10.0.0.3")))).code, RegistryRet.BUSY);
+        assert.equal(await store.task("1"), undefined);
+        assert.deepEqual(await store.taskHistory(history), []);
+        assert.equal((await store.counts()).nodes, 0);
+        assert.equal(store.pendingReads, 0);
+        for (const w of writes) assert.equal((await code(w)).code, RegistryRet.STORE_TIMEOUT);
+        faulty.faults.hang = false;
+        faulty.release();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        assert.equal(store.pendingWrites, 0);
+      },
+    );
+
+    await t.step(
+      "reads past their own cap are refused at once; writes still go through",
+      async () => {
+        faulty.faults.hangReads = true;
+        const reads = [store.task("1"), store.taskHistory(history)];
+        for (const r of reads) r.catch(() => {});
+        assert.equal(store.pendingReads, 2);
+        const started = performance.now();
+        const busy = await code(store.nodeVersion("10.0.0.1"));
+        assert.ok(performance.now() - started < 50);
+        assert.equal(busy.code, RegistryRet.BUSY);
+        assert.equal(
+          busy.message,
+          "reading a node: registry busy: 2 reads wait for the store (at most 2); nothing was " +
+            "read, try again later",
+        );
+        const load = await code(store.load({ node: () => {}, server: () => {} }));
+        assert.equal(load.code, RegistryRet.BUSY);
+        await store.onStartup(rows("10.0.0.4"));
+        await store.keepAlive(keepAliveRows({ nodeName: "10.0.0.4", state: "active" }));
+        assert.equal(store.writeFailure, undefined);
+        for (const r of reads) assert.equal((await code(r)).code, RegistryRet.STORE_TIMEOUT);
+        faulty.faults.hangReads = false;
+        faulty.release();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        assert.equal(store.pendingReads, 0);
+        assert.equal((await store.counts()).nodes, 3);
+      },
+    );
   } finally {
     faulty.release();
     await store.close();

@@ -1,3 +1,9 @@
+/**
+ * What the registry answers over HTTP (`--metrics`): `/metrics`, `/targets` and `/healthz`, from
+ * the sources it is given; http_server.ts listens.
+ *
+ * @module
+ */
 import type { ConnectionGauges, RegistryMetrics } from "./metrics.ts";
 import type { RegistryService } from "./registry_service.ts";
 

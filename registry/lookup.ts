@@ -1,3 +1,11 @@
+/**
+ * The lookups: which endpoints of an object are answered active and which inactive, from the
+ * {@linkcode RegistryState} in memory. The hot path of the registry: an object's answer is built
+ * once and kept, frozen, until something it depends on changes or an active endpoint outlives its
+ * heartbeat.
+ *
+ * @module
+ */
 import type { EndpointFInput } from "../protocol/interfaces/endpoint_f.ts";
 import type { IndexedAdapter, RegistryState } from "./registry_state.ts";
 import type { ServerRecord } from "./store/mod.ts";

@@ -1,3 +1,9 @@
+/**
+ * The registry's Prometheus metrics: calls, errors and latency per servant method, and gauges of
+ * its view and its connections sampled when `/metrics` is read.
+ *
+ * @module
+ */
 import { AdminReg } from "../protocol/interfaces/admin_reg.ts";
 
 /** Upper bounds (seconds) of the call latency histogram buckets. */

@@ -1,7 +1,8 @@
 /**
  * The TARS name registry (`tarscli registry`, the `tarsregistry` binary): QueryObj lookups from
  * memory, the K8STARS Registry calls validated once (validate.ts) and made durable by a store
- * (store/mod.ts) before memory changes, AdminObj, and HTTP metrics and health.
+ * (store/mod.ts) before memory changes, AdminObj, the admin registry the web console calls
+ * (AdminRegObj: admin_reg/mod.ts), and HTTP metrics and health.
  *
  * Imported directly:
  * - `command.ts`: `tarscli registry`, loaded by the command table when it runs.

@@ -1,3 +1,10 @@
+/**
+ * Work the registry does on an interval (its own heartbeat, the reloads), one run at a time, with
+ * a stop that waits for the run in progress.
+ *
+ * @module
+ */
+
 /** A task run on an interval; `stop` waits for a run in progress. */
 export interface Periodic {
   stop(): Promise<void>;

@@ -1,3 +1,11 @@
+/**
+ * The registry service: lookups answered from memory, and the registration calls (validated
+ * into rows, made durable by the store, then applied to memory), with the views the admin calls,
+ * the metrics targets and the node check read. Memory is registry_state.ts; how it follows the
+ * store (the reads at start and of other replicas' writes) is replica_reads.ts.
+ *
+ * @module
+ */
 import { NODE_OBJ } from "../protocol/interfaces/node_f.ts";
 import {
   findAll,
@@ -12,14 +20,12 @@ import {
 import type { Endpoint } from "../protocol/endpoint.ts";
 import type { RegistryGauges } from "./metrics.ts";
 import { foreignServantLines, foreignServants } from "./own_servants.ts";
-import { RegistryState, type SkippedAdapter } from "./registry_state.ts";
-import { addSums, NO_ROWS, sameSums } from "./store/key_sums.ts";
+import { RegistryState } from "./registry_state.ts";
+import { ReplicaReads, type ReplicaReadsOptions } from "./replica_reads.ts";
 import type {
-  ChangeMark,
   CleanResult,
   FlowRows,
   KeepAliveResult,
-  KeySums,
   NodeRecord,
   PrestopResult,
   RegistryInfoRows,
@@ -76,70 +82,41 @@ function viewKey(view: ServerView): string {
 }
 
 /** Settings and dependencies of the registry service. */
-export interface RegistryServiceOptions {
+export interface RegistryServiceOptions
+  extends Pick<ReplicaReadsOptions, "fullReloadInterval" | "keySumInterval"> {
   /** Clock in epoch ms. */
   readonly now: () => number;
   /** Heartbeat age (ms) after which a node's endpoints count as inactive (`--node-timeout`). */
   readonly nodeTimeout: number;
-  /**
-   * A shared store (MySQL): how often (ms) the whole store is read again; the reloads between
-   * read what changed only (`--full-reload-interval`; default 5 minutes).
-   */
-  readonly fullReloadInterval?: number;
-  /**
-   * A shared store: how often (ms) a reload also compares the row counts and key checksums of
-   * the store with memory, to notice rows another replica deleted (default 30 s).
-   */
-  readonly keySumInterval?: number;
   /** Where skipped rows and reload problems are reported. */
   readonly log?: (line: string) => void;
 }
 
-/** Default {@linkcode RegistryServiceOptions.fullReloadInterval}: 5 minutes. */
-export const FULL_RELOAD_INTERVAL = 300_000;
-/** Default {@linkcode RegistryServiceOptions.keySumInterval}: 30 s. */
-export const KEY_SUM_INTERVAL = 30_000;
-
 /**
  * The registry: answers lookups from memory and changes memory only after the store has made a
  * write durable. Each write validates its request once (validate.ts: a bad one throws a
- * ValidationError before anything is written) and hands the rows to the store.
- *
- * A shared store (MySQL) is read again every reload for what other replicas and tools wrote:
- * what changed since the last read (the store finds it by `registry_timestamp` and heartbeats),
- * every {@linkcode RegistryServiceOptions.keySumInterval} also the tables' row counts and key
- * checksums, which show a deletion (a change read cannot see one): when they differ from memory,
- * and every {@linkcode RegistryServiceOptions.fullReloadInterval} in any case, the whole store.
- * Reads stream into memory in place; the writes applied meanwhile are applied again after a read.
+ * ValidationError before anything is written), hands the rows to the store, and then applies
+ * them to memory through the replica reads (replica_reads.ts), which also read into memory what
+ * other replicas and tools wrote to a shared store.
  */
 export class RegistryService {
   readonly #store: RegistryStore;
   readonly #now: () => number;
   readonly #nodeTimeout: number;
-  readonly #fullReloadInterval: number;
-  readonly #keySumInterval: number;
-  readonly #log: (line: string) => void;
   readonly #state: RegistryState;
-  /** Writes applied while the store is read, applied again after the read. */
-  #replay: ((state: RegistryState) => void)[] | undefined;
-  /** Writes that added or removed a row (onStartup, onPrestop, clean) so far. */
-  #rowWrites = 0;
-  /** A shared store: where the next change read starts (undefined before the first read). */
-  #mark: ChangeMark | undefined;
-  /** A shared store: what its key sums hold that memory does not (rows no record is made of). */
-  #unread: KeySums = NO_ROWS;
-  #lastFullReload = -Infinity;
-  /** When memory last agreed with the store's key sums (or was read whole). */
-  #lastAgreed = -Infinity;
+  readonly #reads: ReplicaReads;
 
   private constructor(store: RegistryStore, options: RegistryServiceOptions) {
     this.#store = store;
     this.#now = options.now;
     this.#nodeTimeout = options.nodeTimeout;
-    this.#fullReloadInterval = options.fullReloadInterval ?? FULL_RELOAD_INTERVAL;
-    this.#keySumInterval = options.keySumInterval ?? KEY_SUM_INTERVAL;
-    this.#log = options.log ?? ((line) => console.error(line));
     this.#state = new RegistryState({ nodeTimeout: options.nodeTimeout });
+    this.#reads = new ReplicaReads(store, this.#state, {
+      now: options.now,
+      fullReloadInterval: options.fullReloadInterval,
+      keySumInterval: options.keySumInterval,
+      log: options.log ?? ((line) => console.error(line)),
+    });
   }
 
   /**
@@ -152,9 +129,8 @@ export class RegistryService {
   ): Promise<RegistryService> {
     const service = new RegistryService(store, options);
     await service.reload();
-    for (const line of foreignServantLines(foreignServants(service.#state.allServers()))) {
-      service.#log(line);
-    }
+    const log = options.log ?? ((line) => console.error(line));
+    for (const line of foreignServantLines(foreignServants(service.#state.allServers()))) log(line);
     return service;
   }
 
@@ -206,8 +182,7 @@ export class RegistryService {
     const rows = startupRows(req);
     await this.#store.onStartup(rows);
     const now = this.#now();
-    this.#rowWrites++;
-    this.#apply((state) => state.applyStartup(rows, now));
+    this.#reads.apply((state) => state.applyStartup(rows, now), { changesRows: true });
   }
 
   /** A heartbeat: refreshes the node and sets the server state. */
@@ -215,7 +190,7 @@ export class RegistryService {
     const rows = keepAliveRows(req);
     const result = await this.#store.keepAlive(rows);
     const now = this.#now();
-    this.#apply((state) => state.applyKeepAlive(rows, now));
+    this.#reads.apply((state) => state.applyKeepAlive(rows, now));
     return result;
   }
 
@@ -223,8 +198,7 @@ export class RegistryService {
   async onPrestop(req: PrestopRequest): Promise<PrestopResult> {
     const target = prestopTarget(req);
     const result = await this.#store.onPrestop(target);
-    this.#rowWrites++;
-    this.#apply((state) => state.applyPrestop(target));
+    this.#reads.apply((state) => state.applyPrestop(target), { changesRows: true });
     return result;
   }
 
@@ -232,7 +206,7 @@ export class RegistryService {
   async registerMetrics(req: MetricsRequest): Promise<boolean> {
     const row = metricsRow(req);
     const found = await this.#store.registerMetrics(row);
-    this.#apply((state) => state.applyMetrics(row));
+    this.#reads.apply((state) => state.applyMetrics(row));
     return found;
   }
 
@@ -243,7 +217,7 @@ export class RegistryService {
   async setSettingState(key: ServerKey, state: SettingState): Promise<boolean> {
     const checked = serverKeyOf(key);
     const found = await this.#store.setSettingState(checked, state);
-    this.#apply((s) => s.applySettingState(checked, state));
+    this.#reads.apply((s) => s.applySettingState(checked, state));
     return found;
   }
 
@@ -254,15 +228,17 @@ export class RegistryService {
   async setFlowState(req: FlowRows): Promise<number> {
     const rows = flowRows(req);
     const found = await this.#store.setFlowState(rows);
-    this.#apply((s) => s.applyFlow(rows));
+    this.#reads.apply((s) => s.applyFlow(rows));
     return found;
   }
 
   /** A registered server as lookups see it, or undefined. */
   server(key: ServerKey): ServerView | undefined {
     const s = this.#state.server(key);
-    if (!s) return undefined;
-    const options = this.#lookupOptions();
+    return s && this.#view(s, this.#lookupOptions());
+  }
+
+  #view(s: Readonly<ServerRecord>, options: LookupOptions): ServerView {
     const node = this.#state.nodes.get(s.nodeName);
     return {
       server: s,
@@ -306,8 +282,7 @@ export class RegistryService {
     const before = Math.floor(cutoff.before / 1000) * 1000;
     const result = await this.#store.clean({ ...cutoff, before });
     if (!result.dryRun) {
-      this.#rowWrites++;
-      this.#apply((state) => state.applyClean(result.nodes));
+      this.#reads.apply((state) => state.applyClean(result.nodes), { changesRows: true });
     }
     return result;
   }
@@ -342,14 +317,8 @@ export class RegistryService {
   /** The registered servers in memory, sorted by application, server and node. */
   servers(): ServerView[] {
     const options = this.#lookupOptions();
-    return [...this.#state.allServers()].map((s) => {
-      const node = this.#state.nodes.get(s.nodeName);
-      return {
-        server: s,
-        active: isServerActive(this.#state, s, options),
-        heartbeatAge: node ? options.now - node.lastHeartbeat : undefined,
-      };
-    }).sort((a, b) => viewKey(a).localeCompare(viewKey(b)));
+    return [...this.#state.allServers()].map((s) => this.#view(s, options))
+      .sort((a, b) => viewKey(a).localeCompare(viewKey(b)));
   }
 
   /** Sizes of the view in memory. */
@@ -373,28 +342,13 @@ export class RegistryService {
    * The periodic work (every `--reload-interval`): the node check, which marks nodes without a
    * heartbeat for `--node-timeout` and their servers inactive in the store as the C++ registry's
    * check does (and in memory); then a shared store (MySQL) is read again for what other
-   * replicas and tools wrote. The embedded store is this process's alone.
+   * replicas and tools wrote ({@linkcode ReplicaReads.catchUp}). The embedded store is this
+   * process's alone.
    */
   async refresh(): Promise<void> {
     const expired = await this.#store.expireNodes(this.#nodeTimeout);
-    this.#apply((state) => state.applyExpired(expired.nodes));
-    if (!this.#store.readChanges) return;
-    const now = this.#now();
-    if (this.#mark === undefined || now - this.#lastFullReload >= this.#fullReloadInterval) {
-      await this.reload();
-      return;
-    }
-    const check = now - this.#lastAgreed >= this.#keySumInterval;
-    const verdict = await this.#readChanges(this.#mark, check);
-    if (verdict === "agrees") return;
-    this.#log(
-      verdict === "differs"
-        ? "The database's row counts or key checksums differ from memory (rows another " +
-          "replica or tool deleted, or wrote late): reading it whole"
-        : "Registrations and removals here kept the database's row counts and key checksums " +
-          "from being compared with memory: reading it whole",
-    );
-    await this.reload();
+    this.#reads.apply((state) => state.applyExpired(expired.nodes));
+    await this.#reads.catchUp();
   }
 
   /** Writes this registry's own objects to `t_registry_info` (with its heartbeat). */
@@ -411,103 +365,7 @@ export class RegistryService {
    * Reads the whole store into memory (other replicas' writes; what it no longer has goes);
    * writes made meanwhile are kept. A reload already running makes this one a no-op.
    */
-  async reload(): Promise<void> {
-    const shared = this.#store.readChanges !== undefined;
-    await this.#reading(async (live) => {
-      const rowWrites = this.#rowWrites;
-      const sweep = this.#state.sweep(this.#now());
-      const result = await this.#store.load({
-        node: (record) => live() && sweep.node(record),
-        server: (record) => live() && sweep.server(record),
-      }, { sums: shared });
-      this.#report(sweep.finish());
-      if (!shared) return;
-      this.#mark = result.mark;
-      this.#lastFullReload = this.#lastAgreed = result.takenAt;
-      // Rows the store has and memory makes nothing of (adapters of no server, duplicates),
-      // known only when no write changed the rows in memory during the read.
-      this.#unread = result.sums && rowWrites === this.#rowWrites
-        ? addSums(result.sums, this.#state.keySums(), -1)
-        : NO_ROWS;
-    });
-  }
-
-  /**
-   * Reads what changed in a shared store since `mark`, and with `check` its key sums: whether
-   * memory agrees with them, differs, or could not be compared for too long (`unsettled`).
-   */
-  async #readChanges(
-    mark: ChangeMark,
-    check: boolean,
-  ): Promise<"agrees" | "differs" | "unsettled"> {
-    let verdict: "agrees" | "differs" | "unsettled" = "agrees";
-    await this.#reading(async (live) => {
-      const rowWrites = this.#rowWrites;
-      const now = this.#now();
-      const gone: ServerRecord[] = [];
-      const skipped: SkippedAdapter[] = [];
-      const result = await this.#store.readChanges!(mark, {
-        node: (record) => live() && this.#state.putNode(record, now),
-        serversOn: (nodeName, servers) => {
-          if (!live()) return;
-          for (const server of this.#state.serversOn(nodeName)) {
-            const kept = servers.some((s) =>
-              s.server === server.server && s.application === server.application
-            );
-            if (!kept) gone.push(server);
-          }
-          for (const server of servers) skipped.push(...this.#state.putServer(server));
-        },
-      }, { sums: check });
-      for (const server of gone) this.#state.removeServer(server);
-      this.#report(skipped);
-      this.#mark = result.mark;
-      if (!result.sums) return;
-      // A write that added or removed a row during the read makes the comparison moot: the
-      // next reload compares again, and reads the whole store when that went on for half a
-      // check interval more, so a deletion shows within about twice the interval however busy.
-      if (rowWrites !== this.#rowWrites) {
-        const waited = result.takenAt - this.#lastAgreed;
-        if (waited >= this.#keySumInterval * 1.5) verdict = "unsettled";
-        return;
-      }
-      if (sameSums(addSums(this.#state.keySums(), this.#unread), result.sums)) {
-        this.#lastAgreed = result.takenAt;
-      } else {
-        verdict = "differs";
-      }
-    });
-    return verdict;
-  }
-
-  /**
-   * Runs a read of the store; the writes applied meanwhile are applied again after it, whether
-   * it succeeded or not (what it read may be older than they). What a store hands over once the
-   * read has settled (a read given up at its deadline goes on) is dropped: `live()` says false.
-   */
-  async #reading(read: (live: () => boolean) => Promise<void>): Promise<void> {
-    if (this.#replay) return;
-    const replay: ((state: RegistryState) => void)[] = this.#replay = [];
-    let settled = false;
-    try {
-      await read(() => !settled);
-    } finally {
-      settled = true;
-      this.#replay = undefined;
-      for (const write of replay) write(this.#state);
-    }
-  }
-
-  #report(skipped: readonly SkippedAdapter[]): void {
-    for (const s of skipped) {
-      this.#log(
-        `Skipping ${s.servant} of ${s.application}.${s.server} on ${s.nodeName}: ${s.reason}`,
-      );
-    }
-  }
-
-  #apply(write: (state: RegistryState) => void): void {
-    write(this.#state);
-    this.#replay?.push(write);
+  reload(): Promise<void> {
+    return this.#reads.readAll();
   }
 }

@@ -5,6 +5,7 @@ import { RegistryService } from "./registry_service.ts";
 import { SqliteStore } from "./store/sqlite_store.ts";
 import type { StartupRequest } from "./validate.ts";
 import { fakeClock } from "../tests/support/fake_clock.ts";
+import { readSnapshot } from "../tests/support/store_snapshot.ts";
 
 const OBJ = "Test.Hello.HelloObj";
 
@@ -494,7 +495,7 @@ Deno.test("registry service: the framework's states", async (t) => {
           "10.0.0.1 inactive active pid 0 inactive",
           "10.0.0.2 active active pid 12 active",
         ]);
-        const snap = await r.store.snapshot();
+        const snap = await readSnapshot(r.store);
         assert.deepEqual(snap.nodes.map((n) => n.presentState), ["inactive", "active"]);
         assert.deepEqual(snap.servers.map((s) => [s.presentState, s.processId]), [
           ["inactive", 0],
@@ -545,17 +546,23 @@ Deno.test("registry service: writes during a reload are kept", async () => {
   const r = await open();
   try {
     await r.service.onStartup(pod("10.0.0.1"));
-    // The snapshot is read before the write lands, as with a slow shared database.
-    const snapshot = await r.store.snapshot();
-    const original = r.store.snapshot.bind(r.store);
+    // The reload reads the store as it was before the write landed, as with a slow shared
+    // database: it gives no 10.0.0.2, and the write is applied again after it.
+    const before = await readSnapshot(r.store);
+    const original = r.store.load.bind(r.store);
     let release = () => {};
     const gate = new Promise<void>((resolve) => (release = resolve));
-    r.store.snapshot = async () => (await gate, snapshot);
+    r.store.load = async (sink) => {
+      await gate;
+      for (const node of before.nodes) sink.node(node);
+      for (const server of before.servers) sink.server(server);
+      return { takenAt: before.takenAt };
+    };
     const reloading = r.service.reload();
     await r.service.onStartup(pod("10.0.0.2"));
     release();
     await reloading;
-    r.store.snapshot = original;
+    r.store.load = original;
     assert.deepEqual(hosts(r.service.find(OBJ).activeEp), ["10.0.0.1", "10.0.0.2"]);
   } finally {
     await r.close();

@@ -1,3 +1,12 @@
+/**
+ * The registry's memory: nodes, servers, the index from object name to adapters that lookups
+ * read, the node objects, and the answers lookups built, each dropped when something it depends
+ * on changes. Writes apply here once the store acknowledged them; reads of the store stream in
+ * through {@linkcode RegistryState.sweep} (a full read) and
+ * {@linkcode RegistryState.replaceServers} (a node's servers).
+ *
+ * @module
+ */
 import { type Endpoint, parseEndpoint, parseObjectRef } from "../protocol/endpoint.ts";
 import { NODE_OBJ } from "../protocol/interfaces/node_f.ts";
 import { type EndpointFInput, toEndpointF } from "../protocol/interfaces/endpoint_f.ts";
@@ -295,28 +304,38 @@ export class RegistryState {
   }
 
   /**
-   * A server as a store read has it: one that says the same as the one in memory leaves it as it
-   * is (its index and answers too). Returns the adapters whose endpoints do not parse.
+   * Makes `servers` the servers of `nodeName` (each on that node), as a store read has them: one
+   * that says the same as the one in memory leaves it as it is (its index and answers too), and a
+   * server of the node that `servers` lacks is removed. Both reads of the store go through it: a
+   * change read for each node it reads, a full read ({@linkcode sweep}) when it ends. Returns the
+   * adapters whose endpoints do not parse.
    */
-  putServer(record: ServerRecord): SkippedAdapter[] {
-    return this.#putIfChanged(record).skipped;
+  replaceServers(nodeName: string, servers: readonly ServerRecord[]): SkippedAdapter[] {
+    const kept: ServerRecord[] = [];
+    const skipped: SkippedAdapter[] = [];
+    for (const record of servers) {
+      const put = this.#putIfChanged(record);
+      kept.push(put.kept);
+      if (put.skipped.length > 0) skipped.push(...put.skipped);
+    }
+    for (const server of [...this.serversOn(nodeName)]) {
+      if (!kept.includes(server)) this.#remove(server);
+    }
+    return skipped;
   }
 
   #putIfChanged(record: ServerRecord): { kept: ServerRecord; skipped: SkippedAdapter[] } {
     const before = this.#find(record.application, record.server, record.nodeName);
-    if (before && sameServer(before, record)) return { kept: before, skipped: [] };
+    if (before && (before === record || sameServer(before, record))) {
+      return { kept: before, skipped: [] };
+    }
     return { kept: record, skipped: this.#put(record) };
   }
 
-  /** Removes a server (a store read no longer has it). */
-  removeServer(key: ServerKey): void {
-    const server = this.#find(key.application, key.server, key.nodeName);
-    if (server) this.#remove(server);
-  }
-
   /**
-   * Starts a full read of the store into this state: what the read gives replaces what is here,
-   * and what it does not give is removed by {@linkcode Sweep.finish}. Into an empty state (the
+   * Starts a full read of the store into this state: what the read gives replaces what is here as
+   * it streams in, and what it does not give is removed by {@linkcode Sweep.finish}, node by node
+   * through {@linkcode replaceServers}. Into an empty state (the
    * first load) nothing is tracked: there is nothing to remove.
    */
   sweep(now: number): Sweep {
@@ -345,8 +364,11 @@ export class RegistryState {
       },
       finish: () => {
         if (!tracking) return skipped;
-        for (const server of [...this.allServers()]) {
-          if (!seenServers.has(server)) this.#remove(server);
+        // A node keeps what the read gave of it (put already, so kept as it is). Only its own
+        // entry can go while the map is iterated, which iteration allows.
+        for (const [nodeName, servers] of this.#byNode) {
+          if (servers.every((s) => seenServers.has(s))) continue;
+          this.replaceServers(nodeName, servers.filter((s) => seenServers.has(s)));
         }
         for (const nodeName of [...this.#nodes.keys()]) {
           if (!seenNodes.has(nodeName)) this.removeNode(nodeName);

@@ -2,45 +2,15 @@ import assert from "node:assert/strict";
 import { findAll } from "./lookup.ts";
 import { RegistryState } from "./registry_state.ts";
 import { KeySumBuilder } from "./store/key_sums.ts";
-import type { NodeRecord, ServerRecord } from "./store/types.ts";
+import {
+  nodeRecord as node,
+  RECORD_OBJ,
+  serverRecord as server,
+} from "../tests/support/registry_records.ts";
 import { keepAliveRows, prestopTarget, startupRows } from "./validate.ts";
 
 const TIMEOUT = 60_000;
-const OBJ = "App.Srv.Obj";
-
-function server(nodeName: string, overrides: Partial<ServerRecord> = {}): ServerRecord {
-  return {
-    application: "App",
-    server: "Srv",
-    nodeName,
-    settingState: "active",
-    presentState: "active",
-    flowEnabled: true,
-    setId: "",
-    setName: "",
-    setArea: "",
-    setGroup: "",
-    version: "1",
-    processId: 0,
-    serverType: "tars_cpp",
-    metricsPort: 0,
-    adapters: [{
-      adapterName: "App.Srv.ObjAdapter",
-      servant: OBJ,
-      endpoint: `tcp -h ${nodeName} -p 9000`,
-      protocol: "tars",
-      threadNum: 1,
-      maxConns: 100,
-      queueCap: 0,
-      queueTimeout: 0,
-    }],
-    ...overrides,
-  };
-}
-
-function node(nodeName: string, lastHeartbeat: number): NodeRecord {
-  return { nodeName, presentState: "active", lastHeartbeat, nodeObj: "" };
-}
+const OBJ = RECORD_OBJ;
 
 /** The key sums of the state computed afresh, as a store would. */
 function freshSums(state: RegistryState) {
@@ -128,7 +98,7 @@ Deno.test("registry state: lookup answers are kept until what they depend on cha
     state.applyPrestop(prestopTarget({ nodeName: "10.0.0.1" }));
     const third = findAll(state, OBJ, options);
     assert.deepEqual(hosts(third.activeEp), ["10.0.0.2", "10.0.0.9"]);
-    state.putServer(server("10.0.0.2", { flowEnabled: false }));
+    state.replaceServers("10.0.0.2", [server("10.0.0.2", { flowEnabled: false })]);
     assert.deepEqual(hosts(findAll(state, OBJ, options).inactiveEp), ["10.0.0.2"]);
     assert.notEqual(third, first);
   });
@@ -183,18 +153,52 @@ Deno.test("registry state: reads of the store", async (t) => {
     );
   });
 
+  await t.step(
+    "a node's servers replaced: the same kept as it is, the others put or removed",
+    () => {
+      const state = loaded(2, now);
+      const key = { application: "App", server: "Srv", nodeName: "10.0.0.1" };
+      const kept = state.server(key);
+      const other = server("10.0.0.1", {
+        server: "Other",
+        adapters: [{ ...server("10.0.0.1").adapters[0], servant: "App.Other.Obj" }],
+      });
+      assert.deepEqual(state.replaceServers("10.0.0.1", [server("10.0.0.1"), other]), []);
+      assert.equal(state.server(key), kept);
+      assert.equal(state.serverCount, 3);
+      const bad = server("10.0.0.1", {
+        adapters: [{ ...server("10.0.0.1").adapters[0], endpoint: "tcp -h" }],
+      });
+      const skipped = state.replaceServers("10.0.0.1", [bad]);
+      assert.deepEqual(skipped.map((s) => [s.nodeName, s.servant]), [["10.0.0.1", OBJ]]);
+      assert.deepEqual(state.serversOn("10.0.0.1").map((s) => s.server), ["Srv"]);
+      assert.deepEqual(hosts(findAll(state, OBJ, { now, nodeTimeout: TIMEOUT }).activeEp), [
+        "10.0.0.2",
+      ]);
+      assert.deepEqual(
+        hosts(findAll(state, "App.Other.Obj", { now, nodeTimeout: TIMEOUT }).activeEp),
+        [],
+      );
+      state.replaceServers("10.0.0.1", []);
+      assert.deepEqual(state.serversOn("10.0.0.1"), []);
+      assert.ok(state.nodes.has("10.0.0.1"), "the node stays: a read gives nodes apart");
+      assert.equal(state.serverCount, 1);
+      assert.deepEqual(state.keySums(), freshSums(state));
+    },
+  );
+
   await t.step("the key sums follow every change", () => {
     const state = loaded(3, now);
     assert.deepEqual(state.keySums(), freshSums(state));
     state.applyStartup(startupRows({ nodeName: "10.0.0.7", application: "A", server: "S" }), now);
-    state.putServer(server("10.0.0.2", {
+    state.replaceServers("10.0.0.2", [server("10.0.0.2", {
       adapters: [...server("10.0.0.2").adapters, {
         ...server("10.0.0.2").adapters[0],
         adapterName: "App.Srv.Other",
       }],
-    }));
+    })]);
     state.applyPrestop(prestopTarget({ nodeName: "10.0.0.1" }));
-    state.removeServer({ application: "App", server: "Srv", nodeName: "10.0.0.3" });
+    state.replaceServers("10.0.0.3", []);
     state.removeNode("10.0.0.3");
     state.applyClean(["10.0.0.7"]);
     const sums = state.keySums();

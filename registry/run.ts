@@ -1,3 +1,10 @@
+/**
+ * A running registry: its HTTP endpoint, its store loaded into a service, its TARS servants on
+ * the endpoint, its registration of itself and its heartbeat, the periodic node check and
+ * reloads, and a stop that undoes them in order.
+ *
+ * @module
+ */
 import { bindError, retry, VERSION } from "../lib/mod.ts";
 import { formatEndpoint, parseEndpoint } from "../protocol/endpoint.ts";
 import { ADMIN_OBJ, AdminF } from "../protocol/interfaces/admin_f.ts";
@@ -12,8 +19,9 @@ import { createHttpHandler } from "./http_handler.ts";
 import { type HttpServer, startHttpServer } from "./http_server.ts";
 import { RegistryMetrics } from "./metrics.ts";
 import { every } from "./periodic.ts";
-import { KEY_SUM_INTERVAL, RegistryService } from "./registry_service.ts";
+import { RegistryService } from "./registry_service.ts";
 import { RegistrationGuard } from "./registration_guard.ts";
+import { KEY_SUM_INTERVAL } from "./replica_reads.ts";
 import { adminServant, instrument, queryServant, registryServant } from "./servants.ts";
 import { newStoreFiles, openStore, removeNewStoreFiles } from "./store/open_store.ts";
 import type { RegistryInfoRows } from "./store/types.ts";
@@ -62,6 +70,20 @@ export const SELF_ADMIN = { application: "tars", server: "tarsAdminRegistry" } a
 export const STORE_RETRY = { first: 1000, max: 30_000 } as const;
 
 /**
+ * What the HTTP endpoint shows of a registry as it comes up: each part once it exists, and why
+ * it cannot work while it cannot.
+ */
+interface RegistryStatus {
+  /** Why it serves nothing yet (the store not opened or loaded), until it does. */
+  starting?: string;
+  service?: RegistryService;
+  store?: GuardedStore;
+  server?: TarsServer;
+  /** Why the last reload failed, until one succeeds. */
+  reloadError?: Error;
+}
+
+/**
  * Starts the registry: HTTP first (`/healthz` says why it is not ready yet), then opens and loads
  * the store, retrying with a back-off while a MySQL store cannot be used, and only then serves
  * QueryObj, Registry, the admin registry's AdminRegObj and AdminObj on the endpoint, registers
@@ -82,39 +104,13 @@ export async function startRegistry(
     { log: deps.log, checkInterval: TOKENS_CHECK_INTERVAL },
   );
   const metrics = new RegistryMetrics();
-  /** What the HTTP endpoint reads; filled in as the registry comes up. */
-  const parts: {
-    starting?: string;
-    service?: RegistryService;
-    store?: GuardedStore;
-    server?: TarsServer;
-    reloadError?: Error;
-  } = { starting: "starting: the store is not loaded yet" };
-  const problems = () =>
-    [
-      parts.starting,
-      parts.server?.acceptFailure,
-      http.acceptFailure,
-      parts.store?.writeFailure,
-      parts.reloadError && `reloading from the store failed: ${parts.reloadError.message}`,
-    ].filter((p): p is string => p !== undefined);
+  const status: RegistryStatus = { starting: "starting: the store is not loaded yet" };
   let http: HttpServer;
   try {
-    http = startHttpServer(
-      config.metrics,
-      createHttpHandler({
-        service: () => parts.service,
-        metrics,
-        connections: () => parts.server,
-        problems,
-      }),
-      { log: deps.log },
-    );
+    http = listenHttp(config, { metrics, status, log: deps.log });
   } catch (error) {
-    const { host, port } = config.metrics;
-    const address = `${host.includes(":") ? `[${host}]` : host}:${port}`;
     await tokens?.stop();
-    throw bindError(error, { address, setting: "--metrics" });
+    throw error;
   }
   deps.onHttpListening?.(http.address);
   if (config.trustNodeNames) {
@@ -134,93 +130,39 @@ export async function startRegistry(
     const { store, service } = await openAndLoad(
       config,
       deps,
-      (reason) => (parts.starting = reason),
+      (reason) => (status.starting = reason),
     );
     undo.push(() => store.close());
-    Object.assign(parts, { starting: undefined, service, store });
+    Object.assign(status, { starting: undefined, service, store });
 
     let requestShutdown = () => {};
     const shutdownRequested = new Promise<void>((resolve) => (requestShutdown = resolve));
-    const trust: TrustPolicy = {
-      adminAllow: config.adminAllow,
-      trustNodeNames: config.trustNodeNames,
-    };
-    const server = new TarsServer({
-      log: deps.log,
-      maxConnsPerPeer: config.maxConnsPerPeer,
-      maxBuffered: config.maxBuffered,
-    });
-    undo.push(() => server.stop());
-    const adminRegistry = createAdminRegistry(service, {
-      trust,
-      nodeCallTimeout: config.nodeCallTimeout,
-      taskItemTimeout: config.taskItemTimeout,
-      version: `tarsregistry ${VERSION}`,
-      log: deps.log,
-    });
-    undo.push(() => adminRegistry.stop());
-    const wrap = { metrics, log: deps.log };
     const guard = tokens && new RegistrationGuard(service, {
       tokens: () => tokens.tokens,
       requireTokens: config.requireTokens,
       now: deps.now,
       log: deps.log,
     });
-    server.addServant(QUERY_OBJ, QueryF, instrument(queryServant(service), wrap));
-    server.addServant(
-      REGISTRY_OBJ,
-      RegistryF,
-      instrument(registryServant(service, { trust, guard }), wrap),
-    );
-    server.addServant(
-      ADMIN_OBJ,
-      AdminF,
-      instrument(
-        adminServant(service, { now: deps.now, pid: deps.pid, shutdown: requestShutdown, trust }),
-        wrap,
-      ),
-    );
-    server.addServant(ADMIN_REG_OBJ, AdminReg, instrument(adminRegistry.servant, wrap));
-    const ep = parseEndpoint(config.endpoint);
+    const { server, adminRegistry } = createServer(service, config, {
+      ...deps,
+      metrics,
+      shutdown: requestShutdown,
+      guard,
+    });
+    undo.push(() => server.stop(), () => adminRegistry.stop());
     let address: BoundAddress;
     try {
       address = server.listen(config.endpoint);
     } catch (error) {
       throw bindError(error, { address: config.endpoint, setting: "--endpoint" });
     }
-    parts.server = server;
-    const advertised = formatEndpoint({ ...ep, host: config.advertise, port: address.port });
-    const registration = (names: typeof SELF | typeof SELF_ADMIN, servants: string[]) => ({
-      nodeName: config.advertise,
-      ...names,
-      adapters: servants.map((servant) => ({ servant, endpoint: advertised, protocol: "tars" })),
-      state: "active",
-      version: VERSION,
-      tarscliVersion: VERSION,
-    } satisfies StartupRequest);
-    const self = [
-      registration(SELF, [QUERY_OBJ, REGISTRY_OBJ]),
-      registration(SELF_ADMIN, [ADMIN_REG_OBJ]),
-    ];
-    const objects: RegistryInfoRows = {
-      locatorId: `${config.advertise}:${address.port}`,
-      servants: [QUERY_OBJ, REGISTRY_OBJ, ADMIN_REG_OBJ].map((servant) => ({
-        servant,
-        endpoint: advertised,
-      })),
-      version: VERSION,
-    };
-    const registerSelf = async () => {
-      for (const registration of self) await service.onStartup(registration);
-      await service.announceRegistry(objects);
-      await service.registerMetrics({
-        nodeName: config.advertise,
-        ...SELF,
-        metricsPort: http.address.port,
-      });
-    };
+    status.server = server;
+    const self = selfRegistration(service, config, {
+      port: address.port,
+      metricsPort: http.address.port,
+    });
     try {
-      await registerSelf();
+      await self.register();
     } catch (error) {
       deps.log(
         `Registering itself failed: ${(error as Error).message}; its next heartbeat tries again`,
@@ -228,23 +170,7 @@ export async function startRegistry(
     }
     const heartbeat = every(
       config.heartbeatInterval,
-      async () => {
-        let registered = true;
-        for (const names of [SELF, SELF_ADMIN]) {
-          const result = await service.keepAlive({
-            nodeName: config.advertise,
-            state: "active",
-            ...names,
-          });
-          registered &&= result.node && result.servers > 0;
-        }
-        if (!registered) {
-          deps.log(
-            "Its own registration is gone from the store (rebuilt or cleaned); registering again",
-          );
-          await registerSelf();
-        } else await service.announceRegistry(objects);
-      },
+      () => self.heartbeat(deps.log),
       (error) => deps.log(`Own heartbeat failed: ${(error as Error).message}`),
     );
     const reload = every(
@@ -252,9 +178,9 @@ export async function startRegistry(
       async () => {
         try {
           await service.refresh();
-          parts.reloadError = undefined;
+          status.reloadError = undefined;
         } catch (error) {
-          parts.reloadError = error as Error;
+          status.reloadError = error as Error;
           throw error;
         }
       },
@@ -273,9 +199,7 @@ export async function startRegistry(
         await reload.stop();
         await adminRegistry.stop();
         try {
-          await service.withdrawRegistry(objects.locatorId);
-          await service.onPrestop({ nodeName: config.advertise, ...SELF_ADMIN });
-          await service.onPrestop({ nodeName: config.advertise, ...SELF });
+          await self.withdraw();
         } catch (error) {
           deps.log(`Removing own registration failed: ${(error as Error).message}`);
         }
@@ -289,6 +213,164 @@ export async function startRegistry(
     for (const step of undo.reverse()) await step();
     throw error;
   }
+}
+
+/**
+ * The HTTP endpoint (`--metrics`), listening: `/healthz` answers the problems of `status` (and
+ * of its own listener); an address it cannot bind is an error naming it and `--metrics`.
+ */
+function listenHttp(
+  config: RegistryConfig,
+  options: { metrics: RegistryMetrics; status: RegistryStatus; log: (line: string) => void },
+): HttpServer {
+  const { status } = options;
+  const problems = () =>
+    [
+      status.starting,
+      status.server?.acceptFailure,
+      http.acceptFailure,
+      status.store?.writeFailure,
+      status.reloadError && `reloading from the store failed: ${status.reloadError.message}`,
+    ].filter((p): p is string => p !== undefined);
+  let http: HttpServer;
+  try {
+    http = startHttpServer(
+      config.metrics,
+      createHttpHandler({
+        service: () => status.service,
+        metrics: options.metrics,
+        connections: () => status.server,
+        problems,
+      }),
+      { log: options.log },
+    );
+  } catch (error) {
+    const { host, port } = config.metrics;
+    const address = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+    throw bindError(error, { address, setting: "--metrics" });
+  }
+  return http;
+}
+
+/**
+ * The TARS server with the registry's servants (QueryObj, Registry, AdminObj, and the admin
+ * registry's AdminRegObj), each call counted and timed by `instrument`, the Registry's checked by
+ * `deps.guard` when the registry has registration tokens; not listening yet.
+ */
+function createServer(
+  service: RegistryService,
+  config: RegistryConfig,
+  deps: RegistryDeps & {
+    metrics: RegistryMetrics;
+    shutdown: () => void;
+    guard: RegistrationGuard | undefined;
+  },
+): { server: TarsServer; adminRegistry: ReturnType<typeof createAdminRegistry> } {
+  const trust: TrustPolicy = {
+    adminAllow: config.adminAllow,
+    trustNodeNames: config.trustNodeNames,
+  };
+  const server = new TarsServer({
+    log: deps.log,
+    maxConnsPerPeer: config.maxConnsPerPeer,
+    maxBuffered: config.maxBuffered,
+  });
+  const adminRegistry = createAdminRegistry(service, {
+    trust,
+    nodeCallTimeout: config.nodeCallTimeout,
+    taskItemTimeout: config.taskItemTimeout,
+    version: `tarsregistry ${VERSION}`,
+    log: deps.log,
+  });
+  const counted = { metrics: deps.metrics, log: deps.log };
+  server.addServant(QUERY_OBJ, QueryF, instrument(queryServant(service), counted));
+  server.addServant(
+    REGISTRY_OBJ,
+    RegistryF,
+    instrument(registryServant(service, { trust, guard: deps.guard }), counted),
+  );
+  server.addServant(
+    ADMIN_OBJ,
+    AdminF,
+    instrument(
+      adminServant(service, { now: deps.now, pid: deps.pid, shutdown: deps.shutdown, trust }),
+      counted,
+    ),
+  );
+  server.addServant(ADMIN_REG_OBJ, AdminReg, instrument(adminRegistry.servant, counted));
+  return { server, adminRegistry };
+}
+
+/** The registry's registration of itself; see {@linkcode selfRegistration}. */
+interface SelfRegistration {
+  /** Registers both servers, announces its objects and registers its metrics port. */
+  register(): Promise<void>;
+  /** Its heartbeat: registers it again when its registration is gone from the store. */
+  heartbeat(log: (line: string) => void): Promise<void>;
+  /** Removes its objects and both servers (it is stopping). */
+  withdraw(): Promise<void>;
+}
+
+/**
+ * How the registry registers itself on the address it advertises, as a pod would: as
+ * `tars.tarsregistry` (QueryObj and Registry) and `tars.tarsAdminRegistry` (AdminRegObj) on its
+ * endpoint's `port`, its objects in `t_registry_info` under `host:port`, and its metrics port.
+ */
+function selfRegistration(
+  service: RegistryService,
+  config: RegistryConfig,
+  ports: { port: number; metricsPort: number },
+): SelfRegistration {
+  const nodeName = config.advertise;
+  const advertised = formatEndpoint({
+    ...parseEndpoint(config.endpoint),
+    host: nodeName,
+    port: ports.port,
+  });
+  const registration = (names: typeof SELF | typeof SELF_ADMIN, servants: string[]) => ({
+    nodeName,
+    ...names,
+    adapters: servants.map((servant) => ({ servant, endpoint: advertised, protocol: "tars" })),
+    state: "active",
+    version: VERSION,
+    tarscliVersion: VERSION,
+  } satisfies StartupRequest);
+  const servers = [
+    registration(SELF, [QUERY_OBJ, REGISTRY_OBJ]),
+    registration(SELF_ADMIN, [ADMIN_REG_OBJ]),
+  ];
+  const objects: RegistryInfoRows = {
+    locatorId: `${nodeName}:${ports.port}`,
+    servants: [QUERY_OBJ, REGISTRY_OBJ, ADMIN_REG_OBJ].map((servant) => ({
+      servant,
+      endpoint: advertised,
+    })),
+    version: VERSION,
+  };
+  const register = async () => {
+    for (const server of servers) await service.onStartup(server);
+    await service.announceRegistry(objects);
+    await service.registerMetrics({ nodeName, ...SELF, metricsPort: ports.metricsPort });
+  };
+  return {
+    register,
+    async heartbeat(log) {
+      let registered = true;
+      for (const names of [SELF, SELF_ADMIN]) {
+        const result = await service.keepAlive({ nodeName, state: "active", ...names });
+        registered &&= result.node && result.servers > 0;
+      }
+      if (!registered) {
+        log("Its own registration is gone from the store (rebuilt or cleaned); registering again");
+        await register();
+      } else await service.announceRegistry(objects);
+    },
+    async withdraw() {
+      await service.withdrawRegistry(objects.locatorId);
+      await service.onPrestop({ nodeName, ...SELF_ADMIN });
+      await service.onPrestop({ nodeName, ...SELF });
+    },
+  };
 }
 
 /**
@@ -323,7 +405,7 @@ async function openAndLoad(
       }),
       {
         timeout: config.storeTimeout,
-        maxPending: config.maxPendingWrites,
+        maxPendingWrites: config.maxPendingWrites,
         readTimeout: Math.max(config.storeTimeout, STORE_READ_TIMEOUT),
       },
     );

@@ -125,7 +125,7 @@ Deno.test("a registry that cannot start names the address, and leaves no store b
       await Deno.writeTextFile(file, "");
       await assert.rejects(startRegistry(config([], { TARS_PATH: file }), DEPS), {
         message: `Cannot open the SQLite store ${file}/data/tarsregistry.db (TARS_PATH=${file}): ` +
-          "a directory on its path is a file",
+          `${file} is a file, not a directory: move that file, or keep the store under another path`,
       });
       assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["tars"]);
     } finally {

@@ -1,3 +1,11 @@
+/**
+ * The registry's TARS servants: QueryObj (lookups), Registry (the pods' calls, each checked
+ * against its caller by trust.ts) and AdminObj, on {@linkcode RegistryService}, and `instrument`,
+ * which counts and times every call and answers its failures by kind. The admin registry's
+ * AdminRegObj is admin_reg/servant.ts.
+ *
+ * @module
+ */
 import { TarsCallError, TarsCode } from "../protocol/call_error.ts";
 import type { InterfaceDef } from "../protocol/interface.ts";
 import { AdminF } from "../protocol/interfaces/admin_f.ts";

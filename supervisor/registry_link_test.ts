@@ -19,6 +19,7 @@ import {
 import { startFakeTars } from "./test_fakes.ts";
 import { VERSION } from "../lib/version_info.ts";
 import { fakeServerInfo } from "../tests/support/server_info.ts";
+import { readSnapshot } from "../tests/support/store_snapshot.ts";
 import { parseAddressRange } from "../lib/ip_address.ts";
 
 Deno.test("registry link", async (t) => {
@@ -228,7 +229,7 @@ Deno.test("registry requests", async (t) => {
         await servant.keepAlive({ req: keepAliveRequest(plain, "active", { pid: 77 }) }, ctx);
         const found = service.find("App.Srv.MainObj");
         assert.deepEqual(found.activeEp.map((e) => [e.host, e.port]), [["10.0.0.3", 13000]]);
-        const [row] = (await store.snapshot()).servers;
+        const [row] = (await readSnapshot(store)).servers;
         assert.deepEqual(row.adapters.map((a) => a.adapterName), [plain.adapters[0].adapter]);
         assert.deepEqual([row.processId, row.serverType], [77, "tars_cpp"]);
         await servant.keepAlive({ req: keepAliveRequest(plain, "deactivating") }, ctx);

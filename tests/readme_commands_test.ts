@@ -154,6 +154,16 @@ Deno.test("README: every command in a shell block names something that exists", 
   const found = await project();
   const commands = shellBlockCommands(readme);
   assert.ok(commands.includes("npm install") && commands.includes("npm test"), commands.join("\n"));
+  // The three terminals of the example against npm start's registry.
+  for (
+    const command of [
+      "npm start",
+      "npm run example",
+      "npx deno run --allow-net examples/simple/client.ts",
+    ]
+  ) {
+    assert.ok(commands.includes(command), command);
+  }
   const wrong = commands.map((c) => [c, notOnPath(c) ?? checkCommand(c, found)])
     .filter(([, why]) => why);
   assert.deepEqual(wrong, []);
@@ -176,6 +186,8 @@ Deno.test("checkCommand: what it accepts and what it names as missing", async ()
   const cases: [string, string | undefined][] = [
     ["npm install", undefined],
     ["npm run demo", undefined],
+    ["npm run example", undefined],
+    ["npm run example -- LOCATOR", undefined],
     ["npm run nothing", "no npm script nothing"],
     ["npm publish", "npm publish is not a command this project uses"],
     ["npx deno task check", undefined],

@@ -21,6 +21,7 @@ import { readLines, type RegistryProcess, startRegistryProcess } from "../local/
 import { mariadbMissing, mariadbSearchPath, startMariadb } from "./support/mariadb.ts";
 import { eventually } from "./support/eventually.ts";
 import { skipWhen } from "./support/skip.ts";
+import { readSnapshot } from "./support/store_snapshot.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const PEERS = new URL("./peers/", import.meta.url);
@@ -461,7 +462,7 @@ Deno.test("e2e: SQLite keeps every acknowledged registration across kill -9; SIG
   const selfServers = async () => {
     const store = SqliteStore.open(db, { now: Date.now });
     try {
-      const snap = await store.snapshot();
+      const snap = await readSnapshot(store);
       return {
         self: snap.servers.filter((s) => s.application === "tars" && s.server === "tarsregistry"),
         pods: snap.servers.filter((s) => s.application === "E2e").length,

@@ -374,7 +374,7 @@ Deno.test({
         assert.ok(busy.every((b) => b.ms < 500), JSON.stringify(busy));
         assert.match(
           busy[0].message,
-          /registry busy: \d+ calls wait for the store \(--max-pending-writes 5\)/,
+          /registry busy: \d+ writes wait for the store \(--max-pending-writes 5\)/,
         );
         assert.ok(
           results.every((r) => r.code === RegistryRet.BUSY || r.code === RegistryRet.STORE_TIMEOUT),

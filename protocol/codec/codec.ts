@@ -1,3 +1,9 @@
+/**
+ * Encoding and decoding whole values of declared types (the entry points of the codec), on
+ * writers and buffers reused across calls.
+ *
+ * @module
+ */
 import { TarsDecodeError } from "./errors.ts";
 import { copyBytes } from "./pool.ts";
 import { TarsReader } from "./reader.ts";

@@ -1,3 +1,9 @@
+/**
+ * The error of TARS input that cannot be decoded.
+ *
+ * @module
+ */
+
 /** Truncated or malformed TARS input; names the field tag and the byte offset where it broke. */
 export class TarsDecodeError extends Error {
   /** Tag of the field being read (-1 when no field was being read). */

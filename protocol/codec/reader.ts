@@ -1,3 +1,9 @@
+/**
+ * Reading the TARS wire format: heads, scalars, strings, lists, maps and structs, bounded in
+ * depth and length by what the buffer holds.
+ *
+ * @module
+ */
 import { TarsDecodeError } from "./errors.ts";
 import { copyBytes } from "./pool.ts";
 import { defaultOf, type StructType, type TarsType, WireType } from "./types.ts";

@@ -1,3 +1,9 @@
+/**
+ * Writing the TARS wire format, with the encodings of frozen values kept once encoded (the
+ * registry's lookup answers).
+ *
+ * @module
+ */
 import { type FieldDef, type StructType, type TarsType, WireType } from "./types.ts";
 
 const INT32_MIN = -2147483648;

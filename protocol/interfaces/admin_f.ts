@@ -1,3 +1,9 @@
+/**
+ * `AdminF` (the framework's AdminF.tars): the administration object every TARS service serves,
+ * `AdminObj`.
+ *
+ * @module
+ */
 import { int64, string } from "../codec/types.ts";
 import { defineInterface, param } from "../interface.ts";
 

@@ -1,3 +1,9 @@
+/**
+ * `AdminReg` (the framework's AdminReg.tars): the admin registry the web console calls, its task
+ * structs and the two numberings of their states.
+ *
+ * @module
+ */
 import {
   bool,
   int32,

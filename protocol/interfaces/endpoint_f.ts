@@ -1,3 +1,9 @@
+/**
+ * `EndpointF` (EndpointF.tars), the endpoint of a lookup answer, and the one conversion between
+ * it and a parsed endpoint.
+ *
+ * @module
+ */
 import {
   int32,
   opt,

@@ -1,3 +1,9 @@
+/**
+ * `NodeF` (the framework's Node.tars): the node object tarsnode serves on a machine and the
+ * supervisor in a pod, with the server states and the framework's error codes it answers.
+ *
+ * @module
+ */
 import {
   bool,
   float,

@@ -1,3 +1,8 @@
+/**
+ * `NotifyF` (NotifyF.tars): the notify service that collects services' reports.
+ *
+ * @module
+ */
 import { int32, opt, req, string, struct } from "../codec/types.ts";
 import { defineInterface, param } from "../interface.ts";
 

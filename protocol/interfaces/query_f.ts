@@ -1,3 +1,8 @@
+/**
+ * `QueryF` (QueryF.tars): the registry's lookups of which endpoints serve an object.
+ *
+ * @module
+ */
 import { int32, list, string } from "../codec/types.ts";
 import { defineInterface, out, param } from "../interface.ts";
 import { EndpointF } from "./endpoint_f.ts";

@@ -1,3 +1,9 @@
+/**
+ * `Registry` (K8STARS's registry interface, with this project's optional fields at new tags): the
+ * pods' calls (registration, heartbeat, removal, metrics port) and their return codes.
+ *
+ * @module
+ */
 import {
   bool,
   int32,
@@ -27,7 +33,10 @@ export const RegistryRet = {
    * name alone (the original Go tarscli's) is answered 0 as before.
    */
   NOT_REGISTERED: 404,
-  /** Too many writes wait for the store (`--max-pending-writes`): try again later. */
+  /**
+   * Too many writes (`--max-pending-writes`), or too many reads, wait for the store: try again
+   * later.
+   */
   BUSY: 429,
   /**
    * The store did not answer within `--store-timeout`: the registry's memory did not change (the

@@ -19,6 +19,7 @@ import type { RegistryStore } from "./types.ts";
 import type { TaskRows } from "./admin_types.ts";
 import { formatDatetime } from "./datetime.ts";
 import { type StartupRequest, startupRows } from "../validate.ts";
+import { readSnapshot } from "../../tests/support/store_snapshot.ts";
 
 /** A database the steps open stores on. */
 interface Fixture {
@@ -64,7 +65,7 @@ function task(overrides: Partial<TaskRows> = {}): TaskRows {
 }
 
 async function flowOf(store: RegistryStore, nodeName = "10.0.0.1"): Promise<boolean> {
-  const server = (await store.snapshot()).servers.find((s) => s.nodeName === nodeName);
+  const server = (await readSnapshot(store)).servers.find((s) => s.nodeName === nodeName);
   assert.ok(server, `no server on ${nodeName}`);
   return server.flowEnabled;
 }
@@ -89,11 +90,11 @@ async function adminContract(t: Deno.TestContext, factory: () => Promise<Fixture
       await store.onStartup(startupRows(pod()));
       const key = { application: "App", server: "Server", nodeName: "10.0.0.1" };
       assert.equal(await store.setSettingState(key, "inactive"), true);
-      assert.equal((await store.snapshot()).servers[0].settingState, "inactive");
+      assert.equal((await readSnapshot(store)).servers[0].settingState, "inactive");
       assert.equal(await store.setSettingState({ ...key, nodeName: "10.9.9.9" }, "active"), false);
       // A pod's re-registration keeps it.
       await store.onStartup(startupRows(pod()));
-      assert.equal((await store.snapshot()).servers[0].settingState, "inactive");
+      assert.equal((await readSnapshot(store)).servers[0].settingState, "inactive");
     });
   });
 
@@ -312,7 +313,7 @@ Deno.test(MYSQL_TEST, { ignore: skipWhen(MYSQL_TEST, mariadbMissing(Deno.env)) }
           await store.onStartup(startupRows(pod()));
           await server.rootQuery(database, "ALTER TABLE t_server_conf DROP COLUMN flow_state");
           // The store reads the columns again at its next reload.
-          await store.snapshot();
+          await readSnapshot(store);
           await assert.rejects(
             () =>
               store.setFlowState({

@@ -16,9 +16,7 @@ export type TaskNumbering = 2 | 3;
 
 /** The console's traffic switch for servers of one application and server name. */
 export interface FlowRows {
-  /** Application. */
   application: string;
-  /** Server name. */
   server: string;
   /** The nodes whose server the switch is for. */
   nodeNames: string[];
@@ -30,11 +28,8 @@ export interface FlowRows {
 export interface TaskItemRow {
   /** Item number, unique in its task. */
   itemNo: string;
-  /** Application. */
   application: string;
-  /** Server name. */
   server: string;
-  /** Node name. */
   nodeName: string;
   /** Set name (may be empty). */
   setName: string;
@@ -42,13 +37,12 @@ export interface TaskItemRow {
   command: string;
   /** The parameters as the framework stores them (`key=value&key=value`). */
   parameters: string;
-  /** Its state when the task is written, in the task's numbering. */
+  /** Its state in the task's numbering: written with the task, then as the item runs. */
   status: number;
 }
 
 /** A validated `addTaskReq`. */
 export interface TaskRows {
-  /** Task number. */
   taskNo: string;
   /** True runs the items one after another. */
   serial: boolean;
@@ -60,35 +54,18 @@ export interface TaskRows {
   items: TaskItemRow[];
 }
 
-/** One item of a task as stored. */
-export interface TaskItemRecord {
-  /** Item number. */
-  itemNo: string;
-  /** Application. */
-  application: string;
-  /** Server name. */
-  server: string;
-  /** Node name. */
-  nodeName: string;
-  /** Set name. */
-  setName: string;
-  /** The command. */
-  command: string;
-  /** The parameters as stored (`key=value&key=value`). */
-  parameters: string;
+/** One item of a task as stored: the item as written, its times, and what running it said. */
+export interface TaskItemRecord extends TaskItemRow {
   /** `YYYY-MM-DD HH:MM:SS`, or empty before the item started. */
   startTime: string;
   /** `YYYY-MM-DD HH:MM:SS`, or empty before the item ended. */
   endTime: string;
-  /** Its state in the task's numbering. */
-  status: number;
   /** What running it said. */
   log: string;
 }
 
 /** A task as stored, with its items in order. */
 export interface TaskRecord {
-  /** Task number. */
   taskNo: string;
   /** True runs the items one after another. */
   serial: boolean;
@@ -98,15 +75,13 @@ export interface TaskRecord {
   createTime: string;
   /** The numbering of its item states (2 for a task another registry wrote). */
   numbering: TaskNumbering;
-  /** The items. */
+  /** Its items, in order. */
   items: TaskItemRecord[];
 }
 
 /** A change of one task item: its state, and whether it starts or ends now. */
 export interface TaskItemChange {
-  /** Task number. */
   taskNo: string;
-  /** Item number. */
   itemNo: string;
   /** The new state, in the task's numbering. */
   status: number;

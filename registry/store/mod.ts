@@ -19,14 +19,15 @@ export {
 } from "./open_store.ts";
 export type { MysqlParts, OpenStoreOptions } from "./open_store.ts";
 export { SqliteStore } from "./sqlite_store.ts";
+export { MysqlStore, type MysqlStoreOptions } from "./mysql_store.ts";
 export {
+  type ConnectOptions,
   createMysqlDatabase,
   createMysqlSchema,
   DEFAULT_DDL_PATH,
-  MysqlStore,
+  type MysqlConfig,
   parseMysqlUrl,
-} from "./mysql_store.ts";
-export type { ConnectOptions, MysqlConfig, MysqlStoreOptions } from "./mysql_store.ts";
+} from "./mysql_schema.ts";
 export {
   explainMysqlError,
   MysqlConnectError,

@@ -23,6 +23,12 @@ import type {
 } from "./admin_types.ts";
 import type { Layout } from "./mysql_layout.ts";
 import { selectList } from "./mysql_statements.ts";
+import {
+  TASK_ITEM_COLUMNS,
+  TASK_ITEM_RECORD_COLUMNS,
+  taskItemRecord,
+  taskItemValues,
+} from "./shared_sql.ts";
 import type { ServerKey, SettingState } from "./types.ts";
 
 /** The registry's own table of tasks: the numbering of each task's states. */
@@ -145,19 +151,8 @@ export async function addTask(conn: PoolConnection, task: TaskRows): Promise<voi
   await onFrameworkTables("t_task and t_task_item", async () => {
     if (task.items.length > 0) {
       await conn.query(
-        `INSERT INTO t_task_item (task_no, item_no, application, server_name, node_name,
-          set_name, command, parameters, status) VALUES ?`,
-        [task.items.map((item) => [
-          task.taskNo,
-          item.itemNo,
-          item.application,
-          item.server,
-          item.nodeName,
-          item.setName,
-          item.command,
-          item.parameters,
-          item.status,
-        ])],
+        `INSERT INTO t_task_item (${TASK_ITEM_COLUMNS.join(", ")}) VALUES ?`,
+        [task.items.map((item) => taskItemValues(task.taskNo, item))],
       );
     }
     await conn.query(
@@ -222,8 +217,7 @@ export async function taskHistory(
 async function records(conn: PoolConnection, tasks: RowDataPacket[]): Promise<TaskRecord[]> {
   const numbers = tasks.map((row) => String(row.task_no));
   const [items] = await conn.query<RowDataPacket[]>(
-    `SELECT task_no, item_no, application, server_name, node_name, set_name, command,
-        parameters, start_time, end_time, status, log
+    `SELECT task_no, ${TASK_ITEM_RECORD_COLUMNS.join(", ")}
       FROM t_task_item WHERE task_no IN (?) ORDER BY id`,
     [numbers],
   );
@@ -235,19 +229,8 @@ async function records(conn: PoolConnection, tasks: RowDataPacket[]): Promise<Ta
   const byTask = new Map<string, TaskItemRecord[]>();
   for (const row of items) {
     const list = byTask.get(String(row.task_no)) ?? [];
-    list.push({
-      itemNo: String(row.item_no ?? ""),
-      application: String(row.application ?? ""),
-      server: String(row.server_name ?? ""),
-      nodeName: String(row.node_name ?? ""),
-      setName: String(row.set_name ?? ""),
-      command: String(row.command ?? ""),
-      parameters: String(row.parameters ?? ""),
-      startTime: String(row.start_time ?? ""),
-      endTime: String(row.end_time ?? ""),
-      status: Number(row.status ?? 0),
-      log: String(row.log ?? ""),
-    });
+    // Times as the database's text (the pool reads dates as strings).
+    list.push(taskItemRecord(row, (time) => String(time ?? "")));
     byTask.set(String(row.task_no), list);
   }
   return tasks.map((row) => {

@@ -8,14 +8,11 @@
 
 import type {
   AdapterRow,
-  LoadResult,
-  LoadSink,
   NodeRecord,
   PresentState,
   ServerKey,
   ServerRecord,
   SettingState,
-  StoreSnapshot,
 } from "./types.ts";
 
 /** The columns of {@linkcode SERVER_ADAPTER_COLUMNS} that `t_adapter_conf` gives, in order. */
@@ -245,24 +242,4 @@ export class ServerAssembler {
       adapters: [],
     };
   }
-}
-
-/**
- * Reads the whole store through `load` into a {@linkcode StoreSnapshot}, sorted by code unit so
- * both stores agree.
- */
-export async function collectSnapshot(
-  load: (sink: LoadSink) => Promise<LoadResult>,
-): Promise<StoreSnapshot> {
-  const nodes: NodeRecord[] = [];
-  const servers: ServerRecord[] = [];
-  const { takenAt } = await load({
-    node: (record) => nodes.push(record),
-    server: (record) => servers.push(record),
-  });
-  return {
-    takenAt,
-    nodes: nodes.sort(compareBy<NodeRecord>("nodeName")),
-    servers: servers.sort(SERVER_ORDER),
-  };
 }

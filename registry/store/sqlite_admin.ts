@@ -12,12 +12,17 @@ import type {
   ServerProfileRow,
   TaskFilter,
   TaskItemChange,
-  TaskItemRecord,
   TaskNumbering,
   TaskRecord,
   TaskRows,
 } from "./admin_types.ts";
 import { formatDatetime } from "./datetime.ts";
+import {
+  TASK_ITEM_COLUMNS,
+  TASK_ITEM_RECORD_COLUMNS,
+  taskItemRecord,
+  taskItemValues,
+} from "./shared_sql.ts";
 import type { ServerKey, SettingState } from "./types.ts";
 
 const STATEMENTS = {
@@ -33,17 +38,15 @@ const STATEMENTS = {
     WHERE application = ? AND server_name = ? AND node_name = ?`,
   insertTask: `INSERT INTO t_task (task_no, serial, user_name, create_time, status_numbering)
     VALUES (?, ?, ?, ?, ?)`,
-  insertTaskItem: `INSERT INTO t_task_item (task_no, item_no, application, server_name,
-      node_name, set_name, command, parameters, status)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  insertTaskItem: `INSERT INTO t_task_item (${TASK_ITEM_COLUMNS.join(", ")})
+    VALUES (${TASK_ITEM_COLUMNS.map(() => "?").join(", ")})`,
   startTaskItem: `UPDATE t_task_item SET status = ?1, start_time = ?2
     WHERE task_no = ?3 AND item_no = ?4`,
   endTaskItem: `UPDATE t_task_item SET status = ?1, end_time = ?2, log = ?5
     WHERE task_no = ?3 AND item_no = ?4`,
   task: `SELECT task_no, serial, user_name, create_time, status_numbering FROM t_task
     WHERE task_no = ?`,
-  taskItems: `SELECT item_no, application, server_name, node_name, set_name, command,
-      parameters, start_time, end_time, status, log
+  taskItems: `SELECT ${TASK_ITEM_RECORD_COLUMNS.join(", ")}
     FROM t_task_item WHERE task_no = ? ORDER BY rowid`,
   history: `SELECT task_no, serial, user_name, create_time, status_numbering FROM t_task
     WHERE task_no IN (SELECT task_no FROM t_task_item
@@ -59,23 +62,9 @@ interface TaskRow {
   status_numbering: number;
 }
 
-interface TaskItemRow {
-  item_no: string;
-  application: string;
-  server_name: string;
-  node_name: string;
-  set_name: string;
-  command: string;
-  parameters: string;
-  start_time: number | null;
-  end_time: number | null;
-  status: number;
-  log: string;
-}
-
-/** A time column: the framework's text, or empty for NULL. */
-function timeOf(value: number | null): string {
-  return value === null ? "" : formatDatetime(Number(value));
+/** A time column (epoch ms): the framework's text, or empty for NULL. */
+function timeOf(value: unknown): string {
+  return value === null || value === undefined ? "" : formatDatetime(Number(value));
 }
 
 /** The admin registry's part of the SQLite store. */
@@ -139,19 +128,7 @@ export class SqliteAdmin {
       this.#now(),
       task.numbering,
     );
-    for (const item of task.items) {
-      sql.insertTaskItem.run(
-        task.taskNo,
-        item.itemNo,
-        item.application,
-        item.server,
-        item.nodeName,
-        item.setName,
-        item.command,
-        item.parameters,
-        item.status,
-      );
-    }
+    for (const item of task.items) sql.insertTaskItem.run(...taskItemValues(task.taskNo, item));
   }
 
   /** {@inheritDoc AdminStore.changeTaskItem} */
@@ -181,20 +158,8 @@ export class SqliteAdmin {
   }
 
   #record(row: TaskRow): TaskRecord {
-    const items = (this.#sql.taskItems.all(row.task_no) as unknown as TaskItemRow[]).map(
-      (item): TaskItemRecord => ({
-        itemNo: item.item_no,
-        application: item.application,
-        server: item.server_name,
-        nodeName: item.node_name,
-        setName: item.set_name,
-        command: item.command,
-        parameters: item.parameters,
-        startTime: timeOf(item.start_time),
-        endTime: timeOf(item.end_time),
-        status: Number(item.status),
-        log: item.log,
-      }),
+    const items = (this.#sql.taskItems.all(row.task_no) as Record<string, unknown>[]).map(
+      (item) => taskItemRecord(item, timeOf),
     );
     return {
       taskNo: row.task_no,

@@ -25,7 +25,6 @@ import { countsOf, SHARED_STATEMENTS } from "./shared_sql.ts";
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA, SQLITE_SCHEMA_VERSION } from "./sqlite_schema.ts";
 import {
   ADAPTER_COLUMNS,
-  collectSnapshot,
   nodeRecord,
   SERVER_ADAPTER_COLUMNS,
   SERVER_ORDER,
@@ -40,7 +39,7 @@ import type { CleanCutoff, KeepAliveRows, MetricsRow, ServerTarget, StartupRows 
 import type { CleanResult, KeepAliveResult, PrestopResult, StoreCounts } from "./types.ts";
 import type { ExpiredNodes, RegistryInfoRows } from "./types.ts";
 import type { LoadResult, LoadSink, RegistryStore, ServerKey, StoreOptions } from "./types.ts";
-import type { SettingState, StoreSnapshot } from "./types.ts";
+import type { SettingState } from "./types.ts";
 
 /** Nodes or servers a load reads per query: a chunk is held at once, not the whole table. */
 const LOAD_CHUNK = 2000;
@@ -534,11 +533,6 @@ export class SqliteStore implements RegistryStore {
       servers.end();
       return { takenAt };
     });
-  }
-
-  /** {@inheritDoc RegistryStore.snapshot} */
-  snapshot(): Promise<StoreSnapshot> {
-    return collectSnapshot((sink) => this.load(sink));
   }
 
   /** {@inheritDoc RegistryStore.clean} */

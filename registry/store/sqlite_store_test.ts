@@ -5,6 +5,7 @@ import { type GroupCommit, SqliteStore } from "./sqlite_store.ts";
 import type { KeepAliveResult } from "./types.ts";
 import { keepAliveRows, prestopTarget, startupRows } from "../validate.ts";
 import { type FakeClock, fakeClock } from "../../tests/support/fake_clock.ts";
+import { readSnapshot } from "../../tests/support/store_snapshot.ts";
 
 const WRITER = new URL("./testdata/write_registrations.ts", import.meta.url);
 
@@ -277,7 +278,7 @@ Deno.test("SQLite store", async (t) => {
       db.close();
       const store = SqliteStore.open(path, { now: () => 10 });
       try {
-        const [server] = (await store.snapshot()).servers;
+        const [server] = (await readSnapshot(store)).servers;
         assert.deepEqual([server.server, server.processId, server.serverType], [
           "S",
           0,
@@ -358,7 +359,7 @@ Deno.test("SQLite store", async (t) => {
       await reader.cancel();
       const store = SqliteStore.open(path, { now: () => 0 });
       try {
-        const snap = await store.snapshot();
+        const snap = await readSnapshot(store);
         const node = (i: number) => `10.8.${i >> 8}.${i & 255}`;
         const stored = new Set(snap.servers.map((s) => s.nodeName));
         const lost = [...acknowledged].filter((i) => !stored.has(node(i)));

@@ -14,7 +14,8 @@ import {
   startMariadb,
 } from "../../tests/support/mariadb.ts";
 import { skipWhen } from "../../tests/support/skip.ts";
-import { DEFAULT_DDL_PATH, MysqlStore } from "./mysql_store.ts";
+import { DEFAULT_DDL_PATH } from "./mysql_schema.ts";
+import { MysqlStore } from "./mysql_store.ts";
 import { openStore } from "./open_store.ts";
 import type { RegistryStore } from "./types.ts";
 import {
@@ -26,6 +27,7 @@ import {
   startupRows,
 } from "../validate.ts";
 import { type FakeClock, fakeClock } from "../../tests/support/fake_clock.ts";
+import { readSnapshot } from "../../tests/support/store_snapshot.ts";
 
 /** A database a suite step can open (and reopen) stores on. */
 interface StoreFixture {
@@ -126,7 +128,7 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
           },
         ],
       })));
-      const snap = await store.snapshot();
+      const snap = await readSnapshot(store);
       assert.deepStrictEqual(snap.takenAt, clock.now());
       assert.deepStrictEqual(snap.nodes, [
         {
@@ -195,7 +197,7 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
         disableFlow: true,
         adapters: [{ servant: "App.Server.NewObj", endpoint: "tcp -h 10.0.0.1 -p 14000" }],
       })));
-      const snap = await store.snapshot();
+      const snap = await readSnapshot(store);
       assert.deepStrictEqual(snap.nodes.map((n) => [n.nodeName, n.lastHeartbeat]), [
         ["10.0.0.1", clock.now()],
         ["10.0.0.2", clock.now() - 5000],
@@ -222,7 +224,7 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
     await withStore(factory, async (store) => {
       const nodeEndpoint = "tcp -h 10.0.0.1 -p 15999 -t 60000";
       await store.onStartup(startupRows(startup({ nodeEndpoint })));
-      const nodeObj = async () => (await store.snapshot()).nodes.map((n) => n.nodeObj);
+      const nodeObj = async () => (await readSnapshot(store)).nodes.map((n) => n.nodeObj);
       assert.deepStrictEqual(await nodeObj(), [`tars.tarsnode.NodeObj@${nodeEndpoint}`]);
       await store.keepAlive(keepAliveRows({ nodeName: "10.0.0.1", state: "active" }));
       assert.deepStrictEqual(await nodeObj(), [`tars.tarsnode.NodeObj@${nodeEndpoint}`]);
@@ -236,7 +238,7 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
     async () => {
       await withStore(factory, async (store) => {
         await store.onStartup(startupRows(startup({ application: "", server: "", adapters: [] })));
-        const snap = await store.snapshot();
+        const snap = await readSnapshot(store);
         assert.deepStrictEqual(snap.nodes.map((n) => n.nodeName), ["10.0.0.1"]);
         assert.deepStrictEqual(snap.servers, []);
       });
@@ -258,7 +260,7 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
         })),
         { node: true, servers: 1 },
       );
-      let snap = await store.snapshot();
+      let snap = await readSnapshot(store);
       assert.deepStrictEqual(snap.nodes.map((n) => n.lastHeartbeat), [
         clock.now(),
         clock.now() - 30_000,
@@ -284,7 +286,7 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
           servers: 1,
         },
       );
-      snap = await store.snapshot();
+      snap = await readSnapshot(store);
       assert.deepStrictEqual(snap.servers.map((s) => s.presentState), [
         "deactivating",
         "deactivating",
@@ -292,7 +294,7 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
       ]);
       assert.deepStrictEqual(snap.nodes.map((n) => n.presentState), ["active", "active"]);
       await store.keepAlive(keepAliveRows({ nodeName: "10.0.0.2", state: "destroyed" }));
-      assert.deepStrictEqual((await store.snapshot()).servers[2].presentState, "destroyed");
+      assert.deepStrictEqual((await readSnapshot(store)).servers[2].presentState, "destroyed");
       assert.deepStrictEqual(
         await store.keepAlive(keepAliveRows({ nodeName: "10.9.9.9", state: "active" })),
         {
@@ -320,7 +322,7 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
           ),
           { servers: 1, adapters: 1, node: false },
         );
-        const snap = await store.snapshot();
+        const snap = await readSnapshot(store);
         assert.deepStrictEqual(snap.nodes.map((n) => n.nodeName), ["10.0.0.1", "10.0.0.2"]);
         assert.deepStrictEqual(snap.servers.map((s) => `${s.server}@${s.nodeName}`), [
           "Other@10.0.0.1",
@@ -363,7 +365,7 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
     "server type, pid and tarscli version: stored when sent, kept when not",
     async () => {
       await withStore(factory, async (store, { fixture }) => {
-        const mine = async () => (await store.snapshot()).servers[0];
+        const mine = async () => (await readSnapshot(store)).servers[0];
         await store.onStartup(startupRows(startup({
           serverType: "tars_nodejs",
           processId: 0,
@@ -402,7 +404,7 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
         ]);
         // A new server without a type is tars_cpp, as the framework's default.
         await store.onStartup(startupRows(startup({ server: "Plain" })));
-        assert.deepStrictEqual((await store.snapshot()).servers[0].serverType, "tars_cpp");
+        assert.deepStrictEqual((await readSnapshot(store)).servers[0].serverType, "tars_cpp");
       });
     },
   );
@@ -418,11 +420,11 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
         application: "App",
         server: "Server",
       }));
-      const [server] = (await store.snapshot()).servers;
+      const [server] = (await readSnapshot(store)).servers;
       assert.deepStrictEqual([server.settingState, server.presentState], ["inactive", "active"]);
       await fixture.setSettingState("10.0.0.1", "Server", "active");
       await store.onStartup(startupRows(startup({ state: "active" })));
-      assert.deepStrictEqual((await store.snapshot()).servers[0].settingState, "active");
+      assert.deepStrictEqual((await readSnapshot(store)).servers[0].settingState, "active");
     });
   });
 
@@ -437,7 +439,7 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
         assert.deepStrictEqual(await store.expireNodes(250_000), { nodes: [] });
         clock.advance(200_000);
         assert.deepStrictEqual(await store.expireNodes(250_000), { nodes: ["10.0.0.1"] });
-        const snap = await store.snapshot();
+        const snap = await readSnapshot(store);
         assert.deepStrictEqual(snap.nodes.map((n) => [n.nodeName, n.presentState]), [
           ["10.0.0.1", "inactive"],
           ["10.0.0.2", "active"],
@@ -462,7 +464,7 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
           application: "App",
           server: "Server",
         }));
-        const after = await store.snapshot();
+        const after = await readSnapshot(store);
         assert.deepStrictEqual(after.nodes[0].presentState, "active");
         assert.deepStrictEqual(after.servers.map((s) => s.presentState), [
           "inactive",
@@ -515,7 +517,7 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
         adapters: 2,
         node: true,
       });
-      const snap = await store.snapshot();
+      const snap = await readSnapshot(store);
       assert.deepStrictEqual(snap.nodes.map((n) => n.nodeName), ["10.0.0.2"]);
       assert.deepStrictEqual(snap.servers.map((s) => s.nodeName), ["10.0.0.2"]);
       assert.deepStrictEqual(await store.counts(), {
@@ -544,14 +546,14 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
         await store.registerMetrics(metricsRow({ ...req, server: "None", metricsPort: 1 })),
         false,
       );
-      const snap = await store.snapshot();
+      const snap = await readSnapshot(store);
       assert.deepStrictEqual(snap.servers.map((s) => [s.server, s.metricsPort, s.setId]), [
         ["Other", 9325, ""],
         ["Server", 9100, "s.a.g"],
       ]);
       // A new onStartup keeps the registered port.
       await store.onStartup(startupRows(startup({ setId: "s.a.g" })));
-      assert.deepStrictEqual((await store.snapshot()).servers[1].metricsPort, 9100);
+      assert.deepStrictEqual((await readSnapshot(store)).servers[1].metricsPort, 9100);
     });
   });
 
@@ -560,7 +562,7 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
     async () => {
       await withStore(factory, async (store, { clock }) => {
         await store.onStartup(startupRows(startup()));
-        const before = await store.snapshot();
+        const before = await readSnapshot(store);
         clock.advance(10_000);
         await assertRange(
           () => store.onStartup(startupRows(startup({ state: "running" }))),
@@ -647,7 +649,7 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
           () => store.clean(cleanCutoff({ before: new Date(NaN), dryRun: true })),
           "before",
         );
-        const after = await store.snapshot();
+        const after = await readSnapshot(store);
         assert.deepStrictEqual({ ...after, takenAt: 0 }, { ...before, takenAt: 0 });
       });
     },
@@ -715,7 +717,9 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
         adapters: 1,
         configFiles: 1,
       });
-      assert.deepStrictEqual((await store.snapshot()).nodes.map((n) => n.nodeName), ["10.0.0.2"]);
+      assert.deepStrictEqual((await readSnapshot(store)).nodes.map((n) => n.nodeName), [
+        "10.0.0.2",
+      ]);
       assert.deepStrictEqual((await store.clean(cleanCutoff({ before, dryRun: false }))).nodes, []);
     });
   });
@@ -732,12 +736,12 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
         server: "Server",
         metricsPort: 9000,
       }));
-      const written = await first.snapshot();
+      const written = await readSnapshot(first);
       await first.close();
       await assert.rejects(() => first.counts(), /closed/);
       const second = await fixture.open(clock.now);
       try {
-        assert.deepStrictEqual(await second.snapshot(), written);
+        assert.deepStrictEqual(await readSnapshot(second), written);
       } finally {
         await second.close();
       }
@@ -995,7 +999,7 @@ async function mysqlOnly(t: Deno.TestContext, server: MariadbServer) {
         "columns",
         "UPDATE t_server_conf SET flow_state = 'inactive' WHERE node_name = '10.0.0.9'",
       );
-      const snap = await store.snapshot();
+      const snap = await readSnapshot(store);
       assert.deepStrictEqual(snap.servers.map((s) => [s.nodeName, s.flowEnabled]), [
         ["10.0.0.9", false],
         [ipv6, false],
@@ -1032,7 +1036,7 @@ async function mysqlOnly(t: Deno.TestContext, server: MariadbServer) {
     );
     const again = await openStore(url, { now: clock.now, pinClock: true });
     try {
-      const flows = (await again.snapshot()).servers.map((s) => [s.nodeName, s.flowEnabled]);
+      const flows = (await readSnapshot(again)).servers.map((s) => [s.nodeName, s.flowEnabled]);
       // 10.0.0.9 registered again (traffic on) after the console switched it off: still off.
       assert.deepStrictEqual(flows, [
         ["10.0.0.9", false],
@@ -1093,7 +1097,7 @@ async function mysqlOnly(t: Deno.TestContext, server: MariadbServer) {
       const url = server.urlFor("k8stars");
       const store = await openStore(url, { now: Date.now });
       try {
-        const servers = (await store.snapshot()).servers;
+        const servers = (await readSnapshot(store)).servers;
         assert.deepStrictEqual(
           servers.map((s) => [s.nodeName, s.metricsPort, s.flowEnabled, s.version]),
           [["10.3.0.1", 9100, true, "v0"], ["10.3.0.2", 0, false, "v0"]],
@@ -1127,7 +1131,7 @@ async function mysqlOnly(t: Deno.TestContext, server: MariadbServer) {
           "k8stars",
           "ALTER TABLE t_server_conf DROP COLUMN metrics_port, DROP COLUMN grid_flag",
         );
-        const kept = (await store.snapshot()).servers;
+        const kept = (await readSnapshot(store)).servers;
         assert.deepStrictEqual(
           kept.map((s) => [s.nodeName, s.metricsPort, s.flowEnabled]),
           [["10.3.0.3", 9102, false], ["10.3.0.1", 9100, true], ["10.3.0.2", 0, false]],
@@ -1153,10 +1157,10 @@ async function mysqlOnly(t: Deno.TestContext, server: MariadbServer) {
     const b = await openStore(server.urlFor("db_tars", { socket: true }), { now: clock.now });
     try {
       await a.onStartup(startupRows(startup({ nodeName: "10.1.0.1" })));
-      assert.deepStrictEqual((await b.snapshot()).servers.map((s) => s.nodeName), ["10.1.0.1"]);
+      assert.deepStrictEqual((await readSnapshot(b)).servers.map((s) => s.nodeName), ["10.1.0.1"]);
       await b.keepAlive(keepAliveRows({ nodeName: "10.1.0.1", state: "inactive" }));
       await b.onStartup(startupRows(startup({ nodeName: "10.1.0.2" })));
-      const seen = await a.snapshot();
+      const seen = await readSnapshot(a);
       assert.deepStrictEqual(seen.servers.map((s) => [s.nodeName, s.presentState]), [
         ["10.1.0.1", "inactive"],
         ["10.1.0.2", "activating"],

@@ -58,7 +58,6 @@ export interface ExpiredNodes {
 export interface NodeRecord {
   /** Node name (pod IP). */
   nodeName: string;
-  /** Node present state. */
   presentState: SettingState;
   /**
    * Last heartbeat, epoch ms on the store's clock; MySQL's is the time of the snapshot less the
@@ -90,7 +89,7 @@ export const COLUMN_LIMITS = {
   setGroup: 64,
 } as const;
 
-/** One adapter row: what `onStartup` writes and a snapshot reads back. */
+/** One adapter row: what `onStartup` writes and a load reads back. */
 export interface AdapterRow {
   /** `App.Server.ObjAdapter`. */
   adapterName: string;
@@ -98,13 +97,10 @@ export interface AdapterRow {
   servant: string;
   /** Endpoint string as registered. */
   endpoint: string;
-  /** Protocol name. */
   protocol: string;
   /** Handler threads. */
   threadNum: number;
-  /** Maximum connections. */
   maxConns: number;
-  /** Queue capacity. */
   queueCap: number;
   /** Queue timeout in ms. */
   queueTimeout: number;
@@ -112,9 +108,7 @@ export interface AdapterRow {
 
 /** A server (one service on one node) with its adapters. */
 export interface ServerRecord {
-  /** Application name. */
   application: string;
-  /** Server name. */
   server: string;
   /** Node (pod) it runs on. */
   nodeName: string;
@@ -144,19 +138,9 @@ export interface ServerRecord {
   adapters: AdapterRow[];
 }
 
-/** Everything the lookup index and the metrics targets are built from. */
-export interface StoreSnapshot {
-  /** Clock time when the snapshot was read, epoch ms. */
-  takenAt: number;
-  /** All nodes, ordered by name. */
-  nodes: NodeRecord[];
-  /** All servers, ordered by application, server and node. */
-  servers: ServerRecord[];
-}
-
 /** Takes a whole read of a store, record by record: how a load streams into memory. */
 export interface LoadSink {
-  /** A node. */
+  /** A node as the store has it. */
   node(record: NodeRecord): void;
   /** A server with all its adapters (ordered by adapter name); each server once. */
   server(record: ServerRecord): void;
@@ -210,7 +194,6 @@ export interface ServerRow {
 
 /** A validated `onStartup`; `server` is null in the old-client (node only) form. */
 export interface StartupRows {
-  /** Node name. */
   nodeName: string;
   /** The tarscli version (the node's `tars_version`), or null when the client did not send it. */
   tarsVersion: string | null;
@@ -227,7 +210,6 @@ export interface StartupRows {
 
 /** A validated target: one server, or every server on the node when `application` is null. */
 export interface ServerTarget {
-  /** Node name. */
   nodeName: string;
   /** Application, or null for the whole node. */
   application: string | null;
@@ -255,11 +237,8 @@ export interface RegistryInfoRows {
 
 /** A validated `registerMetrics`. */
 export interface MetricsRow {
-  /** Node name. */
   nodeName: string;
-  /** Application. */
   application: string;
-  /** Server. */
   server: string;
   /** Port to store. */
   metricsPort: number;
@@ -275,11 +254,8 @@ export interface CleanCutoff {
 
 /** Identifies one server row. */
 export interface ServerKey {
-  /** Application name. */
   application: string;
-  /** Server name. */
   server: string;
-  /** Node name. */
   nodeName: string;
 }
 
@@ -299,11 +275,8 @@ export interface CleanResult {
 
 /** Row counts for a status command. */
 export interface StoreCounts {
-  /** Nodes. */
   nodes: number;
-  /** Servers. */
   servers: number;
-  /** Adapters. */
   adapters: number;
   /** Node-level config files (rows with a host). */
   configFiles: number;
@@ -360,8 +333,6 @@ export interface RegistryStore extends AdminStore {
     sink: ChangeSink,
     options?: { sums?: boolean },
   ): Promise<LoadResult>;
-  /** Reads every node and server with adapters, sorted. */
-  snapshot(): Promise<StoreSnapshot>;
   /** Removes (or lists on a dry run) nodes whose heartbeat is older than `before`. */
   clean(cutoff: CleanCutoff): Promise<CleanResult>;
   /** Counts rows. */
