@@ -137,9 +137,13 @@ export class RegistrationGuard {
     const server = req.server ?? "";
     if (application === "" || server === "") return false;
     if (tokens.governing(application, server) === undefined) return false;
-    const view = this.#service.server({ nodeName: req.nodeName, application, server });
-    const age = view?.heartbeatAge;
-    if (age !== undefined && age <= this.#service.nodeTimeout) return true;
+    const node = this.#service.node(req.nodeName);
+    const lasting = node !== undefined &&
+      this.#options.now() - node.lastHeartbeat <= this.#service.nodeTimeout &&
+      this.#service.serversOn(req.nodeName).some((s) =>
+        s.application === application && s.server === server
+      );
+    if (lasting) return true;
     throw new TarsCallError(
       RegistryRet.NOT_REGISTERED,
       `${call}: ${application}.${server} on ${req.nodeName} is not registered here, or its ` +
