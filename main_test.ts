@@ -25,17 +25,31 @@ Deno.test("tarscli --help and -h print the help, --version and -v the version, e
   assert.deepEqual((await tarscli()).out, help.out);
 });
 
+/** The commands that take switches only, and what each takes. */
+const TAKES = {
+  version: "no arguments",
+  genconf: "only --json",
+  syncdir: "no arguments",
+  supervisor: "no arguments",
+  hzcheck: "no arguments",
+  prestop: "no arguments",
+};
+
 Deno.test("extra arguments and unknown commands are usage errors (exit 2)", async () => {
-  assert.deepEqual(await tarscli("version", "x"), {
-    code: 2,
-    out: [],
-    err: ['tarscli version: version takes no arguments (got "x")'],
-  });
-  assert.deepEqual(await tarscli("-v", "x"), {
-    code: 2,
-    out: [],
-    err: ['tarscli version: version takes no arguments (got "x")'],
-  });
+  const refusal = 'tarscli version: unexpected argument "x"; version takes no arguments ' +
+    "(see tarscli help version)";
+  assert.deepEqual(await tarscli("version", "x"), { code: 2, out: [], err: [refusal] });
+  assert.deepEqual(await tarscli("-v", "x"), { code: 2, out: [], err: [refusal] });
+  // Every command that takes no operands names the argument it does not take and what it takes.
+  for (const [command, takes] of Object.entries(TAKES)) {
+    const run = await tarscli(command, "--bogus");
+    assert.equal(run.code, 2, command);
+    assert.deepEqual(run.out, [], command);
+    assert.match(
+      run.err.join("\n"),
+      new RegExp(`^tarscli ${command}: unknown option "--bogus"; ${command} takes ${takes}[,( ]`),
+    );
+  }
   assert.deepEqual(await tarscli("--nope"), {
     code: 2,
     out: [],

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the TARS base services into the namespace tars-system, in order, waiting for each step:
-# the namespace, the try-out MariaDB, the db_tars schema, tarsregistry, then tarsconfig, tarslog,
-# tarsnotify, tarsstat and tarsproperty. Safe to run again (kubectl apply).
+# the namespace, the try-out MariaDB, the db_tars schema, tarsregistry (its tokens Secret when
+# missing), then tarsconfig, tarslog, tarsnotify, tarsstat and tarsproperty. Safe to run again.
 #
 #   baseserver/install.sh [--dry-run] [--timeout DURATION]
 #
@@ -63,6 +63,11 @@ apply "$here/db/schema_job.yaml"
 wait_for --for=condition=Complete job/tars-db-schema
 
 say "tarsregistry"
+# The registration tokens Secret is created once and kept: it holds the tokens put in it since.
+if [ -n "$dry_run" ] ||
+  ! kubectl get secret tars-registry-tokens --namespace "$namespace" >/dev/null 2>&1; then
+  apply "$here/registry/tokens.yaml"
+fi
 apply "$here/registry/registry.yaml"
 wait_for --for=condition=Available deployment/tars-registry
 

@@ -102,6 +102,8 @@ Deno.test("install.sh: applies in order and waits for each step", async () => {
     `${wait}Available deployment/tars-mysql`,
     "apply Job/tars-db-schema",
     `${wait}Complete job/tars-db-schema`,
+    // The stand-in answers the get: the tokens Secret exists, and is left as it is.
+    "get secret tars-registry-tokens --namespace tars-system",
     "apply ConfigMap/tars-registry-db,Deployment/tars-registry,Service/tars-registry",
     `${wait}Available deployment/tars-registry`,
     ...SERVICES.map((s) => `apply ConfigMap/${s},Deployment/${s}`),
@@ -113,10 +115,22 @@ Deno.test("install.sh: applies in order and waits for each step", async () => {
   await Deno.stat(join(ROOT, "baseserver/db/db_tars.sql"));
 });
 
+Deno.test("install.sh: the registration tokens Secret is created only when missing", async () => {
+  const { code, stderr, calls } = await runInstall([], { FAIL_ON: "get" });
+  assert.equal(code, 0, stderr);
+  const registry = steps(calls).findIndex((s) => s.includes("Deployment/tars-registry"));
+  assert.deepEqual(steps(calls).slice(registry - 2, registry), [
+    "get secret tars-registry-tokens --namespace tars-system",
+    "apply Secret/tars-registry-tokens",
+  ]);
+});
+
 Deno.test("install.sh: --dry-run passes --dry-run=client and waits for nothing", async () => {
   const { code, stderr, calls } = await runInstall(["--dry-run"]);
   assert.equal(code, 0, stderr);
   assert.ok(calls.length > 0);
+  assert.ok(!calls.some((c) => c.args.startsWith("get")), "a dry run asks the cluster nothing");
+  assert.ok(calls.some((c) => c.objects.includes("Secret/tars-registry-tokens")));
   assert.deepEqual(calls.filter((c) => c.args.startsWith("wait")), []);
   for (const call of calls.filter((c) => c.args.startsWith("apply"))) {
     assert.equal(call.args, "apply --dry-run=client -f -");

@@ -27,6 +27,7 @@ import { COMMANDS } from "../cli/command_table.ts";
 import { type ConfigSection, parseTarsConfig } from "../lib/tars_config.ts";
 import { readSettings, variablesOf } from "../lib/settings.ts";
 import { STOP_SLACK } from "../supervisor/machine.ts";
+import { RegistrationTokens } from "../registry/registration_tokens.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 /** Kubernetes' default terminationGracePeriodSeconds. */
@@ -320,6 +321,26 @@ Deno.test("baseserver: the manifests agree with each other and with the binaries
     assert.ok(baseObject("Service", "tars-mysql"));
   });
 
+  await t.step("the registry reads its tokens file from the Secret tars-registry-tokens", () => {
+    const pod = baseObject("Deployment", "tars-registry").spec.template.spec;
+    const [container] = pod.containers;
+    const volume = pod.volumes.find((v: K8sObject) =>
+      v.secret?.secretName === "tars-registry-tokens"
+    );
+    assert.ok(volume, "no volume of the Secret tars-registry-tokens");
+    const mount = container.volumeMounts.find((m: K8sObject) => m.name === volume.name);
+    assert.equal(mount.subPath, undefined, "a subPath mount never sees the Secret's updates");
+    assert.equal(mount.readOnly, true);
+    const path = literalEnv(container).TARS_REGISTRY_TOKENS;
+    assert.equal(path, `${mount.mountPath}/tokens`);
+    const secret = baseObject("Secret", "tars-registry-tokens");
+    const { tokens, problems } = RegistrationTokens.parse(secret.stringData.tokens, {
+      source: "tars-registry-tokens",
+    });
+    assert.deepEqual(problems, []);
+    assert.ok(tokens.empty, "installed without tokens: every server registers as before");
+  });
+
   await t.step("the schema Job loads db_tars.sql from the ConfigMap tars-db-schema", () => {
     const job = baseObject("Job", "tars-db-schema");
     const pod = job.spec.template.spec;
@@ -347,6 +368,12 @@ Deno.test("baseserver: the manifests agree with each other and with the binaries
       });
       for (const key of Object.values(mounts)) assert.ok(config.data[key], `no ${key}`);
       assert.deepEqual(pod.volumes, [{ name: "conf", configMap: { name } }]);
+      const token = container.env.find((e: K8sObject) => e.name === "TARS_REGISTRY_TOKEN");
+      assert.deepEqual(token?.valueFrom?.secretKeyRef, {
+        name: "tars-framework-token",
+        key: "token",
+        optional: true,
+      });
       const meta = parseAllDocuments(config.data["_server_meta.yaml"])[0].toJS();
       assert.deepEqual([meta.application, meta.server], ["tars", name]);
       assert.match(config.data["start.sh"], new RegExp(`exec "\\$TARS_PATH/bin/${name}"`));

@@ -18,10 +18,14 @@
  * change) every registry case runs on that tree's registry as well, in the same run: the lookups
  * in the same interleaved rounds, the two registries back to back (the first of them alternating
  * round by round), with a table round by round; the keepAlive rates window by window in turn; the
- * rest one after the other. `--lookups-only` measures the lookups alone (`--rounds N`, default 3).
+ * rest one after the other. `--lookups-only` measures the lookups alone (`--rounds N`, default 3);
+ * `--writes-only` the onStartup and keepAlive rates alone, the registrations too in rounds of the
+ * trees in turn. `--tokens` runs this tree's registry with a registration tokens file that has a
+ * line for the pods' application, and every pod sends its token (an older registry skips the tag),
+ * so the rates include the token checks.
  *
  * Run alone: `deno run --allow-all bench/registry_bench.ts [--quick] [--skip-mysql]
- * [--baseline DIR] [--lookups-only] [--rounds N]`.
+ * [--baseline DIR] [--lookups-only | --writes-only] [--rounds N] [--tokens]`.
  *
  * @module
  */
@@ -77,6 +81,10 @@ export interface RegistryBenchOptions {
   readonly trees?: readonly Tree[];
   /** Measure the lookups only. */
   readonly lookupsOnly?: boolean;
+  /** Measure onStartup and keepAlive only. */
+  readonly writesOnly?: boolean;
+  /** This tree's registry with a tokens file for the pods, which send their token. */
+  readonly tokens?: boolean;
   /** Interleaved rounds of the lookups (default 3, 1 when quick). */
   readonly rounds?: number;
 }
@@ -131,6 +139,20 @@ export interface RegistryBenchResult {
   readonly heartbeatRate: number;
   readonly mysqlNote?: string;
 }
+
+/** What `--writes-only` measured, rates in calls per second, one entry per tree. */
+export interface WriteRates {
+  /** onStartup: the median of the rounds, and every round. */
+  readonly registrations: readonly number[];
+  readonly registrationRounds: readonly (readonly number[])[];
+  readonly keepAliveSqlite: readonly number[];
+  /** Undefined when the MariaDB case was skipped. */
+  readonly keepAliveMysql?: readonly number[];
+  readonly mysqlNote?: string;
+}
+
+/** The token the pods send with `--tokens`. */
+const BENCH_TOKEN = "bench-registration-token-0123456789abcdef";
 
 /** CPU time of one process over a window, as percent of one core. */
 export interface CpuShare {
@@ -380,17 +402,84 @@ async function lookupRates(
   }
 }
 
-/** Starts one registry per tree (`storeOf(i)`), runs `work` on them, stops them. */
+/**
+ * onStartup calls/s of each registry: the pods registered in `rounds` equal parts, each part on
+ * every registry in turn, the first of them alternating round by round; the median of each.
+ */
+async function registrationRates(
+  registries: readonly BenchRegistry[],
+  pods: number,
+  options: { rounds: number; token?: string },
+): Promise<{ medians: number[]; rounds: number[][] }> {
+  const rates: number[][] = registries.map(() => []);
+  const pair = registries.map((_, i) => i);
+  for (let round = 0; round < options.rounds; round++) {
+    const range = {
+      from: Math.floor((round * pods) / options.rounds),
+      to: Math.floor(((round + 1) * pods) / options.rounds),
+    };
+    for (const i of round % 2 === 0 ? pair : pair.toReversed()) {
+      rates[i].push(await registerPods(registries[i].port, range, { token: options.token }));
+    }
+  }
+  return { medians: rates.map(median), rounds: rates };
+}
+
+/**
+ * keepAlive calls/s of each tree's registry on a private MariaDB (a database per tree), after
+ * registering `pods`; undefined with a note when skipped or MariaDB is missing.
+ */
+async function mysqlKeepAliveRates(
+  trees: readonly Tree[],
+  options: {
+    pods: number;
+    timing: { warmupMs: number; measureMs: number; windows: number };
+    skip?: boolean;
+    extra: (i: number) => string[];
+    token?: string;
+  },
+): Promise<{ rates?: number[]; note?: string }> {
+  if (options.skip || Deno.env.get("TARS_SKIP_MYSQL") === "1") {
+    return { note: "MariaDB case skipped (TARS_SKIP_MYSQL=1 or --skip-mysql)" };
+  }
+  let server;
+  try {
+    server = await startMariadb({ searchPath: mariadbSearchPath(Deno.env.get("PATH")) });
+  } catch (error) {
+    return { note: `MariaDB case skipped: ${(error as Error).message.split("\n")[0]}` };
+  }
+  const mariadb = server;
+  try {
+    const rates = await withRegistries(
+      trees,
+      (i) => i === 0 ? mariadb.url : mariadb.createDatabase(`db_tars_${i}`),
+      async (registries) => {
+        for (const registry of registries) {
+          await registerPods(registry.port, { from: 0, to: options.pods }, {
+            token: options.token,
+          });
+        }
+        return await keepAliveRates(registries, options.pods, options.timing);
+      },
+      (i) => ["--init-db", ...options.extra(i)],
+    );
+    return { rates };
+  } finally {
+    await mariadb.stop();
+  }
+}
+
+/** Starts one registry per tree (`storeOf(i)`, `extra(i)`), runs `work` on them, stops them. */
 async function withRegistries<T>(
   trees: readonly Tree[],
   storeOf: (i: number) => Promise<string> | string,
   work: (registries: BenchRegistry[]) => Promise<T>,
-  ...extra: string[]
+  extra: (i: number) => string[] = () => [],
 ): Promise<T> {
   const registries: BenchRegistry[] = [];
   try {
     for (const [i, tree] of trees.entries()) {
-      registries.push(await startBenchRegistry(tree, await storeOf(i), ...extra));
+      registries.push(await startBenchRegistry(tree, await storeOf(i), ...extra(i)));
     }
     return await work(registries);
   } finally {
@@ -404,7 +493,9 @@ async function withRegistries<T>(
  */
 export async function runRegistryBench(
   options: RegistryBenchOptions,
-): Promise<RegistryBenchResult | { readonly lookups: LookupRates }> {
+): Promise<
+  RegistryBenchResult | { readonly lookups: LookupRates } | { readonly writes: WriteRates }
+> {
   const quick = options.quick;
   const trees = options.trees ?? [{ label: "this tree" }];
   const timing = quick
@@ -420,6 +511,45 @@ export async function runRegistryBench(
   const ticks = await clockTicks();
   const dir = await Deno.makeTempDir({ prefix: "tars-registry-bench-" });
   try {
+    // With --tokens, this tree's registry reads a tokens file; the trees before know no such flag.
+    const token = options.tokens ? BENCH_TOKEN : undefined;
+    let extra = (_i: number): string[] => [];
+    if (token) {
+      const file = join(dir, "tokens");
+      await Deno.writeTextFile(file, `Bench ${token}\nOther other-token\n`);
+      extra = (i) => i === 0 ? ["--registration-tokens", file] : [];
+    }
+    if (options.writesOnly) {
+      const writes = await withRegistries(
+        trees,
+        (i) => `sqlite:${join(dir, `registry-${i}.db`)}`,
+        async (registries) => {
+          const registrations = await registrationRates(registries, pods, {
+            rounds: timing.windows,
+            token,
+          });
+          const keepAlive = await keepAliveRates(registries, pods, timing);
+          return { registrations, keepAlive };
+        },
+        extra,
+      );
+      const mysql = await mysqlKeepAliveRates(trees, {
+        pods: mysqlPods,
+        timing,
+        skip: options.skipMysql,
+        extra,
+        token,
+      });
+      const result: WriteRates = {
+        registrations: writes.registrations.medians,
+        registrationRounds: writes.registrations.rounds,
+        keepAliveSqlite: writes.keepAlive,
+        keepAliveMysql: mysql.rates,
+        mysqlNote: mysql.note,
+      };
+      printWrites(result, trees, { quick, pods, mysqlPods, tokens: token !== undefined });
+      return { writes: result };
+    }
     if (options.lookupsOnly) {
       const lookups = await withRegistries(
         trees,
@@ -443,7 +573,7 @@ export async function runRegistryBench(
         const registrations: number[] = [];
         const rssAfter: number[] = [];
         for (const registry of registries) {
-          registrations.push(await registerPods(registry.port, { from: 0, to: pods }));
+          registrations.push(await registerPods(registry.port, { from: 0, to: pods }, { token }));
           rssAfter.push(await rssKiB(registry.pid));
         }
         const keepAlive = await keepAliveRates(registries, pods, timing);
@@ -461,39 +591,19 @@ export async function runRegistryBench(
         }
         return { lookups, registrations, rssBefore, rssAfter, keepAlive, heartbeats };
       },
+      extra,
     );
 
     // keepAlive on MariaDB, a database per tree on one server.
-    let mysql: number[] | undefined;
-    let mysqlNote: string | undefined;
-    if (options.skipMysql || Deno.env.get("TARS_SKIP_MYSQL") === "1") {
-      mysqlNote = "MariaDB case skipped (TARS_SKIP_MYSQL=1 or --skip-mysql)";
-    } else {
-      let server;
-      try {
-        server = await startMariadb({ searchPath: mariadbSearchPath(Deno.env.get("PATH")) });
-      } catch (error) {
-        mysqlNote = `MariaDB case skipped: ${(error as Error).message.split("\n")[0]}`;
-      }
-      if (server) {
-        const mariadb = server;
-        try {
-          mysql = await withRegistries(
-            trees,
-            (i) => i === 0 ? mariadb.url : mariadb.createDatabase(`db_tars_${i}`),
-            async (registries) => {
-              for (const registry of registries) {
-                await registerPods(registry.port, { from: 0, to: mysqlPods });
-              }
-              return await keepAliveRates(registries, mysqlPods, timing);
-            },
-            "--init-db",
-          );
-        } finally {
-          await mariadb.stop();
-        }
-      }
-    }
+    const mysqlResult = await mysqlKeepAliveRates(trees, {
+      pods: mysqlPods,
+      timing,
+      skip: options.skipMysql,
+      extra,
+      token,
+    });
+    const mysql = mysqlResult.rates;
+    const mysqlNote = mysqlResult.note;
 
     const result: RegistryBenchResult = {
       trees: trees.map((tree, i): TreeResult => ({
@@ -644,6 +754,58 @@ function printResult(r: RegistryBenchResult): void {
   );
 }
 
+/** The tables of `--writes-only`. */
+function printWrites(
+  r: WriteRates,
+  trees: readonly Tree[],
+  options: { quick: boolean; pods: number; mysqlPods: number; tokens: boolean },
+): void {
+  const labels = trees.map((t) => t.label);
+  const versus = trees.length > 1 ? [`${labels[0]} / ${labels[1]}`] : [];
+  const vs = (rates: readonly number[]) => trees.length > 1 ? [ratio(rates[0], rates[1])] : [];
+  console.log(`\n## Registry writes${options.quick ? " (quick)" : ""}\n`);
+  console.log(
+    `onStartup and keepAlive at ${IN_FLIGHT} in flight, each registry (\`deno run\` with its ` +
+      `tree's start task flags) in its own process` +
+      (options.tokens
+        ? `; ${labels[0]}'s registry with a registration tokens file, every pod sending its token`
+        : "") +
+      ".\n",
+  );
+  printTable(
+    ["measure", ...labels, ...versus],
+    [
+      [
+        `onStartup (SQLite), ${rate(options.pods)} pods in ${r.registrationRounds[0].length} ` +
+        `rounds, median`,
+        ...r.registrations.map(rate),
+        ...vs(r.registrations),
+      ],
+      ...r.registrationRounds[0].map((_, round) => [
+        `  round ${round + 1}`,
+        ...r.registrationRounds.map((rounds) => rate(rounds[round])),
+        ...vs(r.registrationRounds.map((rounds) => rounds[round])),
+      ]),
+      [
+        `keepAlive (SQLite, ${rate(options.pods)} pods)`,
+        ...r.keepAliveSqlite.map(rate),
+        ...vs(r.keepAliveSqlite),
+      ],
+      r.keepAliveMysql
+        ? [
+          `keepAlive (MariaDB, ${rate(options.mysqlPods)} pods)`,
+          ...r.keepAliveMysql.map(rate),
+          ...vs(r.keepAliveMysql),
+        ]
+        : [
+          "keepAlive (MariaDB)",
+          ...labels.map(() => r.mysqlNote ?? "skipped"),
+          ...versus.map(() => ""),
+        ],
+    ],
+  );
+}
+
 /** Mean `part` of CPU over `windows`, as "n.n%". */
 function percentOf(windows: readonly CpuShare[], part: "user" | "system"): string {
   return `${(windows.reduce((sum, w) => sum + w[part], 0) / windows.length).toFixed(1)}%`;
@@ -655,6 +817,8 @@ if (import.meta.main) {
     quick: Deno.args.includes("--quick"),
     skipMysql: Deno.args.includes("--skip-mysql"),
     lookupsOnly: Deno.args.includes("--lookups-only"),
+    writesOnly: Deno.args.includes("--writes-only"),
+    tokens: Deno.args.includes("--tokens"),
     trees: treesOf(Deno.args),
     rounds: at >= 0 ? Number(Deno.args[at + 1]) : undefined,
   });

@@ -114,8 +114,8 @@ export async function pool(
   }));
 }
 
-/** The onStartup request of pod `i`: one adapter of {@linkcode podObject}. */
-export function startupReq(i: number) {
+/** The onStartup request of pod `i`: one adapter of {@linkcode podObject}, and `token` if any. */
+export function startupReq(i: number, token?: string) {
   return {
     req: {
       nodeName: podIp(i),
@@ -128,23 +128,25 @@ export function startupReq(i: number) {
       }],
       State: "active",
       Version: "1.0.0",
+      token,
     },
   };
 }
 
 /**
- * Registers pods `from` … `to - 1` (onStartup, one adapter each) at 64 in flight; returns
- * calls/s.
+ * Registers pods `from` … `to - 1` (onStartup, one adapter each, with `token` when given) at 64 in
+ * flight; returns calls/s.
  */
 export async function registerPods(
   port: number,
   range: { from: number; to: number },
+  options: { token?: string } = {},
 ): Promise<number> {
   const client = new TarsClient({ timeout: 60_000 });
   try {
     const proxy = registryProxy(client, port);
     const started = performance.now();
-    await pool(range, IN_FLIGHT, (i) => proxy.onStartup(startupReq(i)));
+    await pool(range, IN_FLIGHT, (i) => proxy.onStartup(startupReq(i, options.token)));
     return (range.to - range.from) / ((performance.now() - started) / 1000);
   } finally {
     await client.close();

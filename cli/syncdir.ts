@@ -8,7 +8,7 @@
 import type { CommandContext } from "../lib/context.ts";
 import { basename, dirname, join } from "../lib/posix_path.ts";
 import { type Environment, readSettings } from "../lib/settings.ts";
-import { UsageError } from "../lib/usage_error.ts";
+import { checkSwitches } from "../lib/usage_error.ts";
 
 /** syncdir's environment, typed. */
 export interface SyncSettings {
@@ -96,11 +96,7 @@ export async function syncDirectory(source: string, target: string): Promise<Syn
 
 /** Runs syncdir with the entry point's environment and prints what it copied. */
 export async function run(args: string[], ctx: CommandContext): Promise<number> {
-  if (args.length > 0) {
-    throw new UsageError(
-      "syncdir takes no arguments; it reads TARS_SYNC_DIRECTORY and TARS_SYNC_TARGET_DIRECTORY",
-    );
-  }
+  checkSwitches("syncdir", args, { reads: "TARS_SYNC_DIRECTORY and TARS_SYNC_TARGET_DIRECTORY" });
   const settings = readSyncSettings(ctx.env, { cwd: Deno.cwd() });
   if (settings.source === undefined) {
     ctx.out("TARS_SYNC_DIRECTORY is not set: nothing to sync");

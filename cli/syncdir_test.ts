@@ -178,8 +178,8 @@ Deno.test("syncdir command", async (t) => {
   await t.step("arguments are a usage error", async () => {
     await assert.rejects(run(["x"], capture({}).ctx), {
       name: "UsageError",
-      message:
-        "syncdir takes no arguments; it reads TARS_SYNC_DIRECTORY and TARS_SYNC_TARGET_DIRECTORY",
+      message: 'unexpected argument "x"; syncdir takes no arguments, and reads ' +
+        "TARS_SYNC_DIRECTORY and TARS_SYNC_TARGET_DIRECTORY (see tarscli help syncdir)",
     });
   });
 });

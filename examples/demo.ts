@@ -14,10 +14,16 @@ import { TarsClient } from "../protocol/client.ts";
 import { ADMIN_OBJ, AdminF } from "../protocol/interfaces/admin_f.ts";
 import type { EndpointFValue } from "../protocol/interfaces/endpoint_f.ts";
 import { QueryF } from "../protocol/interfaces/query_f.ts";
-import { type Pod, type RegistryProcess, startPod, startRegistryProcess } from "../local/mod.ts";
+import {
+  type Pod,
+  type RegistryProcess,
+  runInTerminal,
+  startPod,
+  startRegistryProcess,
+  waitFor,
+} from "../local/mod.ts";
 import { greet } from "./simple/client.ts";
 import { HELLO_OBJ } from "./simple/hello_f.ts";
-import { delay } from "../lib/timers.ts";
 
 /** Bound of every wait in the demo. */
 const STEP_TIMEOUT = 60_000;
@@ -42,24 +48,6 @@ function describe(endpoints: readonly EndpointFValue[]): string {
   return endpoints.length === 0 ? "none" : endpoints.map((e) => `${e.host}:${e.port}`).join(", ");
 }
 
-/** Polls `probe` until it gives a value, at most STEP_TIMEOUT; stops early when `signal` aborts. */
-async function waitFor<T>(
-  what: string,
-  probe: () => T | undefined | Promise<T | undefined>,
-  signal?: AbortSignal,
-): Promise<T> {
-  const deadline = Date.now() + STEP_TIMEOUT;
-  for (;;) {
-    signal?.throwIfAborted();
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) {
-      throw new Error(`Timed out after ${STEP_TIMEOUT / 1000} s waiting for ${what}`);
-    }
-    await delay(100);
-  }
-}
-
 /** Runs the demo; resolves when everything it started is stopped and removed. */
 export async function runDemo(options: DemoOptions): Promise<void> {
   const { signal } = options;
@@ -74,7 +62,10 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   let pod: Pod | undefined;
   try {
     say(`1. Start tarsregistry on its embedded SQLite store (${join(temp, "registry.db")}).`);
-    registry = await startRegistryProcess(["--store", `sqlite:${join(temp, "registry.db")}`]);
+    // Its processes are out of the terminal's reach: a Ctrl-C stops the demo, which stops them.
+    registry = await startRegistryProcess(["--store", `sqlite:${join(temp, "registry.db")}`], {
+      detached: true,
+    });
     const { locator } = registry;
     say(`   It listens; pods and clients find it as ${locator}`);
     const admin = client.proxy(AdminF, `${ADMIN_OBJ}@tcp -h 127.0.0.1 -p ${registry.port}`);
@@ -97,6 +88,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       podIp: POD_IP,
       locator,
       env: { TARS_PRESTOP_WAITTIME: "3s" },
+      detached: true,
     });
     say(`   Its TARS_PATH is ${pod.tarsPath}: genconf writes conf/Hello.conf there.`);
 
@@ -112,7 +104,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
         lastReason = reason;
       }
       return started.ready ? true : undefined;
-    }, signal);
+    }, { timeout: STEP_TIMEOUT, signal });
     say("   Ready: the supervisor registered the pod and every endpoint accepts connections.");
 
     say(`4. A client calls ${HELLO_OBJ}, finding it through the registry.`);
@@ -141,29 +133,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   }
 }
 
-/** The exit code of a program stopped by Ctrl-C, as shells report it (128 + SIGINT). */
-const INTERRUPTED_EXIT_CODE = 130;
-
 if (import.meta.main) {
-  const abort = new AbortController();
-  // A terminal's Ctrl-C reaches the demo once from the terminal and once more from `deno task`,
-  // which passes on the signals it gets: the first one counts.
-  const onInterrupt = () => {
-    if (abort.signal.aborted) return;
-    console.log("Interrupted: stopping everything the demo started.");
-    abort.abort();
-  };
-  Deno.addSignalListener("SIGINT", onInterrupt);
-  try {
-    await runDemo({ say: (line) => console.log(line), signal: abort.signal });
-  } catch (error) {
-    if (abort.signal.aborted) {
-      Deno.exitCode = INTERRUPTED_EXIT_CODE;
-    } else {
-      console.error(`The demo failed: ${(error as Error).message}`);
-      Deno.exitCode = 1;
-    }
-  } finally {
-    Deno.removeSignalListener("SIGINT", onInterrupt);
-  }
+  await runInTerminal((signal) => runDemo({ say: (line) => console.log(line), signal }), {
+    interrupted: "Interrupted: stopping everything the demo started.",
+    failed: "The demo failed",
+  });
 }

@@ -2,19 +2,9 @@ import assert from "node:assert/strict";
 import { runDemo } from "./demo.ts";
 import { readLines } from "../local/mod.ts";
 import { exists } from "../tests/support/files.ts";
+import { processesWith } from "../tests/support/processes.ts";
 
 const ROOT = new URL("../", import.meta.url);
-
-/** Pids of the processes whose environment holds `entry`. */
-async function processesWith(entry: string): Promise<number[]> {
-  const found: number[] = [];
-  for await (const proc of Deno.readDir("/proc")) {
-    if (!/^\d+$/.test(proc.name)) continue;
-    const environ = await Deno.readTextFile(`/proc/${proc.name}/environ`).catch(() => "");
-    if (environ.split("\0").includes(entry)) found.push(Number(proc.name));
-  }
-  return found;
-}
 
 Deno.test("deno task demo runs the demo", async () => {
   const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
@@ -40,6 +30,8 @@ Deno.test("demo: registry, pod, ready, a call through the registry, stop, gone",
     /Lookup of TestApp\.Hello\.HelloObj: active 127\.0\.0\.2:\d+; inactive none/,
   );
   assert.match(before, /TestApp\.Hello on 127\.0\.0\.2: active \(present active/);
+  // The example's _server_meta.yaml says what it is: a service on the Node framework.
+  assert.match(before, /TestApp\.Hello on 127\.0\.0\.2: .*, type tars_nodejs,/);
   assert.match(before, /tars\.tarsregistry on 127\.0\.0\.1: active/);
   assert.match(text, /prestop: done/);
   assert.match(text, /The supervisor exited with code 0 \d+ ms after SIGTERM\./);

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type CommandContext, UsageError } from "../lib/mod.ts";
+import { checkSwitches, type CommandContext } from "../lib/mod.ts";
 import { type GenconfResult, runGenconf } from "./genconf.ts";
 import { readGenconfSettings } from "./settings.ts";
 
@@ -21,12 +21,10 @@ export type GenconfJsonLine = GenconfResult | { readonly error: string };
  * way in a child process, so that its own long-lived process never loads the YAML parser.
  */
 export async function run(args: string[], ctx: CommandContext): Promise<number> {
-  const json = args.length === 1 && args[0] === "--json";
-  if (args.length > 0 && !json) {
-    throw new UsageError(
-      "genconf takes no arguments; it reads the TARS_* variables (see tarscli help genconf)",
-    );
-  }
+  const json = checkSwitches("genconf", args, {
+    switches: ["--json"],
+    reads: "the TARS_* variables",
+  }).has("--json");
   const generate = () => runGenconf(readGenconfSettings(ctx.env, { cwd: Deno.cwd() }));
   if (json) {
     let line: GenconfJsonLine;

@@ -413,16 +413,16 @@ Deno.test("genconf names TARS_PATH when it is the cause", async (t) => {
 
 Deno.test("genconf warnings and in-place rewrite", async (t) => {
   await t.step("unknown keys are warnings and the files are still written", async () => {
-    const tarsPath = await tarsDir(META + "    thread: 3\nlogsize: 1G\n");
+    const tarsPath = await tarsDir(META + "    weight: 3\nowner: team-a\n");
     try {
       const settings = readGenconfSettings({ TARS_PATH: tarsPath }, { cwd: tarsPath });
       const result = await runGenconf(settings, { findLocalIp: FIXED_IP, probe: ALL_FREE });
       assert.equal(result.warnings.length, 2);
       assert.match(
         result.warnings[0],
-        /_server_meta\.yaml:5:5: unknown key "thread" in adapters\[0\] ignored/,
+        /_server_meta\.yaml:5:5: unknown key "weight" in adapters\[0\] ignored/,
       );
-      assert.match(result.warnings[1], /_server_meta\.yaml:6:1: unknown key "logsize" ignored/);
+      assert.match(result.warnings[1], /_server_meta\.yaml:6:1: unknown key "owner" ignored/);
       assert.ok(await exists(result.configPath));
     } finally {
       await Deno.remove(tarsPath, { recursive: true });

@@ -6,6 +6,7 @@
  */
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml";
 import { isServerType, SERVER_TYPES, type ServerType } from "../lib/settings.ts";
+import { nearMisses } from "./near_miss.ts";
 
 /** How a key's value is read. */
 type MetaKind =
@@ -414,6 +415,16 @@ class MetaReader {
       const spec = specs.find((s) => s.key === key);
       if (key === undefined || spec === undefined) {
         const where = path === "" ? "" : ` in ${path}`;
+        const meant = key === undefined ? [] : nearMisses(key, specs.map((s) => s.key));
+        if (meant.length > 0) {
+          this.fail(
+            keyNode,
+            `unknown key "${key}"${where} (did you mean ${
+              meant.map((k) => `"${k}"`).join(" or ")
+            }?): correct it; a key this close to a known one is an error, not a warning, so ` +
+              "that a typo does not drop its setting unseen",
+          );
+        }
         this.warnings.push(
           `${this.at(keyNode?.range?.[0])}: unknown key "${
             key ?? "?"
@@ -527,8 +538,9 @@ class MetaReader {
 
 /**
  * Parses the text of a meta file. `source` (the path) starts every message. Syntax errors
- * throw a SyntaxError and wrong types a TypeError, both with `source:line:column`; unknown
- * keys and an unknown log level become warnings.
+ * throw a SyntaxError, and wrong types and a misspelt key (one near a known key: near_miss.ts) a
+ * TypeError, all with `source:line:column`; other unknown keys and an unknown log level become
+ * warnings.
  */
 export function parseServerMeta(text: string, options: { source: string }): ServerMetaResult {
   const reader = new MetaReader(options.source);

@@ -138,19 +138,93 @@ deactivating_timeout: 0
     assert.deepEqual(meta.adapters, []);
   });
 
-  await t.step("unknown keys are warnings with their place", () => {
+  await t.step("unknown keys far from every known key are warnings with their place", () => {
     const { meta, warnings } = parse(
-      "server: S\nthreds: 3\nadapters:\n  - object: A\n    thread: 4\n",
+      "server: S\nowner: team-a\nadapters:\n  - object: A\n    weight: 4\n",
     );
     assert.equal(meta.server, "S");
     assert.deepEqual(warnings, [
-      `${source}:2:1: unknown key "threds" ignored; known keys: version, application, server, set_id, server_type, locator, local, ` +
+      `${source}:2:1: unknown key "owner" ignored; known keys: version, application, server, set_id, server_type, locator, local, ` +
       "logSize, logNum, logLevel, configObj, notifyObj, logObj, statObj, propertyObj, sample_rate, " +
       "max_sample_count, asyncThreadNum, sync_invoke_timeout, async_invoke_timeout, report_interval, " +
       "refresh_endpoint_interval, deactivating_timeout, adapters",
-      `${source}:5:5: unknown key "thread" in adapters[0] ignored; known keys: object, endpoint, maxconns, ` +
+      `${source}:5:5: unknown key "weight" in adapters[0] ignored; known keys: object, endpoint, maxconns, ` +
       "protocol, queuecap, queuetimeout, threads",
     ]);
+  });
+
+  await t.step(
+    "a key one or two edits from a known key is an error naming its line and that key",
+    () => {
+      const refusal = (key: string, meant: string) =>
+        `unknown key "${key}" (did you mean "${meant}"?): correct it; a key this close to a known ` +
+        "one is an error, not a warning, so that a typo does not drop its setting unseen";
+      assert.throws(() => parse("application: A\nserver: S\nadapter:\n  - object: HelloObj\n"), {
+        name: "TypeError",
+        message: `${source}:3:1: ${refusal("adapter", "adapters")}`,
+      });
+      assert.throws(() => parse("server: S\nadapters:\n  - object: A\n    endpiont: tcp\n"), {
+        name: "TypeError",
+        message: `${source}:4:5: ${
+          refusal("endpiont", "endpoint").replace('" (did', '" in adapters[0] (did')
+        }`,
+      });
+      // The config file's spelling of a key, and two edits in a long key.
+      assert.throws(() => parse("logsize: 1G\n"), {
+        message: `${source}:1:1: ${refusal("logsize", "logSize")}`,
+      });
+      assert.throws(() => parse("\n\nlog_levle: INFO\n"), {
+        message: `${source}:3:1: ${refusal("log_levle", "logLevel")}`,
+      });
+    },
+  );
+
+  await t.step("keys a K8STARS file may carry besides the known ones stay warnings", () => {
+    // Other tools' keys, the config file's own names for what the meta file sets differently,
+    // and the server info's keys: none is a typo of a meta key, so each is only a warning.
+    const top = [
+      "name",
+      "desc",
+      "owner",
+      "image",
+      "env",
+      "id",
+      "ip",
+      "app",
+      "tag",
+      "conf",
+      "local_ip",
+      "localip",
+      "tars_path",
+      "servant",
+      "config",
+      "notify",
+      "log",
+      "stat",
+      "property",
+      "template",
+      "profile",
+      "enableset",
+      "setdivision",
+      "asyncthread",
+      "modulename",
+      "replicas",
+      "service",
+    ];
+    for (const key of top) {
+      const { warnings } = parse(`server: S\n${key}: x\n`);
+      assert.equal(warnings.length, 1, key);
+      assert.match(warnings[0], new RegExp(`:2:1: unknown key "${key}" ignored`), key);
+    }
+    const inAdapter = ["name", "port", "timeout", "obj", "servant", "handlegroup", "allow", "id"];
+    for (const key of inAdapter) {
+      const { warnings } = parse(`adapters:\n  - object: A\n    ${key}: x\n`);
+      assert.equal(warnings.length, 1, key);
+      assert.match(
+        warnings[0],
+        new RegExp(`:3:5: unknown key "${key}" in adapters\\[0\\] ignored`),
+      );
+    }
   });
 
   await t.step("K8STARS files are read without a warning: version is accepted and unused", () => {
@@ -159,6 +233,14 @@ deactivating_timeout: 0
       "version: v1\napplication: TestApp\nserver: HelloGo\nadapters:\n  - object: SayHelloObj\n",
       "version: v1\napplication: tars\nserver: tarsregistry\nadapters:\n" +
       "  - object: QueryObj\n    endpoint: tcp -h ${local_ip} -p 17890\n",
+      // The shapes of its other files: every adapter key with a comment among them, and a second
+      // adapter on a fixed port.
+      "version: v1\napplication: App\nserver: Server1\nadapters:\n  - object: MainObj\n" +
+      "    # optional from here\n    endpoint: tcp -h ${local_ip} -p ${random_port}\n" +
+      "    maxconns: 1000\n    protocol: tars\n    queuecap: 100\n    queuetimeout: 6000\n" +
+      "    threads: 2\n  - object: QueryObj\n",
+      "version: v1\napplication: App\nserver: Simple\nadapters:\n  - object: MainObj\n" +
+      "  - object: HttpObj\n    endpoint: tcp -h ${local_ip} -p 80",
     ];
     for (const text of files) {
       const { meta, warnings } = parse(text);

@@ -4,7 +4,8 @@
  * - `posix_path.ts`: POSIX path helpers without `node:path` (no Node layer in the probe).
  * - `duration.ts`: durations such as `1m30s`.
  * - `write_atomic.ts`: files replaced by rename, so readers never see half of one.
- * - `usage_error.ts`: a mistake in how a command was called (exit code 2).
+ * - `usage_error.ts`: a mistake in how a command was called (exit code 2), and the check of a
+ *   command's arguments that names the one it does not take.
  * - `context.ts`: what a command gets from the entry point (environment, output).
  * - `version_info.ts`: the release version.
  * - `settings.ts`: every environment variable and registry flag, declared once (add one there).
@@ -27,7 +28,7 @@ export { bindError, type BindFailure, type BindProblem, describeBindError } from
 export type { CommandContext, CommandModule } from "./context.ts";
 export { parseDuration } from "./duration.ts";
 export { basename, dirname, isAbsolute, join, normalize } from "./posix_path.ts";
-export { UsageError } from "./usage_error.ts";
+export { checkSwitches, type SwitchesOptions, UsageError } from "./usage_error.ts";
 export {
   type Backoff,
   backoffDelay,

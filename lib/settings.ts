@@ -489,6 +489,16 @@ export const VARIABLES = [
     readBy: ["supervisor"],
   },
   {
+    name: "TARS_REGISTRY_TOKEN",
+    key: "registryToken",
+    parse: text,
+    unset: "none: only a server without registration tokens registers",
+    description: "the pod's registration token, sent with onStartup: a server for which the " +
+      "registry's tokens file has lines registers only with one of them (mount it from a " +
+      "Kubernetes Secret); never logged",
+    readBy: ["supervisor"],
+  },
+  {
     name: "SERVER_VERSION",
     key: "serverVersion",
     parse: text,
@@ -501,6 +511,13 @@ export const VARIABLES = [
     key: "storeSpec",
     parse: text,
     description: "store spec: sqlite:PATH or mysql://USER:PASS@HOST:PORT/db_tars",
+    readBy: ["registry"],
+  },
+  {
+    name: "TARS_REGISTRY_TOKENS",
+    key: "registrationTokens",
+    parse: path,
+    description: "the registration tokens file, as --registration-tokens gives it",
     readBy: ["registry"],
   },
   {
@@ -652,6 +669,28 @@ export const REGISTRY_FLAGS = [
     default: "off",
     description: "let any peer speak for any node (for networks that rewrite source " +
       "addresses); logged at start",
+  },
+  {
+    name: "--registration-tokens",
+    value: "FILE",
+    key: "registrationTokens",
+    parse: path,
+    unset: "TARS_REGISTRY_TOKENS, else none: every server registers without a token",
+    description: "who may register as which server: lines NAME TOKEN, NAME an application or " +
+      "application.server, TOKEN the token or sha256:<hex> of it (several lines of a name: " +
+      "all valid); onStartup of a server with lines (its own, else its application's) needs " +
+      "one of its tokens (TARS_REGISTRY_TOKEN in the pod), and its keepAlive and onPrestop " +
+      "renew or end only a registration that lasts; read again when it changes (checked every " +
+      "5 s) and on SIGHUP, a bad line is logged and ignored; unreadable at start: the registry " +
+      "does not start",
+  },
+  {
+    name: "--require-tokens",
+    key: "requireTokens",
+    parse: switchOn,
+    default: "off",
+    description: "a server without lines in the tokens file may not register either (needs " +
+      "--registration-tokens)",
   },
   {
     name: "--max-conns-per-peer",

@@ -146,6 +146,8 @@ Deno.test("the settings table", async (t) => {
       reloadInterval: 10_000,
       fullReloadInterval: 300_000,
       trustNodeNames: false,
+      registrationTokens: undefined,
+      requireTokens: false,
       nodeCallTimeout: 25_000,
       taskItemTimeout: 300_000,
       maxConnsPerPeer: 1000,

@@ -45,6 +45,11 @@ export interface SpawnChildOptions {
   readonly env?: Record<string, string>;
   /** Called with each line as it arrives (after it is kept). */
   readonly onLine?: (line: string) => void;
+  /**
+   * Runs it in a process group of its own, out of the reach of a terminal's Ctrl-C (which goes to
+   * the whole foreground group).
+   */
+  readonly detached?: boolean;
 }
 
 /** Spawns `command` with piped output and stdin from /dev/null. */
@@ -53,6 +58,7 @@ export function spawnChild(name: string, command: string, options: SpawnChildOpt
     args: options.args ?? [],
     cwd: options.cwd,
     env: { NO_COLOR: "1", ...options.env },
+    detached: options.detached,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

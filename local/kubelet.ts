@@ -51,6 +51,14 @@ export interface PodOptions {
    * `TARS_PROBE_PORT` is set to; default an exec probe, `tarscli hzcheck`.
    */
   readonly httpProbePort?: number;
+  /** Called with each line the entrypoint prints, as it arrives. */
+  readonly onLine?: (line: string) => void;
+  /**
+   * Runs the entrypoint, the probes and the hook each in a process group of its own, so that a
+   * terminal's Ctrl-C does not reach them: the pod then stops only when terminated, as a pod does
+   * (the example command).
+   */
+  readonly detached?: boolean;
 }
 
 /** One readiness probe run. */
@@ -102,10 +110,13 @@ function portRange(): { min: number; max: number } {
   return { min, max: min + 39 };
 }
 
-/** Runs `tarscli ARGS…` with `env`, killed after `timeout` ms. */
-function runTarscli(args: string[], env: Record<string, string>, timeout: number) {
+/** Runs `tarscli ARGS…` with `options.env`, killed after `options.timeout` ms. */
+function runTarscli(
+  args: string[],
+  options: { env: Record<string, string>; timeout: number; detached?: boolean },
+) {
   const [command, ...rest] = TARSCLI;
-  return runChild(command, { args: [...rest, ...args], env, timeout });
+  return runChild(command, { args: [...rest, ...args], ...options });
 }
 
 /** Starts a pod: writes its `bin/`, starts the entrypoint and the probe loop. */
@@ -135,12 +146,20 @@ export async function startPod(options: PodOptions): Promise<Pod> {
     ...options.env,
   };
   const [deno, ...entry] = TARSCLI;
+  // The probes and the preStop hook run as the entrypoint does, in or out of the terminal's reach.
+  const spawn = { env, detached: options.detached };
+  const onLine = options.onLine;
   const supervisor = options.pid1
     ? spawnChild(`${options.name} supervisor`, "unshare", {
       args: ["--pid", "--fork", "--mount-proc", deno, ...entry, "supervisor"],
-      env,
+      onLine,
+      ...spawn,
     })
-    : spawnChild(`${options.name} supervisor`, deno, { args: [...entry, "supervisor"], env });
+    : spawnChild(`${options.name} supervisor`, deno, {
+      args: [...entry, "supervisor"],
+      onLine,
+      ...spawn,
+    });
 
   const probes: ProbeResult[] = [];
   let ready = false;
@@ -150,7 +169,7 @@ export async function startPod(options: PodOptions): Promise<Pod> {
   const probeTimeout = options.probeTimeout ?? 5000;
   const probe = options.httpProbePort === undefined
     ? async () => {
-      const result = await runTarscli(["hzcheck"], env, probeTimeout);
+      const result = await runTarscli(["hzcheck"], { ...spawn, timeout: probeTimeout });
       return { ok: result.code === 0, reason: result.stderr };
     }
     : () => httpProbe(`http://${options.podIp}:${options.httpProbePort}/ready`, probeTimeout);
@@ -205,14 +224,14 @@ export async function startPod(options: PodOptions): Promise<Pod> {
         await delay(50);
       }
     },
-    exec: (args, timeout = 10_000) => runTarscli(args, env, timeout),
+    exec: (args, timeout = 10_000) => runTarscli(args, { ...spawn, timeout }),
     supervisorPid,
     async terminate(termination = {}) {
       const grace = options.grace ?? 15_000;
       const started = Date.now();
       const prestop = termination.preStop === false
         ? { code: 0, stdout: "", stderr: "" }
-        : await runTarscli(["prestop"], env, grace);
+        : await runTarscli(["prestop"], { ...spawn, timeout: grace });
       const prestopMs = Date.now() - started;
       const left = Math.max(grace - prestopMs, HOOK_OVERRUN_GRACE);
       const pid = await supervisorPid();

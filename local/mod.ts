@@ -7,6 +7,8 @@
  * - `registry_process.ts`: `registry/main.ts` as its own process on loopback.
  * - `kubelet.ts`: a kubelet stand-in running one pod of examples/simple under
  *   `tarscli supervisor`, with its readiness probe and its termination (preStop, SIGTERM, SIGKILL).
+ * - `terminal.ts`: what the demo and the example command share as terminal programs: Ctrl-C as an
+ *   AbortSignal and its exit code, bounded waits that end with it.
  *
  * @module
  */
@@ -35,3 +37,10 @@ export {
   startRegistryProcess,
   startTaskFlags,
 } from "./registry_process.ts";
+export {
+  INTERRUPTED_EXIT_CODE,
+  runInTerminal,
+  type TerminalOptions,
+  waitFor,
+  type WaitForOptions,
+} from "./terminal.ts";

@@ -57,6 +57,8 @@ export interface RegistryProcessOptions {
    * does before the store is loaded (the TARS port opens after that).
    */
   readonly until?: "tars" | "http";
+  /** Runs it in a process group of its own, out of the reach of a terminal's Ctrl-C (the demo). */
+  readonly detached?: boolean;
 }
 
 /**
@@ -91,6 +93,7 @@ export async function startRegistryProcess(
     args: commandArgs,
     cwd: options.root ?? ROOT,
     env: options.env,
+    detached: options.detached,
   });
   const kill = async () =>
     (await child.stop({ signal: "SIGKILL", grace: PROCESS_TIMEOUT_MS })).status;

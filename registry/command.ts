@@ -7,16 +7,26 @@
 import type { CommandContext } from "../lib/mod.ts";
 import { QUERY_OBJ } from "../protocol/interfaces/query_f.ts";
 import { readRegistryConfig, registryUsage } from "./config.ts";
-import { startRegistry } from "./run.ts";
+import { type RunningRegistry, startRegistry } from "./run.ts";
+
+/** `tarscli registry`: {@linkcode runRegistry} called so. */
+export function run(args: string[], ctx: CommandContext): Promise<number> {
+  return runRegistry(args, ctx, { program: "tarscli registry" });
+}
 
 /**
- * `tarscli registry` / `tarsregistry`: runs the registry until SIGTERM, SIGINT or an
- * AdminF.shutdown, then stops gracefully.
+ * `tarscli registry` / `tarsregistry` (`options.program`, how it was called, for its help): runs
+ * the registry until SIGTERM, SIGINT or an AdminF.shutdown, then stops gracefully. SIGHUP
+ * reads the registration tokens file again.
  */
-export async function run(args: string[], ctx: CommandContext): Promise<number> {
+export async function runRegistry(
+  args: string[],
+  ctx: CommandContext,
+  options: { readonly program: string },
+): Promise<number> {
   const config = readRegistryConfig(args, ctx.env, { cwd: Deno.cwd() });
   if (config === "help") {
-    registryUsage().forEach(ctx.out);
+    registryUsage(options.program).forEach(ctx.out);
     return 0;
   }
   // Listeners first: a signal during start-up must stop the registry, not kill it mid-write.
@@ -28,12 +38,21 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
   }));
   const signals: Deno.Signal[] = ["SIGTERM", "SIGINT"];
   for (const s of signals) Deno.addSignalListener(s, signalled);
+  const log = (line: string) => ctx.err(`${new Date().toISOString()} ${line}`);
+  // Listening from the start: without a listener a SIGHUP would end the process.
+  let registry: RunningRegistry | undefined;
+  const hangup = () => {
+    if (!registry) return log("SIGHUP while the registry starts: ignored");
+    registry.reloadTokens().then((read) => {
+      if (!read) log("SIGHUP: no registration tokens file to read again (--registration-tokens)");
+    }, (error) => log(`SIGHUP: reading the registration tokens failed: ${error.message}`));
+  };
+  Deno.addSignalListener("SIGHUP", hangup);
   try {
-    let registry;
     try {
       registry = await startRegistry(config, {
         now: () => Date.now(),
-        log: (line) => ctx.err(`${new Date().toISOString()} ${line}`),
+        log,
         pid: Deno.pid,
         signal: stop.signal,
         onHttpListening: ({ host, port }) =>
@@ -58,6 +77,7 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
     return 0;
   } finally {
     for (const s of signals) Deno.removeSignalListener(s, signalled);
+    Deno.removeSignalListener("SIGHUP", hangup);
   }
 }
 

@@ -22,7 +22,7 @@ import { parseEndpoint } from "../protocol/endpoint.ts";
 import { mysqlUrlFromDsn, mysqlUrlFromParts } from "./store/open_store.ts";
 
 /** Everything the registry needs to start: its flags, with the store and address resolved. */
-export type RegistryConfig = Omit<RegistryFlags, "store" | "advertise"> & {
+export type RegistryConfig = Omit<RegistryFlags, "store" | "advertise" | "registrationTokens"> & {
   /** `sqlite:PATH` or `mysql://…`: `--store`, else the store variables. */
   readonly store: string;
   /** The setting that gave `store`, for messages: `--store`, `DB_DSN`, `TARS_PATH=/tars`… */
@@ -31,12 +31,17 @@ export type RegistryConfig = Omit<RegistryFlags, "store" | "advertise"> & {
   readonly advertise: string;
   /** How often (ms) it sends its own heartbeat. */
   readonly heartbeatInterval: number;
+  /** The registration tokens file: `--registration-tokens`, else TARS_REGISTRY_TOKENS. */
+  readonly registrationTokens?: string;
 };
 
-/** Usage text of `tarsregistry` / `tarscli registry`: its flags, then the variables it reads. */
-export function registryUsage(): string[] {
+/**
+ * Usage text of the registry called as `program` (`tarsregistry` or `tarscli registry`): its
+ * flags, then the variables it reads.
+ */
+export function registryUsage(program: string): string[] {
   return [
-    "Usage: tarsregistry [options]",
+    `Usage: ${program} [options]`,
     ...helpLines(REGISTRY_FLAGS, { indent: "  " }),
     `  ${"--help".padEnd(28)} this text`,
     "",
@@ -117,9 +122,17 @@ export function readRegistryConfig(
   } catch (error) {
     throw new UsageError(`Store settings: ${(error as Error).message}`);
   }
+  const registrationTokens = flags.registrationTokens ?? variables.registrationTokens;
+  if (flags.requireTokens && registrationTokens === undefined) {
+    throw new UsageError(
+      "--require-tokens needs the registration tokens file: give it with " +
+        "--registration-tokens FILE or TARS_REGISTRY_TOKENS",
+    );
+  }
   const wildcard = host === "0.0.0.0" || host === "::";
   return {
     ...flags,
+    registrationTokens,
     store: store.spec,
     storeSetting: store.setting,
     advertise: flags.advertise ?? variables.podIp ?? (wildcard ? "127.0.0.1" : host),

@@ -23,6 +23,8 @@ Deno.test("registry config: defaults, flags and the original's variables", async
       fullReloadInterval: 300_000,
       heartbeatInterval: 10_000,
       trustNodeNames: false,
+      registrationTokens: undefined,
+      requireTokens: false,
       nodeCallTimeout: 25_000,
       taskItemTimeout: 300_000,
       maxConnsPerPeer: 1000,
@@ -67,6 +69,22 @@ Deno.test("registry config: defaults, flags and the original's variables", async
     assert.equal(c.reloadInterval, 500);
     assert.equal(c.heartbeatInterval, 1000);
     assert.equal(c.initDb, true);
+  });
+
+  await t.step("the registration tokens file: the flag, then TARS_REGISTRY_TOKENS", () => {
+    const env = { TARS_REGISTRY_TOKENS: "tokens" };
+    assert.equal(read(["--registration-tokens", "/etc/t"], env).registrationTokens, "/etc/t");
+    assert.equal(read([], env).registrationTokens, "/tokens", "relative to the directory");
+    assert.equal(read([]).registrationTokens, undefined);
+    const required = read(["--require-tokens"], env);
+    assert.equal(required.requireTokens, true);
+    assert.throws(
+      () => read(["--require-tokens"]),
+      (e: Error) =>
+        e instanceof UsageError &&
+        e.message === "--require-tokens needs the registration tokens file: give it with " +
+            "--registration-tokens FILE or TARS_REGISTRY_TOKENS",
+    );
   });
 
   await t.step("bad input is a usage error that names the flag", () => {

@@ -5,16 +5,16 @@
  * @module
  */
 import { UsageError } from "../lib/mod.ts";
-import { run } from "./command.ts";
+import { runRegistry } from "./command.ts";
 
 if (import.meta.main) {
   try {
     Deno.exit(
-      await run(Deno.args, {
+      await runRegistry(Deno.args, {
         env: Deno.env.toObject(),
         out: (line) => console.log(line),
         err: (line) => console.error(line),
-      }),
+      }, { program: "tarsregistry" }),
     );
   } catch (error) {
     console.error(`tarsregistry: ${(error as Error).message}`);

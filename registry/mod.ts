@@ -1,7 +1,8 @@
 /**
  * The TARS name registry (`tarscli registry`, the `tarsregistry` binary): QueryObj lookups from
  * memory, the K8STARS Registry calls validated once (validate.ts) and made durable by a store
- * (store/mod.ts) before memory changes, AdminObj, the admin registry the web console calls
+ * (store/mod.ts) before memory changes, who may register as which server (registration tokens:
+ * registration_guard.ts), AdminObj, the admin registry the web console calls
  * (AdminRegObj: admin_reg/mod.ts), and HTTP metrics and health.
  *
  * Imported directly:
@@ -19,6 +20,8 @@ export {
   RegistryService,
   type RegistryServiceOptions,
 } from "./registry_service.ts";
+export { RegistrationGuard, type RegistrationGuardOptions } from "./registration_guard.ts";
+export { RegistrationTokens } from "./registration_tokens.ts";
 export { type RegistryDeps, type RunningRegistry, startRegistry } from "./run.ts";
 export { adminServant, instrument, queryServant, registryServant } from "./servants.ts";
 export {

@@ -22,6 +22,7 @@ import {
 } from "./lookup.ts";
 import type { Endpoint } from "../protocol/endpoint.ts";
 import type { RegistryGauges } from "./metrics.ts";
+import { foreignServantLines, foreignServants } from "./own_servants.ts";
 import { RegistryState } from "./registry_state.ts";
 import { ReplicaReads, type ReplicaReadsOptions } from "./replica_reads.ts";
 import type {
@@ -121,13 +122,18 @@ export class RegistryService {
     });
   }
 
-  /** Loads the store into memory and returns the service. */
+  /**
+   * Loads the store into memory and returns the service; the adapters it holds that serve another
+   * server's servant are listed in the log (own_servants.ts).
+   */
   static async open(
     store: RegistryStore,
     options: RegistryServiceOptions,
   ): Promise<RegistryService> {
     const service = new RegistryService(store, options);
     await service.reload();
+    const log = options.log ?? ((line) => console.error(line));
+    for (const line of foreignServantLines(foreignServants(service.#state.allServers()))) log(line);
     return service;
   }
 
@@ -265,6 +271,11 @@ export class RegistryService {
       active: isServerActive(this.#state, s, options),
       heartbeatAge: node ? options.now - node.lastHeartbeat : undefined,
     };
+  }
+
+  /** The servers registered on a node, in memory. */
+  serversOn(nodeName: string): readonly Readonly<ServerRecord>[] {
+    return this.#state.serversOn(nodeName);
   }
 
   /** A registered node (its state and last heartbeat), or undefined. */

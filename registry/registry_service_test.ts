@@ -333,7 +333,12 @@ Deno.test("registry service: metrics targets, clean and status", async (t) => {
     await r.service.onStartup(pod("10.0.0.1"));
     await r.service.onStartup(pod("10.0.0.2", { serverType: "tars_go" }));
     await r.service.onStartup(pod("10.0.0.3", { setId: "app.sz.1" }));
-    await r.service.onStartup({ ...pod("10.0.0.4"), application: "Other", server: "World" });
+    await r.service.onStartup({
+      ...pod("10.0.0.4"),
+      application: "Other",
+      server: "World",
+      adapters: [{ servant: "Other.World.HelloObj", endpoint: "tcp -h 10.0.0.4 -p 10000" }],
+    });
 
     await t.step("targets group by application, server and set", async () => {
       for (const nodeName of ["10.0.0.1", "10.0.0.2", "10.0.0.3"]) {
@@ -404,7 +409,8 @@ Deno.test("registry service: metrics targets, clean and status", async (t) => {
       const dry = await runAdminCommand(r.service, "clean", admin(r));
       assert.match(dry, /Would remove 3 node/);
       assert.match(dry, /Dry run/);
-      assert.equal(r.service.find(OBJ).inactiveEp.length, 3);
+      // 10.0.0.2 and 10.0.0.3 serve OBJ; 10.0.0.4 serves Other.World's own servant.
+      assert.equal(r.service.find(OBJ).inactiveEp.length, 2);
       const real = await runAdminCommand(r.service, "clean n", admin(r));
       assert.match(real, /Removed 3 node/);
       assert.deepEqual(hosts(r.service.find(OBJ).activeEp), ["10.0.0.1"]);

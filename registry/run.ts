@@ -20,10 +20,12 @@ import { type HttpServer, startHttpServer } from "./http_server.ts";
 import { RegistryMetrics } from "./metrics.ts";
 import { every } from "./periodic.ts";
 import { RegistryService } from "./registry_service.ts";
+import { RegistrationGuard } from "./registration_guard.ts";
 import { KEY_SUM_INTERVAL } from "./replica_reads.ts";
 import { adminServant, instrument, queryServant, registryServant } from "./servants.ts";
 import { newStoreFiles, openStore, removeNewStoreFiles } from "./store/open_store.ts";
 import type { RegistryInfoRows } from "./store/types.ts";
+import { TOKENS_CHECK_INTERVAL, TokensFile } from "./tokens_file.ts";
 import type { TrustPolicy } from "./trust.ts";
 import type { StartupRequest } from "./validate.ts";
 
@@ -35,6 +37,8 @@ export interface RunningRegistry {
   readonly metricsAddress: BoundAddress;
   /** Resolves when something asked the registry to stop (AdminF.shutdown). */
   readonly shutdownRequested: Promise<void>;
+  /** Reads the registration tokens file again now (SIGHUP); resolves false without one. */
+  reloadTokens(): Promise<boolean>;
   /** Deregisters itself, stops serving (calls in flight finish) and closes the store. */
   stop(): Promise<void>;
 }
@@ -94,9 +98,20 @@ export async function startRegistry(
   config: RegistryConfig,
   deps: RegistryDeps,
 ): Promise<RunningRegistry> {
+  // An unreadable tokens file stops the start before anything listens.
+  const tokens = config.registrationTokens === undefined ? undefined : await TokensFile.open(
+    config.registrationTokens,
+    { log: deps.log, checkInterval: TOKENS_CHECK_INTERVAL },
+  );
   const metrics = new RegistryMetrics();
   const status: RegistryStatus = { starting: "starting: the store is not loaded yet" };
-  const http = listenHttp(config, { metrics, status, log: deps.log });
+  let http: HttpServer;
+  try {
+    http = listenHttp(config, { metrics, status, log: deps.log });
+  } catch (error) {
+    await tokens?.stop();
+    throw error;
+  }
   deps.onHttpListening?.(http.address);
   if (config.trustNodeNames) {
     deps.log(
@@ -107,6 +122,7 @@ export async function startRegistry(
   const created = await newStoreFiles(config.store);
   // What a failed start undoes, last first.
   const undo: (() => Promise<void>)[] = [
+    async () => await tokens?.stop(),
     () => http.stop(),
     () => removeNewStoreFiles(created),
   ];
@@ -121,10 +137,17 @@ export async function startRegistry(
 
     let requestShutdown = () => {};
     const shutdownRequested = new Promise<void>((resolve) => (requestShutdown = resolve));
+    const guard = tokens && new RegistrationGuard(service, {
+      tokens: () => tokens.tokens,
+      requireTokens: config.requireTokens,
+      now: deps.now,
+      log: deps.log,
+    });
     const { server, adminRegistry } = createServer(service, config, {
       ...deps,
       metrics,
       shutdown: requestShutdown,
+      guard,
     });
     undo.push(() => server.stop(), () => adminRegistry.stop());
     let address: BoundAddress;
@@ -167,6 +190,10 @@ export async function startRegistry(
       address,
       metricsAddress: http.address,
       shutdownRequested,
+      async reloadTokens() {
+        await tokens?.reload();
+        return tokens !== undefined;
+      },
       async stop() {
         await heartbeat.stop();
         await reload.stop();
@@ -178,6 +205,7 @@ export async function startRegistry(
         }
         await server.stop();
         await http.stop();
+        await tokens?.stop();
         await store.close();
       },
     };
@@ -226,12 +254,17 @@ function listenHttp(
 
 /**
  * The TARS server with the registry's servants (QueryObj, Registry, AdminObj, and the admin
- * registry's AdminRegObj), each call counted and timed by `instrument`; not listening yet.
+ * registry's AdminRegObj), each call counted and timed by `instrument`, the Registry's checked by
+ * `deps.guard` when the registry has registration tokens; not listening yet.
  */
 function createServer(
   service: RegistryService,
   config: RegistryConfig,
-  deps: RegistryDeps & { metrics: RegistryMetrics; shutdown: () => void },
+  deps: RegistryDeps & {
+    metrics: RegistryMetrics;
+    shutdown: () => void;
+    guard: RegistrationGuard | undefined;
+  },
 ): { server: TarsServer; adminRegistry: ReturnType<typeof createAdminRegistry> } {
   const trust: TrustPolicy = {
     adminAllow: config.adminAllow,
@@ -254,7 +287,7 @@ function createServer(
   server.addServant(
     REGISTRY_OBJ,
     RegistryF,
-    instrument(registryServant(service, { trust }), counted),
+    instrument(registryServant(service, { trust, guard: deps.guard }), counted),
   );
   server.addServant(
     ADMIN_OBJ,

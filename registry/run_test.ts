@@ -91,6 +91,33 @@ Deno.test("a registry that cannot start names the address, and leaves no store b
     });
   });
 
+  await t.step(
+    "a tokens file that cannot be read (tarscli registry: one line, exit 2)",
+    async () => {
+      const dir = await Deno.makeTempDir({ prefix: "registry_run_" });
+      try {
+        const tokens = join(dir, "tokens");
+        const err: string[] = [];
+        const code = await main(
+          ["registry", "--store", `sqlite:${join(dir, "registry.db")}`, "--metrics", "127.0.0.1:0"],
+          { env: { TARS_REGISTRY_TOKENS: tokens }, out: () => {}, err: (line) => err.push(line) },
+        );
+        assert.equal(code, 2);
+        assert.equal(err.length, 1, err.join("\n"));
+        assert.match(
+          err[0],
+          new RegExp(
+            `^tarscli registry: The registration tokens file ${tokens} cannot be read \\(.+\\); ` +
+              "give the path of a readable file with --registration-tokens or TARS_REGISTRY_TOKENS$",
+          ),
+        );
+        assert.deepEqual([...Deno.readDirSync(dir)], [], "no store file");
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  );
+
   await t.step("TARS_PATH that is a file is named as the store's cause", async () => {
     const dir = await Deno.makeTempDir({ prefix: "registry_run_" });
     try {
@@ -98,7 +125,7 @@ Deno.test("a registry that cannot start names the address, and leaves no store b
       await Deno.writeTextFile(file, "");
       await assert.rejects(startRegistry(config([], { TARS_PATH: file }), DEPS), {
         message: `Cannot open the SQLite store ${file}/data/tarsregistry.db (TARS_PATH=${file}): ` +
-          "a directory on its path is a file",
+          `${file} is a file, not a directory: move that file, or keep the store under another path`,
       });
       assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["tars"]);
     } finally {

@@ -14,6 +14,7 @@ import { RegistryF, RegistryRet } from "../protocol/interfaces/registry_f.ts";
 import type { CallContext, ServantImpl } from "../protocol/server.ts";
 import { runAdminCommand } from "./admin_commands.ts";
 import type { RegistryMetrics } from "./metrics.ts";
+import type { RegistrationGuard } from "./registration_guard.ts";
 import type { RegistryService } from "./registry_service.ts";
 import { assertAdminPeer, assertSpeaksFor, type TrustPolicy } from "./trust.ts";
 import { ValidationError } from "./validate.ts";
@@ -96,14 +97,16 @@ function notRegistered(message: string): TarsCallError {
 
 /**
  * `tars.tarsregistry.Registry`: the K8STARS registration calls, each from a peer that may speak
- * for the node it names (trust.ts). A `keepAlive` or `registerMetrics` naming a server the
+ * for the node it names (trust.ts) and, with a `guard`, for the server it names
+ * (registration_guard.ts: the registration tokens). A `keepAlive` or `registerMetrics` naming a server the
  * registry does not know is answered {@linkcode RegistryRet.NOT_REGISTERED} ("call onStartup"); a
  * heartbeat with the node name alone (the original Go tarscli's) is answered 0 as before.
  */
 export function registryServant(
   service: RegistryService,
-  options: { trust: TrustPolicy },
+  options: { trust: TrustPolicy; guard?: RegistrationGuard },
 ): ServantImpl<typeof RegistryF> {
+  const guard = options.guard;
   const speaksFor = (
     ctx: CallContext,
     call: string,
@@ -122,6 +125,7 @@ export function registryServant(
       const endpoints = (req.adapters ?? []).map((adapter) => adapter.endpoint);
       if (req.nodeEndpoint) endpoints.push(req.nodeEndpoint);
       speaksFor(ctx, "onStartup", req, endpoints);
+      await guard?.admitStartup(req);
       await service.onStartup({
         nodeName: req.nodeName,
         application: req.application,
@@ -140,6 +144,7 @@ export function registryServant(
     },
     keepAlive: async ({ req }, ctx) => {
       speaksFor(ctx, "keepAlive", req);
+      await guard?.admitKeepAlive(req);
       const result = await service.keepAlive(req);
       const named = Boolean(req.application) && Boolean(req.server);
       if (named && (!result.node || result.servers === 0)) {
@@ -152,6 +157,7 @@ export function registryServant(
     },
     onPrestop: async ({ req }, ctx) => {
       speaksFor(ctx, "onPrestop", req);
+      guard?.admitPrestop(req);
       await service.onPrestop(req);
     },
     registerMetrics: async ({ req }, ctx) => {

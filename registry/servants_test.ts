@@ -135,6 +135,7 @@ const podReq = (nodeName: string, host = nodeName) => ({
   tarscliVersion: "",
   group: "",
   nodeEndpoint: "",
+  token: "",
 });
 
 /** A decoded keepAliveReq; without application and server it is the node-only form. */

@@ -11,6 +11,7 @@
 import { isServerType, SERVER_TYPES } from "../lib/mod.ts";
 import { parseEndpoint } from "../protocol/endpoint.ts";
 import { NODE_OBJ } from "../protocol/interfaces/node_f.ts";
+import { isOwnServant } from "./own_servants.ts";
 import {
   type AdapterRow,
   type CleanCutoff,
@@ -252,6 +253,13 @@ function adapterRow(
   if (!/^[^.\s]+\.[^.\s]+\.[^.\s]+$/.test(servant)) {
     throw new ValidationError(
       `Invalid ${field}.servant ${JSON.stringify(servant)}: use "App.Server.Obj"`,
+    );
+  }
+  if (!isOwnServant(servant, prefix)) {
+    throw new ValidationError(
+      `Invalid ${field}.servant ${JSON.stringify(servant)}: a server registers only its own ` +
+        `servants, named ${prefix}.<name> (as TARS names every servant); register the servant ` +
+        `from its own server, or name it ${prefix}.${servant.split(".")[2]}`,
     );
   }
   const adapterName = text(`${servant}Adapter`, {

@@ -7,7 +7,7 @@
  * @module
  */
 import type { CommandContext } from "../lib/context.ts";
-import { UsageError } from "../lib/usage_error.ts";
+import { checkSwitches } from "../lib/usage_error.ts";
 import type { SupervisorEvent } from "./machine.ts";
 
 const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGTERM", "SIGINT"];
@@ -53,9 +53,7 @@ function listenForSignals(): SignalQueue {
 export async function run(args: string[], ctx: CommandContext): Promise<number> {
   const signals = listenForSignals();
   try {
-    if (args.length > 0) {
-      throw new UsageError(`supervisor takes no arguments (got "${args.join(" ")}")`);
-    }
+    checkSwitches("supervisor", args, { reads: "the TARS_* variables" });
     const { runSupervisor } = await import("./run_supervisor.ts");
     return await runSupervisor(ctx, signals);
   } finally {

@@ -9,17 +9,13 @@
  */
 import type { CommandContext } from "../lib/context.ts";
 import { readSettings } from "../lib/settings.ts";
-import { UsageError } from "../lib/usage_error.ts";
+import { checkSwitches } from "../lib/usage_error.ts";
 import { readiness } from "./readiness.ts";
 import { stateFilePath } from "./state_file.ts";
 
 /** Exits 0 when ready; otherwise 1 with one line on stderr saying why. */
 export async function run(args: string[], ctx: CommandContext): Promise<number> {
-  if (args.length > 0) {
-    throw new UsageError(
-      "hzcheck takes no arguments; it reads TARS_PATH and TARS_REPORT_INTERVAL",
-    );
-  }
+  checkSwitches("hzcheck", args, { reads: "TARS_PATH and TARS_REPORT_INTERVAL" });
   const settings = readSettings(ctx.env, "hzcheck", { cwd: Deno.cwd() });
   const answer = await readiness(stateFilePath(settings.tarsPath), {
     reportInterval: settings.reportInterval,

@@ -6,7 +6,7 @@
  */
 import type { CommandContext } from "../lib/context.ts";
 import { readSettings } from "../lib/settings.ts";
-import { UsageError } from "../lib/usage_error.ts";
+import { checkSwitches } from "../lib/usage_error.ts";
 import { readServerInfo } from "../genconf/server_info.ts";
 import { TarsClient } from "../protocol/client.ts";
 import { ADMIN_OBJ, AdminF } from "../protocol/interfaces/admin_f.ts";
@@ -19,11 +19,7 @@ const CALL_TIMEOUT = 3000;
 
 /** Exits 0 once the sequence ran (or had run); 1 only when the server info cannot be read. */
 export async function run(args: string[], ctx: CommandContext): Promise<number> {
-  if (args.length > 0) {
-    throw new UsageError(
-      "prestop takes no arguments; it reads TARS_PATH and TARS_PRESTOP_WAITTIME",
-    );
-  }
+  checkSwitches("prestop", args, { reads: "TARS_PATH and TARS_PRESTOP_WAITTIME" });
   const settings = readSettings(ctx.env, "prestop", { cwd: Deno.cwd() });
   const info = await readServerInfo(settings.tarsPath);
   const client = new TarsClient({ timeout: CALL_TIMEOUT, log: ctx.err });

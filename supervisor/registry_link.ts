@@ -7,8 +7,8 @@
  * the pod IP, one AdapterConf per adapter with the full `App.Server.Obj` servant; the registry
  * names the adapter `<servant>Adapter`), plus the application and server on the heartbeat and on
  * prestop so they touch this server only, and the fields of this project's newer tags: the
- * server type, the service's pid (0 while it is not running), this tarscli's version and the
- * endpoint of the pod's node object.
+ * server type, the service's pid (0 while it is not running), this tarscli's version, the
+ * endpoint of the pod's node object and the registration token.
  *
  * @module
  */
@@ -48,8 +48,9 @@ export interface RegistryLink {
 /**
  * Calls the Registry servant found by `resolver`, each call bounded by `timeout` ms (default 3 s);
  * a failed call or a non-zero ret forgets the cached address and throws an Error naming the call
- * and the reason, except the answer that the registry does not know the pod: a
- * {@linkcode NotRegisteredError} (the registry works; its address stays).
+ * and the reason, except two answers of a registry that works, whose address stays: that it does
+ * not know the pod, a {@linkcode NotRegisteredError}, and a refusal (a trust rule, a registration
+ * token), an Error with the registry's reason.
  */
 export function createRegistryLink(
   resolver: ObjectResolver,
@@ -77,6 +78,13 @@ export function createRegistryLink(
           `Registry ${name} to ${target}: the registry does not know this pod: ${error.message}`,
           { cause: error },
         );
+      }
+      if (error instanceof TarsCallError && error.code === RegistryRet.REFUSED) {
+        // The registry works and says why: its description alone (the client's message is
+        // "<call> failed with 403 (error 403): <description>"), for the readiness probe's line.
+        const reason = error.message.replace(/^.*? failed with \d+ \([^)]*\): /, "")
+          .replace(`${name} refused: `, "");
+        throw new Error(`The registry refused ${name}: ${reason}`, { cause: error });
       }
       await resolver.forget(REGISTRY_OBJ);
       throw new Error(`Registry ${name} to ${target} failed: ${(error as Error).message}`, {
@@ -107,6 +115,8 @@ export function startupRequest(
     pid: number;
     /** The node object's endpoint; none when the supervisor serves no node object. */
     nodeEndpoint?: string;
+    /** The registration token (`TARS_REGISTRY_TOKEN`); none when unset. */
+    token?: string;
   },
 ): OnStartupReqValue {
   return {
@@ -131,6 +141,7 @@ export function startupRequest(
     tarscliVersion: VERSION,
     nodeEndpoint: options.nodeEndpoint ?? "",
     group: options.group ?? "",
+    token: options.token ?? "",
   };
 }
 

@@ -76,6 +76,20 @@ Deno.test("registry link", async (t) => {
       assert.equal(lookups(), before, "the registry's address was looked up again");
     });
 
+    await t.step("a refusal: the registry's reason, the address kept", async () => {
+      fake.failing.set("Registry.onStartup", RegistryRet.REFUSED);
+      const before = lookups();
+      await assert.rejects(
+        link.onStartup(
+          startupRequest(info, { state: "activating", disableFlow: false, version: "", pid: 0 }),
+        ),
+        { message: "The registry refused onStartup: Registry.onStartup asked to fail" },
+      );
+      fake.failing.clear();
+      await link.keepAlive(keepAliveRequest(info, "active"));
+      assert.equal(lookups(), before, "the registry's address was looked up again");
+    });
+
     await t.step("a call that does not answer fails after the timeout", async () => {
       fake.hanging.add("Registry.onPrestop");
       await assert.rejects(link.onPrestop(prestopRequest(info)), /Registry onPrestop .*timeout/i);
@@ -129,6 +143,7 @@ Deno.test("registry requests", async (t) => {
         pid: 0,
         nodeEndpoint: "tcp -h 10.0.0.3 -p 15999 -t 60000",
         group: "zone-a",
+        token: "s3cret-of-App",
       }),
       {
         nodeName: "10.0.0.3",
@@ -163,11 +178,13 @@ Deno.test("registry requests", async (t) => {
         tarscliVersion: VERSION,
         nodeEndpoint: "tcp -h 10.0.0.3 -p 15999 -t 60000",
         group: "zone-a",
+        token: "s3cret-of-App",
       },
     );
     const without = { state: "active", disableFlow: false, version: "", pid: 1 } as const;
     assert.equal(startupRequest(info, without).nodeEndpoint, "", "no node object: empty");
     assert.equal(startupRequest(info, without).group, "", "no group named: empty");
+    assert.equal(startupRequest(info, without).token, "", "no token: empty (sent as none)");
   });
 
   await t.step("keepAlive and onPrestop name this server only", () => {

@@ -266,6 +266,7 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
         version: settings.serverVersion,
         pid,
         nodeEndpoint: pod!.nodeEndpoint,
+        token: settings.registryToken,
       }))
       : call === "heartbeat"
       ? link.keepAlive(keepAliveRequest(info, state, { pid }))

@@ -210,27 +210,39 @@ Deno.test("tarscli genconf (subprocess)", async (t) => {
   );
 
   await t.step("unknown keys: a warning on stderr, files written", async () => {
-    await withTarsPath(META + "logsise: 1G\n", async (tarsPath) => {
+    await withTarsPath(META + "owner: team-a\n", async (tarsPath) => {
       const run = await tarscli(["genconf"], { TARS_PATH: tarsPath, POD_IP: "127.0.0.1" });
       assert.equal(run.code, 0);
       assert.match(
         run.stderr,
         new RegExp(
-          `^tarscli genconf: warning: ${tarsPath}/bin/_server_meta\\.yaml:9:1: unknown key "logsise" ignored; `,
+          `^tarscli genconf: warning: ${tarsPath}/bin/_server_meta\\.yaml:9:1: unknown key "owner" ignored; `,
         ),
       );
       assert.ok(await Deno.stat(join(tarsPath, "conf", "HelloServer.conf")));
     });
   });
 
-  await t.step("arguments are a usage error (exit 2)", async () => {
-    const run = await tarscli(["genconf", "extra"], {});
-    assert.equal(run.code, 2);
-    assert.equal(
-      run.stderr,
-      "tarscli genconf: genconf takes no arguments; it reads the TARS_* variables (see tarscli help genconf)\n",
-    );
-  });
+  await t.step(
+    "an argument it does not take is a usage error naming it and --json (exit 2)",
+    async () => {
+      for (
+        const [arg, what] of [["--jsn", 'unknown option "--jsn"'], [
+          "extra",
+          'unexpected argument "extra"',
+        ]]
+      ) {
+        const run = await tarscli(["genconf", arg], {});
+        assert.equal(run.code, 2);
+        assert.equal(
+          run.stderr,
+          `tarscli genconf: ${what}; genconf takes only --json, and reads the TARS_* variables ` +
+            "(see tarscli help genconf)\n",
+        );
+        assert.equal(run.stdout, "");
+      }
+    },
+  );
 
   await t.step("help lists every variable genconf reads", async () => {
     const run = await tarscli(["help", "genconf"], {});
@@ -283,6 +295,12 @@ const ERRORS: readonly ErrorCase[] = [
     meta: META + "logNum: many\n",
     stderr:
       /^tarscli genconf: \S+_server_meta\.yaml:9:9: logNum must be a whole number of at least 1, got "many"; write e.g. logNum: 5\n$/,
+  },
+  {
+    name: "a misspelt key: adapter for adapters (the service would have no adapters)",
+    meta: META.replace("adapters:", "adapter:"),
+    stderr:
+      /^tarscli genconf: \S+\/bin\/_server_meta\.yaml:3:1: unknown key "adapter" \(did you mean "adapters"\?\): correct it; /,
   },
   {
     name: "duplicate adapter objects",

@@ -29,6 +29,8 @@ const BARE_DENO_MENTIONS = new Set([
 ]);
 /** npm's own commands the README may use. */
 const NPM_COMMANDS = new Set(["install", "ci"]);
+/** Standard tools (coreutils, OpenSSL) of the README's recipes: they take no file of ours. */
+const SYSTEM_TOOLS = new Set(["openssl", "tr", "base64", "printf", "sha256sum", "cut"]);
 /** Deno sub-commands that take no file of ours, or none in the README. */
 const DENO_COMMANDS = new Set(["fmt", "lint", "check", "compile", "info", "--version"]);
 
@@ -135,9 +137,13 @@ export function checkCommand(command: string, project: Project): string | undefi
       const rest = args.indexOf("--");
       if (rest >= 0) return checkCommand(args.slice(rest + 1).join(" "), project);
       const file = args[args.indexOf("-f") + 1];
-      return !args.includes("-f") || fileExists(file) ? undefined : `no file ${file}`;
+      // `-f -` reads what the command before it in the pipe wrote.
+      return !args.includes("-f") || file === "-" || fileExists(file)
+        ? undefined
+        : `no file ${file}`;
     }
     default:
+      if (SYSTEM_TOOLS.has(first)) return undefined;
       if (first?.includes("/")) return fileExists(first) ? undefined : `no file ${first}`;
       return `${first} is a command this test does not know: add its check`;
   }
@@ -148,6 +154,16 @@ Deno.test("README: every command in a shell block names something that exists", 
   const found = await project();
   const commands = shellBlockCommands(readme);
   assert.ok(commands.includes("npm install") && commands.includes("npm test"), commands.join("\n"));
+  // The three terminals of the example against npm start's registry.
+  for (
+    const command of [
+      "npm start",
+      "npm run example",
+      "npx deno run --allow-net examples/simple/client.ts",
+    ]
+  ) {
+    assert.ok(commands.includes(command), command);
+  }
   const wrong = commands.map((c) => [c, notOnPath(c) ?? checkCommand(c, found)])
     .filter(([, why]) => why);
   assert.deepEqual(wrong, []);
@@ -170,6 +186,8 @@ Deno.test("checkCommand: what it accepts and what it names as missing", async ()
   const cases: [string, string | undefined][] = [
     ["npm install", undefined],
     ["npm run demo", undefined],
+    ["npm run example", undefined],
+    ["npm run example -- LOCATOR", undefined],
     ["npm run nothing", "no npm script nothing"],
     ["npm publish", "npm publish is not a command this project uses"],
     ["npx deno task check", undefined],
@@ -189,6 +207,9 @@ Deno.test("checkCommand: what it accepts and what it names as missing", async ()
     ["docker build -f nowhere/Dockerfile .", "no file nowhere/Dockerfile"],
     ["kubectl -n tars-system exec deploy/hello -- tarscli notify tars.viewstatus", undefined],
     ["kubectl exec deploy/hello -- tarscli nothing", "no tarscli command nothing"],
+    ["kubectl apply -f -", undefined],
+    ["kubectl apply -f nowhere.yaml", "no file nowhere.yaml"],
+    ["sha256sum < testapp.token", undefined],
     ["baseserver/install.sh", undefined],
     ["baseserver/missing.sh", "no file baseserver/missing.sh"],
     ["make all", "make is a command this test does not know: add its check"],

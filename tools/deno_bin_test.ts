@@ -114,7 +114,7 @@ Deno.test("each npm script but postinstall runs the deno task of its name", asyn
   const { postinstall: _, ...scripts } = pkg.scripts as Record<string, string>;
   assert.deepEqual(
     Object.keys(scripts).sort(),
-    ["bench", "check", "compile", "demo", "start", "test"],
+    ["bench", "check", "compile", "demo", "example", "start", "test"],
   );
   for (const [name, script] of Object.entries(scripts)) {
     assert.equal(script, `deno task ${name}`);

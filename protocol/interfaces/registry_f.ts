@@ -57,10 +57,11 @@ export const AdapterConf = struct("tars.AdapterConf", {
 });
 
 /**
- * `tars.onStartupReq`: a pod announces its server and adapters. Tags 0-7 are K8STARS's; 8-12 are
+ * `tars.onStartupReq`: a pod announces its server and adapters. Tags 0-7 are K8STARS's; 8-13 are
  * this project's: the original clients do not send them, and the registry then keeps what it has
  * (an empty string or a pid of -1 says the same), but for the node endpoint: a pod that sends none
- * serves no node object.
+ * serves no node object; and a pod that sends no token registers only a server without
+ * registration tokens.
  */
 export const OnStartupReq = struct("tars.onStartupReq", {
   nodeName: req(0, string),
@@ -89,6 +90,11 @@ export const OnStartupReq = struct("tars.onStartupReq", {
    * address, by it.
    */
   group: opt(12, string),
+  /**
+   * The pod's registration token (`TARS_REGISTRY_TOKEN`): a server for which the registry has
+   * registration tokens registers only with one of them. Empty or absent: none.
+   */
+  token: opt(13, string),
 });
 
 /** `tars.onPrestopReq`: a pod is about to stop. */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { dirname } from "../../lib/posix_path.ts";
+import { dirname, join } from "../../lib/posix_path.ts";
 import type { ConnectOptions } from "./mysql_schema.ts";
 import { SqliteStore } from "./sqlite_store.ts";
 import type { RegistryStore, StoreOptions } from "./types.ts";
@@ -43,7 +43,16 @@ export async function openStore(spec: string, options: OpenStoreOptions): Promis
     try {
       return SqliteStore.open(path, { now: options.now });
     } catch (error) {
-      const reason = error instanceof Deno.errors.NotADirectory
+      // Creating the directories above a file fails with EEXIST (or ENOTDIR below it).
+      const file = error instanceof Deno.errors.AlreadyExists ||
+          error instanceof Deno.errors.NotADirectory
+        ? fileInPlaceOfDirectory(path)
+        : undefined;
+      const reason = file !== undefined
+        ? `${file} is a file, not a directory: move that file, or keep the store under another path`
+        : isDirectory(path)
+        ? `it is a directory: name a file in it, e.g. sqlite:${join(path, "tarsregistry.db")}`
+        : error instanceof Deno.errors.NotADirectory
         ? "a directory on its path is a file"
         : error instanceof Deno.errors.PermissionDenied
         ? "permission denied; let the registry's user write there"
@@ -63,6 +72,30 @@ export async function openStore(spec: string, options: OpenStoreOptions): Promis
     `Invalid store ${JSON.stringify(spec)}: use sqlite:PATH or ` +
       `mysql://USER:PASS@HOST:PORT/db_tars`,
   );
+}
+
+/** Whether `path` is a directory (false when it cannot be told). */
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+/** The nearest existing ancestor of `path` when it is a file, where a directory must be; else undefined. */
+function fileInPlaceOfDirectory(path: string): string | undefined {
+  for (let dir = dirname(path); dir !== dirname(dir); dir = dirname(dir)) {
+    try {
+      return Deno.statSync(dir).isDirectory ? undefined : dir;
+    } catch (error) {
+      // Missing, or under the file: look further up.
+      if (!(error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory)) {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
 }
 
 /**

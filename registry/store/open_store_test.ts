@@ -111,3 +111,39 @@ Deno.test("openStore picks the store from the spec", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("openStore: a SQLite path it cannot use is named with its cause and the fix", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "tars-open-" });
+  const file = join(dir, "afile");
+  await Deno.writeTextFile(file, "");
+  const refusal = (path: string, reason: string) =>
+    `Cannot open the SQLite store ${path} (--store): ${reason}`;
+  const inPlace = `${file} is a file, not a directory: move that file, or keep the store under ` +
+    "another path";
+  try {
+    await t.step("its directory is a file", async () => {
+      const path = join(file, "registry.db");
+      await assert.rejects(() => openStore(`sqlite:${path}`, { now: () => 0 }), {
+        message: refusal(path, inPlace),
+      });
+    });
+    await t.step("a directory above it is a file", async () => {
+      const path = join(file, "data", "registry.db");
+      await assert.rejects(() => openStore(`sqlite:${path}`, { now: () => 0 }), {
+        message: refusal(path, inPlace),
+      });
+    });
+    await t.step("it is a directory", async () => {
+      await assert.rejects(() => openStore(`sqlite:${dir}`, { now: () => 0 }), {
+        message: refusal(
+          dir,
+          `it is a directory: name a file in it, e.g. sqlite:${join(dir, "tarsregistry.db")}`,
+        ),
+      });
+    });
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["afile"]);
+    assert.equal(await Deno.readTextFile(file), "");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -59,13 +59,19 @@ function testClock(): FakeClock {
   return fakeClock(Date.UTC(2026, 0, 1, 12, 0, 0));
 }
 
+/** A registration of App.Server (or the server the overrides name) with its servant `Obj`. */
 function startup(overrides: Partial<StartupRequest> = {}): StartupRequest {
+  const application = overrides.application ?? "App";
+  const server = overrides.server ?? "Server";
   return {
     nodeName: "10.0.0.1",
-    application: "App",
-    server: "Server",
+    application,
+    server,
     setId: "",
-    adapters: [{ servant: "App.Server.Obj", endpoint: "tcp -h 10.0.0.1 -p 13000 -t 30000" }],
+    adapters: [{
+      servant: `${application}.${server}.Obj`,
+      endpoint: "tcp -h 10.0.0.1 -p 13000 -t 30000",
+    }],
     disableFlow: false,
     state: "activating",
     version: "v1",

@@ -25,3 +25,15 @@ export async function waitDead(pid: number): Promise<string> {
   }
   return state;
 }
+
+/** Pids of the processes whose environment holds `entry` (`TARS_PATH=/tmp/pod_…`). */
+export async function processesWith(entry: string): Promise<number[]> {
+  const found: number[] = [];
+  for await (const proc of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(proc.name)) continue;
+    // A process that ended meanwhile, or one of another user, has no environment to read.
+    const environ = await Deno.readTextFile(`/proc/${proc.name}/environ`).catch(() => "");
+    if (environ.split("\0").includes(entry)) found.push(Number(proc.name));
+  }
+  return found;
+}
