@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createProcessRunner } from "../lib/process_group.ts";
+import { ifExists } from "../lib/not_found.ts";
 import {
   readLogTail,
   type RunningService,
@@ -12,11 +13,7 @@ import { waitDead } from "../tests/support/processes.ts";
 /** Waits (bounded) until `path` holds `text`. */
 async function waitForText(path: string, text: string): Promise<void> {
   for (let i = 0; i < 400; i++) {
-    try {
-      if ((await Deno.readTextFile(path)).includes(text)) return;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
+    if ((await ifExists(Deno.readTextFile(path)))?.includes(text)) return;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   assert.fail(`${path} never held "${text}"`);

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { exists, ifExists } from "../lib/not_found.ts";
 import { join } from "../lib/posix_path.ts";
 import type { LifecycleSettings } from "../lib/settings.ts";
 import { settlesWithin } from "../lib/timers.ts";
@@ -126,16 +127,6 @@ export function machineConfig(
     prestopWaitTime: settings.prestopWaitTime,
     stopGrace: settings.stopGrace,
   };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
 }
 
 /** Starts the supervisor's machine; it runs until a stop request or a failed genconf. */
@@ -359,9 +350,7 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
         break;
       case "clearPrestopMarker":
         fileOperation(`remove ${prestopMarker}`, async () => {
-          await Deno.remove(prestopMarker).catch((error) => {
-            if (!(error instanceof Deno.errors.NotFound)) throw error;
-          });
+          await ifExists(Deno.remove(prestopMarker));
         });
         break;
       case "claimPrestop":
