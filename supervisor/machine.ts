@@ -80,6 +80,9 @@ export const MACHINE_DEFAULTS = {
  */
 export const STOP_SLACK = 2000;
 
+/** The longest wait for the answer to `AdminF.shutdown` (half the stop grace when that is less). */
+const SHUTDOWN_CALL_MAX = 3000;
+
 /** The markers in `data/` the machine reacts to. */
 export interface Markers {
   /** `data/stop`: restarts suspended. */
@@ -133,7 +136,6 @@ export interface NodeOp {
    */
   readonly step: "draining" | "halting" | "starting";
   readonly until?: number;
-  readonly halt?: HaltProgress;
 }
 
 /** The registry calls: `onStartup`, `keepAlive`, `onPrestop`. */
@@ -245,8 +247,6 @@ export interface StopProgress {
   /** Exit at the latest then. */
   readonly deadline: number;
   readonly drainUntil?: number;
-  /** Set once the service is being stopped (phase `stopping`). */
-  readonly halt?: HaltProgress;
   readonly leave: "none" | "sent" | "settled";
 }
 
@@ -283,6 +283,8 @@ export interface SupervisorState {
   readonly held: boolean;
   /** The node request in progress. */
   readonly op?: NodeOp;
+  /** The stopping of the running service in progress: the pod's stop's, or a node request's. */
+  readonly halt?: HaltProgress;
   /** The time of the last `wake` effect. */
   readonly wakeAt?: number;
 }
@@ -337,17 +339,8 @@ function setStop(tx: Tx, patch: Partial<StopProgress>): void {
   tx.s = { ...tx.s, stop: { ...tx.s.stop!, ...patch } };
 }
 
-/** The halt in progress: the pod's stop's, or the node request's; undefined when none. */
-function currentHalt(s: SupervisorState): HaltProgress | undefined {
-  if (s.phase === "stopping") return s.stop?.halt;
-  if (s.phase === "running" && s.op?.step === "halting") return s.op.halt;
-  return undefined;
-}
-
 function setHalt(tx: Tx, patch: Partial<HaltProgress>): void {
-  const { s } = tx;
-  if (s.phase === "stopping") setStop(tx, { halt: { ...s.stop!.halt!, ...patch } });
-  else set(tx, { op: { ...s.op!, halt: { ...s.op!.halt!, ...patch } } });
+  tx.s = { ...tx.s, halt: { ...tx.s.halt!, ...patch } };
 }
 
 function emit(tx: Tx, effect: SupervisorEffect): void {
@@ -476,7 +469,7 @@ function answer(tx: Tx, ids: readonly number[], ret: number, result: string): vo
 /** Ends the request in progress and answers every request waiting for it. */
 function finishOp(tx: Tx, ret: number, result: string): void {
   const op = tx.s.op!;
-  set(tx, { op: undefined });
+  set(tx, { op: undefined, halt: undefined });
   log(tx, `${REQUEST_NAMES[op.kind]}: ${result}`);
   answer(tx, op.waiters, ret, result);
 }
@@ -549,24 +542,10 @@ function drainOrHalt(tx: Tx): void {
 
 /** Stops the running service as a pod's stop does: AdminF.shutdown, the ports, SIGTERM, SIGKILL. */
 function halt(tx: Tx): void {
-  const { s, now } = tx;
-  const grace = s.config.stopGrace;
+  const { s } = tx;
   log(tx, `${REQUEST_NAMES[s.op!.kind]}: stopping the service`);
-  set(tx, {
-    op: {
-      ...s.op!,
-      step: "halting",
-      until: undefined,
-      halt: {
-        termAt: now + grace / 2,
-        killAt: now + grace,
-        shutdown: "sent",
-        probing: false,
-        nextProbeAt: now,
-      },
-    },
-  });
-  emit(tx, { type: "adminShutdown", timeout: Math.min(3000, Math.max(1, grace / 2)) });
+  set(tx, { op: { ...s.op!, step: "halting", until: undefined } });
+  startHalt(tx);
 }
 
 /** Launches the service for a start or restart, answered once a check round finds it active. */
@@ -574,7 +553,8 @@ function relaunch(tx: Tx): void {
   const { s, now } = tx;
   const name = REQUEST_NAMES[s.op!.kind];
   set(tx, {
-    op: { ...s.op!, step: "starting", until: now + s.config.nodeStartWait, halt: undefined },
+    op: { ...s.op!, step: "starting", until: now + s.config.nodeStartWait },
+    halt: undefined,
     quickExits: 0,
   });
   launch(tx);
@@ -620,7 +600,7 @@ function advanceOp(tx: Tx): void {
 /** The halt's steps due at `now`: SIGTERM at the end of the port wait, or the next port probe. */
 function advanceHalt(tx: Tx): void {
   const { s, now } = tx;
-  const h = currentHalt(s);
+  const h = s.halt;
   if (!h || s.service.kind !== "running" || s.service.terminating) return;
   if (now >= h.termAt) terminate(tx, "the port-close wait ended");
   else if (h.shutdown === "ok" && !h.probing && now >= h.nextProbeAt) {
@@ -850,11 +830,21 @@ function leave(tx: Tx): void {
 }
 
 function enterStopping(tx: Tx): void {
+  set(tx, { phase: "stopping" });
+  startHalt(tx);
+  if (tx.s.service.kind !== "running") log(tx, "service not running");
+}
+
+/**
+ * Starts stopping the service, for a pod's stop or a node request: `AdminF.shutdown` (bounded by
+ * half the grace, at most {@linkcode SHUTDOWN_CALL_MAX}), then the wait for its ports to close
+ * until half the grace, the stop script or SIGTERM, and SIGKILL at the end of the grace.
+ */
+function startHalt(tx: Tx): void {
   const { s, now } = tx;
   const grace = s.config.stopGrace;
-  set(tx, { phase: "stopping" });
   const running = s.service.kind === "running";
-  setStop(tx, {
+  set(tx, {
     halt: {
       termAt: now + grace / 2,
       killAt: now + grace,
@@ -864,9 +854,10 @@ function enterStopping(tx: Tx): void {
     },
   });
   if (running) {
-    emit(tx, { type: "adminShutdown", timeout: Math.min(3000, Math.max(1, grace / 2)) });
-  } else {
-    log(tx, "service not running");
+    emit(tx, {
+      type: "adminShutdown",
+      timeout: Math.min(SHUTDOWN_CALL_MAX, Math.max(1, grace / 2)),
+    });
   }
 }
 
@@ -875,7 +866,7 @@ function terminate(tx: Tx, why: string): void {
   if (s.service.kind !== "running" || s.service.terminating) return;
   log(tx, `stopping the service: ${why}`);
   set(tx, { service: { ...s.service, terminating: true } });
-  emit(tx, { type: "terminate", killAt: currentHalt(s)!.killAt });
+  emit(tx, { type: "terminate", killAt: s.halt!.killAt });
 }
 
 function onShutdownAnswered(
@@ -883,7 +874,7 @@ function onShutdownAnswered(
   event: Extract<SupervisorEvent, { type: "shutdownAnswered" }>,
 ): void {
   const { now } = tx;
-  if (currentHalt(tx.s)?.shutdown !== "sent") return;
+  if (tx.s.halt?.shutdown !== "sent") return;
   if (event.ok) {
     log(tx, "AdminF.shutdown sent");
     setHalt(tx, { shutdown: "ok", nextProbeAt: now });
@@ -896,7 +887,7 @@ function onShutdownAnswered(
 
 function onPortsProbed(tx: Tx, event: Extract<SupervisorEvent, { type: "portsProbed" }>): void {
   const { s, now } = tx;
-  if (!currentHalt(s)?.probing) return;
+  if (!s.halt?.probing) return;
   setHalt(tx, { probing: false, nextProbeAt: now + s.config.portPollInterval });
   if (!event.open) terminate(tx, "its ports closed");
 }
@@ -955,7 +946,7 @@ function advance(tx: Tx): void {
 
 /** The times of the halt in progress: the end of the port wait, the next port probe. */
 function pushHaltTimes(s: SupervisorState, times: number[]): void {
-  const h = currentHalt(s);
+  const h = s.halt;
   if (!h || s.service.kind !== "running" || s.service.terminating) return;
   times.push(h.termAt);
   if (h.shutdown === "ok" && !h.probing) times.push(h.nextProbeAt);
