@@ -131,10 +131,11 @@ export interface NodeOp {
   readonly kind: NodeRequestKind;
   readonly waiters: readonly number[];
   /**
-   * `draining`: out of traffic until `until`; `halting`: the service being stopped; `starting`:
-   * launched, answered once a check round finds it active or at `until`.
+   * How far the request has come: `draining`, out of traffic until `until`; `halting`, the
+   * service being stopped; `starting`, launched, answered once a check round finds it active or at
+   * `until`.
    */
-  readonly step: "draining" | "halting" | "starting";
+  readonly stage: "draining" | "halting" | "starting";
   readonly until?: number;
 }
 
@@ -262,8 +263,8 @@ export interface SupervisorState {
     | "draining"
     | "stopping"
     | "exited";
-  /** The state reported in the state file and the heartbeats. */
-  readonly state: ServiceState;
+  /** The service's state as the state file and the heartbeats report it. */
+  readonly serviceState: ServiceState;
   /** Why, in one line. */
   readonly reason: string;
   readonly everActive: boolean;
@@ -300,7 +301,7 @@ export function initialState(config: MachineConfig): SupervisorState {
   return {
     config,
     phase: "idle",
-    state: "activating",
+    serviceState: "activating",
     reason: "starting",
     everActive: false,
     markers: { stop: false, prestop: false },
@@ -322,25 +323,25 @@ export function initialState(config: MachineConfig): SupervisorState {
 
 /** A step in progress: the state so far and the effects collected. */
 interface Tx {
-  s: SupervisorState;
+  state: SupervisorState;
   readonly now: number;
   readonly effects: SupervisorEffect[];
 }
 
 function set(tx: Tx, patch: Partial<SupervisorState>): void {
-  tx.s = { ...tx.s, ...patch };
+  tx.state = { ...tx.state, ...patch };
 }
 
 function setRegistry(tx: Tx, patch: Partial<RegistryProgress>): void {
-  tx.s = { ...tx.s, registry: { ...tx.s.registry, ...patch } };
+  tx.state = { ...tx.state, registry: { ...tx.state.registry, ...patch } };
 }
 
 function setStop(tx: Tx, patch: Partial<StopProgress>): void {
-  tx.s = { ...tx.s, stop: { ...tx.s.stop!, ...patch } };
+  tx.state = { ...tx.state, stop: { ...tx.state.stop!, ...patch } };
 }
 
 function setHalt(tx: Tx, patch: Partial<HaltProgress>): void {
-  tx.s = { ...tx.s, halt: { ...tx.s.halt!, ...patch } };
+  tx.state = { ...tx.state, halt: { ...tx.state.halt!, ...patch } };
 }
 
 function emit(tx: Tx, effect: SupervisorEffect): void {
@@ -357,99 +358,110 @@ function describeExit(exit: ExitStatus): string {
 
 /** Sets the reported state and writes the state file (also when unchanged: a fresh time). */
 function setState(tx: Tx, next: ServiceState, reason: string): void {
-  const { s } = tx;
+  const { state } = tx;
   // Once the pod's prestop started the state stays deactivating (a node request's drain ends).
   if (
-    s.state === "deactivating" && next !== "deactivating" && (isStopping(s) || s.markers.prestop)
+    state.serviceState === "deactivating" && next !== "deactivating" &&
+    (isStopping(state) || state.markers.prestop)
   ) {
     return;
   }
-  if (next !== s.state) log(tx, `state ${s.state} -> ${next}: ${reason}`);
+  if (next !== state.serviceState) log(tx, `state ${state.serviceState} -> ${next}: ${reason}`);
   set(tx, {
-    state: next,
+    serviceState: next,
     reason,
     ...(next === "active" ? { everActive: true, lastActiveAt: tx.now } : {}),
   });
   emit(tx, { type: "writeState", state: next, reason, writtenAt: tx.now });
 }
 
-function isStopping(s: SupervisorState): boolean {
-  return s.phase === "claiming" || s.phase === "draining" || s.phase === "stopping" ||
-    s.phase === "exited";
+function isStopping(state: SupervisorState): boolean {
+  return state.phase === "claiming" || state.phase === "draining" || state.phase === "stopping" ||
+    state.phase === "exited";
 }
 
 /** Sends `onStartup` or `keepAlive` when the state changed or a heartbeat is due. */
 function maybeHeartbeat(tx: Tx): void {
-  const { s, now } = tx;
-  const r = s.registry;
-  if (s.phase !== "running" || r.inFlight || r.backedOff) return;
-  const due = now - r.reportedAt >= s.config.reportInterval;
-  if (s.state === r.reportedState && !due) return;
-  const register = r.reRegister && s.state !== "deactivating";
-  setRegistry(tx, { inFlight: register ? "register" : "heartbeat", sending: s.state });
-  emit(tx, { type: "registry", call: register ? "register" : "heartbeat", state: s.state });
+  const { state, now } = tx;
+  const r = state.registry;
+  if (state.phase !== "running" || r.inFlight || r.backedOff) return;
+  const due = now - r.reportedAt >= state.config.reportInterval;
+  if (state.serviceState === r.reportedState && !due) return;
+  const register = r.reRegister && state.serviceState !== "deactivating";
+  setRegistry(tx, { inFlight: register ? "register" : "heartbeat", sending: state.serviceState });
+  emit(tx, {
+    type: "registry",
+    call: register ? "register" : "heartbeat",
+    state: state.serviceState,
+  });
 }
 
 function startCheck(tx: Tx): void {
-  const { s } = tx;
+  const { state } = tx;
   set(tx, { checking: true });
   // A service a node request is draining or stopping is not judged by its endpoints.
-  const judged = !s.op || s.op.step === "starting";
+  const judged = !state.op || state.op.stage === "starting";
   emit(tx, {
     type: "check",
-    service: s.phase === "running" && s.service.kind === "running" && judged,
+    service: state.phase === "running" && state.service.kind === "running" && judged,
   });
 }
 
 function launch(tx: Tx): void {
-  const { s, now } = tx;
-  const run = s.runs + 1;
-  const restart = s.runs > 0;
+  const { state, now } = tx;
+  const run = state.runs + 1;
+  const restart = state.runs > 0;
   set(tx, {
     runs: run,
-    restarts: restart ? s.restarts + 1 : s.restarts,
+    restarts: restart ? state.restarts + 1 : state.restarts,
     service: { kind: "running", run, since: now, terminating: false },
-    firstLaunchAt: s.firstLaunchAt ?? now,
+    firstLaunchAt: state.firstLaunchAt ?? now,
   });
-  if (restart) log(tx, `restarting the service (restart ${tx.s.restarts})`);
+  if (restart) log(tx, `restarting the service (restart ${tx.state.restarts})`);
   emit(tx, { type: "launch", run });
   if (restart) {
     emit(tx, {
       type: "report",
       level: "normal",
-      message: `[notify] restart, restart ${tx.s.restarts}`,
+      message: `[notify] restart, restart ${tx.state.restarts}`,
     });
   }
 }
 
 /** The state a finished check round shows. */
 function judge(tx: Tx, endpoints: EndpointResult | undefined): void {
-  const { s, now } = tx;
-  if (s.markers.prestop) return setState(tx, "deactivating", "prestop ran");
+  const { state, now } = tx;
+  if (state.markers.prestop) return setState(tx, "deactivating", "prestop ran");
   // Draining or stopping for a node request: the state it set stays.
-  if (s.op && s.op.step !== "starting") return setState(tx, s.state, s.reason);
-  if (s.service.kind === "running") {
-    if (!endpoints) return setState(tx, s.state, s.reason);
+  if (state.op && state.op.stage !== "starting") {
+    return setState(tx, state.serviceState, state.reason);
+  }
+  if (state.service.kind === "running") {
+    if (!endpoints) return setState(tx, state.serviceState, state.reason);
     if (endpoints.ok) return setState(tx, "active", "every endpoint accepts connections");
     const failure = endpoints.failure ?? "endpoints not ready";
-    if (s.op) return setState(tx, "activating", failure);
-    const since = s.firstLaunchAt ?? now;
-    if (s.state === "activating" && now - since < s.config.activatingTimeout) {
+    if (state.op) return setState(tx, "activating", failure);
+    const since = state.firstLaunchAt ?? now;
+    if (state.serviceState === "activating" && now - since < state.config.activatingTimeout) {
       return setState(tx, "activating", failure);
     }
     return setState(tx, "inactive", failure);
   }
-  if (s.held) return setState(tx, "inactive", HELD_REASON);
-  if (s.service.kind === "down" && s.markers.stop) {
+  if (state.held) return setState(tx, "inactive", HELD_REASON);
+  if (state.service.kind === "down" && state.markers.stop) {
     return setState(tx, "inactive", "restarts suspended by data/stop");
   }
   setState(tx, "inactive", "service not running");
 }
 
 /** Whether a service that exited is restarted at `now` (no marker, hold or request forbids it). */
-function restartDue(s: SupervisorState, now: number, markers: Markers = s.markers): boolean {
-  return s.service.kind === "down" && now >= s.service.restartAt && !markers.stop &&
-    !markers.prestop && !s.held && !s.op;
+function restartDue(
+  state: SupervisorState,
+  now: number,
+  markers: Markers = state.markers,
+): boolean {
+  return state.service.kind === "down" && now >= state.service.restartAt && !markers.stop &&
+    !markers.prestop && !state.held && !state.op;
 }
 
 // ---- Node requests -----------------------------------------------------------------------------
@@ -468,41 +480,41 @@ function answer(tx: Tx, ids: readonly number[], ret: number, result: string): vo
 
 /** Ends the request in progress and answers every request waiting for it. */
 function finishOp(tx: Tx, ret: number, result: string): void {
-  const op = tx.s.op!;
+  const op = tx.state.op!;
   set(tx, { op: undefined, halt: undefined });
   log(tx, `${REQUEST_NAMES[op.kind]}: ${result}`);
   answer(tx, op.waiters, ret, result);
 }
 
 function onNodeRequest(tx: Tx, event: Extract<SupervisorEvent, { type: "nodeRequest" }>): void {
-  const { s } = tx;
+  const { state } = tx;
   const name = REQUEST_NAMES[event.kind];
   const refuse = (result: string) => {
     log(tx, `${name}: ${result}`);
     answer(tx, [event.id], NODE_ANSWER.STATE, result);
   };
-  if (isStopping(s) || s.markers.prestop) return refuse("the pod is stopping");
-  if (s.phase !== "running") {
+  if (isStopping(state) || state.markers.prestop) return refuse("the pod is stopping");
+  if (state.phase !== "running") {
     return refuse(
       `the service has not started yet (${
-        s.phase === "registering" ? "registering the pod with the registry" : "starting up"
+        state.phase === "registering" ? "registering the pod with the registry" : "starting up"
       }); try again once it runs`,
     );
   }
-  if (s.op) {
-    if (s.op.kind === event.kind) {
-      set(tx, { op: { ...s.op, waiters: [...s.op.waiters, event.id] } });
+  if (state.op) {
+    if (state.op.kind === event.kind) {
+      set(tx, { op: { ...state.op, waiters: [...state.op.waiters, event.id] } });
       return;
     }
     return refuse(
-      `${REQUEST_NAMES[s.op.kind]} is in progress (${s.op.step}); try again when it ends`,
+      `${REQUEST_NAMES[state.op.kind]} is in progress (${state.op.stage}); try again when it ends`,
     );
   }
-  const running = s.service.kind === "running";
-  log(tx, `${name} requested (${s.state})`);
+  const running = state.service.kind === "running";
+  log(tx, `${name} requested (${state.serviceState})`);
   if (event.kind === "stop") {
     if (!running) {
-      const already = s.held;
+      const already = state.held;
       set(tx, { held: true });
       setState(tx, "inactive", HELD_REASON);
       maybeHeartbeat(tx);
@@ -512,96 +524,96 @@ function onNodeRequest(tx: Tx, event: Extract<SupervisorEvent, { type: "nodeRequ
       log(tx, `${name}: ${result}`);
       return answer(tx, [event.id], 0, result);
     }
-    set(tx, { op: { kind: "stop", waiters: [event.id], step: "draining" } });
+    set(tx, { op: { kind: "stop", waiters: [event.id], stage: "draining" } });
     return drainOrHalt(tx);
   }
   if (event.kind === "start" && running) {
-    const result = `already running (${s.state})`;
+    const result = `already running (${state.serviceState})`;
     log(tx, `${name}: ${result}`);
     return answer(tx, [event.id], 0, result);
   }
-  set(tx, { held: false, op: { kind: event.kind, waiters: [event.id], step: "draining" } });
+  set(tx, { held: false, op: { kind: event.kind, waiters: [event.id], stage: "draining" } });
   if (running) drainOrHalt(tx);
   else relaunch(tx);
 }
 
 /** Takes the service out of traffic for the drain wait when it is in traffic, else stops it. */
 function drainOrHalt(tx: Tx): void {
-  const { s, now } = tx;
-  const name = REQUEST_NAMES[s.op!.kind];
-  if (s.state !== "active") {
-    log(tx, `${name}: the service is ${s.state}, not in traffic: no drain wait`);
+  const { state, now } = tx;
+  const name = REQUEST_NAMES[state.op!.kind];
+  if (state.serviceState !== "active") {
+    log(tx, `${name}: the service is ${state.serviceState}, not in traffic: no drain wait`);
     return halt(tx);
   }
-  const wait = s.config.prestopWaitTime;
-  set(tx, { op: { ...s.op!, step: "draining", until: now + wait } });
+  const wait = state.config.prestopWaitTime;
+  set(tx, { op: { ...state.op!, stage: "draining", until: now + wait } });
   setState(tx, "deactivating", `${name}: out of traffic, waiting ${wait} ms for calls in flight`);
   maybeHeartbeat(tx);
-  emit(tx, { type: "adminNotify", command: "prestop", timeout: s.config.stopCallTimeout });
+  emit(tx, { type: "adminNotify", command: "prestop", timeout: state.config.stopCallTimeout });
 }
 
 /** Stops the running service as a pod's stop does: AdminF.shutdown, the ports, SIGTERM, SIGKILL. */
 function halt(tx: Tx): void {
-  const { s } = tx;
-  log(tx, `${REQUEST_NAMES[s.op!.kind]}: stopping the service`);
-  set(tx, { op: { ...s.op!, step: "halting", until: undefined } });
+  const { state } = tx;
+  log(tx, `${REQUEST_NAMES[state.op!.kind]}: stopping the service`);
+  set(tx, { op: { ...state.op!, stage: "halting", until: undefined } });
   startHalt(tx);
 }
 
 /** Launches the service for a start or restart, answered once a check round finds it active. */
 function relaunch(tx: Tx): void {
-  const { s, now } = tx;
-  const name = REQUEST_NAMES[s.op!.kind];
+  const { state, now } = tx;
+  const name = REQUEST_NAMES[state.op!.kind];
   set(tx, {
-    op: { ...s.op!, step: "starting", until: now + s.config.nodeStartWait },
+    op: { ...state.op!, stage: "starting", until: now + state.config.nodeStartWait },
     halt: undefined,
     quickExits: 0,
   });
   launch(tx);
   setState(tx, "activating", `${name}: started, waiting for its endpoints`);
   maybeHeartbeat(tx);
-  if (!tx.s.checking) set(tx, { nextCheckAt: now });
+  if (!tx.state.checking) set(tx, { nextCheckAt: now });
 }
 
 /** After a check round: a start or restart that waits is answered once the service is active. */
 function settleStart(tx: Tx): void {
-  const { s, now } = tx;
-  if (s.op?.step !== "starting") return;
-  if (s.state === "active") {
+  const { state, now } = tx;
+  if (state.op?.stage !== "starting") return;
+  if (state.serviceState === "active") {
     return finishOp(
       tx,
       0,
-      s.op.kind === "restart"
+      state.op.kind === "restart"
         ? "restarted: the service is active again"
         : "started: the service is active",
     );
   }
-  set(tx, { nextCheckAt: now + Math.min(s.config.checkInterval, s.config.nodeRecheck) });
+  set(tx, { nextCheckAt: now + Math.min(state.config.checkInterval, state.config.nodeRecheck) });
 }
 
 /** What is due for the node request in progress at `now`. */
 function advanceOp(tx: Tx): void {
   const { now } = tx;
-  const op = tx.s.op;
+  const op = tx.state.op;
   if (!op) return;
-  if (op.step === "draining" && now >= op.until!) halt(tx);
-  if (tx.s.op?.step === "halting") advanceHalt(tx);
-  const waiting = tx.s.op;
-  if (waiting?.step === "starting" && now >= waiting.until!) {
+  if (op.stage === "draining" && now >= op.until!) halt(tx);
+  if (tx.state.op?.stage === "halting") advanceHalt(tx);
+  const waiting = tx.state.op;
+  if (waiting?.stage === "starting" && now >= waiting.until!) {
     finishOp(
       tx,
       NODE_ANSWER.FAILED,
-      `the service is not active ${tx.s.config.nodeStartWait} ms after its start ` +
-        `(${tx.s.state}: ${tx.s.reason}); it keeps running and being checked`,
+      `the service is not active ${tx.state.config.nodeStartWait} ms after its start ` +
+        `(${tx.state.serviceState}: ${tx.state.reason}); it keeps running and being checked`,
     );
   }
 }
 
 /** The halt's steps due at `now`: SIGTERM at the end of the port wait, or the next port probe. */
 function advanceHalt(tx: Tx): void {
-  const { s, now } = tx;
-  const h = s.halt;
-  if (!h || s.service.kind !== "running" || s.service.terminating) return;
+  const { state, now } = tx;
+  const h = state.halt;
+  if (!h || state.service.kind !== "running" || state.service.terminating) return;
   if (now >= h.termAt) terminate(tx, "the port-close wait ended");
   else if (h.shutdown === "ok" && !h.probing && now >= h.nextProbeAt) {
     setHalt(tx, { probing: true });
@@ -617,38 +629,38 @@ function onStart(tx: Tx): void {
 }
 
 function onConfigured(tx: Tx): void {
-  if (tx.s.phase !== "configuring") return;
-  set(tx, { phase: "registering", nextCheckAt: tx.now + tx.s.config.checkInterval });
+  if (tx.state.phase !== "configuring") return;
+  set(tx, { phase: "registering", nextCheckAt: tx.now + tx.state.config.checkInterval });
   emit(tx, { type: "clearPrestopMarker" });
   setState(tx, "activating", "registering with the registry");
   register(tx);
 }
 
 function register(tx: Tx): void {
-  setRegistry(tx, { inFlight: "register", sending: tx.s.state, retryAt: undefined });
-  emit(tx, { type: "registry", call: "register", state: tx.s.state });
+  setRegistry(tx, { inFlight: "register", sending: tx.state.serviceState, retryAt: undefined });
+  emit(tx, { type: "registry", call: "register", state: tx.state.serviceState });
 }
 
 function onRegistryAnswered(
   tx: Tx,
   event: Extract<SupervisorEvent, { type: "registryAnswered" }>,
 ): void {
-  const { s, now } = tx;
+  const { state, now } = tx;
   const failure = event.message ?? "no reason given";
   const name = { register: "onStartup", heartbeat: "keepAlive", leave: "onPrestop" }[event.call];
   if (event.call === "leave") {
     if (event.outcome !== "ok") log(tx, `registry: onPrestop failed: ${failure}; going on`);
-    if (s.stop?.leave === "sent") setStop(tx, { leave: "settled" });
+    if (state.stop?.leave === "sent") setStop(tx, { leave: "settled" });
     return;
   }
-  const sent = s.registry.sending;
+  const sent = state.registry.sending;
   setRegistry(tx, { inFlight: undefined, sending: undefined });
-  if (isStopping(s)) {
+  if (isStopping(state)) {
     // The stop sequence makes its own calls; the answer of one sent before it only gets logged.
     if (event.outcome !== "ok") log(tx, `registry: ${name} failed: ${failure}; going on`);
     return;
   }
-  if (s.phase === "registering") {
+  if (state.phase === "registering") {
     if (event.outcome === "ok") {
       setRegistry(tx, {
         failures: 0,
@@ -661,8 +673,8 @@ function onRegistryAnswered(
       launch(tx);
       return;
     }
-    const failures = s.registry.failures + 1;
-    const wait = backoffDelay(failures, s.config.registerBackoff);
+    const failures = state.registry.failures + 1;
+    const wait = backoffDelay(failures, state.config.registerBackoff);
     setRegistry(tx, { failures, retryAt: now + wait, lastError: failure });
     log(tx, `registry: onStartup failed: ${failure}; retrying in ${wait} ms`);
     setState(tx, "activating", `waiting for the registry: ${failure}`);
@@ -670,7 +682,7 @@ function onRegistryAnswered(
   }
   // running
   if (event.outcome === "ok") {
-    if (event.call === "heartbeat" && sent !== s.registry.reportedState) {
+    if (event.call === "heartbeat" && sent !== state.registry.reportedState) {
       log(tx, `registry: keepAlive ${sent}`);
     }
     setRegistry(tx, { reportedState: sent, reportedAt: now, reRegister: false });
@@ -690,24 +702,28 @@ function onRegistryAnswered(
 }
 
 function onChecked(tx: Tx, event: Extract<SupervisorEvent, { type: "checked" }>): void {
-  const { s, now } = tx;
-  if (!s.checking) return;
-  set(tx, { checking: false, markers: event.markers, nextCheckAt: now + s.config.checkInterval });
-  if (isStopping(s)) return;
+  const { state, now } = tx;
+  if (!state.checking) return;
+  set(tx, {
+    checking: false,
+    markers: event.markers,
+    nextCheckAt: now + state.config.checkInterval,
+  });
+  if (isStopping(state)) return;
   setRegistry(tx, { backedOff: false });
-  if (s.phase === "registering") {
+  if (state.phase === "registering") {
     if (event.markers.prestop) return setState(tx, "deactivating", "prestop ran");
-    const why = s.registry.lastError
-      ? `waiting for the registry: ${s.registry.lastError}`
+    const why = state.registry.lastError
+      ? `waiting for the registry: ${state.registry.lastError}`
       : "registering with the registry";
     return setState(tx, "activating", why);
   }
-  if (tx.s.op && event.markers.prestop) finishOp(tx, NODE_ANSWER.STATE, "the pod is stopping");
-  const service = tx.s.service;
-  if (restartDue(tx.s, now, event.markers)) {
+  if (tx.state.op && event.markers.prestop) finishOp(tx, NODE_ANSWER.STATE, "the pod is stopping");
+  const service = tx.state.service;
+  if (restartDue(tx.state, now, event.markers)) {
     launch(tx);
     // Checked at the next round: the service has just started.
-    setState(tx, tx.s.state, tx.s.reason);
+    setState(tx, tx.state.serviceState, tx.state.reason);
     maybeHeartbeat(tx);
     return;
   }
@@ -717,18 +733,18 @@ function onChecked(tx: Tx, event: Extract<SupervisorEvent, { type: "checked" }>)
 }
 
 function onExited(tx: Tx, event: Extract<SupervisorEvent, { type: "exited" }>): void {
-  const { s, now } = tx;
-  const service = s.service;
+  const { state, now } = tx;
+  const service = state.service;
   if (service.kind !== "running" || service.run !== event.run) return;
   const ran = now - service.since;
   log(tx, `service exited: ${describeExit(event.exit)} after ${Math.round(ran / 1000)} s`);
   emit(tx, { type: "showStartLog" });
-  if (isStopping(s)) {
+  if (isStopping(state)) {
     set(tx, { service: { kind: "none" } });
     return;
   }
-  const op = s.op;
-  if (op && op.step !== "starting") {
+  const op = state.op;
+  if (op && op.stage !== "starting") {
     // A node request stopped it (or it died during the drain): held down, or started again.
     set(tx, { service: { kind: "down", run: service.run, restartAt: now } });
     if (op.kind === "stop") {
@@ -737,7 +753,7 @@ function onExited(tx: Tx, event: Extract<SupervisorEvent, { type: "exited" }>): 
       maybeHeartbeat(tx);
       return finishOp(tx, 0, `stopped (${describeExit(event.exit)}); the service stays down`);
     }
-    if (s.markers.prestop) return finishOp(tx, NODE_ANSWER.STATE, "the pod is stopping");
+    if (state.markers.prestop) return finishOp(tx, NODE_ANSWER.STATE, "the pod is stopping");
     return relaunch(tx);
   }
   if (op) {
@@ -747,15 +763,16 @@ function onExited(tx: Tx, event: Extract<SupervisorEvent, { type: "exited" }>): 
       `the service ended (${describeExit(event.exit)}) before it was active; see log/start.log`,
     );
   }
-  const stable = ran >= s.config.stableAfter;
+  const stable = ran >= state.config.stableAfter;
   // The first restart, and one after a stable run, is immediate; then the back-off doubles.
-  const quickExits = s.restarts === 0 || stable ? 0 : s.quickExits + 1;
-  const wait = quickExits === 0 ? 0 : backoffDelay(quickExits, s.config.restartBackoff);
+  const quickExits = state.restarts === 0 || stable ? 0 : state.quickExits + 1;
+  const wait = quickExits === 0 ? 0 : backoffDelay(quickExits, state.config.restartBackoff);
   set(tx, { service: { kind: "down", run: service.run, restartAt: now + wait }, quickExits });
-  if (s.markers.prestop) return;
+  if (state.markers.prestop) return;
   setState(tx, "inactive", `service ${describeExit(event.exit)}`);
   maybeHeartbeat(tx);
-  const alarm = now - (s.lastActiveAt ?? s.firstLaunchAt ?? now) >= s.config.activatingTimeout;
+  const alarm =
+    now - (state.lastActiveAt ?? state.firstLaunchAt ?? now) >= state.config.activatingTimeout;
   emit(tx, {
     type: "report",
     level: alarm ? "error" : "warn",
@@ -766,44 +783,44 @@ function onExited(tx: Tx, event: Extract<SupervisorEvent, { type: "exited" }>): 
 }
 
 function onStop(tx: Tx, event: Extract<SupervisorEvent, { type: "stop" }>): void {
-  const { s, now } = tx;
-  if (isStopping(s)) {
+  const { state, now } = tx;
+  if (isStopping(state)) {
     log(tx, `${event.signal} again; already stopping`);
     return;
   }
-  const { prestopWaitTime, stopGrace } = s.config;
-  if (s.phase === "idle" || s.phase === "configuring") {
+  const { prestopWaitTime, stopGrace } = state.config;
+  if (state.phase === "idle" || state.phase === "configuring") {
     log(tx, `${event.signal}: stopping before the service started`);
-    if (s.phase === "configuring") emit(tx, { type: "cancelGenconf" });
+    if (state.phase === "configuring") emit(tx, { type: "cancelGenconf" });
     set(tx, { phase: "exited" });
     emit(tx, { type: "exit", code: 0 });
     return;
   }
-  if (s.op) finishOp(tx, NODE_ANSWER.STATE, `the pod is stopping (${event.signal})`);
-  log(tx, `${event.signal}: stop requested (${s.state}); taking the pod out of traffic`);
-  if (s.checking) {
+  if (state.op) finishOp(tx, NODE_ANSWER.STATE, `the pod is stopping (${event.signal})`);
+  log(tx, `${event.signal}: stop requested (${state.serviceState}); taking the pod out of traffic`);
+  if (state.checking) {
     emit(tx, { type: "cancelCheck" });
     set(tx, { checking: false });
   }
   set(tx, {
     phase: "claiming",
-    nextCheckAt: now + s.config.checkInterval,
+    nextCheckAt: now + state.config.checkInterval,
     stop: { deadline: now + prestopWaitTime + stopGrace + STOP_SLACK, leave: "none" },
   });
   emit(tx, { type: "claimPrestop" });
 }
 
 function onPrestopClaimed(tx: Tx, event: Extract<SupervisorEvent, { type: "prestopClaimed" }>) {
-  const { s, now } = tx;
-  if (s.phase !== "claiming") return;
+  const { state, now } = tx;
+  if (state.phase !== "claiming") return;
   if (event.already) {
     log(tx, "prestop had already run (preStop hook)");
-    set(tx, { markers: { ...s.markers, prestop: true } });
+    set(tx, { markers: { ...state.markers, prestop: true } });
     return enterStopping(tx);
   }
   setState(tx, "deactivating", "stop requested");
-  const timeout = s.config.stopCallTimeout;
-  if (!s.everActive) {
+  const timeout = state.config.stopCallTimeout;
+  if (!state.everActive) {
     // No client ever had its endpoints: nothing to drain. It still leaves the registry.
     log(tx, "the service was never active: no drain wait");
     leave(tx);
@@ -813,10 +830,10 @@ function onPrestopClaimed(tx: Tx, event: Extract<SupervisorEvent, { type: "prest
   emit(tx, { type: "adminNotify", command: "prestop", timeout });
   log(
     tx,
-    `prestop: waiting ${s.config.prestopWaitTime} ms (TARS_PRESTOP_WAITTIME) for calls in flight`,
+    `prestop: waiting ${state.config.prestopWaitTime} ms (TARS_PRESTOP_WAITTIME) for calls in flight`,
   );
   set(tx, { phase: "draining" });
-  setStop(tx, { drainUntil: now + s.config.prestopWaitTime });
+  setStop(tx, { drainUntil: now + state.config.prestopWaitTime });
 }
 
 function leave(tx: Tx): void {
@@ -825,14 +842,14 @@ function leave(tx: Tx): void {
     type: "registry",
     call: "leave",
     state: "deactivating",
-    timeout: tx.s.config.stopCallTimeout,
+    timeout: tx.state.config.stopCallTimeout,
   });
 }
 
 function enterStopping(tx: Tx): void {
   set(tx, { phase: "stopping" });
   startHalt(tx);
-  if (tx.s.service.kind !== "running") log(tx, "service not running");
+  if (tx.state.service.kind !== "running") log(tx, "service not running");
 }
 
 /**
@@ -841,9 +858,9 @@ function enterStopping(tx: Tx): void {
  * until half the grace, the stop script or SIGTERM, and SIGKILL at the end of the grace.
  */
 function startHalt(tx: Tx): void {
-  const { s, now } = tx;
-  const grace = s.config.stopGrace;
-  const running = s.service.kind === "running";
+  const { state, now } = tx;
+  const grace = state.config.stopGrace;
+  const running = state.service.kind === "running";
   set(tx, {
     halt: {
       termAt: now + grace / 2,
@@ -862,11 +879,11 @@ function startHalt(tx: Tx): void {
 }
 
 function terminate(tx: Tx, why: string): void {
-  const { s } = tx;
-  if (s.service.kind !== "running" || s.service.terminating) return;
+  const { state } = tx;
+  if (state.service.kind !== "running" || state.service.terminating) return;
   log(tx, `stopping the service: ${why}`);
-  set(tx, { service: { ...s.service, terminating: true } });
-  emit(tx, { type: "terminate", killAt: s.halt!.killAt });
+  set(tx, { service: { ...state.service, terminating: true } });
+  emit(tx, { type: "terminate", killAt: state.halt!.killAt });
 }
 
 function onShutdownAnswered(
@@ -874,7 +891,7 @@ function onShutdownAnswered(
   event: Extract<SupervisorEvent, { type: "shutdownAnswered" }>,
 ): void {
   const { now } = tx;
-  if (tx.s.halt?.shutdown !== "sent") return;
+  if (tx.state.halt?.shutdown !== "sent") return;
   if (event.ok) {
     log(tx, "AdminF.shutdown sent");
     setHalt(tx, { shutdown: "ok", nextProbeAt: now });
@@ -886,39 +903,42 @@ function onShutdownAnswered(
 }
 
 function onPortsProbed(tx: Tx, event: Extract<SupervisorEvent, { type: "portsProbed" }>): void {
-  const { s, now } = tx;
-  if (!s.halt?.probing) return;
-  setHalt(tx, { probing: false, nextProbeAt: now + s.config.portPollInterval });
+  const { state, now } = tx;
+  if (!state.halt?.probing) return;
+  setHalt(tx, { probing: false, nextProbeAt: now + state.config.portPollInterval });
   if (!event.open) terminate(tx, "its ports closed");
 }
 
 /** While stopping there are no check rounds: the state file is still rewritten as often. */
 function refreshState(tx: Tx): void {
-  if (tx.now < tx.s.nextCheckAt) return;
-  set(tx, { nextCheckAt: tx.now + tx.s.config.checkInterval });
-  setState(tx, tx.s.state, tx.s.reason);
+  if (tx.now < tx.state.nextCheckAt) return;
+  set(tx, { nextCheckAt: tx.now + tx.state.config.checkInterval });
+  setState(tx, tx.state.serviceState, tx.state.reason);
 }
 
 /** Starts what is due at `now`: check rounds, retries, restarts, the stop's steps. */
 function advance(tx: Tx): void {
   const { now } = tx;
-  const s = tx.s;
-  switch (s.phase) {
+  const state = tx.state;
+  switch (state.phase) {
     case "registering":
-      if (!s.registry.inFlight && s.registry.retryAt !== undefined && now >= s.registry.retryAt) {
+      if (
+        !state.registry.inFlight && state.registry.retryAt !== undefined &&
+        now >= state.registry.retryAt
+      ) {
         register(tx);
       }
-      if (!tx.s.checking && now >= tx.s.nextCheckAt) startCheck(tx);
+      if (!tx.state.checking && now >= tx.state.nextCheckAt) startCheck(tx);
       break;
     case "running": {
       advanceOp(tx);
-      if (tx.s.checking) break;
-      if (now >= tx.s.nextCheckAt || restartDue(tx.s, now)) startCheck(tx);
+      if (tx.state.checking) break;
+      if (now >= tx.state.nextCheckAt || restartDue(tx.state, now)) startCheck(tx);
       break;
     }
     case "draining":
       refreshState(tx);
-      if (now >= s.stop!.drainUntil!) {
+      if (now >= state.stop!.drainUntil!) {
         leave(tx);
         enterStopping(tx);
         advance(tx);
@@ -926,10 +946,10 @@ function advance(tx: Tx): void {
       break;
     case "stopping": {
       refreshState(tx);
-      const stop = tx.s.stop!;
+      const stop = tx.state.stop!;
       advanceHalt(tx);
-      const service = tx.s.service;
-      if (service.kind !== "running" && tx.s.stop!.leave !== "sent") {
+      const service = tx.state.service;
+      if (service.kind !== "running" && tx.state.stop!.leave !== "sent") {
         log(tx, "supervisor exits");
         set(tx, { phase: "exited" });
         emit(tx, { type: "exit", code: 0 });
@@ -945,38 +965,42 @@ function advance(tx: Tx): void {
 }
 
 /** The times of the halt in progress: the end of the port wait, the next port probe. */
-function pushHaltTimes(s: SupervisorState, times: number[]): void {
-  const h = s.halt;
-  if (!h || s.service.kind !== "running" || s.service.terminating) return;
+function pushHaltTimes(state: SupervisorState, times: number[]): void {
+  const h = state.halt;
+  if (!h || state.service.kind !== "running" || state.service.terminating) return;
   times.push(h.termAt);
   if (h.shutdown === "ok" && !h.probing) times.push(h.nextProbeAt);
 }
 
 /** The earliest time something is due, if any. */
-function nextWake(s: SupervisorState): number | undefined {
+function nextWake(state: SupervisorState): number | undefined {
   const times: number[] = [];
-  switch (s.phase) {
+  switch (state.phase) {
     case "registering":
-      if (!s.checking) times.push(s.nextCheckAt);
-      if (!s.registry.inFlight && s.registry.retryAt !== undefined) times.push(s.registry.retryAt);
+      if (!state.checking) times.push(state.nextCheckAt);
+      if (!state.registry.inFlight && state.registry.retryAt !== undefined) {
+        times.push(state.registry.retryAt);
+      }
       break;
     case "running":
-      if (s.op?.until !== undefined) times.push(s.op.until);
-      pushHaltTimes(s, times);
-      if (!s.checking) {
-        times.push(s.nextCheckAt);
-        if (restartDue(s, Infinity)) times.push((s.service as { restartAt: number }).restartAt);
+      if (state.op?.until !== undefined) times.push(state.op.until);
+      pushHaltTimes(state, times);
+      if (!state.checking) {
+        times.push(state.nextCheckAt);
+        if (restartDue(state, Infinity)) {
+          times.push((state.service as { restartAt: number }).restartAt);
+        }
       }
       break;
     case "draining":
-      times.push(s.stop!.drainUntil!, s.stop!.deadline, s.nextCheckAt);
+      times.push(state.stop!.drainUntil!, state.stop!.deadline, state.nextCheckAt);
       break;
     case "stopping":
-      times.push(s.stop!.deadline, s.nextCheckAt);
-      pushHaltTimes(s, times);
+      times.push(state.stop!.deadline, state.nextCheckAt);
+      pushHaltTimes(state, times);
       break;
     case "claiming":
-      times.push(s.stop!.deadline);
+      times.push(state.stop!.deadline);
       break;
   }
   const finite = times.filter((t) => Number.isFinite(t));
@@ -988,7 +1012,7 @@ function nextWake(s: SupervisorState): number | undefined {
  * give the same result.
  */
 export function step(state: SupervisorState, event: SupervisorEvent, now: number): Step {
-  const tx: Tx = { s: state, now, effects: [] };
+  const tx: Tx = { state, now, effects: [] };
   if (state.phase === "exited") return { state, effects: [] };
   // The runner's timer fired: it waits for a new wake.
   if (event.type === "tick") set(tx, { wakeAt: undefined });
@@ -1038,11 +1062,11 @@ export function step(state: SupervisorState, event: SupervisorEvent, now: number
     case "tick":
       break;
   }
-  if (tx.s.phase !== "exited") advance(tx);
-  const wakeAt = tx.s.phase === "exited" ? undefined : nextWake(tx.s);
-  if (wakeAt !== undefined && wakeAt !== tx.s.wakeAt) {
+  if (tx.state.phase !== "exited") advance(tx);
+  const wakeAt = tx.state.phase === "exited" ? undefined : nextWake(tx.state);
+  if (wakeAt !== undefined && wakeAt !== tx.state.wakeAt) {
     set(tx, { wakeAt });
     emit(tx, { type: "wake", at: wakeAt });
-  } else if (wakeAt === undefined && tx.s.wakeAt !== undefined) set(tx, { wakeAt: undefined });
-  return { state: tx.s, effects: tx.effects };
+  } else if (wakeAt === undefined && tx.state.wakeAt !== undefined) set(tx, { wakeAt: undefined });
+  return { state: tx.state, effects: tx.effects };
 }

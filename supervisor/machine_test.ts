@@ -89,7 +89,7 @@ class Drive {
     this.started();
     this.checked(UP);
     this.send({ type: "registryAnswered", call: "heartbeat", outcome: "ok" });
-    assert.equal(this.state.state, "active");
+    assert.equal(this.state.serviceState, "active");
   }
 }
 
@@ -218,7 +218,7 @@ Deno.test("machine: checks and states", async (t) => {
       ]);
       assert.equal(d.state.reason, DOWN.failure);
       d.checked(UP);
-      assert.equal(d.state.state, "active");
+      assert.equal(d.state.serviceState, "active");
     },
   );
 
@@ -392,7 +392,7 @@ Deno.test("machine: restarts", async (t) => {
       d.to(d.wakeAt!);
       assert.equal(d.of("launch", d.checked(undefined, { stop: false, prestop: true })).length, 0);
     }
-    assert.equal(d.state.state, "deactivating");
+    assert.equal(d.state.serviceState, "deactivating");
   });
 
   await t.step("an exit of an earlier run is ignored", () => {
@@ -464,7 +464,7 @@ Deno.test("machine: stopping", async (t) => {
     ]);
     // The cancelled round's answer changes nothing.
     assert.deepEqual(kinds(d.checked(DOWN)), []);
-    assert.equal(d.state.state, "deactivating");
+    assert.equal(d.state.serviceState, "deactivating");
     // The drain: TARS_PRESTOP_WAITTIME, the state file kept fresh.
     const drain = d.after(CONFIG.prestopWaitTime - 1);
     assert.deepEqual(new Set(kinds(drain)), new Set(["writeState deactivating"]));
@@ -673,7 +673,7 @@ Deno.test("machine: node requests", async (t) => {
     assert.deepEqual(kinds(up).slice(0, 2), ["writeState active", "nodeAnswer"]);
     d.send({ type: "registryAnswered", call: "heartbeat", outcome: "ok" });
     assert.ok(kinds(d.effects).includes("registry heartbeat active"));
-    assert.equal(d.state.state, "active");
+    assert.equal(d.state.serviceState, "active");
     assert.equal(d.state.op, undefined);
   });
 
@@ -684,7 +684,7 @@ Deno.test("machine: node requests", async (t) => {
     d.send({ type: "registryAnswered", call: "heartbeat", outcome: "ok" });
     d.after(5000);
     if (d.state.checking) d.checked(undefined);
-    assert.equal(d.state.op?.step, "halting");
+    assert.equal(d.state.op?.stage, "halting");
     const exit = haltCleanly(d, 1);
     assert.deepEqual(kinds(exit), [
       "showStartLog",
@@ -700,7 +700,7 @@ Deno.test("machine: node requests", async (t) => {
       assert.equal(d.of("launch", d.checked(undefined)).length, 0);
     }
     assert.equal(d.of("launch").length, 1);
-    assert.equal(d.state.state, "inactive");
+    assert.equal(d.state.serviceState, "inactive");
     assert.match(d.state.reason, /^held down by stopServer/);
     // A second stop: already stopped.
     d.send({ type: "nodeRequest", id: 8, kind: "stop" });
@@ -711,7 +711,7 @@ Deno.test("machine: node requests", async (t) => {
     assert.equal(d.state.held, false);
     if (!d.state.checking) d.to(d.wakeAt!);
     d.checked(DOWN);
-    assert.equal(d.state.state, "activating");
+    assert.equal(d.state.serviceState, "activating");
     assert.equal(answers(d).length, 2);
     // Checked again after nodeRecheck, not after the whole check interval.
     const before = d.now;
@@ -719,14 +719,14 @@ Deno.test("machine: node requests", async (t) => {
     assert.equal(d.now - before, CONFIG.nodeRecheck);
     d.checked(UP);
     assert.deepEqual(answers(d).at(-1), "9 0 started: the service is active");
-    assert.equal(d.state.state, "active");
+    assert.equal(d.state.serviceState, "active");
   });
 
   await t.step("a service not in traffic is stopped without a drain", () => {
     const d = new Drive();
     d.started();
     d.checked(DOWN);
-    assert.equal(d.state.state, "activating");
+    assert.equal(d.state.serviceState, "activating");
     const effects = d.send({ type: "nodeRequest", id: 1, kind: "stop" });
     assert.deepEqual(kinds(effects), ["adminShutdown"]);
   });

@@ -195,7 +195,7 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
     status() {
       const running = machine.service.kind === "running";
       return {
-        state: machine.state,
+        state: machine.serviceState,
         reason: machine.reason,
         pid: running ? service?.pid ?? 0 : 0,
         held: machine.held,
@@ -206,7 +206,7 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
       if (!current || machine.service.kind !== "running") {
         return {
           ret: NODE_ANSWER.FAILED,
-          result: `the service is not running (${machine.state}: ${machine.reason})`,
+          result: `the service is not running (${machine.serviceState}: ${machine.reason})`,
         };
       }
       log(`node: notifyServer "${command}"`);
