@@ -14,20 +14,42 @@
  * end of `TARS_STOP_GRACE`) -> `exited`. From a stop request to `exit` takes at most
  * `TARS_PRESTOP_WAITTIME` + `TARS_STOP_GRACE` + {@linkcode STOP_SLACK}.
  *
- * The node object's requests (`stopServer`, `startServer`, `restartServer` from the admin
- * registry: node_servant.ts) are `nodeRequest` events of the `running` phase, carried out one at a
- * time as a {@linkcode NodeOp}: out of traffic for `TARS_PRESTOP_WAITTIME` while the service was
- * active (state and heartbeat `deactivating`, `AdminF.notify("prestop")`), then the service
- * stopped as in a pod's stop (`AdminF.shutdown`, the ports close, SIGTERM, SIGKILL at the end of
- * `TARS_STOP_GRACE`); a stop then holds it down (no restart, state `inactive`) until a start, and
- * a restart or a start launches it and answers once a check round finds it active. Each request
- * is answered with a `nodeAnswer` effect; a SIGTERM answers the one in progress and stops the pod
- * within its budget as before.
+ * The node object's requests (`stopServer`, `startServer`, `restartServer`) are a sub-machine of
+ * the `running` phase: machine_node_requests.ts. What the parts of a step share: machine_tx.ts.
  *
  * @module
  */
 import { type Backoff, backoffDelay } from "../lib/timers.ts";
+import {
+  advanceOp,
+  exitedForOp,
+  finishOp,
+  HELD_REASON,
+  NODE_ANSWER,
+  type NodeOp,
+  type NodeRequestKind,
+  onNodeRequest,
+  settleStart,
+} from "./machine_node_requests.ts";
+import {
+  advanceHalt,
+  describeExit,
+  emit,
+  isStopping,
+  launch,
+  log,
+  maybeHeartbeat,
+  set,
+  setHalt,
+  setRegistry,
+  setState,
+  startHalt,
+  terminate,
+  type Tx,
+} from "./machine_tx.ts";
 import type { ServiceState } from "./state_file.ts";
+
+export { NODE_ANSWER, type NodeOp, type NodeRequestKind } from "./machine_node_requests.ts";
 
 /** How the service ended: its exit code, or the signal that killed it. */
 export interface ExitStatus {
@@ -80,9 +102,6 @@ export const MACHINE_DEFAULTS = {
  */
 export const STOP_SLACK = 2000;
 
-/** The longest wait for the answer to `AdminF.shutdown` (half the stop grace when that is less). */
-const SHUTDOWN_CALL_MAX = 3000;
-
 /** The markers in `data/` the machine reacts to. */
 export interface Markers {
   /** `data/stop`: restarts suspended. */
@@ -98,23 +117,6 @@ export interface EndpointResult {
   readonly failure?: string;
 }
 
-/** What the node object asks of the service. */
-export type NodeRequestKind = "stop" | "start" | "restart";
-
-/**
- * The codes of the answers to node requests besides 0, as the admin registry knows them
- * (`tarsErrCode` of AdminReg.tars, protocol/interfaces/node_f.ts; not imported here, which keeps
- * the machine free of the protocol's modules).
- */
-export const NODE_ANSWER = {
-  /** The service could not be stopped or started. */
-  FAILED: -1,
-  /** Not now: the supervisor is registering, stopping, or busy with another request. */
-  STATE: 1004,
-  /** Too many requests wait already. */
-  BUSY: 1005,
-} as const;
-
 /** How far the stopping of the running service has come (a pod's stop, or a node request's). */
 export interface HaltProgress {
   /** The end of the wait for the ports to close: the stop script or SIGTERM then. */
@@ -124,19 +126,6 @@ export interface HaltProgress {
   readonly shutdown: "none" | "sent" | "ok" | "failed";
   readonly probing: boolean;
   readonly nextProbeAt: number;
-}
-
-/** A node request in progress, and the requests of its kind that wait for its answer. */
-export interface NodeOp {
-  readonly kind: NodeRequestKind;
-  readonly waiters: readonly number[];
-  /**
-   * How far the request has come: `draining`, out of traffic until `until`; `halting`, the
-   * service being stopped; `starting`, launched, answered once a check round finds it active or at
-   * `until`.
-   */
-  readonly stage: "draining" | "halting" | "starting";
-  readonly until?: number;
 }
 
 /** The registry calls: `onStartup`, `keepAlive`, `onPrestop`. */
@@ -321,79 +310,9 @@ export function initialState(config: MachineConfig): SupervisorState {
   };
 }
 
-/** A step in progress: the state so far and the effects collected. */
-interface Tx {
-  state: SupervisorState;
-  readonly now: number;
-  readonly effects: SupervisorEffect[];
-}
-
-function set(tx: Tx, patch: Partial<SupervisorState>): void {
-  tx.state = { ...tx.state, ...patch };
-}
-
-function setRegistry(tx: Tx, patch: Partial<RegistryProgress>): void {
-  tx.state = { ...tx.state, registry: { ...tx.state.registry, ...patch } };
-}
-
+/** Changes fields of the stop's progress. */
 function setStop(tx: Tx, patch: Partial<StopProgress>): void {
   tx.state = { ...tx.state, stop: { ...tx.state.stop!, ...patch } };
-}
-
-function setHalt(tx: Tx, patch: Partial<HaltProgress>): void {
-  tx.state = { ...tx.state, halt: { ...tx.state.halt!, ...patch } };
-}
-
-function emit(tx: Tx, effect: SupervisorEffect): void {
-  tx.effects.push(effect);
-}
-
-function log(tx: Tx, line: string): void {
-  emit(tx, { type: "log", line });
-}
-
-function describeExit(exit: ExitStatus): string {
-  return exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
-}
-
-/** Sets the reported state and writes the state file (also when unchanged: a fresh time). */
-function setState(tx: Tx, next: ServiceState, reason: string): void {
-  const { state } = tx;
-  // Once the pod's prestop started the state stays deactivating (a node request's drain ends).
-  if (
-    state.serviceState === "deactivating" && next !== "deactivating" &&
-    (isStopping(state) || state.markers.prestop)
-  ) {
-    return;
-  }
-  if (next !== state.serviceState) log(tx, `state ${state.serviceState} -> ${next}: ${reason}`);
-  set(tx, {
-    serviceState: next,
-    reason,
-    ...(next === "active" ? { everActive: true, lastActiveAt: tx.now } : {}),
-  });
-  emit(tx, { type: "writeState", state: next, reason, writtenAt: tx.now });
-}
-
-function isStopping(state: SupervisorState): boolean {
-  return state.phase === "claiming" || state.phase === "draining" || state.phase === "stopping" ||
-    state.phase === "exited";
-}
-
-/** Sends `onStartup` or `keepAlive` when the state changed or a heartbeat is due. */
-function maybeHeartbeat(tx: Tx): void {
-  const { state, now } = tx;
-  const r = state.registry;
-  if (state.phase !== "running" || r.inFlight || r.backedOff) return;
-  const due = now - r.reportedAt >= state.config.reportInterval;
-  if (state.serviceState === r.reportedState && !due) return;
-  const register = r.reRegister && state.serviceState !== "deactivating";
-  setRegistry(tx, { inFlight: register ? "register" : "heartbeat", sending: state.serviceState });
-  emit(tx, {
-    type: "registry",
-    call: register ? "register" : "heartbeat",
-    state: state.serviceState,
-  });
 }
 
 function startCheck(tx: Tx): void {
@@ -405,27 +324,6 @@ function startCheck(tx: Tx): void {
     type: "check",
     service: state.phase === "running" && state.service.kind === "running" && judged,
   });
-}
-
-function launch(tx: Tx): void {
-  const { state, now } = tx;
-  const run = state.runs + 1;
-  const restart = state.runs > 0;
-  set(tx, {
-    runs: run,
-    restarts: restart ? state.restarts + 1 : state.restarts,
-    service: { kind: "running", run, since: now, terminating: false },
-    firstLaunchAt: state.firstLaunchAt ?? now,
-  });
-  if (restart) log(tx, `restarting the service (restart ${tx.state.restarts})`);
-  emit(tx, { type: "launch", run });
-  if (restart) {
-    emit(tx, {
-      type: "report",
-      level: "normal",
-      message: `[notify] restart, restart ${tx.state.restarts}`,
-    });
-  }
 }
 
 /** The state a finished check round shows. */
@@ -463,165 +361,6 @@ function restartDue(
   return state.service.kind === "down" && now >= state.service.restartAt && !markers.stop &&
     !markers.prestop && !state.held && !state.op;
 }
-
-// ---- Node requests -----------------------------------------------------------------------------
-
-const REQUEST_NAMES: Readonly<Record<NodeRequestKind, string>> = {
-  stop: "stopServer",
-  start: "startServer",
-  restart: "restartServer",
-};
-
-const HELD_REASON = "held down by stopServer; startServer or restartServer starts it";
-
-function answer(tx: Tx, ids: readonly number[], ret: number, result: string): void {
-  emit(tx, { type: "nodeAnswer", ids, ret, result });
-}
-
-/** Ends the request in progress and answers every request waiting for it. */
-function finishOp(tx: Tx, ret: number, result: string): void {
-  const op = tx.state.op!;
-  set(tx, { op: undefined, halt: undefined });
-  log(tx, `${REQUEST_NAMES[op.kind]}: ${result}`);
-  answer(tx, op.waiters, ret, result);
-}
-
-function onNodeRequest(tx: Tx, event: Extract<SupervisorEvent, { type: "nodeRequest" }>): void {
-  const { state } = tx;
-  const name = REQUEST_NAMES[event.kind];
-  const refuse = (result: string) => {
-    log(tx, `${name}: ${result}`);
-    answer(tx, [event.id], NODE_ANSWER.STATE, result);
-  };
-  if (isStopping(state) || state.markers.prestop) return refuse("the pod is stopping");
-  if (state.phase !== "running") {
-    return refuse(
-      `the service has not started yet (${
-        state.phase === "registering" ? "registering the pod with the registry" : "starting up"
-      }); try again once it runs`,
-    );
-  }
-  if (state.op) {
-    if (state.op.kind === event.kind) {
-      set(tx, { op: { ...state.op, waiters: [...state.op.waiters, event.id] } });
-      return;
-    }
-    return refuse(
-      `${REQUEST_NAMES[state.op.kind]} is in progress (${state.op.stage}); try again when it ends`,
-    );
-  }
-  const running = state.service.kind === "running";
-  log(tx, `${name} requested (${state.serviceState})`);
-  if (event.kind === "stop") {
-    if (!running) {
-      const already = state.held;
-      set(tx, { held: true });
-      setState(tx, "inactive", HELD_REASON);
-      maybeHeartbeat(tx);
-      const result = already
-        ? "already stopped: the service is held down"
-        : "stopped: the service was not running; it stays down";
-      log(tx, `${name}: ${result}`);
-      return answer(tx, [event.id], 0, result);
-    }
-    set(tx, { op: { kind: "stop", waiters: [event.id], stage: "draining" } });
-    return drainOrHalt(tx);
-  }
-  if (event.kind === "start" && running) {
-    const result = `already running (${state.serviceState})`;
-    log(tx, `${name}: ${result}`);
-    return answer(tx, [event.id], 0, result);
-  }
-  set(tx, { held: false, op: { kind: event.kind, waiters: [event.id], stage: "draining" } });
-  if (running) drainOrHalt(tx);
-  else relaunch(tx);
-}
-
-/** Takes the service out of traffic for the drain wait when it is in traffic, else stops it. */
-function drainOrHalt(tx: Tx): void {
-  const { state, now } = tx;
-  const name = REQUEST_NAMES[state.op!.kind];
-  if (state.serviceState !== "active") {
-    log(tx, `${name}: the service is ${state.serviceState}, not in traffic: no drain wait`);
-    return halt(tx);
-  }
-  const wait = state.config.prestopWaitTime;
-  set(tx, { op: { ...state.op!, stage: "draining", until: now + wait } });
-  setState(tx, "deactivating", `${name}: out of traffic, waiting ${wait} ms for calls in flight`);
-  maybeHeartbeat(tx);
-  emit(tx, { type: "adminNotify", command: "prestop", timeout: state.config.stopCallTimeout });
-}
-
-/** Stops the running service as a pod's stop does: AdminF.shutdown, the ports, SIGTERM, SIGKILL. */
-function halt(tx: Tx): void {
-  const { state } = tx;
-  log(tx, `${REQUEST_NAMES[state.op!.kind]}: stopping the service`);
-  set(tx, { op: { ...state.op!, stage: "halting", until: undefined } });
-  startHalt(tx);
-}
-
-/** Launches the service for a start or restart, answered once a check round finds it active. */
-function relaunch(tx: Tx): void {
-  const { state, now } = tx;
-  const name = REQUEST_NAMES[state.op!.kind];
-  set(tx, {
-    op: { ...state.op!, stage: "starting", until: now + state.config.nodeStartWait },
-    halt: undefined,
-    quickExits: 0,
-  });
-  launch(tx);
-  setState(tx, "activating", `${name}: started, waiting for its endpoints`);
-  maybeHeartbeat(tx);
-  if (!tx.state.checking) set(tx, { nextCheckAt: now });
-}
-
-/** After a check round: a start or restart that waits is answered once the service is active. */
-function settleStart(tx: Tx): void {
-  const { state, now } = tx;
-  if (state.op?.stage !== "starting") return;
-  if (state.serviceState === "active") {
-    return finishOp(
-      tx,
-      0,
-      state.op.kind === "restart"
-        ? "restarted: the service is active again"
-        : "started: the service is active",
-    );
-  }
-  set(tx, { nextCheckAt: now + Math.min(state.config.checkInterval, state.config.nodeRecheck) });
-}
-
-/** What is due for the node request in progress at `now`. */
-function advanceOp(tx: Tx): void {
-  const { now } = tx;
-  const op = tx.state.op;
-  if (!op) return;
-  if (op.stage === "draining" && now >= op.until!) halt(tx);
-  if (tx.state.op?.stage === "halting") advanceHalt(tx);
-  const waiting = tx.state.op;
-  if (waiting?.stage === "starting" && now >= waiting.until!) {
-    finishOp(
-      tx,
-      NODE_ANSWER.FAILED,
-      `the service is not active ${tx.state.config.nodeStartWait} ms after its start ` +
-        `(${tx.state.serviceState}: ${tx.state.reason}); it keeps running and being checked`,
-    );
-  }
-}
-
-/** The halt's steps due at `now`: SIGTERM at the end of the port wait, or the next port probe. */
-function advanceHalt(tx: Tx): void {
-  const { state, now } = tx;
-  const h = state.halt;
-  if (!h || state.service.kind !== "running" || state.service.terminating) return;
-  if (now >= h.termAt) terminate(tx, "the port-close wait ended");
-  else if (h.shutdown === "ok" && !h.probing && now >= h.nextProbeAt) {
-    setHalt(tx, { probing: true });
-    emit(tx, { type: "probePorts" });
-  }
-}
-
-// ---- Handlers ----------------------------------------------------------------------------------
 
 function onStart(tx: Tx): void {
   set(tx, { phase: "configuring" });
@@ -743,26 +482,7 @@ function onExited(tx: Tx, event: Extract<SupervisorEvent, { type: "exited" }>): 
     set(tx, { service: { kind: "none" } });
     return;
   }
-  const op = state.op;
-  if (op && op.stage !== "starting") {
-    // A node request stopped it (or it died during the drain): held down, or started again.
-    set(tx, { service: { kind: "down", run: service.run, restartAt: now } });
-    if (op.kind === "stop") {
-      set(tx, { held: true });
-      setState(tx, "inactive", HELD_REASON);
-      maybeHeartbeat(tx);
-      return finishOp(tx, 0, `stopped (${describeExit(event.exit)}); the service stays down`);
-    }
-    if (state.markers.prestop) return finishOp(tx, NODE_ANSWER.STATE, "the pod is stopping");
-    return relaunch(tx);
-  }
-  if (op) {
-    finishOp(
-      tx,
-      NODE_ANSWER.FAILED,
-      `the service ended (${describeExit(event.exit)}) before it was active; see log/start.log`,
-    );
-  }
+  if (state.op && exitedForOp(tx, event)) return;
   const stable = ran >= state.config.stableAfter;
   // The first restart, and one after a stable run, is immediate; then the back-off doubles.
   const quickExits = state.restarts === 0 || stable ? 0 : state.quickExits + 1;
@@ -850,40 +570,6 @@ function enterStopping(tx: Tx): void {
   set(tx, { phase: "stopping" });
   startHalt(tx);
   if (tx.state.service.kind !== "running") log(tx, "service not running");
-}
-
-/**
- * Starts stopping the service, for a pod's stop or a node request: `AdminF.shutdown` (bounded by
- * half the grace, at most {@linkcode SHUTDOWN_CALL_MAX}), then the wait for its ports to close
- * until half the grace, the stop script or SIGTERM, and SIGKILL at the end of the grace.
- */
-function startHalt(tx: Tx): void {
-  const { state, now } = tx;
-  const grace = state.config.stopGrace;
-  const running = state.service.kind === "running";
-  set(tx, {
-    halt: {
-      termAt: now + grace / 2,
-      killAt: now + grace,
-      shutdown: running ? "sent" : "none",
-      probing: false,
-      nextProbeAt: now,
-    },
-  });
-  if (running) {
-    emit(tx, {
-      type: "adminShutdown",
-      timeout: Math.min(SHUTDOWN_CALL_MAX, Math.max(1, grace / 2)),
-    });
-  }
-}
-
-function terminate(tx: Tx, why: string): void {
-  const { state } = tx;
-  if (state.service.kind !== "running" || state.service.terminating) return;
-  log(tx, `stopping the service: ${why}`);
-  set(tx, { service: { ...state.service, terminating: true } });
-  emit(tx, { type: "terminate", killAt: state.halt!.killAt });
 }
 
 function onShutdownAnswered(
