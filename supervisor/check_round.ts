@@ -39,12 +39,12 @@ export class CheckRound {
       const result = await pod.runBeforeCheck(signal);
       if (!result.ok && !signal.aborted) pod.log(`before-check script: ${result.detail}`);
     }
-    const [stop, prestop, endpoints] = await Promise.all([
+    const [stop, drain, endpoints] = await Promise.all([
       exists(join(pod.info.paths.data, "stop")),
       exists(this.#drainMarker),
       withService ? pod.checkEndpoints(endpointsOf(pod.info), signal) : undefined,
     ]);
-    return { type: "checked", markers: { stop, prestop }, endpoints };
+    return { type: "checked", markers: { stop, drain }, endpoints };
   }
 
   /** Stops the round in progress (its script, its connects). */

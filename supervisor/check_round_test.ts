@@ -33,7 +33,7 @@ Deno.test("check round", async (t) => {
     await t.step("with the service: the script, the markers and every endpoint", async () => {
       assert.deepEqual(await round.run(true), {
         type: "checked",
-        markers: { stop: false, prestop: false },
+        markers: { stop: false, drain: false },
         endpoints: { ok: true },
       });
       assert.deepEqual(checked, [[info.adapters[0].endpoint, info.local]]);
@@ -48,7 +48,7 @@ Deno.test("check round", async (t) => {
       const event = await round.run(false);
       assert.deepEqual(event, {
         type: "checked",
-        markers: { stop: true, prestop: true },
+        markers: { stop: true, drain: true },
         endpoints: undefined,
       });
       assert.equal(scripts.length, 1, "no script without the service");

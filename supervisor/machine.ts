@@ -8,7 +8,7 @@
  *
  * Phases: `configuring` (genconf) -> `registering` (the first `onStartup`, retried with a
  * back-off) -> `running` (the service, its checks, heartbeats and restarts) -> on a stop request
- * `claiming` (the once-per-pod prestop marker) -> `draining` (out of traffic for
+ * `claiming` (the drain marker, once per pod) -> `draining` (out of traffic for
  * `TARS_PRESTOP_WAITTIME`; skipped when the service was never active or the preStop hook drained
  * already) -> `stopping` (`AdminF.shutdown`, the ports close, SIGTERM to the group, SIGKILL at the
  * end of `TARS_STOP_GRACE`) -> `exited`. From a stop request to `exit` takes at most
@@ -106,8 +106,8 @@ export const STOP_SLACK = 2000;
 export interface Markers {
   /** `data/stop`: restarts suspended. */
   readonly stop: boolean;
-  /** `data/prestop`: the prestop sequence started (the preStop hook, or this supervisor). */
-  readonly prestop: boolean;
+  /** `data/prestop`, the drain marker: the drain began (the preStop hook's, or this supervisor's). */
+  readonly drain: boolean;
 }
 
 /** The outcome of one check round. */
@@ -145,7 +145,7 @@ export type SupervisorEvent =
   }
   | { readonly type: "checked"; readonly markers: Markers; readonly endpoints?: EndpointResult }
   | { readonly type: "exited"; readonly run: number; readonly exit: ExitStatus }
-  | { readonly type: "prestopClaimed"; readonly already: boolean }
+  | { readonly type: "drainClaimed"; readonly already: boolean }
   | { readonly type: "shutdownAnswered"; readonly ok: boolean; readonly message?: string }
   | { readonly type: "portsProbed"; readonly open: boolean }
   | { readonly type: "tick" }
@@ -161,8 +161,8 @@ export type SupervisorEffect =
   | { readonly type: "log"; readonly line: string }
   | { readonly type: "genconf" }
   | { readonly type: "cancelGenconf" }
-  | { readonly type: "clearPrestopMarker" }
-  | { readonly type: "claimPrestop" }
+  | { readonly type: "clearDrainMarker" }
+  | { readonly type: "claimDrain" }
   | {
     readonly type: "writeState";
     readonly state: ServiceState;
@@ -293,7 +293,7 @@ export function initialState(config: MachineConfig): SupervisorState {
     serviceState: "activating",
     reason: "starting",
     everActive: false,
-    markers: { stop: false, prestop: false },
+    markers: { stop: false, drain: false },
     checking: false,
     nextCheckAt: Infinity,
     registry: {
@@ -329,7 +329,7 @@ function startCheck(tx: Tx): void {
 /** The state a finished check round shows. */
 function judge(tx: Tx, endpoints: EndpointResult | undefined): void {
   const { state, now } = tx;
-  if (state.markers.prestop) return setState(tx, "deactivating", "prestop ran");
+  if (state.markers.drain) return setState(tx, "deactivating", "prestop ran");
   // Draining or stopping for a node request: the state it set stays.
   if (state.op && state.op.stage !== "starting") {
     return setState(tx, state.serviceState, state.reason);
@@ -359,7 +359,7 @@ function restartDue(
   markers: Markers = state.markers,
 ): boolean {
   return state.service.kind === "down" && now >= state.service.restartAt && !markers.stop &&
-    !markers.prestop && !state.held && !state.op;
+    !markers.drain && !state.held && !state.op;
 }
 
 function onStart(tx: Tx): void {
@@ -370,7 +370,7 @@ function onStart(tx: Tx): void {
 function onConfigured(tx: Tx): void {
   if (tx.state.phase !== "configuring") return;
   set(tx, { phase: "registering", nextCheckAt: tx.now + tx.state.config.checkInterval });
-  emit(tx, { type: "clearPrestopMarker" });
+  emit(tx, { type: "clearDrainMarker" });
   setState(tx, "activating", "registering with the registry");
   register(tx);
 }
@@ -451,13 +451,13 @@ function onChecked(tx: Tx, event: Extract<SupervisorEvent, { type: "checked" }>)
   if (isStopping(state)) return;
   setRegistry(tx, { backedOff: false });
   if (state.phase === "registering") {
-    if (event.markers.prestop) return setState(tx, "deactivating", "prestop ran");
+    if (event.markers.drain) return setState(tx, "deactivating", "prestop ran");
     const why = state.registry.lastError
       ? `waiting for the registry: ${state.registry.lastError}`
       : "registering with the registry";
     return setState(tx, "activating", why);
   }
-  if (tx.state.op && event.markers.prestop) finishOp(tx, NODE_ANSWER.STATE, "the pod is stopping");
+  if (tx.state.op && event.markers.drain) finishOp(tx, NODE_ANSWER.STATE, "the pod is stopping");
   const service = tx.state.service;
   if (restartDue(tx.state, now, event.markers)) {
     launch(tx);
@@ -488,7 +488,7 @@ function onExited(tx: Tx, event: Extract<SupervisorEvent, { type: "exited" }>): 
   const quickExits = state.restarts === 0 || stable ? 0 : state.quickExits + 1;
   const wait = quickExits === 0 ? 0 : backoffDelay(quickExits, state.config.restartBackoff);
   set(tx, { service: { kind: "down", run: service.run, restartAt: now + wait }, quickExits });
-  if (state.markers.prestop) return;
+  if (state.markers.drain) return;
   setState(tx, "inactive", `service ${describeExit(event.exit)}`);
   maybeHeartbeat(tx);
   const alarm =
@@ -527,15 +527,15 @@ function onStop(tx: Tx, event: Extract<SupervisorEvent, { type: "stop" }>): void
     nextCheckAt: now + state.config.checkInterval,
     stop: { deadline: now + prestopWaitTime + stopGrace + STOP_SLACK, leave: "none" },
   });
-  emit(tx, { type: "claimPrestop" });
+  emit(tx, { type: "claimDrain" });
 }
 
-function onPrestopClaimed(tx: Tx, event: Extract<SupervisorEvent, { type: "prestopClaimed" }>) {
+function onDrainClaimed(tx: Tx, event: Extract<SupervisorEvent, { type: "drainClaimed" }>) {
   const { state, now } = tx;
   if (state.phase !== "claiming") return;
   if (event.already) {
     log(tx, "prestop had already run (preStop hook)");
-    set(tx, { markers: { ...state.markers, prestop: true } });
+    set(tx, { markers: { ...state.markers, drain: true } });
     return enterStopping(tx);
   }
   setState(tx, "deactivating", "stop requested");
@@ -725,8 +725,8 @@ export function step(state: SupervisorState, event: SupervisorEvent, now: number
     case "exited":
       onExited(tx, event);
       break;
-    case "prestopClaimed":
-      onPrestopClaimed(tx, event);
+    case "drainClaimed":
+      onDrainClaimed(tx, event);
       break;
     case "shutdownAnswered":
       onShutdownAnswered(tx, event);

@@ -29,7 +29,7 @@ export const CONFIG: MachineConfig = {
   stopGrace: 10_000,
 };
 /** No marker in `data/`. */
-export const NO_MARKERS: Markers = { stop: false, prestop: false };
+export const NO_MARKERS: Markers = { stop: false, drain: false };
 /** Every endpoint accepts connections. */
 export const UP: EndpointResult = { ok: true };
 /** An endpoint refuses. */

@@ -86,7 +86,7 @@ export function onNodeRequest(
     log(tx, `${name}: ${result}`);
     answer(tx, [event.id], NODE_ANSWER.STATE, result);
   };
-  if (isStopping(state) || state.markers.prestop) return refuse("the pod is stopping");
+  if (isStopping(state) || state.markers.drain) return refuse("the pod is stopping");
   if (state.phase !== "running") {
     return refuse(
       `the service has not started yet (${
@@ -228,7 +228,7 @@ export function exitedForOp(
     setState(tx, "inactive", HELD_REASON);
     maybeHeartbeat(tx);
     finishOp(tx, 0, `stopped (${describeExit(exit)}); the service stays down`);
-  } else if (state.markers.prestop) {
+  } else if (state.markers.drain) {
     finishOp(tx, NODE_ANSWER.STATE, "the pod is stopping");
   } else {
     relaunch(tx);

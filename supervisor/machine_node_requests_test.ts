@@ -231,7 +231,7 @@ Deno.test("machine: node requests: a stubborn service, sharing, refusals, SIGTER
     const stoppedAt = d.now;
     d.send({ type: "stop", signal: "SIGTERM" });
     assert.deepEqual(answers(d), ["1 1004 the pod is stopping (SIGTERM)"]);
-    d.send({ type: "prestopClaimed", already: false });
+    d.send({ type: "drainClaimed", already: false });
     d.to(stoppedAt + CONFIG.prestopWaitTime + CONFIG.stopGrace + STOP_SLACK);
     assertWithinBudget(d, stoppedAt);
     assert.equal(d.of("launch").length, 1, "not started again");

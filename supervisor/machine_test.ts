@@ -20,7 +20,7 @@ Deno.test("machine: start-up", async (t) => {
     const d = new Drive();
     assert.deepEqual(kinds(d.send({ type: "start" })), ["genconf"]);
     assert.deepEqual(kinds(d.send({ type: "configured" })), [
-      "clearPrestopMarker",
+      "clearDrainMarker",
       "writeState activating",
       "registry register activating",
     ]);
@@ -171,13 +171,13 @@ Deno.test("machine: checks and states", async (t) => {
     const d = new Drive();
     d.active();
     d.to(d.wakeAt!);
-    assert.deepEqual(kinds(d.checked(UP, { stop: false, prestop: true })), [
+    assert.deepEqual(kinds(d.checked(UP, { stop: false, drain: true })), [
       "writeState deactivating",
       "registry heartbeat deactivating",
     ]);
     d.send({ type: "registryAnswered", call: "heartbeat", outcome: "failed", message: "x" });
     d.to(d.wakeAt!);
-    assert.deepEqual(kinds(d.checked(UP, { stop: false, prestop: true })), [
+    assert.deepEqual(kinds(d.checked(UP, { stop: false, drain: true })), [
       "writeState deactivating",
       "registry heartbeat deactivating",
     ]);
@@ -277,12 +277,12 @@ Deno.test("machine: restarts", async (t) => {
     const d = new Drive();
     d.active();
     d.send({ type: "exited", run: 1, exit: { code: 1, signal: null } });
-    const held = d.checked(undefined, { stop: true, prestop: false });
+    const held = d.checked(undefined, { stop: true, drain: false });
     assert.deepEqual(kinds(held), ["writeState inactive"]);
     assert.equal(d.state.reason, "restarts suspended by data/stop");
     for (let i = 0; i < 5; i++) {
       d.to(d.wakeAt!);
-      assert.equal(d.of("launch", d.checked(undefined, { stop: true, prestop: false })).length, 0);
+      assert.equal(d.of("launch", d.checked(undefined, { stop: true, drain: false })).length, 0);
     }
     d.to(d.wakeAt!);
     assert.deepEqual(d.of("launch", d.checked(undefined, NO_MARKERS)), [{
@@ -295,11 +295,11 @@ Deno.test("machine: restarts", async (t) => {
     const d = new Drive();
     d.active();
     d.to(d.wakeAt!);
-    d.checked(UP, { stop: false, prestop: true });
+    d.checked(UP, { stop: false, drain: true });
     d.send({ type: "exited", run: 1, exit: { code: 0, signal: "SIGTERM" } });
     for (let i = 0; i < 3; i++) {
       d.to(d.wakeAt!);
-      assert.equal(d.of("launch", d.checked(undefined, { stop: false, prestop: true })).length, 0);
+      assert.equal(d.of("launch", d.checked(undefined, { stop: false, drain: true })).length, 0);
     }
     assert.equal(d.state.serviceState, "deactivating");
   });
@@ -325,9 +325,9 @@ Deno.test("machine: a stop in each phase", async (t) => {
     d.send({ type: "start" });
     d.send({ type: "configured" });
     d.now = 150;
-    assert.deepEqual(kinds(d.send({ type: "stop", signal: "SIGTERM" })), ["claimPrestop"]);
+    assert.deepEqual(kinds(d.send({ type: "stop", signal: "SIGTERM" })), ["claimDrain"]);
     d.now = 152;
-    assert.deepEqual(kinds(d.send({ type: "prestopClaimed", already: false })), [
+    assert.deepEqual(kinds(d.send({ type: "drainClaimed", already: false })), [
       "writeState deactivating",
       "registry leave deactivating",
     ]);
@@ -353,9 +353,9 @@ Deno.test("machine: a stop in each phase", async (t) => {
     const stoppedAt = d.now;
     assert.deepEqual(kinds(d.send({ type: "stop", signal: "SIGTERM" })), [
       "cancelCheck",
-      "claimPrestop",
+      "claimDrain",
     ]);
-    assert.deepEqual(kinds(d.send({ type: "prestopClaimed", already: false })), [
+    assert.deepEqual(kinds(d.send({ type: "drainClaimed", already: false })), [
       "writeState deactivating",
       "registry heartbeat deactivating",
       "adminNotify",
@@ -393,7 +393,7 @@ Deno.test("machine: stopping the service", async (t) => {
     d.active();
     const stoppedAt = d.now;
     d.send({ type: "stop", signal: "SIGTERM" });
-    d.send({ type: "prestopClaimed", already: false });
+    d.send({ type: "drainClaimed", already: false });
     d.after(CONFIG.prestopWaitTime);
     d.send({ type: "registryAnswered", call: "leave", outcome: "ok" });
     d.send({ type: "shutdownAnswered", ok: true });
@@ -418,7 +418,7 @@ Deno.test("machine: stopping the service", async (t) => {
     const d = new Drive();
     d.active();
     d.send({ type: "stop", signal: "SIGTERM" });
-    d.send({ type: "prestopClaimed", already: false });
+    d.send({ type: "drainClaimed", already: false });
     d.after(CONFIG.prestopWaitTime);
     const effects = d.send({ type: "shutdownAnswered", ok: false, message: "refused" });
     assert.deepEqual(kinds(effects), ["terminate"]);
@@ -431,7 +431,7 @@ Deno.test("machine: stopping the service", async (t) => {
     d.after(3000);
     const stoppedAt = d.now;
     d.send({ type: "stop", signal: "SIGTERM" });
-    const effects = d.send({ type: "prestopClaimed", already: false });
+    const effects = d.send({ type: "drainClaimed", already: false });
     assert.deepEqual(kinds(effects), [
       "writeState deactivating",
       "registry leave deactivating",
@@ -451,7 +451,7 @@ Deno.test("machine: stopping the service", async (t) => {
       d.active();
       const stoppedAt = d.now;
       d.send({ type: "stop", signal: "SIGTERM" });
-      const effects = d.send({ type: "prestopClaimed", already: true });
+      const effects = d.send({ type: "drainClaimed", already: true });
       assert.deepEqual(kinds(effects), ["adminShutdown"]);
       d.send({ type: "shutdownAnswered", ok: true });
       d.send({ type: "portsProbed", open: false });
@@ -470,9 +470,9 @@ Deno.test("machine: stops with nothing to stop, or nothing answering", async (t)
     const d = new Drive();
     d.active();
     d.send({ type: "exited", run: 1, exit: { code: 1, signal: null } });
-    d.checked(undefined, { stop: true, prestop: false });
+    d.checked(undefined, { stop: true, drain: false });
     d.send({ type: "stop", signal: "SIGTERM" });
-    d.send({ type: "prestopClaimed", already: false });
+    d.send({ type: "drainClaimed", already: false });
     const end = d.after(CONFIG.prestopWaitTime);
     assert.deepEqual(kinds(end).filter((k) => k !== "writeState deactivating"), [
       "registry leave deactivating",
@@ -512,7 +512,7 @@ Deno.test("machine: stops with nothing to stop, or nothing answering", async (t)
         reach(d);
         const stoppedAt = d.now;
         d.send({ type: "stop", signal: "SIGTERM" });
-        d.send({ type: "prestopClaimed", already: false });
+        d.send({ type: "drainClaimed", already: false });
         d.to(stoppedAt + config.prestopWaitTime + config.stopGrace + STOP_SLACK);
         assert.equal(d.state.phase, "exited", `${name}: ${d.state.phase}`);
         assertWithinBudget(d, stoppedAt, config);

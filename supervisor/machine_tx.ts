@@ -55,10 +55,10 @@ export function describeExit(exit: ExitStatus): string {
 /** Sets the reported state and writes the state file (also when unchanged: a fresh time). */
 export function setState(tx: Tx, next: ServiceState, reason: string): void {
   const { state } = tx;
-  // Once the pod's prestop started the state stays deactivating (a node request's drain ends).
+  // Once the pod's drain began the state stays deactivating (a node request's drain ends).
   if (
     state.serviceState === "deactivating" && next !== "deactivating" &&
-    (isStopping(state) || state.markers.prestop)
+    (isStopping(state) || state.markers.drain)
   ) {
     return;
   }

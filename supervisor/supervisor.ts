@@ -29,7 +29,7 @@ import {
 import type { NodeControl } from "./node_servant.ts";
 import { NodeRequests } from "./node_requests.ts";
 import type { Pod } from "./pod.ts";
-import { claimPrestopMarker, prestopMarkerPath } from "./prestop.ts";
+import { claimDrainMarker, drainMarkerPath } from "./drain.ts";
 import { callRegistry } from "./registry_link.ts";
 import { REAL_TIMER, RunnerWork, type Timer } from "./runner_work.ts";
 import type { RunningService } from "./service_process.ts";
@@ -99,7 +99,7 @@ class Runner implements Supervisor {
   readonly #now: () => number;
   readonly #timer: Timer;
   readonly #statePath: string;
-  readonly #prestopMarker: string;
+  readonly #drainMarker: string;
   readonly #work: RunnerWork;
   readonly #node: NodeRequests;
   #machine: SupervisorState;
@@ -115,7 +115,7 @@ class Runner implements Supervisor {
     this.#now = deps.now ?? Date.now;
     this.#timer = deps.timer ?? REAL_TIMER;
     this.#statePath = stateFilePath(deps.settings.tarsPath);
-    this.#prestopMarker = prestopMarkerPath(deps.settings.tarsPath);
+    this.#drainMarker = drainMarkerPath(deps.settings.tarsPath);
     this.#machine = initialState(machineConfig(deps.settings, deps.tuning));
     this.done = new Promise<number>((resolve) => this.#finish = resolve);
     const log = (line: string) => this.#log(line);
@@ -143,8 +143,8 @@ class Runner implements Supervisor {
     log: (effect) => this.#log(effect.line),
     genconf: () => this.#configure(),
     cancelGenconf: () => this.#genconf?.abort(),
-    clearPrestopMarker: () => this.#clearPrestopMarker(),
-    claimPrestop: () => this.#work.track(this.#claimPrestop()),
+    clearDrainMarker: () => this.#clearDrainMarker(),
+    claimDrain: () => this.#work.track(this.#claimDrain()),
     writeState: (effect) => this.#writeState(effect),
     registry: (effect) => this.#work.track(this.#callRegistry(effect)),
     adminNotify: (effect) => this.#work.track(this.#adminNotify(effect)),
@@ -185,7 +185,7 @@ class Runner implements Supervisor {
             return undefined;
           }
           this.#pod = pod;
-          this.#checks = new CheckRound(pod, { drainMarker: this.#prestopMarker });
+          this.#checks = new CheckRound(pod, { drainMarker: this.#drainMarker });
           return { type: "configured" };
         },
         (error) => ({ type: "configFailed", message: (error as Error).message }),
@@ -193,22 +193,22 @@ class Runner implements Supervisor {
     );
   }
 
-  #clearPrestopMarker(): void {
-    const marker = this.#prestopMarker;
+  #clearDrainMarker(): void {
+    const marker = this.#drainMarker;
     this.#work.queueFile(`remove ${marker}`, async () => {
       await ifExists(Deno.remove(marker));
     });
   }
 
-  /** Creates the prestop marker once the file operations before it ended. */
-  async #claimPrestop(): Promise<SupervisorEvent> {
-    const marker = this.#prestopMarker;
+  /** Creates the drain marker once the file operations before it ended. */
+  async #claimDrain(): Promise<SupervisorEvent> {
+    const marker = this.#drainMarker;
     await this.#work.filesDone();
-    const claimed = await claimPrestopMarker(marker, this.#now());
+    const claimed = await claimDrainMarker(marker, this.#now());
     if (claimed instanceof Error) {
       this.#log(`prestop: cannot create ${marker} (${claimed.message}); going on without it`);
     }
-    return { type: "prestopClaimed", already: claimed === "exists" };
+    return { type: "drainClaimed", already: claimed === "exists" };
   }
 
   #writeState(effect: Extract<SupervisorEffect, { type: "writeState" }>): void {
