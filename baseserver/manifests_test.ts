@@ -25,6 +25,7 @@ import { CronJob, type ICronJob } from "kubernetes-models/batch/v1/CronJob";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { COMMANDS } from "../cli/command_table.ts";
 import { type ConfigSection, parseTarsConfig } from "../lib/tars_config.ts";
+import { ifExistsSync } from "../lib/not_found.ts";
 import { readSettings, variablesOf } from "../lib/settings.ts";
 import { STOP_SLACK } from "../supervisor/machine.ts";
 import { RegistrationTokens } from "../registry/registration_tokens.ts";
@@ -63,14 +64,8 @@ const VALIDATORS: Record<string, (object: K8sObject) => void> = {
 function yamlFiles(dir: string): string[] {
   const found: string[] = [];
   const walk = (path: string) => {
-    let entries: Deno.DirEntry[];
-    try {
-      entries = [...Deno.readDirSync(path)];
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return;
-      throw error;
-    }
-    for (const entry of entries) {
+    const entries = ifExistsSync(() => [...Deno.readDirSync(path)]);
+    for (const entry of entries ?? []) {
       const child = join(path, entry.name);
       if (entry.isDirectory) walk(child);
       else if (/\.ya?ml$/.test(entry.name)) found.push(relative(ROOT, child));

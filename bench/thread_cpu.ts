@@ -9,6 +9,7 @@
  * @module
  */
 import { delay } from "../lib/timers.ts";
+import { ifExists } from "../lib/not_found.ts";
 
 /** Options of {@linkcode measureThreadCpu}. */
 export interface ThreadCpuOptions {
@@ -23,13 +24,8 @@ async function readThreads(pid: number): Promise<Map<string, number>> {
   const threads = new Map<string, number>();
   for await (const entry of Deno.readDir(`/proc/${pid}/task`)) {
     const path = `/proc/${pid}/task/${entry.name}/schedstat`;
-    let text: string;
-    try {
-      text = await Deno.readTextFile(path);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) continue; // The thread ended meanwhile.
-      throw error;
-    }
+    const text = await ifExists(Deno.readTextFile(path));
+    if (text === undefined) continue; // The thread ended meanwhile.
     const ns = Number(text.split(" ")[0]);
     if (!Number.isFinite(ns)) throw new Error(`Unexpected ${path}: "${text.trim()}"`);
     threads.set(entry.name, ns);

@@ -1,3 +1,8 @@
+/**
+ * `tarscli version`: the release and the Deno runtime it runs on.
+ *
+ * @module
+ */
 import { checkSwitches, type CommandContext, VERSION } from "../lib/mod.ts";
 
 /** `tarscli version`: prints the version, and the Deno runtime it was built with. */

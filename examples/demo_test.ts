@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { runDemo } from "./demo.ts";
 import { readLines } from "../local/mod.ts";
-import { exists } from "../tests/support/files.ts";
+import { exists } from "../lib/not_found.ts";
 import { processesWith } from "../tests/support/processes.ts";
 
 const ROOT = new URL("../", import.meta.url);

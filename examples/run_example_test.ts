@@ -4,7 +4,7 @@ import { settlesWithin } from "../lib/timers.ts";
 import { runChild, spawnChild, startRegistryProcess } from "../local/mod.ts";
 import { TarsClient } from "../protocol/client.ts";
 import { QUERY_OBJ, QueryF } from "../protocol/interfaces/query_f.ts";
-import { exists } from "../tests/support/files.ts";
+import { exists } from "../lib/not_found.ts";
 import { freePort } from "../tests/support/free_port.ts";
 import { processesWith } from "../tests/support/processes.ts";
 import { noRegistryMessage } from "./run_example.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { join, writeFilesAtomic } from "../lib/mod.ts";
+import { ifExists, join, writeFilesAtomic } from "../lib/mod.ts";
 import { createPortPicker, type PortProbe, probePort } from "./free_port.ts";
 import { buildTarsConfig, resolveServerInfo } from "./generate.ts";
 import { findLocalIp } from "./local_ip.ts";
@@ -68,15 +68,10 @@ async function readMergeFile(path: string): Promise<ConfigSection> {
  * exist; undefined when it is a directory.
  */
 async function tarsPathProblem(tarsPath: string): Promise<string | undefined> {
-  try {
-    const stat = await Deno.stat(tarsPath);
-    if (stat.isDirectory) return undefined;
-    return `TARS_PATH=${tarsPath} is a file, not a directory: set TARS_PATH to the service's ` +
-      "directory, the one whose bin/ holds _server_meta.yaml";
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
+  const stat = await ifExists(Deno.stat(tarsPath));
+  if (stat === undefined || stat.isDirectory) return undefined;
+  return `TARS_PATH=${tarsPath} is a file, not a directory: set TARS_PATH to the service's ` +
+    "directory, the one whose bin/ holds _server_meta.yaml";
 }
 
 /**

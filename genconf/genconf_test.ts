@@ -11,7 +11,7 @@ import { runGenconf } from "./genconf.ts";
 import { readServerInfo } from "./server_info.ts";
 import { readGenconfSettings } from "./settings.ts";
 import { type ConfigSection, parseTarsConfig } from "../lib/tars_config.ts";
-import { exists } from "../tests/support/files.ts";
+import { exists } from "../lib/not_found.ts";
 
 const TESTDATA = fileURLToPath(new URL("./testdata/", import.meta.url));
 const CASES = ["one_adapter", "several_adapters", "set_id", "merge"];

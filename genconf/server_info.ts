@@ -10,6 +10,7 @@
  * @module
  */
 import { join } from "../lib/posix_path.ts";
+import { ifExists } from "../lib/not_found.ts";
 import type { AdapterMeta, ServerMeta } from "./server_meta.ts";
 
 /** One adapter as the service runs it. */
@@ -219,14 +220,11 @@ export async function parseServerInfo(
 /** Reads `$TARS_PATH/data/server_info.yaml` into a frozen value; a missing file says to run genconf. */
 export async function readServerInfo(tarsPath: string): Promise<ServerInfo> {
   const path = serverInfoPath(tarsPath);
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    const hint = error instanceof Deno.errors.NotFound
-      ? 'run "tarscli genconf" first'
-      : "check its permissions";
-    throw new Error(`Cannot read ${path}: ${(error as Error).message}; ${hint}`);
+  const text = await ifExists(Deno.readTextFile(path)).catch((error) => {
+    throw new Error(`Cannot read ${path}: ${(error as Error).message}; check its permissions`);
+  });
+  if (text === undefined) {
+    throw new Error(`Cannot read ${path}: there is no such file; run "tarscli genconf" first`);
   }
   return await parseServerInfo(text, { source: path });
 }

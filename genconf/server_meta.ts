@@ -7,6 +7,7 @@
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml";
 import { isServerType, SERVER_TYPES, type ServerType } from "../lib/settings.ts";
 import { nearMisses } from "./near_miss.ts";
+import { ifExists } from "../lib/not_found.ts";
 
 /** How a key's value is read. */
 type MetaKind =
@@ -586,14 +587,9 @@ function readFailure(path: string, error: unknown): Error {
 export async function readServerMeta(
   path: string,
 ): Promise<ServerMetaResult & { readonly found: boolean }> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      return { meta: SERVER_META_DEFAULTS, warnings: [], found: false };
-    }
+  const text = await ifExists(Deno.readTextFile(path)).catch((error) => {
     throw readFailure(path, error);
-  }
+  });
+  if (text === undefined) return { meta: SERVER_META_DEFAULTS, warnings: [], found: false };
   return { ...parseServerMeta(text, { source: path }), found: true };
 }

@@ -1,3 +1,9 @@
+/**
+ * What a command gets from the entry point (its environment and output), and the shape of a
+ * command module.
+ *
+ * @module
+ */
 /** What a command receives from the entry point instead of reading globals itself. */
 export interface CommandContext {
   /** The process environment, read once by the entry point. */

@@ -4,6 +4,7 @@
  * - `posix_path.ts`: POSIX path helpers without `node:path` (no Node layer in the probe).
  * - `duration.ts`: durations such as `1m30s`.
  * - `write_atomic.ts`: files replaced by rename, so readers never see half of one.
+ * - `not_found.ts`: a read, stat or removal that answers undefined where nothing is there.
  * - `usage_error.ts`: a mistake in how a command was called (exit code 2), and the check of a
  *   command's arguments that names the one it does not take.
  * - `context.ts`: what a command gets from the entry point (environment, output).
@@ -27,6 +28,7 @@
 export { bindError, type BindFailure, type BindProblem, describeBindError } from "./bind_error.ts";
 export type { CommandContext, CommandModule } from "./context.ts";
 export { parseDuration } from "./duration.ts";
+export { exists, ifExists, ifExistsSync } from "./not_found.ts";
 export { basename, dirname, isAbsolute, join, normalize } from "./posix_path.ts";
 export { checkSwitches, type SwitchesOptions, UsageError } from "./usage_error.ts";
 export {

@@ -10,6 +10,7 @@
  * @module
  */
 import { settlesWithin } from "./timers.ts";
+import { ifExistsSync } from "./not_found.ts";
 
 /** Spawns child processes and remembers the ones still running, so the zombie reaper leaves them to Deno. */
 export interface ProcessRunner {
@@ -70,11 +71,9 @@ export function signalGroup(
   options: { log: (line: string) => void },
 ): void {
   try {
-    Deno.kill(-pgid, signal);
+    ifExistsSync(() => Deno.kill(-pgid, signal));
   } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) {
-      options.log(`Cannot send ${signal} to process group ${pgid}: ${(error as Error).message}`);
-    }
+    options.log(`Cannot send ${signal} to process group ${pgid}: ${(error as Error).message}`);
   }
 }
 

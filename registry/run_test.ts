@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { main } from "../main.ts";
-import { exists } from "../tests/support/files.ts";
+import { exists } from "../lib/not_found.ts";
 import { staticModules } from "../tests/support/module_graph.ts";
 import { readRegistryConfig, type RegistryConfig } from "./config.ts";
 import { startRegistry } from "./run.ts";

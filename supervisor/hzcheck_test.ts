@@ -77,6 +77,7 @@ Deno.test("hzcheck loads nothing but the settings and the state file", async (t)
       "lib/duration.ts",
       "lib/ip_address.ts",
       "lib/write_atomic.ts",
+      "lib/not_found.ts",
       "lib/usage_error.ts",
       "lib/posix_path.ts",
     ]);

@@ -17,6 +17,7 @@
  * @module
  */
 import { isAbsolute, join } from "../lib/posix_path.ts";
+import { ifExists } from "../lib/not_found.ts";
 
 /** What one log view call may read and answer. */
 export const LOG_VIEW_LIMITS = {
@@ -139,15 +140,8 @@ export async function logFilePath(logDir: string, logFile: string): Promise<stri
     );
   }
   const root = await Deno.realPath(logDir);
-  let real: string;
-  try {
-    real = await Deno.realPath(join(logDir, logFile));
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new Deno.errors.NotFound(`There is no log file ${logFile} in log/`);
-    }
-    throw error;
-  }
+  const real = await ifExists(Deno.realPath(join(logDir, logFile)));
+  if (real === undefined) throw new Deno.errors.NotFound(`There is no log file ${logFile} in log/`);
   if (!real.startsWith(`${root}/`)) {
     throw new RangeError(`Log file ${JSON.stringify(logFile)} leads out of log/; it is refused`);
   }

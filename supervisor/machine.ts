@@ -8,26 +8,48 @@
  *
  * Phases: `configuring` (genconf) -> `registering` (the first `onStartup`, retried with a
  * back-off) -> `running` (the service, its checks, heartbeats and restarts) -> on a stop request
- * `claiming` (the once-per-pod prestop marker) -> `draining` (out of traffic for
+ * `claiming` (the drain marker, once per pod) -> `draining` (out of traffic for
  * `TARS_PRESTOP_WAITTIME`; skipped when the service was never active or the preStop hook drained
  * already) -> `stopping` (`AdminF.shutdown`, the ports close, SIGTERM to the group, SIGKILL at the
  * end of `TARS_STOP_GRACE`) -> `exited`. From a stop request to `exit` takes at most
  * `TARS_PRESTOP_WAITTIME` + `TARS_STOP_GRACE` + {@linkcode STOP_SLACK}.
  *
- * The node object's requests (`stopServer`, `startServer`, `restartServer` from the admin
- * registry: node_servant.ts) are `nodeRequest` events of the `running` phase, carried out one at a
- * time as a {@linkcode NodeOp}: out of traffic for `TARS_PRESTOP_WAITTIME` while the service was
- * active (state and heartbeat `deactivating`, `AdminF.notify("prestop")`), then the service
- * stopped as in a pod's stop (`AdminF.shutdown`, the ports close, SIGTERM, SIGKILL at the end of
- * `TARS_STOP_GRACE`); a stop then holds it down (no restart, state `inactive`) until a start, and
- * a restart or a start launches it and answers once a check round finds it active. Each request
- * is answered with a `nodeAnswer` effect; a SIGTERM answers the one in progress and stops the pod
- * within its budget as before.
+ * The node object's requests (`stopServer`, `startServer`, `restartServer`) are a sub-machine of
+ * the `running` phase: machine_node_requests.ts. What the parts of a step share: machine_tx.ts.
  *
  * @module
  */
 import { type Backoff, backoffDelay } from "../lib/timers.ts";
+import {
+  advanceOp,
+  exitedForOp,
+  finishOp,
+  HELD_REASON,
+  NODE_ANSWER,
+  type NodeOp,
+  type NodeRequestKind,
+  onNodeRequest,
+  settleStart,
+} from "./machine_node_requests.ts";
+import {
+  advanceHalt,
+  describeExit,
+  emit,
+  isStopping,
+  launch,
+  log,
+  maybeHeartbeat,
+  set,
+  setHalt,
+  setRegistry,
+  setState,
+  startHalt,
+  terminate,
+  type Tx,
+} from "./machine_tx.ts";
 import type { ServiceState } from "./state_file.ts";
+
+export { NODE_ANSWER, type NodeOp, type NodeRequestKind } from "./machine_node_requests.ts";
 
 /** How the service ended: its exit code, or the signal that killed it. */
 export interface ExitStatus {
@@ -84,8 +106,8 @@ export const STOP_SLACK = 2000;
 export interface Markers {
   /** `data/stop`: restarts suspended. */
   readonly stop: boolean;
-  /** `data/prestop`: the prestop sequence started (the preStop hook, or this supervisor). */
-  readonly prestop: boolean;
+  /** `data/prestop`, the drain marker: the drain began (the preStop hook's, or this supervisor's). */
+  readonly drain: boolean;
 }
 
 /** The outcome of one check round. */
@@ -94,23 +116,6 @@ export interface EndpointResult {
   /** The first endpoint that failed, with the reason. */
   readonly failure?: string;
 }
-
-/** What the node object asks of the service. */
-export type NodeRequestKind = "stop" | "start" | "restart";
-
-/**
- * The codes of the answers to node requests besides 0, as the admin registry knows them
- * (`tarsErrCode` of AdminReg.tars, protocol/interfaces/node_f.ts; not imported here, which keeps
- * the machine free of the protocol's modules).
- */
-export const NODE_ANSWER = {
-  /** The service could not be stopped or started. */
-  FAILED: -1,
-  /** Not now: the supervisor is registering, stopping, or busy with another request. */
-  STATE: 1004,
-  /** Too many requests wait already. */
-  BUSY: 1005,
-} as const;
 
 /** How far the stopping of the running service has come (a pod's stop, or a node request's). */
 export interface HaltProgress {
@@ -121,19 +126,6 @@ export interface HaltProgress {
   readonly shutdown: "none" | "sent" | "ok" | "failed";
   readonly probing: boolean;
   readonly nextProbeAt: number;
-}
-
-/** A node request in progress, and the requests of its kind that wait for its answer. */
-export interface NodeOp {
-  readonly kind: NodeRequestKind;
-  readonly waiters: readonly number[];
-  /**
-   * `draining`: out of traffic until `until`; `halting`: the service being stopped; `starting`:
-   * launched, answered once a check round finds it active or at `until`.
-   */
-  readonly step: "draining" | "halting" | "starting";
-  readonly until?: number;
-  readonly halt?: HaltProgress;
 }
 
 /** The registry calls: `onStartup`, `keepAlive`, `onPrestop`. */
@@ -153,7 +145,7 @@ export type SupervisorEvent =
   }
   | { readonly type: "checked"; readonly markers: Markers; readonly endpoints?: EndpointResult }
   | { readonly type: "exited"; readonly run: number; readonly exit: ExitStatus }
-  | { readonly type: "prestopClaimed"; readonly already: boolean }
+  | { readonly type: "drainClaimed"; readonly already: boolean }
   | { readonly type: "shutdownAnswered"; readonly ok: boolean; readonly message?: string }
   | { readonly type: "portsProbed"; readonly open: boolean }
   | { readonly type: "tick" }
@@ -169,8 +161,8 @@ export type SupervisorEffect =
   | { readonly type: "log"; readonly line: string }
   | { readonly type: "genconf" }
   | { readonly type: "cancelGenconf" }
-  | { readonly type: "clearPrestopMarker" }
-  | { readonly type: "claimPrestop" }
+  | { readonly type: "clearDrainMarker" }
+  | { readonly type: "claimDrain" }
   | {
     readonly type: "writeState";
     readonly state: ServiceState;
@@ -245,8 +237,6 @@ export interface StopProgress {
   /** Exit at the latest then. */
   readonly deadline: number;
   readonly drainUntil?: number;
-  /** Set once the service is being stopped (phase `stopping`). */
-  readonly halt?: HaltProgress;
   readonly leave: "none" | "sent" | "settled";
 }
 
@@ -262,8 +252,8 @@ export interface SupervisorState {
     | "draining"
     | "stopping"
     | "exited";
-  /** The state reported in the state file and the heartbeats. */
-  readonly state: ServiceState;
+  /** The service's state as the state file and the heartbeats report it. */
+  readonly serviceState: ServiceState;
   /** Why, in one line. */
   readonly reason: string;
   readonly everActive: boolean;
@@ -283,6 +273,8 @@ export interface SupervisorState {
   readonly held: boolean;
   /** The node request in progress. */
   readonly op?: NodeOp;
+  /** The stopping of the running service in progress: the pod's stop's, or a node request's. */
+  readonly halt?: HaltProgress;
   /** The time of the last `wake` effect. */
   readonly wakeAt?: number;
 }
@@ -298,10 +290,10 @@ export function initialState(config: MachineConfig): SupervisorState {
   return {
     config,
     phase: "idle",
-    state: "activating",
+    serviceState: "activating",
     reason: "starting",
     everActive: false,
-    markers: { stop: false, prestop: false },
+    markers: { stop: false, drain: false },
     checking: false,
     nextCheckAt: Infinity,
     registry: {
@@ -318,318 +310,57 @@ export function initialState(config: MachineConfig): SupervisorState {
   };
 }
 
-/** A step in progress: the state so far and the effects collected. */
-interface Tx {
-  s: SupervisorState;
-  readonly now: number;
-  readonly effects: SupervisorEffect[];
-}
-
-function set(tx: Tx, patch: Partial<SupervisorState>): void {
-  tx.s = { ...tx.s, ...patch };
-}
-
-function setRegistry(tx: Tx, patch: Partial<RegistryProgress>): void {
-  tx.s = { ...tx.s, registry: { ...tx.s.registry, ...patch } };
-}
-
+/** Changes fields of the stop's progress. */
 function setStop(tx: Tx, patch: Partial<StopProgress>): void {
-  tx.s = { ...tx.s, stop: { ...tx.s.stop!, ...patch } };
-}
-
-/** The halt in progress: the pod's stop's, or the node request's; undefined when none. */
-function currentHalt(s: SupervisorState): HaltProgress | undefined {
-  if (s.phase === "stopping") return s.stop?.halt;
-  if (s.phase === "running" && s.op?.step === "halting") return s.op.halt;
-  return undefined;
-}
-
-function setHalt(tx: Tx, patch: Partial<HaltProgress>): void {
-  const { s } = tx;
-  if (s.phase === "stopping") setStop(tx, { halt: { ...s.stop!.halt!, ...patch } });
-  else set(tx, { op: { ...s.op!, halt: { ...s.op!.halt!, ...patch } } });
-}
-
-function emit(tx: Tx, effect: SupervisorEffect): void {
-  tx.effects.push(effect);
-}
-
-function log(tx: Tx, line: string): void {
-  emit(tx, { type: "log", line });
-}
-
-function describeExit(exit: ExitStatus): string {
-  return exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
-}
-
-/** Sets the reported state and writes the state file (also when unchanged: a fresh time). */
-function setState(tx: Tx, next: ServiceState, reason: string): void {
-  const { s } = tx;
-  // Once the pod's prestop started the state stays deactivating (a node request's drain ends).
-  if (
-    s.state === "deactivating" && next !== "deactivating" && (isStopping(s) || s.markers.prestop)
-  ) {
-    return;
-  }
-  if (next !== s.state) log(tx, `state ${s.state} -> ${next}: ${reason}`);
-  set(tx, {
-    state: next,
-    reason,
-    ...(next === "active" ? { everActive: true, lastActiveAt: tx.now } : {}),
-  });
-  emit(tx, { type: "writeState", state: next, reason, writtenAt: tx.now });
-}
-
-function isStopping(s: SupervisorState): boolean {
-  return s.phase === "claiming" || s.phase === "draining" || s.phase === "stopping" ||
-    s.phase === "exited";
-}
-
-/** Sends `onStartup` or `keepAlive` when the state changed or a heartbeat is due. */
-function maybeHeartbeat(tx: Tx): void {
-  const { s, now } = tx;
-  const r = s.registry;
-  if (s.phase !== "running" || r.inFlight || r.backedOff) return;
-  const due = now - r.reportedAt >= s.config.reportInterval;
-  if (s.state === r.reportedState && !due) return;
-  const register = r.reRegister && s.state !== "deactivating";
-  setRegistry(tx, { inFlight: register ? "register" : "heartbeat", sending: s.state });
-  emit(tx, { type: "registry", call: register ? "register" : "heartbeat", state: s.state });
+  tx.state = { ...tx.state, stop: { ...tx.state.stop!, ...patch } };
 }
 
 function startCheck(tx: Tx): void {
-  const { s } = tx;
+  const { state } = tx;
   set(tx, { checking: true });
   // A service a node request is draining or stopping is not judged by its endpoints.
-  const judged = !s.op || s.op.step === "starting";
+  const judged = !state.op || state.op.stage === "starting";
   emit(tx, {
     type: "check",
-    service: s.phase === "running" && s.service.kind === "running" && judged,
+    service: state.phase === "running" && state.service.kind === "running" && judged,
   });
-}
-
-function launch(tx: Tx): void {
-  const { s, now } = tx;
-  const run = s.runs + 1;
-  const restart = s.runs > 0;
-  set(tx, {
-    runs: run,
-    restarts: restart ? s.restarts + 1 : s.restarts,
-    service: { kind: "running", run, since: now, terminating: false },
-    firstLaunchAt: s.firstLaunchAt ?? now,
-  });
-  if (restart) log(tx, `restarting the service (restart ${tx.s.restarts})`);
-  emit(tx, { type: "launch", run });
-  if (restart) {
-    emit(tx, {
-      type: "report",
-      level: "normal",
-      message: `[notify] restart, restart ${tx.s.restarts}`,
-    });
-  }
 }
 
 /** The state a finished check round shows. */
 function judge(tx: Tx, endpoints: EndpointResult | undefined): void {
-  const { s, now } = tx;
-  if (s.markers.prestop) return setState(tx, "deactivating", "prestop ran");
+  const { state, now } = tx;
+  if (state.markers.drain) return setState(tx, "deactivating", "prestop ran");
   // Draining or stopping for a node request: the state it set stays.
-  if (s.op && s.op.step !== "starting") return setState(tx, s.state, s.reason);
-  if (s.service.kind === "running") {
-    if (!endpoints) return setState(tx, s.state, s.reason);
+  if (state.op && state.op.stage !== "starting") {
+    return setState(tx, state.serviceState, state.reason);
+  }
+  if (state.service.kind === "running") {
+    if (!endpoints) return setState(tx, state.serviceState, state.reason);
     if (endpoints.ok) return setState(tx, "active", "every endpoint accepts connections");
     const failure = endpoints.failure ?? "endpoints not ready";
-    if (s.op) return setState(tx, "activating", failure);
-    const since = s.firstLaunchAt ?? now;
-    if (s.state === "activating" && now - since < s.config.activatingTimeout) {
+    if (state.op) return setState(tx, "activating", failure);
+    const since = state.firstLaunchAt ?? now;
+    if (state.serviceState === "activating" && now - since < state.config.activatingTimeout) {
       return setState(tx, "activating", failure);
     }
     return setState(tx, "inactive", failure);
   }
-  if (s.held) return setState(tx, "inactive", HELD_REASON);
-  if (s.service.kind === "down" && s.markers.stop) {
+  if (state.held) return setState(tx, "inactive", HELD_REASON);
+  if (state.service.kind === "down" && state.markers.stop) {
     return setState(tx, "inactive", "restarts suspended by data/stop");
   }
   setState(tx, "inactive", "service not running");
 }
 
 /** Whether a service that exited is restarted at `now` (no marker, hold or request forbids it). */
-function restartDue(s: SupervisorState, now: number, markers: Markers = s.markers): boolean {
-  return s.service.kind === "down" && now >= s.service.restartAt && !markers.stop &&
-    !markers.prestop && !s.held && !s.op;
+function restartDue(
+  state: SupervisorState,
+  now: number,
+  markers: Markers = state.markers,
+): boolean {
+  return state.service.kind === "down" && now >= state.service.restartAt && !markers.stop &&
+    !markers.drain && !state.held && !state.op;
 }
-
-// ---- Node requests -----------------------------------------------------------------------------
-
-const REQUEST_NAMES: Readonly<Record<NodeRequestKind, string>> = {
-  stop: "stopServer",
-  start: "startServer",
-  restart: "restartServer",
-};
-
-const HELD_REASON = "held down by stopServer; startServer or restartServer starts it";
-
-function answer(tx: Tx, ids: readonly number[], ret: number, result: string): void {
-  emit(tx, { type: "nodeAnswer", ids, ret, result });
-}
-
-/** Ends the request in progress and answers every request waiting for it. */
-function finishOp(tx: Tx, ret: number, result: string): void {
-  const op = tx.s.op!;
-  set(tx, { op: undefined });
-  log(tx, `${REQUEST_NAMES[op.kind]}: ${result}`);
-  answer(tx, op.waiters, ret, result);
-}
-
-function onNodeRequest(tx: Tx, event: Extract<SupervisorEvent, { type: "nodeRequest" }>): void {
-  const { s } = tx;
-  const name = REQUEST_NAMES[event.kind];
-  const refuse = (result: string) => {
-    log(tx, `${name}: ${result}`);
-    answer(tx, [event.id], NODE_ANSWER.STATE, result);
-  };
-  if (isStopping(s) || s.markers.prestop) return refuse("the pod is stopping");
-  if (s.phase !== "running") {
-    return refuse(
-      `the service has not started yet (${
-        s.phase === "registering" ? "registering the pod with the registry" : "starting up"
-      }); try again once it runs`,
-    );
-  }
-  if (s.op) {
-    if (s.op.kind === event.kind) {
-      set(tx, { op: { ...s.op, waiters: [...s.op.waiters, event.id] } });
-      return;
-    }
-    return refuse(
-      `${REQUEST_NAMES[s.op.kind]} is in progress (${s.op.step}); try again when it ends`,
-    );
-  }
-  const running = s.service.kind === "running";
-  log(tx, `${name} requested (${s.state})`);
-  if (event.kind === "stop") {
-    if (!running) {
-      const already = s.held;
-      set(tx, { held: true });
-      setState(tx, "inactive", HELD_REASON);
-      maybeHeartbeat(tx);
-      const result = already
-        ? "already stopped: the service is held down"
-        : "stopped: the service was not running; it stays down";
-      log(tx, `${name}: ${result}`);
-      return answer(tx, [event.id], 0, result);
-    }
-    set(tx, { op: { kind: "stop", waiters: [event.id], step: "draining" } });
-    return drainOrHalt(tx);
-  }
-  if (event.kind === "start" && running) {
-    const result = `already running (${s.state})`;
-    log(tx, `${name}: ${result}`);
-    return answer(tx, [event.id], 0, result);
-  }
-  set(tx, { held: false, op: { kind: event.kind, waiters: [event.id], step: "draining" } });
-  if (running) drainOrHalt(tx);
-  else relaunch(tx);
-}
-
-/** Takes the service out of traffic for the drain wait when it is in traffic, else stops it. */
-function drainOrHalt(tx: Tx): void {
-  const { s, now } = tx;
-  const name = REQUEST_NAMES[s.op!.kind];
-  if (s.state !== "active") {
-    log(tx, `${name}: the service is ${s.state}, not in traffic: no drain wait`);
-    return halt(tx);
-  }
-  const wait = s.config.prestopWaitTime;
-  set(tx, { op: { ...s.op!, step: "draining", until: now + wait } });
-  setState(tx, "deactivating", `${name}: out of traffic, waiting ${wait} ms for calls in flight`);
-  maybeHeartbeat(tx);
-  emit(tx, { type: "adminNotify", command: "prestop", timeout: s.config.stopCallTimeout });
-}
-
-/** Stops the running service as a pod's stop does: AdminF.shutdown, the ports, SIGTERM, SIGKILL. */
-function halt(tx: Tx): void {
-  const { s, now } = tx;
-  const grace = s.config.stopGrace;
-  log(tx, `${REQUEST_NAMES[s.op!.kind]}: stopping the service`);
-  set(tx, {
-    op: {
-      ...s.op!,
-      step: "halting",
-      until: undefined,
-      halt: {
-        termAt: now + grace / 2,
-        killAt: now + grace,
-        shutdown: "sent",
-        probing: false,
-        nextProbeAt: now,
-      },
-    },
-  });
-  emit(tx, { type: "adminShutdown", timeout: Math.min(3000, Math.max(1, grace / 2)) });
-}
-
-/** Launches the service for a start or restart, answered once a check round finds it active. */
-function relaunch(tx: Tx): void {
-  const { s, now } = tx;
-  const name = REQUEST_NAMES[s.op!.kind];
-  set(tx, {
-    op: { ...s.op!, step: "starting", until: now + s.config.nodeStartWait, halt: undefined },
-    quickExits: 0,
-  });
-  launch(tx);
-  setState(tx, "activating", `${name}: started, waiting for its endpoints`);
-  maybeHeartbeat(tx);
-  if (!tx.s.checking) set(tx, { nextCheckAt: now });
-}
-
-/** After a check round: a start or restart that waits is answered once the service is active. */
-function settleStart(tx: Tx): void {
-  const { s, now } = tx;
-  if (s.op?.step !== "starting") return;
-  if (s.state === "active") {
-    return finishOp(
-      tx,
-      0,
-      s.op.kind === "restart"
-        ? "restarted: the service is active again"
-        : "started: the service is active",
-    );
-  }
-  set(tx, { nextCheckAt: now + Math.min(s.config.checkInterval, s.config.nodeRecheck) });
-}
-
-/** What is due for the node request in progress at `now`. */
-function advanceOp(tx: Tx): void {
-  const { now } = tx;
-  const op = tx.s.op;
-  if (!op) return;
-  if (op.step === "draining" && now >= op.until!) halt(tx);
-  if (tx.s.op?.step === "halting") advanceHalt(tx);
-  const waiting = tx.s.op;
-  if (waiting?.step === "starting" && now >= waiting.until!) {
-    finishOp(
-      tx,
-      NODE_ANSWER.FAILED,
-      `the service is not active ${tx.s.config.nodeStartWait} ms after its start ` +
-        `(${tx.s.state}: ${tx.s.reason}); it keeps running and being checked`,
-    );
-  }
-}
-
-/** The halt's steps due at `now`: SIGTERM at the end of the port wait, or the next port probe. */
-function advanceHalt(tx: Tx): void {
-  const { s, now } = tx;
-  const h = currentHalt(s);
-  if (!h || s.service.kind !== "running" || s.service.terminating) return;
-  if (now >= h.termAt) terminate(tx, "the port-close wait ended");
-  else if (h.shutdown === "ok" && !h.probing && now >= h.nextProbeAt) {
-    setHalt(tx, { probing: true });
-    emit(tx, { type: "probePorts" });
-  }
-}
-
-// ---- Handlers ----------------------------------------------------------------------------------
 
 function onStart(tx: Tx): void {
   set(tx, { phase: "configuring" });
@@ -637,38 +368,38 @@ function onStart(tx: Tx): void {
 }
 
 function onConfigured(tx: Tx): void {
-  if (tx.s.phase !== "configuring") return;
-  set(tx, { phase: "registering", nextCheckAt: tx.now + tx.s.config.checkInterval });
-  emit(tx, { type: "clearPrestopMarker" });
+  if (tx.state.phase !== "configuring") return;
+  set(tx, { phase: "registering", nextCheckAt: tx.now + tx.state.config.checkInterval });
+  emit(tx, { type: "clearDrainMarker" });
   setState(tx, "activating", "registering with the registry");
   register(tx);
 }
 
 function register(tx: Tx): void {
-  setRegistry(tx, { inFlight: "register", sending: tx.s.state, retryAt: undefined });
-  emit(tx, { type: "registry", call: "register", state: tx.s.state });
+  setRegistry(tx, { inFlight: "register", sending: tx.state.serviceState, retryAt: undefined });
+  emit(tx, { type: "registry", call: "register", state: tx.state.serviceState });
 }
 
 function onRegistryAnswered(
   tx: Tx,
   event: Extract<SupervisorEvent, { type: "registryAnswered" }>,
 ): void {
-  const { s, now } = tx;
+  const { state, now } = tx;
   const failure = event.message ?? "no reason given";
   const name = { register: "onStartup", heartbeat: "keepAlive", leave: "onPrestop" }[event.call];
   if (event.call === "leave") {
     if (event.outcome !== "ok") log(tx, `registry: onPrestop failed: ${failure}; going on`);
-    if (s.stop?.leave === "sent") setStop(tx, { leave: "settled" });
+    if (state.stop?.leave === "sent") setStop(tx, { leave: "settled" });
     return;
   }
-  const sent = s.registry.sending;
+  const sent = state.registry.sending;
   setRegistry(tx, { inFlight: undefined, sending: undefined });
-  if (isStopping(s)) {
+  if (isStopping(state)) {
     // The stop sequence makes its own calls; the answer of one sent before it only gets logged.
     if (event.outcome !== "ok") log(tx, `registry: ${name} failed: ${failure}; going on`);
     return;
   }
-  if (s.phase === "registering") {
+  if (state.phase === "registering") {
     if (event.outcome === "ok") {
       setRegistry(tx, {
         failures: 0,
@@ -681,8 +412,8 @@ function onRegistryAnswered(
       launch(tx);
       return;
     }
-    const failures = s.registry.failures + 1;
-    const wait = backoffDelay(failures, s.config.registerBackoff);
+    const failures = state.registry.failures + 1;
+    const wait = backoffDelay(failures, state.config.registerBackoff);
     setRegistry(tx, { failures, retryAt: now + wait, lastError: failure });
     log(tx, `registry: onStartup failed: ${failure}; retrying in ${wait} ms`);
     setState(tx, "activating", `waiting for the registry: ${failure}`);
@@ -690,7 +421,7 @@ function onRegistryAnswered(
   }
   // running
   if (event.outcome === "ok") {
-    if (event.call === "heartbeat" && sent !== s.registry.reportedState) {
+    if (event.call === "heartbeat" && sent !== state.registry.reportedState) {
       log(tx, `registry: keepAlive ${sent}`);
     }
     setRegistry(tx, { reportedState: sent, reportedAt: now, reRegister: false });
@@ -710,24 +441,28 @@ function onRegistryAnswered(
 }
 
 function onChecked(tx: Tx, event: Extract<SupervisorEvent, { type: "checked" }>): void {
-  const { s, now } = tx;
-  if (!s.checking) return;
-  set(tx, { checking: false, markers: event.markers, nextCheckAt: now + s.config.checkInterval });
-  if (isStopping(s)) return;
+  const { state, now } = tx;
+  if (!state.checking) return;
+  set(tx, {
+    checking: false,
+    markers: event.markers,
+    nextCheckAt: now + state.config.checkInterval,
+  });
+  if (isStopping(state)) return;
   setRegistry(tx, { backedOff: false });
-  if (s.phase === "registering") {
-    if (event.markers.prestop) return setState(tx, "deactivating", "prestop ran");
-    const why = s.registry.lastError
-      ? `waiting for the registry: ${s.registry.lastError}`
+  if (state.phase === "registering") {
+    if (event.markers.drain) return setState(tx, "deactivating", "prestop ran");
+    const why = state.registry.lastError
+      ? `waiting for the registry: ${state.registry.lastError}`
       : "registering with the registry";
     return setState(tx, "activating", why);
   }
-  if (tx.s.op && event.markers.prestop) finishOp(tx, NODE_ANSWER.STATE, "the pod is stopping");
-  const service = tx.s.service;
-  if (restartDue(tx.s, now, event.markers)) {
+  if (tx.state.op && event.markers.drain) finishOp(tx, NODE_ANSWER.STATE, "the pod is stopping");
+  const service = tx.state.service;
+  if (restartDue(tx.state, now, event.markers)) {
     launch(tx);
     // Checked at the next round: the service has just started.
-    setState(tx, tx.s.state, tx.s.reason);
+    setState(tx, tx.state.serviceState, tx.state.reason);
     maybeHeartbeat(tx);
     return;
   }
@@ -737,45 +472,27 @@ function onChecked(tx: Tx, event: Extract<SupervisorEvent, { type: "checked" }>)
 }
 
 function onExited(tx: Tx, event: Extract<SupervisorEvent, { type: "exited" }>): void {
-  const { s, now } = tx;
-  const service = s.service;
+  const { state, now } = tx;
+  const service = state.service;
   if (service.kind !== "running" || service.run !== event.run) return;
   const ran = now - service.since;
   log(tx, `service exited: ${describeExit(event.exit)} after ${Math.round(ran / 1000)} s`);
   emit(tx, { type: "showStartLog" });
-  if (isStopping(s)) {
+  if (isStopping(state)) {
     set(tx, { service: { kind: "none" } });
     return;
   }
-  const op = s.op;
-  if (op && op.step !== "starting") {
-    // A node request stopped it (or it died during the drain): held down, or started again.
-    set(tx, { service: { kind: "down", run: service.run, restartAt: now } });
-    if (op.kind === "stop") {
-      set(tx, { held: true });
-      setState(tx, "inactive", HELD_REASON);
-      maybeHeartbeat(tx);
-      return finishOp(tx, 0, `stopped (${describeExit(event.exit)}); the service stays down`);
-    }
-    if (s.markers.prestop) return finishOp(tx, NODE_ANSWER.STATE, "the pod is stopping");
-    return relaunch(tx);
-  }
-  if (op) {
-    finishOp(
-      tx,
-      NODE_ANSWER.FAILED,
-      `the service ended (${describeExit(event.exit)}) before it was active; see log/start.log`,
-    );
-  }
-  const stable = ran >= s.config.stableAfter;
+  if (state.op && exitedForOp(tx, event)) return;
+  const stable = ran >= state.config.stableAfter;
   // The first restart, and one after a stable run, is immediate; then the back-off doubles.
-  const quickExits = s.restarts === 0 || stable ? 0 : s.quickExits + 1;
-  const wait = quickExits === 0 ? 0 : backoffDelay(quickExits, s.config.restartBackoff);
+  const quickExits = state.restarts === 0 || stable ? 0 : state.quickExits + 1;
+  const wait = quickExits === 0 ? 0 : backoffDelay(quickExits, state.config.restartBackoff);
   set(tx, { service: { kind: "down", run: service.run, restartAt: now + wait }, quickExits });
-  if (s.markers.prestop) return;
+  if (state.markers.drain) return;
   setState(tx, "inactive", `service ${describeExit(event.exit)}`);
   maybeHeartbeat(tx);
-  const alarm = now - (s.lastActiveAt ?? s.firstLaunchAt ?? now) >= s.config.activatingTimeout;
+  const alarm =
+    now - (state.lastActiveAt ?? state.firstLaunchAt ?? now) >= state.config.activatingTimeout;
   emit(tx, {
     type: "report",
     level: alarm ? "error" : "warn",
@@ -786,44 +503,44 @@ function onExited(tx: Tx, event: Extract<SupervisorEvent, { type: "exited" }>): 
 }
 
 function onStop(tx: Tx, event: Extract<SupervisorEvent, { type: "stop" }>): void {
-  const { s, now } = tx;
-  if (isStopping(s)) {
+  const { state, now } = tx;
+  if (isStopping(state)) {
     log(tx, `${event.signal} again; already stopping`);
     return;
   }
-  const { prestopWaitTime, stopGrace } = s.config;
-  if (s.phase === "idle" || s.phase === "configuring") {
+  const { prestopWaitTime, stopGrace } = state.config;
+  if (state.phase === "idle" || state.phase === "configuring") {
     log(tx, `${event.signal}: stopping before the service started`);
-    if (s.phase === "configuring") emit(tx, { type: "cancelGenconf" });
+    if (state.phase === "configuring") emit(tx, { type: "cancelGenconf" });
     set(tx, { phase: "exited" });
     emit(tx, { type: "exit", code: 0 });
     return;
   }
-  if (s.op) finishOp(tx, NODE_ANSWER.STATE, `the pod is stopping (${event.signal})`);
-  log(tx, `${event.signal}: stop requested (${s.state}); taking the pod out of traffic`);
-  if (s.checking) {
+  if (state.op) finishOp(tx, NODE_ANSWER.STATE, `the pod is stopping (${event.signal})`);
+  log(tx, `${event.signal}: stop requested (${state.serviceState}); taking the pod out of traffic`);
+  if (state.checking) {
     emit(tx, { type: "cancelCheck" });
     set(tx, { checking: false });
   }
   set(tx, {
     phase: "claiming",
-    nextCheckAt: now + s.config.checkInterval,
+    nextCheckAt: now + state.config.checkInterval,
     stop: { deadline: now + prestopWaitTime + stopGrace + STOP_SLACK, leave: "none" },
   });
-  emit(tx, { type: "claimPrestop" });
+  emit(tx, { type: "claimDrain" });
 }
 
-function onPrestopClaimed(tx: Tx, event: Extract<SupervisorEvent, { type: "prestopClaimed" }>) {
-  const { s, now } = tx;
-  if (s.phase !== "claiming") return;
+function onDrainClaimed(tx: Tx, event: Extract<SupervisorEvent, { type: "drainClaimed" }>) {
+  const { state, now } = tx;
+  if (state.phase !== "claiming") return;
   if (event.already) {
     log(tx, "prestop had already run (preStop hook)");
-    set(tx, { markers: { ...s.markers, prestop: true } });
+    set(tx, { markers: { ...state.markers, drain: true } });
     return enterStopping(tx);
   }
   setState(tx, "deactivating", "stop requested");
-  const timeout = s.config.stopCallTimeout;
-  if (!s.everActive) {
+  const timeout = state.config.stopCallTimeout;
+  if (!state.everActive) {
     // No client ever had its endpoints: nothing to drain. It still leaves the registry.
     log(tx, "the service was never active: no drain wait");
     leave(tx);
@@ -833,10 +550,10 @@ function onPrestopClaimed(tx: Tx, event: Extract<SupervisorEvent, { type: "prest
   emit(tx, { type: "adminNotify", command: "prestop", timeout });
   log(
     tx,
-    `prestop: waiting ${s.config.prestopWaitTime} ms (TARS_PRESTOP_WAITTIME) for calls in flight`,
+    `prestop: waiting ${state.config.prestopWaitTime} ms (TARS_PRESTOP_WAITTIME) for calls in flight`,
   );
   set(tx, { phase: "draining" });
-  setStop(tx, { drainUntil: now + s.config.prestopWaitTime });
+  setStop(tx, { drainUntil: now + state.config.prestopWaitTime });
 }
 
 function leave(tx: Tx): void {
@@ -845,37 +562,14 @@ function leave(tx: Tx): void {
     type: "registry",
     call: "leave",
     state: "deactivating",
-    timeout: tx.s.config.stopCallTimeout,
+    timeout: tx.state.config.stopCallTimeout,
   });
 }
 
 function enterStopping(tx: Tx): void {
-  const { s, now } = tx;
-  const grace = s.config.stopGrace;
   set(tx, { phase: "stopping" });
-  const running = s.service.kind === "running";
-  setStop(tx, {
-    halt: {
-      termAt: now + grace / 2,
-      killAt: now + grace,
-      shutdown: running ? "sent" : "none",
-      probing: false,
-      nextProbeAt: now,
-    },
-  });
-  if (running) {
-    emit(tx, { type: "adminShutdown", timeout: Math.min(3000, Math.max(1, grace / 2)) });
-  } else {
-    log(tx, "service not running");
-  }
-}
-
-function terminate(tx: Tx, why: string): void {
-  const { s } = tx;
-  if (s.service.kind !== "running" || s.service.terminating) return;
-  log(tx, `stopping the service: ${why}`);
-  set(tx, { service: { ...s.service, terminating: true } });
-  emit(tx, { type: "terminate", killAt: currentHalt(s)!.killAt });
+  startHalt(tx);
+  if (tx.state.service.kind !== "running") log(tx, "service not running");
 }
 
 function onShutdownAnswered(
@@ -883,7 +577,7 @@ function onShutdownAnswered(
   event: Extract<SupervisorEvent, { type: "shutdownAnswered" }>,
 ): void {
   const { now } = tx;
-  if (currentHalt(tx.s)?.shutdown !== "sent") return;
+  if (tx.state.halt?.shutdown !== "sent") return;
   if (event.ok) {
     log(tx, "AdminF.shutdown sent");
     setHalt(tx, { shutdown: "ok", nextProbeAt: now });
@@ -895,39 +589,42 @@ function onShutdownAnswered(
 }
 
 function onPortsProbed(tx: Tx, event: Extract<SupervisorEvent, { type: "portsProbed" }>): void {
-  const { s, now } = tx;
-  if (!currentHalt(s)?.probing) return;
-  setHalt(tx, { probing: false, nextProbeAt: now + s.config.portPollInterval });
+  const { state, now } = tx;
+  if (!state.halt?.probing) return;
+  setHalt(tx, { probing: false, nextProbeAt: now + state.config.portPollInterval });
   if (!event.open) terminate(tx, "its ports closed");
 }
 
 /** While stopping there are no check rounds: the state file is still rewritten as often. */
 function refreshState(tx: Tx): void {
-  if (tx.now < tx.s.nextCheckAt) return;
-  set(tx, { nextCheckAt: tx.now + tx.s.config.checkInterval });
-  setState(tx, tx.s.state, tx.s.reason);
+  if (tx.now < tx.state.nextCheckAt) return;
+  set(tx, { nextCheckAt: tx.now + tx.state.config.checkInterval });
+  setState(tx, tx.state.serviceState, tx.state.reason);
 }
 
 /** Starts what is due at `now`: check rounds, retries, restarts, the stop's steps. */
 function advance(tx: Tx): void {
   const { now } = tx;
-  const s = tx.s;
-  switch (s.phase) {
+  const state = tx.state;
+  switch (state.phase) {
     case "registering":
-      if (!s.registry.inFlight && s.registry.retryAt !== undefined && now >= s.registry.retryAt) {
+      if (
+        !state.registry.inFlight && state.registry.retryAt !== undefined &&
+        now >= state.registry.retryAt
+      ) {
         register(tx);
       }
-      if (!tx.s.checking && now >= tx.s.nextCheckAt) startCheck(tx);
+      if (!tx.state.checking && now >= tx.state.nextCheckAt) startCheck(tx);
       break;
     case "running": {
       advanceOp(tx);
-      if (tx.s.checking) break;
-      if (now >= tx.s.nextCheckAt || restartDue(tx.s, now)) startCheck(tx);
+      if (tx.state.checking) break;
+      if (now >= tx.state.nextCheckAt || restartDue(tx.state, now)) startCheck(tx);
       break;
     }
     case "draining":
       refreshState(tx);
-      if (now >= s.stop!.drainUntil!) {
+      if (now >= state.stop!.drainUntil!) {
         leave(tx);
         enterStopping(tx);
         advance(tx);
@@ -935,10 +632,10 @@ function advance(tx: Tx): void {
       break;
     case "stopping": {
       refreshState(tx);
-      const stop = tx.s.stop!;
+      const stop = tx.state.stop!;
       advanceHalt(tx);
-      const service = tx.s.service;
-      if (service.kind !== "running" && tx.s.stop!.leave !== "sent") {
+      const service = tx.state.service;
+      if (service.kind !== "running" && tx.state.stop!.leave !== "sent") {
         log(tx, "supervisor exits");
         set(tx, { phase: "exited" });
         emit(tx, { type: "exit", code: 0 });
@@ -954,38 +651,42 @@ function advance(tx: Tx): void {
 }
 
 /** The times of the halt in progress: the end of the port wait, the next port probe. */
-function pushHaltTimes(s: SupervisorState, times: number[]): void {
-  const h = currentHalt(s);
-  if (!h || s.service.kind !== "running" || s.service.terminating) return;
+function pushHaltTimes(state: SupervisorState, times: number[]): void {
+  const h = state.halt;
+  if (!h || state.service.kind !== "running" || state.service.terminating) return;
   times.push(h.termAt);
   if (h.shutdown === "ok" && !h.probing) times.push(h.nextProbeAt);
 }
 
 /** The earliest time something is due, if any. */
-function nextWake(s: SupervisorState): number | undefined {
+function nextWake(state: SupervisorState): number | undefined {
   const times: number[] = [];
-  switch (s.phase) {
+  switch (state.phase) {
     case "registering":
-      if (!s.checking) times.push(s.nextCheckAt);
-      if (!s.registry.inFlight && s.registry.retryAt !== undefined) times.push(s.registry.retryAt);
+      if (!state.checking) times.push(state.nextCheckAt);
+      if (!state.registry.inFlight && state.registry.retryAt !== undefined) {
+        times.push(state.registry.retryAt);
+      }
       break;
     case "running":
-      if (s.op?.until !== undefined) times.push(s.op.until);
-      pushHaltTimes(s, times);
-      if (!s.checking) {
-        times.push(s.nextCheckAt);
-        if (restartDue(s, Infinity)) times.push((s.service as { restartAt: number }).restartAt);
+      if (state.op?.until !== undefined) times.push(state.op.until);
+      pushHaltTimes(state, times);
+      if (!state.checking) {
+        times.push(state.nextCheckAt);
+        if (restartDue(state, Infinity)) {
+          times.push((state.service as { restartAt: number }).restartAt);
+        }
       }
       break;
     case "draining":
-      times.push(s.stop!.drainUntil!, s.stop!.deadline, s.nextCheckAt);
+      times.push(state.stop!.drainUntil!, state.stop!.deadline, state.nextCheckAt);
       break;
     case "stopping":
-      times.push(s.stop!.deadline, s.nextCheckAt);
-      pushHaltTimes(s, times);
+      times.push(state.stop!.deadline, state.nextCheckAt);
+      pushHaltTimes(state, times);
       break;
     case "claiming":
-      times.push(s.stop!.deadline);
+      times.push(state.stop!.deadline);
       break;
   }
   const finite = times.filter((t) => Number.isFinite(t));
@@ -997,7 +698,7 @@ function nextWake(s: SupervisorState): number | undefined {
  * give the same result.
  */
 export function step(state: SupervisorState, event: SupervisorEvent, now: number): Step {
-  const tx: Tx = { s: state, now, effects: [] };
+  const tx: Tx = { state, now, effects: [] };
   if (state.phase === "exited") return { state, effects: [] };
   // The runner's timer fired: it waits for a new wake.
   if (event.type === "tick") set(tx, { wakeAt: undefined });
@@ -1024,8 +725,8 @@ export function step(state: SupervisorState, event: SupervisorEvent, now: number
     case "exited":
       onExited(tx, event);
       break;
-    case "prestopClaimed":
-      onPrestopClaimed(tx, event);
+    case "drainClaimed":
+      onDrainClaimed(tx, event);
       break;
     case "shutdownAnswered":
       onShutdownAnswered(tx, event);
@@ -1047,11 +748,11 @@ export function step(state: SupervisorState, event: SupervisorEvent, now: number
     case "tick":
       break;
   }
-  if (tx.s.phase !== "exited") advance(tx);
-  const wakeAt = tx.s.phase === "exited" ? undefined : nextWake(tx.s);
-  if (wakeAt !== undefined && wakeAt !== tx.s.wakeAt) {
+  if (tx.state.phase !== "exited") advance(tx);
+  const wakeAt = tx.state.phase === "exited" ? undefined : nextWake(tx.state);
+  if (wakeAt !== undefined && wakeAt !== tx.state.wakeAt) {
     set(tx, { wakeAt });
     emit(tx, { type: "wake", at: wakeAt });
-  } else if (wakeAt === undefined && tx.s.wakeAt !== undefined) set(tx, { wakeAt: undefined });
-  return { state: tx.s, effects: tx.effects };
+  } else if (wakeAt === undefined && tx.state.wakeAt !== undefined) set(tx, { wakeAt: undefined });
+  return { state: tx.state, effects: tx.effects };
 }

@@ -1,6 +1,6 @@
 /**
  * The lifecycle of a TARS service in its pod: `tarscli supervisor` (a state machine and its
- * runner: genconf in a child, register, start, check, report, restart, stop through prestop; the
+ * runner: genconf in a child, register, start, check, report, restart, stop through the drain; the
  * HTTP readiness probe), the exec readiness probe `tarscli hzcheck`, the preStop hook
  * `tarscli prestop` and `tarscli notify`.
  *

@@ -13,6 +13,7 @@
  * @module
  */
 import { join } from "../lib/posix_path.ts";
+import { ifExists } from "../lib/not_found.ts";
 import { writeFilesAtomic } from "../lib/write_atomic.ts";
 import type { TarsClient } from "../protocol/client.ts";
 import { formatEndpoint, parseObjectRef } from "../protocol/endpoint.ts";
@@ -79,15 +80,11 @@ export function createObjectResolver(options: ObjectResolverOptions): ObjectReso
   };
 
   async function readCache(object: string, path: string): Promise<Cached | undefined> {
-    let text: string;
-    try {
-      text = await Deno.readTextFile(path);
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) {
-        log(`${path}: cannot read the cache (${(error as Error).message}); asking the locator`);
-      }
+    const text = await ifExists(Deno.readTextFile(path)).catch((error) => {
+      log(`${path}: cannot read the cache (${(error as Error).message}); asking the locator`);
       return undefined;
-    }
+    });
+    if (text === undefined) return undefined;
     try {
       return parseCache(text, object);
     } catch (error) {
@@ -144,10 +141,8 @@ export function createObjectResolver(options: ObjectResolverOptions): ObjectReso
     },
     async forget(object) {
       memory.delete(object);
-      await Deno.remove(objectCachePath(options.dataDir, object)).catch((error) => {
-        if (!(error instanceof Deno.errors.NotFound)) {
-          log(`Cannot remove the endpoint cache of ${object}: ${(error as Error).message}`);
-        }
+      await ifExists(Deno.remove(objectCachePath(options.dataDir, object))).catch((error) => {
+        log(`Cannot remove the endpoint cache of ${object}: ${(error as Error).message}`);
       });
     },
   };

@@ -1,5 +1,5 @@
 /**
- * `tarscli prestop`: the preStop hook. Runs the prestop sequence (once per pod; the supervisor
+ * `tarscli prestop`: the preStop hook. Runs the drain (drain.ts: once per pod; the supervisor
  * runs it on SIGTERM too and whichever comes second does nothing) and prints what it did.
  *
  * @module
@@ -11,7 +11,7 @@ import { readServerInfo } from "../genconf/server_info.ts";
 import { TarsClient } from "../protocol/client.ts";
 import { ADMIN_OBJ, AdminF } from "../protocol/interfaces/admin_f.ts";
 import { createObjectResolver } from "./object_resolver.ts";
-import { runPrestop } from "./prestop.ts";
+import { runDrain } from "./drain.ts";
 import { createRegistryLink } from "./registry_link.ts";
 
 /** Bound of each call to the registry and to the service, in ms. */
@@ -32,7 +32,7 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
       log: ctx.err,
     });
     const admin = client.proxy(AdminF, `${ADMIN_OBJ}@${info.local}`, { timeout: CALL_TIMEOUT });
-    const outcome = await runPrestop({
+    const outcome = await runDrain({
       info,
       settings,
       link: createRegistryLink(resolver, { client, timeout: CALL_TIMEOUT }),

@@ -27,9 +27,9 @@ export interface ProbeServerOptions {
   readonly port: number;
   /** Where to listen; default every address (`::`, else `0.0.0.0` without IPv6). */
   readonly hostname?: string;
-  /** The state file. */
+  /** The state file the supervisor writes (`data/check_status`), read for every request. */
   readonly statePath: string;
-  /** `TARS_REPORT_INTERVAL`. */
+  /** `TARS_REPORT_INTERVAL`: a state older than twice this is a supervisor not alive. */
   readonly reportInterval: number;
   /** Reports failures to accept connections. */
   readonly log: (line: string) => void;

@@ -10,6 +10,10 @@
  * server type, the service's pid (0 while it is not running), this tarscli's version, the
  * endpoint of the pod's node object and the registration token.
  *
+ * {@linkcode callRegistry} carries out the supervisor machine's `registry` effects on a link:
+ * every call the supervisor makes to the registry goes through it, `tarscli prestop`'s through the
+ * link alone.
+ *
  * @module
  */
 import { TarsCallError } from "../protocol/call_error.ts";
@@ -24,7 +28,9 @@ import {
   RegistryRet,
 } from "../protocol/interfaces/registry_f.ts";
 import type { ServerInfo } from "../genconf/mod.ts";
+import type { SupervisorEffect, SupervisorEvent } from "./machine.ts";
 import type { ObjectResolver } from "./object_resolver.ts";
+import type { Bounded } from "./runner_work.ts";
 import type { ServiceState } from "./state_file.ts";
 
 /**
@@ -166,4 +172,72 @@ export function keepAliveRequest(
 /** `onPrestop`: remove this server's adapters and rows from the registry. */
 export function prestopRequest(info: ServerInfo): OnPrestopReqValue {
   return { nodeName: info.localIp, application: info.application, server: info.server };
+}
+
+/** What {@linkcode callRegistry} sends a call with, besides the machine's effect. */
+export interface RegistryCallOptions {
+  readonly link: RegistryLink;
+  readonly info: ServerInfo;
+  /** The node object's endpoint, for `onStartup`; none when the supervisor serves none. */
+  readonly nodeEndpoint?: string;
+  /** `TARS_DISABLE_FLOW`, for `onStartup`. */
+  readonly disableFlow: boolean;
+  /** `TARS_SERVER_VERSION`, for `onStartup`. */
+  readonly version: string;
+  /** `TARS_REGISTRY_TOKEN`, for `onStartup`; none when unset. */
+  readonly token?: string;
+  /** `TARS_GROUP`, for `onStartup`; none named when empty or unset. */
+  readonly group?: string;
+  /** The service's pid; 0 while it is not running. */
+  readonly pid: number;
+  /** Bounds the call when the effect gives a timeout (the runner's timer). */
+  readonly bounded: Bounded;
+  readonly log: (line: string) => void;
+}
+
+/**
+ * Carries out the machine's `registry` effect: the call it names (`register`: onStartup,
+ * `heartbeat`: keepAlive, `leave`: onPrestop) with the pod's request, bounded by the effect's
+ * timeout or else the link's own; answered as the machine's `registryAnswered` event, `unknown`
+ * when the registry does not know the pod (the machine registers it again).
+ */
+export async function callRegistry(
+  effect: Extract<SupervisorEffect, { type: "registry" }>,
+  options: RegistryCallOptions,
+): Promise<Extract<SupervisorEvent, { type: "registryAnswered" }>> {
+  const { link, info, log } = options;
+  const { call, state, timeout } = effect;
+  const request = call === "register"
+    ? link.onStartup(startupRequest(info, {
+      state,
+      disableFlow: options.disableFlow,
+      version: options.version,
+      pid: options.pid,
+      nodeEndpoint: options.nodeEndpoint,
+      group: options.group,
+      token: options.token,
+    }))
+    : call === "heartbeat"
+    ? link.keepAlive(keepAliveRequest(info, state, { pid: options.pid }))
+    : link.onPrestop(prestopRequest(info));
+  try {
+    await (timeout === undefined ? request : options.bounded(request, timeout));
+  } catch (error) {
+    return {
+      type: "registryAnswered",
+      call,
+      // The registry lost the pod (a rebuilt store, a clean): the machine registers it again.
+      outcome: error instanceof NotRegisteredError ? "unknown" : "failed",
+      message: (error as Error).message,
+    };
+  }
+  if (call === "register") {
+    log(
+      `registry: onStartup ${info.application}.${info.server} on ${info.localIp} ` +
+        `${state}${options.disableFlow ? " (traffic off)" : ""}`,
+    );
+  } else if (call === "leave") {
+    log(`registry: onPrestop sent: ${info.application}.${info.server} on ${info.localIp} removed`);
+  } else if (timeout !== undefined) log(`registry: keepAlive ${state} sent`);
+  return { type: "registryAnswered", call, outcome: "ok" };
 }

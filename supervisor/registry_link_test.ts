@@ -10,6 +10,7 @@ import {
 } from "../protocol/mod.ts";
 import { createObjectResolver, objectCachePath } from "./object_resolver.ts";
 import {
+  callRegistry,
   createRegistryLink,
   keepAliveRequest,
   NotRegisteredError,
@@ -21,6 +22,9 @@ import { VERSION } from "../lib/version_info.ts";
 import { fakeServerInfo } from "../tests/support/server_info.ts";
 import { readSnapshot } from "../tests/support/store_snapshot.ts";
 import { parseAddressRange } from "../lib/ip_address.ts";
+import { fakeClock } from "../tests/support/fake_clock.ts";
+import { RunnerWork } from "./runner_work.ts";
+import type { RegistryLink } from "./registry_link.ts";
 
 Deno.test("registry link", async (t) => {
   const fake = startFakeTars();
@@ -246,4 +250,124 @@ Deno.test("registry requests", async (t) => {
       }
     },
   );
+});
+
+Deno.test("callRegistry: the machine's registry effects as calls and answers", async (t) => {
+  const info = fakeServerInfo("/tars");
+  const clock = fakeClock();
+  const work = new RunnerWork({ dispatch: () => {}, log: () => {}, timer: clock.timer });
+  const sent: unknown[] = [];
+  const lines: string[] = [];
+  /** A link whose calls record their requests and answer as `answer` says. */
+  let answer: () => Promise<void> = () => Promise.resolve();
+  const link: RegistryLink = {
+    onStartup: (req) => (sent.push(["onStartup", req]), answer()),
+    keepAlive: (req) => (sent.push(["keepAlive", req]), answer()),
+    onPrestop: (req) => (sent.push(["onPrestop", req]), answer()),
+  };
+  const options = {
+    link,
+    info,
+    nodeEndpoint: "tcp -h 10.0.0.3 -p 15999 -t 60000",
+    disableFlow: true,
+    version: "v2",
+    token: "s3cret-of-App",
+    group: "zone-a",
+    pid: 1234,
+    bounded: <T>(promise: Promise<T>, ms: number) => work.bounded(promise, ms),
+    log: (line: string) => lines.push(line),
+  };
+  const reset = () => {
+    sent.length = 0;
+    lines.length = 0;
+    answer = () => Promise.resolve();
+  };
+
+  await t.step("register: onStartup with the pod's request, logged", async () => {
+    reset();
+    const answered = await callRegistry(
+      { type: "registry", call: "register", state: "activating" },
+      options,
+    );
+    assert.deepEqual(answered, { type: "registryAnswered", call: "register", outcome: "ok" });
+    assert.deepEqual(sent, [[
+      "onStartup",
+      startupRequest(info, {
+        state: "activating",
+        disableFlow: true,
+        version: "v2",
+        pid: 1234,
+        nodeEndpoint: options.nodeEndpoint,
+        group: "zone-a",
+        token: "s3cret-of-App",
+      }),
+    ]]);
+    assert.deepEqual(lines, ["registry: onStartup App.Srv on 10.0.0.3 activating (traffic off)"]);
+  });
+
+  await t.step(
+    "heartbeat: keepAlive with the pid; logged only when bounded (stopping)",
+    async () => {
+      reset();
+      const effect = { type: "registry", call: "heartbeat", state: "active" } as const;
+      assert.equal((await callRegistry(effect, options)).outcome, "ok");
+      assert.deepEqual(sent, [["keepAlive", keepAliveRequest(info, "active", { pid: 1234 })]]);
+      assert.deepEqual(lines, []);
+      await callRegistry({ ...effect, state: "deactivating", timeout: 1500 }, options);
+      assert.deepEqual(lines, ["registry: keepAlive deactivating sent"]);
+    },
+  );
+
+  await t.step("leave: onPrestop, logged", async () => {
+    reset();
+    const effect = { type: "registry", call: "leave", state: "deactivating" } as const;
+    assert.equal((await callRegistry(effect, options)).outcome, "ok");
+    assert.deepEqual(sent, [["onPrestop", prestopRequest(info)]]);
+    assert.deepEqual(lines, ["registry: onPrestop sent: App.Srv on 10.0.0.3 removed"]);
+  });
+
+  await t.step(
+    "'not registered' is unknown, any other failure failed, with the message",
+    async () => {
+      reset();
+      const effect = { type: "registry", call: "heartbeat", state: "active" } as const;
+      answer = () => Promise.reject(new NotRegisteredError("Registry keepAlive: not registered"));
+      assert.deepEqual(await callRegistry(effect, options), {
+        type: "registryAnswered",
+        call: "heartbeat",
+        outcome: "unknown",
+        message: "Registry keepAlive: not registered",
+      });
+      answer = () => Promise.reject(new Error("Registry keepAlive failed: refused"));
+      assert.deepEqual(await callRegistry(effect, options), {
+        type: "registryAnswered",
+        call: "heartbeat",
+        outcome: "failed",
+        message: "Registry keepAlive failed: refused",
+      });
+      assert.deepEqual(lines, []);
+    },
+  );
+
+  await t.step("a call with a timeout that gets no answer fails when the timer says", async () => {
+    reset();
+    answer = () => new Promise<void>(() => {});
+    const answered = callRegistry(
+      { type: "registry", call: "leave", state: "deactivating", timeout: 1500 },
+      options,
+    );
+    let settled = false;
+    answered.then(() => settled = true);
+    clock.advance(1499);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    assert.equal(settled, false, "not before its timeout");
+    clock.advance(1);
+    assert.deepEqual(await answered, {
+      type: "registryAnswered",
+      call: "leave",
+      outcome: "failed",
+      message: "no answer within 1500 ms",
+    });
+    assert.deepEqual(clock.pendingTimers(), []);
+  });
 });

@@ -25,7 +25,8 @@ import type { SignalQueue } from "./command.ts";
 import { type ProbeServer, startProbeServer } from "./probe_server.ts";
 import { readLogTail, startService } from "./service_process.ts";
 import { stateFilePath } from "./state_file.ts";
-import { type Pod, startSupervisor } from "./supervisor.ts";
+import type { Pod } from "./pod.ts";
+import { startSupervisor } from "./supervisor.ts";
 import { openSupervisorLog } from "./supervisor_log.ts";
 import { startZombieReaper, type ZombieReaper } from "./zombie_reaper.ts";
 

@@ -6,6 +6,7 @@
  * @module
  */
 import { dirname } from "../lib/posix_path.ts";
+import { ifExists } from "../lib/not_found.ts";
 import {
   type Drain,
   drain,
@@ -257,13 +258,8 @@ export async function readLogTail(
 ): Promise<string[]> {
   const maxBytes = options.maxBytes ?? 8192;
   const maxLines = options.maxLines ?? 40;
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return [];
-    throw error;
-  }
+  const file = await ifExists(Deno.open(path));
+  if (file === undefined) return [];
   try {
     const size = (await file.stat()).size;
     // One byte more than the tail, to know whether the tail starts at the start of a line.

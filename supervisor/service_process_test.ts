@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createProcessRunner } from "../lib/process_group.ts";
+import { ifExists } from "../lib/not_found.ts";
 import {
   readLogTail,
   type RunningService,
@@ -12,17 +13,17 @@ import { waitDead } from "../tests/support/processes.ts";
 /** Waits (bounded) until `path` holds `text`. */
 async function waitForText(path: string, text: string): Promise<void> {
   for (let i = 0; i < 400; i++) {
-    try {
-      if ((await Deno.readTextFile(path)).includes(text)) return;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
+    if ((await ifExists(Deno.readTextFile(path)))?.includes(text)) return;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   assert.fail(`${path} never held "${text}"`);
 }
 
-Deno.test("service process", async (t) => {
+/** Loops until a signal; `trap` is run first, then "ready" is printed. */
+const loop = (trap: string) => `${trap}\necho ready\nwhile :; do sleep 0.05; done\n`;
+
+/** A directory, a process runner and the services started in it, for one test. */
+async function serviceFixture() {
   const dir = await Deno.makeTempDir({ prefix: "service_process_test_" });
   const runner = createProcessRunner();
   const reports: string[] = [];
@@ -47,9 +48,17 @@ Deno.test("service process", async (t) => {
     started.push(service);
     return service;
   }
-  /** Loops until a signal; `trap` is run first, then "ready" is printed. */
-  const loop = (trap: string) => `${trap}\necho ready\nwhile :; do sleep 0.05; done\n`;
+  /** Stops what a failed step left running and removes the directory. */
+  async function close(): Promise<void> {
+    for (const service of started) await service.stop({ grace: 0 });
+    await Deno.remove(dir, { recursive: true });
+  }
+  return { dir, runner, reports, script, logPath, base, launch, close };
+}
 
+Deno.test("service process: output and start.log", async (t) => {
+  const f = await serviceFixture();
+  const { dir, runner, script, logPath, base, launch } = f;
   try {
     await t.step("output and exit code; a restart appends to the same log", async () => {
       const start = await script('echo "out $SERVICE_WORD $(pwd)"; echo err >&2; exit 3\n');
@@ -99,6 +108,18 @@ Deno.test("service process", async (t) => {
       await Deno.remove(`${logPath}.1`);
     });
 
+    await t.step("every child was collected", () => {
+      assert.equal(runner.live.size, 0);
+    });
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("service process: signals and stops", async (t) => {
+  const f = await serviceFixture();
+  const { dir, runner, reports, script, logPath, base, launch } = f;
+  try {
     await t.step("signal reaches the whole process group", async () => {
       const start = await script(
         `sh -c 'trap "echo child got USR1; exit 0" USR1; echo child armed; while :; do sleep 0.05; done' &\n` +
@@ -182,6 +203,18 @@ Deno.test("service process", async (t) => {
       await Deno.remove(logPath);
     });
 
+    await t.step("every child was collected", () => {
+      assert.equal(runner.live.size, 0);
+    });
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("service process: leftovers, and a log that cannot be written", async (t) => {
+  const f = await serviceFixture();
+  const { dir, runner, reports, script, logPath, base, launch } = f;
+  try {
     await t.step(
       "exited resolves while a leftover holds the pipes; the group is killed",
       async () => {
@@ -238,9 +271,8 @@ Deno.test("service process", async (t) => {
       assert.equal(runner.live.size, 0);
     });
   } finally {
-    for (const service of started) await service.stop({ grace: 0 });
+    await f.close();
   }
-  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("readLogTail", async (t) => {

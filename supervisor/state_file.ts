@@ -7,6 +7,7 @@
  * @module
  */
 import { join } from "../lib/posix_path.ts";
+import { ifExists, ifExistsSync } from "../lib/not_found.ts";
 import { writeFilesAtomic } from "../lib/write_atomic.ts";
 
 /** The states a service goes through (spec: States). */
@@ -68,24 +69,12 @@ export function parseStateFile(text: string, path: string): StateRecord {
  * handing it to the runtime's blocking pool (the HTTP probe reads it for every request).
  */
 export function readStateFileSync(path: string): StateRecord | undefined {
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
-  return parseStateFile(text, path);
+  const text = ifExistsSync(() => Deno.readTextFileSync(path));
+  return text === undefined ? undefined : parseStateFile(text, path);
 }
 
 /** Reads the state file; `undefined` when it does not exist yet. */
 export async function readStateFile(path: string): Promise<StateRecord | undefined> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
-  return parseStateFile(text, path);
+  const text = await ifExists(Deno.readTextFile(path));
+  return text === undefined ? undefined : parseStateFile(text, path);
 }

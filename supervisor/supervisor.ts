@@ -1,18 +1,21 @@
 /**
  * The runner of the supervisor's state machine (machine.ts): it feeds the machine events (the
  * signals, its timer, the answers of the registry and the service, the service's exits) and
- * carries out the effects the machine returns. Each effect starts at once and reports back with
- * an event when it ends, so the machine is never blocked: a signal is a step in whatever phase
- * it arrives. Everything outside (genconf, the registry, the service, the checks, the clock and
- * the timer) comes in through {@linkcode SupervisorDeps}, so tests drive it with fakes.
+ * carries out the effects the machine returns, each effect type by a handler of its own. Each
+ * effect starts at once and reports back with an event when it ends, so the machine is never
+ * blocked: a signal is a step in whatever phase it arrives. Everything outside (genconf, the
+ * registry, the service, the checks, the clock and the timer) comes in through
+ * {@linkcode SupervisorDeps}, so tests drive it with fakes.
+ *
+ * Its units: the work in flight (runner_work.ts), the registry calls (`callRegistry` in
+ * registry_link.ts), the check rounds (check_round.ts) and the node object's requests
+ * (node_requests.ts).
  *
  * @module
  */
-import { join } from "../lib/posix_path.ts";
 import type { LifecycleSettings } from "../lib/settings.ts";
-import { settlesWithin } from "../lib/timers.ts";
-import type { ServerInfo } from "../genconf/mod.ts";
-import type { EndpointCheckResult } from "./checks.ts";
+import { ifExists } from "../lib/not_found.ts";
+import { CheckRound } from "./check_round.ts";
 import {
   initialState,
   MACHINE_DEFAULTS,
@@ -21,56 +24,17 @@ import {
   step,
   type SupervisorEffect,
   type SupervisorEvent,
+  type SupervisorState,
 } from "./machine.ts";
-import type { NodeAnswer, NodeControl } from "./node_servant.ts";
-import type { NotifyReporter } from "./notify_reporter.ts";
-import { claimPrestopMarker, prestopMarkerPath } from "./prestop.ts";
-import type { RegistryLink } from "./registry_link.ts";
-import {
-  keepAliveRequest,
-  NotRegisteredError,
-  prestopRequest,
-  startupRequest,
-} from "./registry_link.ts";
+import type { NodeControl } from "./node_servant.ts";
+import { NodeRequests } from "./node_requests.ts";
+import type { Pod } from "./pod.ts";
+import { claimDrainMarker, drainMarkerPath } from "./drain.ts";
+import { callRegistry } from "./registry_link.ts";
+import { REAL_TIMER, RunnerWork, type Timer } from "./runner_work.ts";
 import type { RunningService } from "./service_process.ts";
 import { stateFilePath, writeStateFile } from "./state_file.ts";
 import type { LogLine } from "./supervisor_log.ts";
-
-/** The service's admin interface as the supervisor uses it. */
-export interface AdminChannel {
-  notify(command: string): Promise<string>;
-  shutdown(): Promise<void>;
-}
-
-/** What the supervisor works with once genconf ran. */
-export interface Pod {
-  readonly info: ServerInfo;
-  readonly link: RegistryLink;
-  readonly reporter: NotifyReporter;
-  /** Sends an admin command (`AdminF`) to the service's AdminObj. */
-  readonly admin: AdminChannel;
-  /** Starts the service (service_process.ts `startService` bound to the paths). */
-  readonly startService: () => RunningService;
-  /** Checks that every endpoint accepts a TCP connection, retrying within the retry timeout. */
-  readonly checkEndpoints: (
-    endpoints: readonly string[],
-    signal: AbortSignal,
-  ) => Promise<EndpointCheckResult>;
-  /** Whether one endpoint accepts a connection right now (waiting until the ports close). */
-  readonly isListening: (endpoint: string) => Promise<boolean>;
-  /** Runs the before-check script; undefined when `TARS_BEFORE_CHECK_SCRIPT` is unset. */
-  readonly runBeforeCheck?: (signal: AbortSignal) => Promise<{ ok: boolean; detail: string }>;
-  /** The tail of `log/start.log`, printed to the container's stdout when the service exits. */
-  readonly startLogTail: () => Promise<string[]>;
-  /** `log/supervisor.log`. */
-  readonly log: LogLine;
-  /** Where the pod's node object is served (registered with onStartup); none when it is not. */
-  readonly nodeEndpoint?: string;
-  /** Closes the connections (the node object's too); calls in flight fail. */
-  closeConnections(): Promise<void>;
-  /** Writes out and closes `log/supervisor.log`. */
-  closeLog(): Promise<void>;
-}
 
 /** The outside world of the supervisor. */
 export interface SupervisorDeps {
@@ -89,20 +53,8 @@ export interface SupervisorDeps {
   readonly tuning?: Partial<typeof MACHINE_DEFAULTS>;
 }
 
-/** Calls `callback` after `ms` (`setTimeout`, or a fake clock's); returns its cancel. */
-export type Timer = (callback: () => void, ms: number) => () => void;
-
-const REAL_TIMER: Timer = (callback, ms) => {
-  const id = setTimeout(callback, ms);
-  return () => clearTimeout(id);
-};
-
 /** How long the exit waits for operations still running after the connections closed. */
 const EXIT_SETTLE_MS = 1000;
-/** Bound of the node object's `notifyServer` call to the service. */
-const NODE_NOTIFY_TIMEOUT = 3000;
-/** Node requests that may wait for their answers at once. */
-const MAX_NODE_REQUESTS = 64;
 
 /** A running supervisor. */
 export interface Supervisor {
@@ -128,358 +80,233 @@ export function machineConfig(
   };
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
-
 /** Starts the supervisor's machine; it runs until a stop request or a failed genconf. */
 export function startSupervisor(deps: SupervisorDeps): Supervisor {
-  const { settings } = deps;
-  const now = deps.now ?? Date.now;
-  const timer = deps.timer ?? REAL_TIMER;
-  const statePath = stateFilePath(settings.tarsPath);
-  const prestopMarker = prestopMarkerPath(settings.tarsPath);
-  let machine = initialState(machineConfig(settings, deps.tuning));
-  let pod: Pod | undefined;
-  let service: RunningService | undefined;
-  let cancelTimer: (() => void) | undefined;
-  let genconf: AbortController | undefined;
-  let check: AbortController | undefined;
-  /** File operations in order: the state file and the markers. */
-  let files: Promise<void> = Promise.resolve();
-  const pending = new Set<Promise<void>>();
-  /** The node requests waiting for their answers, by id. */
-  const nodeAnswers = new Map<number, (answer: NodeAnswer) => void>();
-  let lastNodeRequest = 0;
-  let finish!: (code: number) => void;
-  const done = new Promise<number>((resolve) => finish = resolve);
-
-  const log = (line: string) => (pod?.log ?? deps.out)(line);
-
-  /** Settles as `promise`, or rejects once `ms` passed on the supervisor's timer. */
-  function bounded<T>(promise: Promise<T>, ms: number): Promise<T> {
-    let cancel: (() => void) | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      cancel = timer(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    });
-    return Promise.race([promise, expired]).finally(() => cancel?.());
-  }
-
-  function dispatch(event: SupervisorEvent): void {
-    const result = step(machine, event, now());
-    machine = result.state;
-    for (const effect of result.effects) carryOut(effect);
-  }
-
-  function answerNode(ids: readonly number[], answer: NodeAnswer): void {
-    for (const id of ids) {
-      nodeAnswers.get(id)?.(answer);
-      nodeAnswers.delete(id);
-    }
-  }
-
-  /** What the node object asks of the supervisor: requests to the machine, its state, notify. */
-  const node: NodeControl = {
-    request(kind) {
-      if (nodeAnswers.size >= MAX_NODE_REQUESTS) {
-        return Promise.resolve({
-          ret: NODE_ANSWER.BUSY,
-          result: `${MAX_NODE_REQUESTS} requests wait already; try again when they are answered`,
-        });
-      }
-      const id = ++lastNodeRequest;
-      const answered = new Promise<NodeAnswer>((resolve) => nodeAnswers.set(id, resolve));
-      dispatch({ type: "nodeRequest", id, kind });
-      if (machine.phase === "exited") {
-        answerNode([id], { ret: NODE_ANSWER.STATE, result: "the supervisor is exiting" });
-      }
-      return answered;
-    },
-    status() {
-      const running = machine.service.kind === "running";
-      return {
-        state: machine.state,
-        reason: machine.reason,
-        pid: running ? service?.pid ?? 0 : 0,
-        held: machine.held,
-      };
-    },
-    async notify(command) {
-      const current = pod;
-      if (!current || machine.service.kind !== "running") {
-        return {
-          ret: NODE_ANSWER.FAILED,
-          result: `the service is not running (${machine.state}: ${machine.reason})`,
-        };
-      }
-      log(`node: notifyServer "${command}"`);
-      try {
-        return {
-          ret: 0,
-          result: await bounded(current.admin.notify(command), NODE_NOTIFY_TIMEOUT),
-        };
-      } catch (error) {
-        return {
-          ret: NODE_ANSWER.FAILED,
-          result: `AdminF.notify("${command}") to the service failed: ${(error as Error).message}`,
-        };
-      }
-    },
-  };
-
-  /** Runs `work` to its end; the event it gives goes to the machine, a failure to the log. */
-  function track(work: Promise<SupervisorEvent | undefined | void>): void {
-    const settled: Promise<void> = work.then((event) => {
-      if (event) dispatch(event);
-    }, (error) => {
-      log(`supervisor: ${(error as Error).stack ?? error}`);
-    }).finally(() => pending.delete(settled));
-    pending.add(settled);
-  }
-
-  /** Queues a file operation behind the others; a failure is logged. */
-  function fileOperation(what: string, operation: () => Promise<void>): void {
-    files = files.then(operation).catch((error) => {
-      log(`cannot ${what}: ${(error as Error).message}`);
-    });
-    track(files);
-  }
-
-  async function registryCall(
-    effect: SupervisorEffect & { type: "registry" },
-  ): Promise<SupervisorEvent> {
-    const { info, link } = pod!;
-    const { call, state, timeout } = effect;
-    // The service's pid, 0 while it is not running.
-    const pid = service?.pid ?? 0;
-    const request = call === "register"
-      ? link.onStartup(startupRequest(info, {
-        state,
-        disableFlow: settings.disableFlow,
-        group: settings.group,
-        version: settings.serverVersion,
-        pid,
-        nodeEndpoint: pod!.nodeEndpoint,
-        token: settings.registryToken,
-      }))
-      : call === "heartbeat"
-      ? link.keepAlive(keepAliveRequest(info, state, { pid }))
-      : link.onPrestop(prestopRequest(info));
-    try {
-      await (timeout === undefined ? request : bounded(request, timeout));
-    } catch (error) {
-      return {
-        type: "registryAnswered",
-        call,
-        // The registry lost the pod (a rebuilt store, a clean): the machine registers it again.
-        outcome: error instanceof NotRegisteredError ? "unknown" : "failed",
-        message: (error as Error).message,
-      };
-    }
-    if (call === "register") {
-      log(
-        `registry: onStartup ${info.application}.${info.server} on ${info.localIp} ` +
-          `${state}${settings.disableFlow ? " (traffic off)" : ""}`,
-      );
-    } else if (call === "leave") {
-      log(
-        `registry: onPrestop sent: ${info.application}.${info.server} on ${info.localIp} removed`,
-      );
-    } else if (timeout !== undefined) log(`registry: keepAlive ${state} sent`);
-    return { type: "registryAnswered", call, outcome: "ok" };
-  }
-
-  async function runCheck(withService: boolean, signal: AbortSignal): Promise<SupervisorEvent> {
-    const current = pod!;
-    if (withService && current.runBeforeCheck) {
-      const result = await current.runBeforeCheck(signal);
-      if (!result.ok && !signal.aborted) log(`before-check script: ${result.detail}`);
-    }
-    const data = current.info.paths.data;
-    const [stop, prestop, endpoints] = await Promise.all([
-      exists(join(data, "stop")),
-      exists(prestopMarker),
-      withService ? current.checkEndpoints(endpointsOf(current.info), signal) : undefined,
-    ]);
-    return { type: "checked", markers: { stop, prestop }, endpoints };
-  }
-
-  async function anyListening(): Promise<SupervisorEvent> {
-    const open = await Promise.all(endpointsOf(pod!.info).map(pod!.isListening));
-    return { type: "portsProbed", open: open.some((o) => o) };
-  }
-
-  async function exit(code: number): Promise<void> {
-    answerNode([...nodeAnswers.keys()], {
-      ret: NODE_ANSWER.STATE,
-      result: "the supervisor exited",
-    });
-    cancelTimer?.();
-    cancelTimer = undefined;
-    check?.abort();
-    genconf?.abort();
-    await pod?.closeConnections();
-    if (!await settlesWithin(Promise.all([...pending]), EXIT_SETTLE_MS)) {
-      log(`supervisor: ${pending.size} operations still running at exit`);
-    }
-    await pod?.closeLog();
-    finish(code);
-  }
-
-  function carryOut(effect: SupervisorEffect): void {
-    switch (effect.type) {
-      case "log":
-        log(effect.line);
-        break;
-      case "genconf": {
-        genconf = new AbortController();
-        const signal = genconf.signal;
-        track(
-          deps.configure(signal, node).then(
-            async (configured): Promise<SupervisorEvent | undefined> => {
-              if (signal.aborted) {
-                await configured.closeConnections();
-                await configured.closeLog();
-                return undefined;
-              }
-              pod = configured;
-              return { type: "configured" };
-            },
-            (error) => ({ type: "configFailed", message: (error as Error).message }),
-          ),
-        );
-        break;
-      }
-      case "cancelGenconf":
-        genconf?.abort();
-        break;
-      case "clearPrestopMarker":
-        fileOperation(`remove ${prestopMarker}`, async () => {
-          await Deno.remove(prestopMarker).catch((error) => {
-            if (!(error instanceof Deno.errors.NotFound)) throw error;
-          });
-        });
-        break;
-      case "claimPrestop":
-        track((async (): Promise<SupervisorEvent> => {
-          await files;
-          const claimed = await claimPrestopMarker(prestopMarker, now());
-          if (claimed instanceof Error) {
-            log(
-              `prestop: cannot create ${prestopMarker} (${claimed.message}); going on without it`,
-            );
-          }
-          return { type: "prestopClaimed", already: claimed === "exists" };
-        })());
-        break;
-      case "writeState": {
-        const record = { state: effect.state, reason: effect.reason, writtenAt: effect.writtenAt };
-        fileOperation(`write the state file ${statePath}`, () => writeStateFile(statePath, record));
-        break;
-      }
-      case "registry":
-        track(registryCall(effect));
-        break;
-      case "adminNotify":
-        track(
-          bounded(pod!.admin.notify(effect.command), effect.timeout).then(
-            (answer) =>
-              log(`AdminF.notify("${effect.command}") answered ${JSON.stringify(answer)}`),
-            (error) =>
-              log(`AdminF.notify("${effect.command}") failed: ${(error as Error).message}`),
-          ),
-        );
-        break;
-      case "adminShutdown":
-        track(
-          bounded(pod!.admin.shutdown(), effect.timeout).then(
-            (): SupervisorEvent => ({ type: "shutdownAnswered", ok: true }),
-            (error): SupervisorEvent => ({
-              type: "shutdownAnswered",
-              ok: false,
-              message: (error as Error).message,
-            }),
-          ),
-        );
-        break;
-      case "launch": {
-        const run = effect.run;
-        let started: RunningService;
-        try {
-          started = pod!.startService();
-        } catch (error) {
-          log(`cannot start ${settings.startPath}: ${(error as Error).message}`);
-          track(Promise.resolve({ type: "exited", run, exit: { code: 127, signal: null } }));
-          break;
-        }
-        service = started;
-        log(`service started: ${settings.startPath} (pid ${started.pid})`);
-        track(started.exited.then((exit): SupervisorEvent => {
-          if (service === started) service = undefined;
-          return { type: "exited", run, exit };
-        }));
-        break;
-      }
-      case "check":
-        check = new AbortController();
-        track(runCheck(effect.service, check.signal));
-        break;
-      case "cancelCheck":
-        check?.abort();
-        break;
-      case "probePorts":
-        track(anyListening());
-        break;
-      case "terminate": {
-        const running = service;
-        if (!running) break;
-        track(
-          running.stop({ stopPath: settings.stopPath, grace: Math.max(0, effect.killAt - now()) })
-            .then(() => undefined),
-        );
-        break;
-      }
-      case "kill":
-        service?.signal("SIGKILL");
-        break;
-      case "signalService":
-        service?.signal(effect.signal as Deno.Signal);
-        break;
-      case "report":
-        track(pod!.reporter.report(effect.level, effect.message));
-        break;
-      case "showStartLog":
-        track(pod!.startLogTail().then((lines) => lines.forEach(deps.out)));
-        break;
-      case "nodeAnswer":
-        answerNode(effect.ids, { ret: effect.ret, result: effect.result });
-        break;
-      case "wake":
-        cancelTimer?.();
-        cancelTimer = timer(() => {
-          cancelTimer = undefined;
-          dispatch({ type: "tick" });
-        }, Math.max(0, effect.at - now()));
-        break;
-      case "exit":
-        exit(effect.code).catch((error) => {
-          deps.out(`supervisor: ${(error as Error).message}`);
-          finish(1);
-        });
-        break;
-    }
-  }
-
-  return { dispatch, done };
+  return new Runner(deps);
 }
 
-/** The endpoints the supervisor checks: every adapter's and `local`. */
-function endpointsOf(info: ServerInfo): string[] {
-  return [...info.adapters.map((a) => a.endpoint), info.local];
+/** A handler for each type of effect. */
+type EffectHandlers = {
+  readonly [T in SupervisorEffect["type"]]: (
+    effect: Extract<SupervisorEffect, { type: T }>,
+  ) => void;
+};
+
+/** The runner: the machine's state, the pod once configured, and what carries the effects out. */
+class Runner implements Supervisor {
+  readonly done: Promise<number>;
+  readonly #deps: SupervisorDeps;
+  readonly #now: () => number;
+  readonly #timer: Timer;
+  readonly #statePath: string;
+  readonly #drainMarker: string;
+  readonly #work: RunnerWork;
+  readonly #node: NodeRequests;
+  #machine: SupervisorState;
+  #finish!: (code: number) => void;
+  #pod?: Pod;
+  #checks?: CheckRound;
+  #service?: RunningService;
+  #genconf?: AbortController;
+  #cancelWake?: () => void;
+
+  constructor(deps: SupervisorDeps) {
+    this.#deps = deps;
+    this.#now = deps.now ?? Date.now;
+    this.#timer = deps.timer ?? REAL_TIMER;
+    this.#statePath = stateFilePath(deps.settings.tarsPath);
+    this.#drainMarker = drainMarkerPath(deps.settings.tarsPath);
+    this.#machine = initialState(machineConfig(deps.settings, deps.tuning));
+    this.done = new Promise<number>((resolve) => this.#finish = resolve);
+    const log = (line: string) => this.#log(line);
+    this.#work = new RunnerWork({ dispatch: this.dispatch, log, timer: this.#timer });
+    this.#node = new NodeRequests({
+      machine: () => this.#machine,
+      dispatch: this.dispatch,
+      servicePid: () => this.#service?.pid ?? 0,
+      admin: () => this.#pod?.admin,
+      bounded: (promise, ms) => this.#work.bounded(promise, ms),
+      log,
+    });
+  }
+
+  /** One step of the machine, its effects carried out (an arrow: the signal queue calls it). */
+  readonly dispatch = (event: SupervisorEvent): void => {
+    const result = step(this.#machine, event, this.#now());
+    this.#machine = result.state;
+    for (const effect of result.effects) {
+      (this.#handlers[effect.type] as (effect: SupervisorEffect) => void)(effect);
+    }
+  };
+
+  readonly #handlers: EffectHandlers = {
+    log: (effect) => this.#log(effect.line),
+    genconf: () => this.#configure(),
+    cancelGenconf: () => this.#genconf?.abort(),
+    clearDrainMarker: () => this.#clearDrainMarker(),
+    claimDrain: () => this.#work.track(this.#claimDrain()),
+    writeState: (effect) => this.#writeState(effect),
+    registry: (effect) => this.#work.track(this.#callRegistry(effect)),
+    adminNotify: (effect) => this.#work.track(this.#adminNotify(effect)),
+    adminShutdown: (effect) => this.#work.track(this.#adminShutdown(effect)),
+    launch: (effect) => this.#launch(effect.run),
+    check: (effect) => this.#work.track(this.#checks!.run(effect.service)),
+    cancelCheck: () => this.#checks?.cancel(),
+    probePorts: () => this.#work.track(this.#checks!.probePorts()),
+    terminate: (effect) => this.#terminate(effect.killAt),
+    kill: () => this.#service?.signal("SIGKILL"),
+    signalService: (effect) => this.#service?.signal(effect.signal as Deno.Signal),
+    report: (effect) => this.#work.track(this.#pod!.reporter.report(effect.level, effect.message)),
+    showStartLog: () =>
+      this.#work.track(this.#pod!.startLogTail().then((lines) => lines.forEach(this.#deps.out))),
+    nodeAnswer: (effect) =>
+      this.#node.answer(effect.ids, { ret: effect.ret, result: effect.result }),
+    wake: (effect) => this.#wake(effect.at),
+    exit: (effect) =>
+      this.#exit(effect.code).catch((error) => {
+        this.#deps.out(`supervisor: ${(error as Error).message}`);
+        this.#finish(1);
+      }),
+  };
+
+  #log(line: string): void {
+    (this.#pod?.log ?? this.#deps.out)(line);
+  }
+
+  /** Runs genconf; the pod it opens is the runner's, unless a stop came meanwhile. */
+  #configure(): void {
+    const genconf = this.#genconf = new AbortController();
+    this.#work.track(
+      this.#deps.configure(genconf.signal, this.#node).then(
+        async (pod): Promise<SupervisorEvent | undefined> => {
+          if (genconf.signal.aborted) {
+            await pod.closeConnections();
+            await pod.closeLog();
+            return undefined;
+          }
+          this.#pod = pod;
+          this.#checks = new CheckRound(pod, { drainMarker: this.#drainMarker });
+          return { type: "configured" };
+        },
+        (error) => ({ type: "configFailed", message: (error as Error).message }),
+      ),
+    );
+  }
+
+  #clearDrainMarker(): void {
+    const marker = this.#drainMarker;
+    this.#work.queueFile(`remove ${marker}`, async () => {
+      await ifExists(Deno.remove(marker));
+    });
+  }
+
+  /** Creates the drain marker once the file operations before it ended. */
+  async #claimDrain(): Promise<SupervisorEvent> {
+    const marker = this.#drainMarker;
+    await this.#work.filesDone();
+    const claimed = await claimDrainMarker(marker, this.#now());
+    if (claimed instanceof Error) {
+      this.#log(`prestop: cannot create ${marker} (${claimed.message}); going on without it`);
+    }
+    return { type: "drainClaimed", already: claimed === "exists" };
+  }
+
+  #writeState(effect: Extract<SupervisorEffect, { type: "writeState" }>): void {
+    const record = { state: effect.state, reason: effect.reason, writtenAt: effect.writtenAt };
+    this.#work.queueFile(
+      `write the state file ${this.#statePath}`,
+      () => writeStateFile(this.#statePath, record),
+    );
+  }
+
+  #callRegistry(effect: Extract<SupervisorEffect, { type: "registry" }>): Promise<SupervisorEvent> {
+    const pod = this.#pod!;
+    const { settings } = this.#deps;
+    return callRegistry(effect, {
+      link: pod.link,
+      info: pod.info,
+      nodeEndpoint: pod.nodeEndpoint,
+      disableFlow: settings.disableFlow,
+      group: settings.group,
+      version: settings.serverVersion,
+      token: settings.registryToken,
+      pid: this.#service?.pid ?? 0,
+      bounded: (promise, ms) => this.#work.bounded(promise, ms),
+      log: (line) => this.#log(line),
+    });
+  }
+
+  async #adminNotify(effect: Extract<SupervisorEffect, { type: "adminNotify" }>): Promise<void> {
+    const { command } = effect;
+    try {
+      const answer = await this.#work.bounded(this.#pod!.admin.notify(command), effect.timeout);
+      this.#log(`AdminF.notify("${command}") answered ${JSON.stringify(answer)}`);
+    } catch (error) {
+      this.#log(`AdminF.notify("${command}") failed: ${(error as Error).message}`);
+    }
+  }
+
+  async #adminShutdown(
+    effect: Extract<SupervisorEffect, { type: "adminShutdown" }>,
+  ): Promise<SupervisorEvent> {
+    try {
+      await this.#work.bounded(this.#pod!.admin.shutdown(), effect.timeout);
+      return { type: "shutdownAnswered", ok: true };
+    } catch (error) {
+      return { type: "shutdownAnswered", ok: false, message: (error as Error).message };
+    }
+  }
+
+  /** Starts run `run` of the service; its exit (127 when it cannot start) is an event. */
+  #launch(run: number): void {
+    const { startPath } = this.#deps.settings;
+    let started: RunningService;
+    try {
+      started = this.#pod!.startService();
+    } catch (error) {
+      this.#log(`cannot start ${startPath}: ${(error as Error).message}`);
+      this.#work.track(Promise.resolve({ type: "exited", run, exit: { code: 127, signal: null } }));
+      return;
+    }
+    this.#service = started;
+    this.#log(`service started: ${startPath} (pid ${started.pid})`);
+    this.#work.track(started.exited.then((exit): SupervisorEvent => {
+      if (this.#service === started) this.#service = undefined;
+      return { type: "exited", run, exit };
+    }));
+  }
+
+  /** The stop script or SIGTERM to the service's group, SIGKILL at `killAt`. */
+  #terminate(killAt: number): void {
+    const running = this.#service;
+    if (!running) return;
+    const stopping = running.stop({
+      stopPath: this.#deps.settings.stopPath,
+      grace: Math.max(0, killAt - this.#now()),
+    });
+    this.#work.track(stopping.then(() => undefined));
+  }
+
+  /** The machine's one timer: a `tick` at `at`. */
+  #wake(at: number): void {
+    this.#cancelWake?.();
+    this.#cancelWake = this.#timer(() => {
+      this.#cancelWake = undefined;
+      this.dispatch({ type: "tick" });
+    }, Math.max(0, at - this.#now()));
+  }
+
+  /** Answers what waits, stops what runs, closes the pod and resolves `done` with `code`. */
+  async #exit(code: number): Promise<void> {
+    this.#node.answerAll({ ret: NODE_ANSWER.STATE, result: "the supervisor exited" });
+    this.#cancelWake?.();
+    this.#cancelWake = undefined;
+    this.#checks?.cancel();
+    this.#genconf?.abort();
+    await this.#pod?.closeConnections();
+    const running = await this.#work.settle(EXIT_SETTLE_MS);
+    if (running > 0) this.#log(`supervisor: ${running} operations still running at exit`);
+    await this.#pod?.closeLog();
+    this.#finish(code);
+  }
 }

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { type LifecycleSettings, readSettings } from "../lib/settings.ts";
 import type { RunningService, ServiceExit } from "./service_process.ts";
 import { readStateFile, stateFilePath } from "./state_file.ts";
-import { type Pod, startSupervisor, type Supervisor } from "./supervisor.ts";
+import type { Pod } from "./pod.ts";
+import { startSupervisor, type Supervisor } from "./supervisor.ts";
 import { NotRegisteredError } from "./registry_link.ts";
 import type { NodeControl } from "./node_servant.ts";
 import { eventually } from "../tests/support/eventually.ts";
@@ -204,7 +205,7 @@ async function stateOf(h: Harness): Promise<string | undefined> {
   return (await readStateFile(stateFilePath(h.tarsPath)))?.state;
 }
 
-Deno.test("supervisor runner", async (t) => {
+Deno.test("supervisor runner: the pod's life", async (t) => {
   await t.step("registers, starts, reports active, and stops through the drain", async () => {
     const h = await harness();
     h.supervisor.dispatch({ type: "start" });
@@ -264,7 +265,9 @@ Deno.test("supervisor runner", async (t) => {
     assert.equal(await h.supervisor.done, 0);
     assert.deepEqual(h.pids, ["onStartup 0", "keepAlive 1000", "keepAlive 1000"]);
   });
+});
 
+Deno.test("supervisor runner: a stop in each phase", async (t) => {
   await t.step("SIGTERM during genconf: genconf stopped, exit 0", async () => {
     const h = await harness({}, { holdGenconf: hold() });
     h.supervisor.dispatch({ type: "start" });
@@ -308,7 +311,9 @@ Deno.test("supervisor runner", async (t) => {
       h.lines.join("\n"),
     );
   });
+});
 
+Deno.test("supervisor runner: restarts, the state file, the markers", async (t) => {
   await t.step("a service that exits is restarted and reported", async () => {
     const h = await harness();
     h.supervisor.dispatch({ type: "start" });

@@ -8,6 +8,7 @@
  * @module
  */
 import { join } from "../lib/posix_path.ts";
+import { ifExistsSync } from "../lib/not_found.ts";
 
 /** Reaps orphaned zombies re-parented to this process (when it is PID 1 or a subreaper) without touching the children it spawned itself. */
 export interface ZombieReaper {
@@ -60,13 +61,8 @@ function findZombies(procRoot: string, parent: number, skip: ReadonlySet<number>
     if (!/^\d+$/.test(entry.name)) continue;
     const pid = Number(entry.name);
     if (pid === parent || skip.has(pid)) continue;
-    let text: string;
-    try {
-      text = Deno.readTextFileSync(join(procRoot, entry.name, "stat"));
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) continue; // it ended while we listed /proc
-      throw error;
-    }
+    const text = ifExistsSync(() => Deno.readTextFileSync(join(procRoot, entry.name, "stat")));
+    if (text === undefined) continue; // it ended while we listed /proc
     const stat = parseStat(text);
     if (stat === undefined) {
       throw new SyntaxError(`Unreadable ${join(procRoot, entry.name, "stat")}`);

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ifExistsSync } from "../lib/not_found.ts";
 import { mariadbMissing } from "./support/mariadb.ts";
 import { rootMissing, skipWhen } from "./support/skip.ts";
 
@@ -21,13 +22,11 @@ function nobodyMissing(): string | undefined {
   if (notRoot) return notRoot;
   const [command, ...args] = AS_NOBODY;
   const probe = ["test", "-r", join(ROOT, "deno.json"), "-a", "-x", Deno.execPath()];
-  try {
-    const { success } = new Deno.Command(command, { args: [...args, ...probe] }).outputSync();
-    return success ? undefined : `uid ${NOBODY} cannot read ${ROOT} or run ${Deno.execPath()}`;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return "it needs setpriv (Debian's util-linux)";
-    throw error;
-  }
+  const output = ifExistsSync(() =>
+    new Deno.Command(command, { args: [...args, ...probe] }).outputSync()
+  );
+  if (output === undefined) return "it needs setpriv (Debian's util-linux)";
+  return output.success ? undefined : `uid ${NOBODY} cannot read ${ROOT} or run ${Deno.execPath()}`;
 }
 
 const TEST = "as a non-root user: the PID 1 test skips saying it needs root, MariaDB starts";

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { exists, ifExists } from "../../lib/not_found.ts";
 import { dirname, join } from "../../lib/posix_path.ts";
 import type { ConnectOptions } from "./mysql_schema.ts";
 import { SqliteStore } from "./sqlite_store.ts";
@@ -105,11 +106,11 @@ function fileInPlaceOfDirectory(path: string): string | undefined {
  */
 export async function newStoreFiles(spec: string): Promise<string[]> {
   const path = sqlitePath(spec);
-  if (!path || path === ":memory:" || await pathExists(path)) return [];
+  if (!path || path === ":memory:" || await exists(path)) return [];
   const created = [path, `${path}-wal`, `${path}-shm`, `${path}-journal`];
   for (
     let dir = dirname(path);
-    dir !== dirname(dir) && !await pathExists(dir);
+    dir !== dirname(dir) && !await exists(dir);
     dir = dirname(dir)
   ) {
     created.push(dir);
@@ -121,27 +122,13 @@ export async function newStoreFiles(spec: string): Promise<string[]> {
 export async function removeNewStoreFiles(created: readonly string[]): Promise<void> {
   for (const path of created) {
     try {
-      await Deno.remove(path);
+      await ifExists(Deno.remove(path));
     } catch (error) {
-      const gone = error instanceof Deno.errors.NotFound ||
-        error instanceof Deno.errors.NotADirectory;
-      // A directory something else wrote into meanwhile stays.
+      // Under a file nothing is; a directory something else wrote into meanwhile stays.
+      const underFile = error instanceof Deno.errors.NotADirectory;
       const inUse = (error as { code?: string }).code === "ENOTEMPTY";
-      if (!gone && !inUse) throw error;
+      if (!underFile && !inUse) throw error;
     }
-  }
-}
-
-async function pathExists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    // Under a file nothing exists (and opening the store there fails, saying so).
-    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
-      return false;
-    }
-    throw error;
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import { createProcessRunner } from "../../lib/process_group.ts";
 import { startZombieReaper } from "../zombie_reaper.ts";
+import { processState } from "../../tests/support/processes.ts";
 
 const PR_SET_CHILD_SUBREAPER = 36;
 const libc = Deno.dlopen("libc.so.6", {
@@ -14,17 +15,6 @@ if (libc.symbols.prctl(PR_SET_CHILD_SUBREAPER, 1n, 0n, 0n, 0n) !== 0) {
   throw new Error("prctl(PR_SET_CHILD_SUBREAPER) failed");
 }
 libc.close();
-
-/** The state letter of a process, "gone" once it has been collected. */
-function state(pid: number): string {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return "gone";
-    throw error;
-  }
-}
 
 const runner = createProcessRunner();
 const logs: string[] = [];
@@ -57,18 +47,20 @@ const own = runner.spawn("sh", { args: ["-c", "cat >/dev/null; exit 7"], stdin: 
 const orphan = await makeOrphan("cat");
 await Promise.all([own.stdin.close(), orphan.stdin.close()]);
 const deadline = Date.now() + 20_000;
-while (Date.now() < deadline && !(state(orphan.pid) === "Z" && state(own.pid) === "Z")) {
+while (
+  Date.now() < deadline && !(processState(orphan.pid) === "Z" && processState(own.pid) === "Z")
+) {
   // Busy wait on purpose: Deno must not collect `own`, nor SIGCHLD run a pass, before ours.
 }
-const before = { orphan: state(orphan.pid), own: state(own.pid) };
+const before = { orphan: processState(orphan.pid), own: processState(own.pid) };
 const reaped = reaper.reap();
-const after = { orphan: state(orphan.pid), own: state(own.pid) };
+const after = { orphan: processState(orphan.pid), own: processState(own.pid) };
 const ownStatus = await own.status;
 
 // Part 2: with the timer an hour away, a SIGCHLD alone must trigger the pass that reaps.
 const orphan2 = await makeOrphan("cat");
 await orphan2.stdin.close();
-for (let i = 0; i < 500 && state(orphan2.pid) !== "gone"; i++) {
+for (let i = 0; i < 500 && processState(orphan2.pid) !== "gone"; i++) {
   await new Promise((resolve) => setTimeout(resolve, 20));
 }
 reaper.close();
@@ -82,6 +74,6 @@ console.log(JSON.stringify({
   ownStatus: { code: ownStatus.code, signal: ownStatus.signal },
   live: [...runner.live],
   orphan2: orphan2.pid,
-  orphan2State: state(orphan2.pid),
+  orphan2State: processState(orphan2.pid),
   logs,
 }));

@@ -6,6 +6,7 @@
 
 import mysql from "mysql2/promise";
 import { join } from "node:path";
+import { ifExists, ifExistsSync } from "../../lib/not_found.ts";
 import { freePort } from "./free_port.ts";
 
 /** Strict SQL mode the test server runs with. */
@@ -63,12 +64,10 @@ function findBinary(names: string[], searchPath: string): string | null {
     for (const dir of dirs) {
       const candidate = join(dir, name);
       try {
-        if (Deno.statSync(candidate).isFile) return candidate;
+        if (ifExistsSync(() => Deno.statSync(candidate))?.isFile) return candidate;
       } catch (error) {
         // A directory of PATH this user may not search (another user's home) holds nothing for it.
-        const absent = error instanceof Deno.errors.NotFound ||
-          error instanceof Deno.errors.PermissionDenied;
-        if (!absent) throw error;
+        if (!(error instanceof Deno.errors.PermissionDenied)) throw error;
       }
     }
   }
@@ -86,12 +85,10 @@ async function run(command: string, options: { args: string[]; what: string }): 
 }
 
 async function logTail(path: string): Promise<string> {
-  try {
-    return (await Deno.readTextFile(path)).trim().split("\n").slice(-15).join("\n");
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return "(no error log written)";
-    throw error;
-  }
+  const text = await ifExists(Deno.readTextFile(path));
+  return text === undefined
+    ? "(no error log written)"
+    : text.trim().split("\n").slice(-15).join("\n");
 }
 
 /** The server and the data directory installer on `searchPath`, or null when one is missing. */

@@ -4,16 +4,12 @@
  * @module
  */
 import { delay } from "../../lib/timers.ts";
+import { ifExistsSync } from "../../lib/not_found.ts";
 
 /** The state letter of a process (`S`, `R`, `Z`…); "gone" when it no longer exists. */
 export function processState(pid: number): string {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return "gone";
-    throw error;
-  }
+  const stat = ifExistsSync(() => Deno.readTextFileSync(`/proc/${pid}/stat`));
+  return stat === undefined ? "gone" : stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
 }
 
 /** Waits (at most 10 s) until `pid` is dead: gone or a zombie its parent has not collected. */

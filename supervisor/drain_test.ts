@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readSettings } from "../lib/settings.ts";
 import { ADMIN_OBJ, AdminF, TarsClient, TarsCode } from "../protocol/mod.ts";
 import { createObjectResolver } from "./object_resolver.ts";
-import { prestopMarkerPath, runPrestop } from "./prestop.ts";
+import { drainMarkerPath, runDrain } from "./drain.ts";
 import { createRegistryLink } from "./registry_link.ts";
 import { keepAliveRequest, prestopRequest } from "./registry_link.ts";
 import { readStateFile, stateFilePath } from "./state_file.ts";
@@ -57,18 +57,18 @@ async function setUp(options: { linkTimeout?: number; locator?: string } = {}) {
   };
 }
 
-Deno.test("prestop", async (t) => {
+Deno.test("the drain", async (t) => {
   await t.step("the sequence in order, then once per pod", async () => {
     const s = await setUp();
     try {
-      assert.equal(await runPrestop(s.deps), "done");
+      assert.equal(await runDrain(s.deps), "done");
       assert.deepEqual(await readStateFile(stateFilePath(s.tarsPath)), {
         state: "deactivating",
         writtenAt: NOW,
         reason: "prestop started",
       });
       assert.equal(
-        await Deno.readTextFile(prestopMarkerPath(s.tarsPath)),
+        await Deno.readTextFile(drainMarkerPath(s.tarsPath)),
         `${new Date(NOW).toISOString()}\n`,
       );
       const methods = s.fake.calls.map((c) => c.method).filter((m) =>
@@ -89,7 +89,7 @@ Deno.test("prestop", async (t) => {
 
       const calls = s.fake.calls.length;
       s.lines.length = 0;
-      assert.equal(await runPrestop(s.deps), "already");
+      assert.equal(await runDrain(s.deps), "already");
       assert.equal(s.fake.calls.length, calls);
       assert.equal(s.slept.length, 1);
       assert.match(s.lines.join("\n"), /already run in this pod/);
@@ -103,7 +103,7 @@ Deno.test("prestop", async (t) => {
     try {
       s.fake.failing.set("Registry.keepAlive", TarsCode.UNKNOWN);
       s.fake.failing.set("AdminF.notify", TarsCode.NO_FUNC);
-      assert.equal(await runPrestop(s.deps), "done");
+      assert.equal(await runDrain(s.deps), "done");
       assert.equal(s.slept.length, 1);
       assert.equal(s.fake.argsOf("Registry.onPrestop").length, 1);
       const text = s.lines.join("\n");
@@ -120,7 +120,7 @@ Deno.test("prestop", async (t) => {
       s.fake.hanging.add("Registry.keepAlive");
       s.fake.hanging.add("AdminF.notify");
       s.fake.hanging.add("Registry.onPrestop");
-      assert.equal(await runPrestop({ ...s.deps, callTimeout: 200 }), "done");
+      assert.equal(await runDrain({ ...s.deps, callTimeout: 200 }), "done");
       assert.equal(s.slept.length, 1);
       const failures = s.lines.filter((l) =>
         l.endsWith("failed: no answer within 200 ms; going on")
@@ -137,7 +137,7 @@ Deno.test("prestop", async (t) => {
     closed.close();
     const s = await setUp({ locator: `tars.tarsregistry.QueryObj@tcp -h 127.0.0.1 -p ${port}` });
     try {
-      assert.equal(await runPrestop(s.deps), "done");
+      assert.equal(await runDrain(s.deps), "done");
       assert.equal((await readStateFile(stateFilePath(s.tarsPath)))?.state, "deactivating");
       assert.deepEqual(s.fake.argsOf("AdminF.notify"), ["prestop"]);
       assert.equal(s.slept.length, 1);
@@ -154,7 +154,7 @@ Deno.test("prestop", async (t) => {
     const s = await setUp();
     try {
       await Deno.writeTextFile(`${s.tarsPath}/data`, "not a directory");
-      assert.equal(await runPrestop(s.deps), "done");
+      assert.equal(await runDrain(s.deps), "done");
       assert.match(s.lines.join("\n"), /cannot create .*prestop.*going on without it/);
       assert.equal(s.fake.argsOf("Registry.onPrestop").length, 1);
     } finally {

@@ -1,8 +1,9 @@
 /**
- * The prestop sequence, run by `tarscli prestop` (the preStop hook) and by the supervisor on
- * SIGTERM, whichever comes first: the `data/prestop` marker makes it run once per pod. It takes
- * the pod out of traffic before the service stops, and no step can stall it: every call is
- * bounded and a failed one is logged and skipped.
+ * The drain: the pod out of traffic before its service stops (the state `deactivating` in the
+ * state file and the heartbeat, `AdminF.notify("prestop")`, a wait of `TARS_PRESTOP_WAITTIME`,
+ * then `onPrestop`), run by `tarscli prestop` (the preStop hook) and by the supervisor on SIGTERM,
+ * whichever comes first: the drain marker, `data/prestop`, makes it run once per pod. No step can
+ * stall it: every call is bounded and a failed one is logged and skipped.
  *
  * @module
  */
@@ -14,8 +15,8 @@ import type { RegistryLink } from "./registry_link.ts";
 import { keepAliveRequest, prestopRequest } from "./registry_link.ts";
 import { stateFilePath, writeStateFile } from "./state_file.ts";
 
-/** What the prestop sequence works with. */
-export interface PrestopDeps {
+/** What the drain works with. */
+export interface DrainDeps {
   readonly info: ServerInfo;
   /** `TARS_PATH` and `TARS_PRESTOP_WAITTIME` (the supervisor passes its own, which hold them). */
   readonly settings: SettingsOf<"prestop">;
@@ -26,18 +27,18 @@ export interface PrestopDeps {
   /** Epoch milliseconds (written into the state file). */
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
-  /** Bound of each registry or service call in ms; default {@linkcode PRESTOP_CALL_TIMEOUT}. */
+  /** Bound of each registry or service call in ms; default {@linkcode DRAIN_CALL_TIMEOUT}. */
   readonly callTimeout?: number;
 }
 
 /**
- * Bound of each call of the prestop sequence: the calls before the wait run during it, and the
+ * Bound of each call of the drain: the calls before the wait run during it, and the
  * `onPrestop` after it is what the sequence may take beyond `TARS_PRESTOP_WAITTIME`.
  */
-export const PRESTOP_CALL_TIMEOUT = 1500;
+export const DRAIN_CALL_TIMEOUT = 1500;
 
-/** `$TARS_PATH/data/prestop`: present once the prestop sequence has started in this pod. */
-export function prestopMarkerPath(tarsPath: string): string {
+/** `$TARS_PATH/data/prestop`, the drain marker: present once the drain has begun in this pod. */
+export function drainMarkerPath(tarsPath: string): string {
   return join(tarsPath, "data", "prestop");
 }
 
@@ -48,13 +49,13 @@ export function prestopMarkerPath(tarsPath: string): string {
  * timed out); then `onPrestop`. It takes at most the longer of the wait and the call timeout,
  * plus the call timeout.
  */
-export async function runPrestop(deps: PrestopDeps): Promise<"done" | "already"> {
+export async function runDrain(deps: DrainDeps): Promise<"done" | "already"> {
   const { info, settings, link, log } = deps;
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? delay;
-  const callTimeout = deps.callTimeout ?? PRESTOP_CALL_TIMEOUT;
-  const marker = prestopMarkerPath(settings.tarsPath);
-  const marked = await claimPrestopMarker(marker, now());
+  const callTimeout = deps.callTimeout ?? DRAIN_CALL_TIMEOUT;
+  const marker = drainMarkerPath(settings.tarsPath);
+  const marked = await claimDrainMarker(marker, now());
   if (marked === "exists") {
     log(`prestop: already run in this pod (${marker} exists)`);
     return "already";
@@ -115,10 +116,10 @@ async function boundedCall<T>(
 }
 
 /**
- * Creates the prestop marker at `path` (holding the time `now`) only when it does not exist yet:
- * the claim on the prestop sequence. An Error when it cannot be created.
+ * Creates the drain marker at `path` (holding the time `now`) only when it does not exist yet:
+ * the claim on the drain. An Error when it cannot be created.
  */
-export async function claimPrestopMarker(
+export async function claimDrainMarker(
   path: string,
   now: number,
 ): Promise<"created" | "exists" | Error> {
