@@ -181,8 +181,8 @@ export interface RegistryCallOptions {
   readonly disableFlow: boolean;
   /** `TARS_SERVER_VERSION`, for `onStartup`. */
   readonly version: string;
-  /** `TARS_REGISTRY_TOKEN`, for `onStartup`; empty for none. */
-  readonly token: string;
+  /** `TARS_REGISTRY_TOKEN`, for `onStartup`; none when unset. */
+  readonly token?: string;
   /** The service's pid; 0 while it is not running. */
   readonly pid: number;
   /** Bounds the call when the effect gives a timeout (the runner's timer). */
