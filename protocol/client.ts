@@ -11,10 +11,20 @@ import { type Endpoint, parseObjectRef } from "./endpoint.ts";
 import type { CallResult, CompiledMethod, InArgs, InterfaceDef } from "./interface.ts";
 import { type EndpointFValue, isTcpEndpointF } from "./interfaces/endpoint_f.ts";
 import { QueryF } from "./interfaces/query_f.ts";
+import { Failover } from "./failover.ts";
 import { Locator } from "./locator.ts";
 import { encodeRequestFrame, PACKET_NORMAL, PACKET_ONEWAY, TARS_VERSION } from "./packets.ts";
 import { denoNetwork, type Network } from "./transport.ts";
 import { type Backoff, backoffDelay } from "../lib/timers.ts";
+
+/**
+ * How a proxy of replicas (`failover` of {@linkcode TarsClient.proxy}) treats errors: those for
+ * which `final` is true are the replica's answer, which ends the call.
+ */
+export interface FailoverProxyOptions {
+  /** Errors that are an answer: neither tried on another endpoint nor held against this one. */
+  readonly final?: (error: unknown) => boolean;
+}
 
 /** Options of one call. */
 export interface CallOptions {
@@ -54,6 +64,13 @@ export interface ClientOptions {
   readonly network?: Network;
   /** Milliseconds clock for caches and back-off. */
   readonly now?: () => number;
+  /** Numbers in [0, 1) for the jitter of failover quarantines; default `Math.random`. */
+  readonly random?: () => number;
+  /**
+   * A name whose hash orders the endpoints of failover proxies and of the locator for this client
+   * (the pod's node name), so clients spread over replicas; default a random one per client.
+   */
+  readonly spreadBy?: string;
   /** Largest reply frame accepted (10 MiB). */
   readonly maxFrame?: number;
   /** Where problems are reported (standard error by default). */
@@ -64,8 +81,26 @@ interface Target {
   readonly name: string;
   readonly setId?: string;
   /** Endpoints fixed in the object string, or undefined to ask the locator. */
-  readonly fixed?: readonly { host: string; port: number }[];
+  readonly fixed?: readonly HostPort[];
+  /** Set when the endpoints are replicas: each call goes through the client's Failover. */
+  readonly failover?: FailoverProxyOptions;
   next: number;
+}
+
+interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** One call as the proxy method was given it. */
+interface Call {
+  readonly target: Target;
+  readonly method: CompiledMethod;
+  readonly args: Record<string, unknown>;
+  readonly context?: ReadonlyMap<string, string>;
+  readonly oneway: boolean;
+  /** `Obj.method`, for messages. */
+  readonly what: string;
 }
 
 /** Connection failures to one endpoint, and when it may be tried again. */
@@ -80,7 +115,9 @@ const RECONNECT_BACKOFF: Backoff = { first: 100, max: 5_000 };
 /**
  * A TARS RPC client: calls objects by object string or through a locator, over shared
  * connections with many calls in flight, round-robin across active endpoints, with
- * reconnect back-off and per-call timeouts.
+ * reconnect back-off and per-call timeouts. The endpoints of a proxy made with `failover` are
+ * replicas: a call that fails on one goes to the next within its timeout (protocol/failover.ts),
+ * as the locator's lookups do.
  */
 export class TarsClient {
   readonly #network: Network;
@@ -91,6 +128,7 @@ export class TarsClient {
   readonly #connections = new Map<string, Promise<TarsConnection>>();
   readonly #backoff = new Map<string, EndpointBackoff>();
   readonly #locator: Locator | undefined;
+  readonly #failover: Failover;
   #requestId = 0;
   #closed = false;
 
@@ -100,6 +138,11 @@ export class TarsClient {
     this.#now = options.now ?? (() => performance.now());
     this.#maxFrame = options.maxFrame;
     this.#log = options.log ?? ((line) => console.error(line));
+    this.#failover = new Failover({
+      spreadBy: options.spreadBy,
+      now: this.#now,
+      random: options.random,
+    });
     if (options.locator) {
       const ref = parseObjectRef(options.locator);
       if (ref.endpoints.length === 0) {
@@ -107,7 +150,7 @@ export class TarsClient {
           `Locator "${options.locator}" has no endpoint: write it as Name@tcp -h HOST -p PORT`,
         );
       }
-      this.#locator = new Locator(this.proxy(QueryF, options.locator), {
+      this.#locator = new Locator(this.proxy(QueryF, options.locator, { failover: {} }), {
         refreshInterval: options.refreshInterval,
         now: options.now ?? (() => Date.now()),
         log: this.#log,
@@ -117,12 +160,14 @@ export class TarsClient {
 
   /**
    * A typed proxy for `object`: `App.Server.Obj@tcp -h H -p P:...` calls those endpoints;
-   * a bare `App.Server.Obj` is looked up through the locator (in `setId` when given).
+   * a bare `App.Server.Obj` is looked up through the locator (in `setId` when given). With
+   * `failover`, the endpoints are replicas that answer alike: a call is tried on one at a time,
+   * in this client's order, the next one after a failure, all within the call's timeout.
    */
   proxy<I extends InterfaceDef>(
     iface: I,
     object: string,
-    options?: { timeout?: number; setId?: string },
+    options?: { timeout?: number; setId?: string; failover?: FailoverProxyOptions },
   ): Proxy<I> {
     const ref = parseObjectRef(object);
     if (ref.endpoints.length === 0 && !this.#locator) {
@@ -134,22 +179,24 @@ export class TarsClient {
       name: ref.name,
       setId: options?.setId,
       fixed: ref.endpoints.length > 0 ? ref.endpoints.map(hostPort) : undefined,
+      failover: options?.failover,
       next: 0,
     };
     const timeout = options?.timeout ?? this.#timeout;
     const proxy: Record<string, unknown> = {};
     const oneway: Record<string, unknown> = {};
     for (const [name, method] of iface.compiled) {
+      // A call's timeout left undefined is the proxy's.
       proxy[name] = (args: Record<string, unknown>, o?: CallOptions) =>
-        this.#invoke(target, method, args, { timeout, ...o }, false);
+        this.#invoke(target, method, args, { ...o, timeout: o?.timeout ?? timeout }, false);
       oneway[name] = (args: Record<string, unknown>, o?: CallOptions) =>
-        this.#invoke(target, method, args, { timeout, ...o }, true);
+        this.#invoke(target, method, args, { ...o, timeout: o?.timeout ?? timeout }, true);
     }
     proxy.$oneway = oneway;
     return proxy as Proxy<I>;
   }
 
-  /** Closes every connection; calls in flight fail. */
+  /** Closes every connection (calls in flight fail) and waits for the locator's lookups. */
   async close(): Promise<void> {
     this.#closed = true;
     const conns = [...this.#connections.values()];
@@ -157,6 +204,7 @@ export class TarsClient {
     for (const c of await Promise.allSettled(conns)) {
       if (c.status === "fulfilled") c.value.close();
     }
+    await this.#locator?.settled();
   }
 
   async #invoke(
@@ -168,21 +216,10 @@ export class TarsClient {
   ): Promise<never> {
     const what = `${target.name}.${method.name}`;
     if (this.#closed) throw new Error(`${what}: the client is closed`);
-    const requestId = this.#nextRequestId();
-    const frame = encodeRequestFrame({
-      version: TARS_VERSION,
-      packetType: oneway ? PACKET_ONEWAY : PACKET_NORMAL,
-      messageType: 0,
-      requestId,
-      servantName: target.name,
-      funcName: method.name,
-      buffer: encodeFields(method.args, args as never),
-      timeout: options.timeout,
-      context: options.context ?? new Map(),
-      status: new Map(),
-    });
+    const call = { target, method, args, context: options.context, oneway, what };
     const deadline = this.#now() + options.timeout;
-    const endpoints = await this.#endpointsOf(target, what);
+    const endpoints = await this.#endpointsOf(target, what, options.timeout);
+    if (target.failover) return await this.#callReplicas(call, endpoints, deadline);
     // A request that was never written can go to another endpoint; one that was cannot.
     let lastError: Error | undefined;
     for (let attempt = 0; attempt < endpoints.length; attempt++) {
@@ -196,28 +233,103 @@ export class TarsClient {
         lastError = error as Error;
         continue;
       }
-      if (oneway) return (await conn.send(frame)) as never;
-      const response = await conn.call(frame, requestId, { timeout: left, what });
-      if (response.ret !== 0) {
-        const desc = response.resultDesc ? `: ${response.resultDesc}` : "";
-        throw new TarsCallError(
-          response.ret,
-          `${what} failed with ${response.ret} (${describeCode(response.ret)})${desc}`,
-        );
-      }
-      try {
-        return decodeFields(method.result, response.buffer) as never;
-      } catch (error) {
-        throw new TarsCallError(
-          TarsCode.CLIENT_DECODE_ERR,
-          `${what}: the reply does not decode: ${(error as Error).message}`,
-          { cause: error },
-        );
-      }
+      return await this.#exchange(conn, call, Math.max(1, deadline - this.#now()));
     }
     if (!target.fixed) this.#locator?.invalidate(target.name, { setId: target.setId });
     throw lastError ??
       new TarsCallError(TarsCode.INVOKE_TIMEOUT, `${what} timed out before it could be sent`);
+  }
+
+  /**
+   * A failover call: tried on the replicas in the Failover's order until one answers, by
+   * `deadline`. When none did, a TarsCallError with the last one's code and every one's reason.
+   */
+  async #callReplicas(call: Call, endpoints: readonly HostPort[], deadline: number) {
+    const { what } = call;
+    const byKey = new Map(endpoints.map((ep) => [`${ep.host}:${ep.port}`, ep]));
+    try {
+      return await this.#failover.call(
+        [...byKey.keys()],
+        (key, timeout) => this.#tryReplica(call, byKey.get(key)!, timeout),
+        {
+          budget: deadline - this.#now(),
+          final: call.target.failover!.final,
+          onRetry: (key, error, quarantine) =>
+            this.#log(
+              `${what} to ${key} failed, so it goes last for ${quarantine} ms: ${error.message}`,
+            ),
+        },
+      ) as never;
+    } catch (error) {
+      if (!(error instanceof AggregateError)) throw error;
+      const last = error.errors.at(-1);
+      const code = last instanceof TarsCallError ? last.code : TarsCode.UNKNOWN;
+      throw new TarsCallError(code, `${what}: ${error.message}`, { cause: error });
+    }
+  }
+
+  /**
+   * One try of a failover call on `ep` within `timeout`. A connection on which this try got no
+   * reply, and nothing else arrived either, is closed: the replica behind it hangs, and the next
+   * try of it connects again (behind a Service, perhaps to another replica).
+   */
+  async #tryReplica(call: Call, ep: HostPort, timeout: number): Promise<never> {
+    if (this.#closed) throw new Error(`${call.what}: the client is closed`);
+    const deadline = this.#now() + timeout;
+    const conn = await this.#connectionTo(ep, timeout);
+    const received = conn.received;
+    try {
+      return await this.#exchange(conn, call, Math.max(1, deadline - this.#now()));
+    } catch (error) {
+      if (
+        error instanceof TarsCallError && error.code === TarsCode.INVOKE_TIMEOUT &&
+        conn.received === received
+      ) {
+        conn.close(
+          new TarsCallError(
+            TarsCode.SEND_REQUEST_ERR,
+            `Connection to ${conn.peer} closed: nothing came back within ${Math.round(timeout)} ms`,
+          ),
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** Sends `call` on `conn` and decodes its reply (a one-way call: once it is written). */
+  async #exchange(conn: TarsConnection, call: Call, timeout: number): Promise<never> {
+    const { method, what } = call;
+    const requestId = this.#nextRequestId();
+    const frame = encodeRequestFrame({
+      version: TARS_VERSION,
+      packetType: call.oneway ? PACKET_ONEWAY : PACKET_NORMAL,
+      messageType: 0,
+      requestId,
+      servantName: call.target.name,
+      funcName: method.name,
+      buffer: encodeFields(method.args, call.args as never),
+      timeout: Math.round(timeout),
+      context: call.context ?? new Map(),
+      status: new Map(),
+    });
+    if (call.oneway) return (await conn.send(frame)) as never;
+    const response = await conn.call(frame, requestId, { timeout, what });
+    if (response.ret !== 0) {
+      const desc = response.resultDesc ? `: ${response.resultDesc}` : "";
+      throw new TarsCallError(
+        response.ret,
+        `${what} failed with ${response.ret} (${describeCode(response.ret)})${desc}`,
+      );
+    }
+    try {
+      return decodeFields(method.result, response.buffer) as never;
+    } catch (error) {
+      throw new TarsCallError(
+        TarsCode.CLIENT_DECODE_ERR,
+        `${what}: the reply does not decode: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
   }
 
   #nextRequestId(): number {
@@ -225,14 +337,12 @@ export class TarsClient {
     return this.#requestId;
   }
 
-  async #endpointsOf(
-    target: Target,
-    what: string,
-  ): Promise<readonly { host: string; port: number }[]> {
+  /** The endpoints of `target`: fixed, or the locator's answer (a first lookup within `timeout`). */
+  async #endpointsOf(target: Target, what: string, timeout: number): Promise<readonly HostPort[]> {
     if (target.fixed) return target.fixed;
     let found: EndpointFValue[];
     try {
-      found = await this.#locator!.resolve(target.name, { setId: target.setId });
+      found = await this.#locator!.resolve(target.name, { setId: target.setId, timeout });
     } catch (error) {
       throw new TarsCallError(
         TarsCode.PROXY_CONNECT_ERR,
@@ -251,7 +361,7 @@ export class TarsClient {
   }
 
   /** Round-robin over endpoints not in back-off; if all are, the one whose back-off ends first. */
-  #pick(target: Target, endpoints: readonly { host: string; port: number }[]) {
+  #pick(target: Target, endpoints: readonly HostPort[]) {
     const now = this.#now();
     let soonest = endpoints[target.next % endpoints.length];
     let soonestAt = Infinity;
@@ -268,7 +378,7 @@ export class TarsClient {
     return soonest;
   }
 
-  #connectionTo(ep: { host: string; port: number }, timeout: number): Promise<TarsConnection> {
+  #connectionTo(ep: HostPort, timeout: number): Promise<TarsConnection> {
     const key = `${ep.host}:${ep.port}`;
     const existing = this.#connections.get(key);
     if (existing) return existing;
@@ -297,6 +407,6 @@ export class TarsClient {
   }
 }
 
-function hostPort(ep: Endpoint): { host: string; port: number } {
+function hostPort(ep: Endpoint): HostPort {
   return { host: ep.host, port: ep.port };
 }

@@ -33,6 +33,7 @@ export class TarsConnection {
   readonly #onClose: (conn: TarsConnection) => void;
   #sweeper: ReturnType<typeof setInterval> | undefined;
   #closed: Error | undefined;
+  #received = 0;
   /** `host:port` of the peer. */
   readonly peer: string;
 
@@ -90,6 +91,11 @@ export class TarsConnection {
   /** Whether the connection is closed; closed connections refuse new calls. */
   get closed(): boolean {
     return this.#closed !== undefined;
+  }
+
+  /** Reply frames received so far (a caller tells a hung peer from a slow call by it). */
+  get received(): number {
+    return this.#received;
   }
 
   /** Calls waiting for their replies. */
@@ -169,7 +175,10 @@ export class TarsConnection {
       for (;;) {
         const n = await this.#conn.read(buf);
         if (n === null) break;
-        for (const body of decoder.push(buf.subarray(0, n))) this.#deliver(decodeResponse(body));
+        for (const body of decoder.push(buf.subarray(0, n))) {
+          this.#received++;
+          this.#deliver(decodeResponse(body));
+        }
       }
       this.close();
     } catch (error) {

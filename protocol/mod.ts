@@ -5,7 +5,8 @@
  * Imported directly, so that a short-lived command does not load the server or this module's
  * every file (prestop and notify load the client and no server):
  * - `endpoint.ts`: endpoint and object strings.
- * - `client.ts`: the RPC client (with `locator.ts` for names without endpoints).
+ * - `client.ts`: the RPC client (with `locator.ts` for names without endpoints, and
+ *   `failover.ts` for the endpoints of replicas).
  * - `server.ts`: the RPC server (the registry).
  * - `call_error.ts`, `interface.ts`: call errors and interface declarations.
  * - `interfaces/*.ts`: the framework's interfaces; `interfaces/endpoint_f.ts` also holds the one
@@ -21,8 +22,15 @@ export * from "./interface.ts";
 export * from "./packets.ts";
 export * from "./transport.ts";
 export { TarsConnection } from "./connection.ts";
-export { Locator, type QueryFunctions } from "./locator.ts";
-export { type CallOptions, type ClientOptions, type Proxy, TarsClient } from "./client.ts";
+export { Locator, type LookupOptions, type QueryFunctions } from "./locator.ts";
+export {
+  type CallOptions,
+  type ClientOptions,
+  type FailoverProxyOptions,
+  type Proxy,
+  TarsClient,
+} from "./client.ts";
+export { Failover, type FailoverCallOptions, type FailoverOptions } from "./failover.ts";
 export {
   type BoundAddress,
   type CallContext,
