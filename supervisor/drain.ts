@@ -27,7 +27,10 @@ export interface DrainDeps {
   /** Epoch milliseconds (written into the state file). */
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
-  /** Bound of each registry or service call in ms; default {@linkcode DRAIN_CALL_TIMEOUT}. */
+  /**
+   * Bound of each registry or service call in ms, given to the registry link too so that its tries
+   * of the replicas fit in it; default {@linkcode DRAIN_CALL_TIMEOUT}.
+   */
   readonly callTimeout?: number;
 }
 
@@ -83,13 +86,14 @@ export async function runDrain(deps: DrainDeps): Promise<"done" | "already"> {
     sleep(settings.prestopWaitTime),
     bounded(
       "registry keepAlive deactivating",
-      () => link.keepAlive(keepAliveRequest(info, "deactivating")),
+      () => link.keepAlive(keepAliveRequest(info, "deactivating"), { timeout: callTimeout }),
     ).then((sent) => sent && log("prestop: registry keepAlive deactivating sent")),
     bounded('AdminF.notify("prestop")', () => deps.admin("prestop")).then((answer) =>
       answer && log(`prestop: AdminF.notify("prestop") answered ${JSON.stringify(answer.value)}`)
     ),
   ]);
-  if (await bounded("registry onPrestop", () => link.onPrestop(prestopRequest(info)))) {
+  const leave = () => link.onPrestop(prestopRequest(info), { timeout: callTimeout });
+  if (await bounded("registry onPrestop", leave)) {
     log(
       `prestop: registry onPrestop sent: ${info.application}.${info.server} on ${info.localIp} removed`,
     );

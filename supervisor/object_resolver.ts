@@ -1,8 +1,9 @@
 /**
  * Where a TARS framework object (the registry's `Registry`, the notify service...) is served: asked
- * of the locator (QueryF) and cached in `data/cache_<obj>`, so a short-lived `tarscli prestop`
- * finds what the supervisor already looked up. A failed call drops the entry: a rebuilt registry
- * comes back with a new IP.
+ * of the locator (QueryF; the locator's endpoints are replicas, tried in turn within the lookup's
+ * bound, as the client's failover does) and cached in `data/cache_<obj>`, so a short-lived
+ * `tarscli prestop` finds what the supervisor already looked up. A failed call drops the entry: a
+ * rebuilt registry comes back with a new IP.
  *
  * Unlike the client's Locator (protocol/locator.ts), which keeps its last good answer when the
  * registry cannot be asked, a failed lookup here fails the caller and an expired entry is not used:
@@ -28,10 +29,11 @@ import { QueryF } from "../protocol/interfaces/query_f.ts";
 export interface ObjectResolver {
   /**
    * `Obj@tcp -h H -p P:tcp ...`: from `data/cache_<obj>` when younger than the ttl, else a QueryF
-   * `findObjectById` lookup written to the cache atomically. An object string that already has
-   * endpoints is returned as it is. Throws when the registry knows no active endpoint of it.
+   * `findObjectById` lookup (within `timeout`, default the resolver's) written to the cache
+   * atomically. An object string that already has endpoints is returned as it is. Throws when the
+   * registry knows no active endpoint of it.
    */
-  resolve(object: string): Promise<string>;
+  resolve(object: string, options?: { timeout?: number }): Promise<string>;
   /** Drops the cached entry (file and memory) after a failed call, so the next resolve asks again. */
   forget(object: string): Promise<void>;
 }
@@ -70,6 +72,7 @@ export function createObjectResolver(options: ObjectResolverOptions): ObjectReso
   const log = options.log ?? (() => {});
   const query = options.client.proxy(QueryF, options.locator, {
     timeout: options.timeout ?? 3000,
+    failover: {},
   });
   const memory = new Map<string, Cached>();
   const lookups = new Map<string, Promise<string>>();
@@ -93,7 +96,7 @@ export function createObjectResolver(options: ObjectResolverOptions): ObjectReso
     }
   }
 
-  async function lookUp(object: string): Promise<string> {
+  async function lookUp(object: string, timeout: number | undefined): Promise<string> {
     const path = objectCachePath(options.dataDir, object);
     const cached = await readCache(object, path);
     if (fresh(cached)) {
@@ -102,7 +105,7 @@ export function createObjectResolver(options: ObjectResolverOptions): ObjectReso
     }
     let found: EndpointFValue[];
     try {
-      found = (await query.findObjectById({ id: object })).ret;
+      found = (await query.findObjectById({ id: object }, { timeout })).ret;
     } catch (error) {
       throw new Error(
         `Cannot look up ${object} in the registry at ${options.locator}: ` +
@@ -128,13 +131,13 @@ export function createObjectResolver(options: ObjectResolverOptions): ObjectReso
   }
 
   return {
-    resolve(object) {
+    resolve(object, resolveOptions) {
       if (parseObjectRef(object).endpoints.length > 0) return Promise.resolve(object);
       const entry = memory.get(object);
       if (fresh(entry)) return Promise.resolve(entry.target);
       let pending = lookups.get(object);
       if (!pending) {
-        pending = lookUp(object).finally(() => lookups.delete(object));
+        pending = lookUp(object, resolveOptions?.timeout).finally(() => lookups.delete(object));
         lookups.set(object, pending);
       }
       return pending;

@@ -22,7 +22,8 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
   checkSwitches("prestop", args, { reads: "TARS_PATH and TARS_PRESTOP_WAITTIME" });
   const settings = readSettings(ctx.env, "prestop", { cwd: Deno.cwd() });
   const info = await readServerInfo(settings.tarsPath);
-  const client = new TarsClient({ timeout: CALL_TIMEOUT, log: ctx.err });
+  // Ordered by the pod's node name, the registry's replicas are tried as the supervisor tries them.
+  const client = new TarsClient({ timeout: CALL_TIMEOUT, log: ctx.err, spreadBy: info.localIp });
   try {
     const resolver = createObjectResolver({
       client,

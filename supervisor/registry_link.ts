@@ -1,7 +1,10 @@
 /**
  * The pod's three calls to the registry (`tars.tarsregistry.Registry`), found through the locator
- * by an {@linkcode ObjectResolver}. A failed call forgets the cached address, so the next one
- * looks the registry up again (a rebuilt registry gets a new IP).
+ * by an {@linkcode ObjectResolver}. The registry's endpoints are replicas: a call goes to one at a
+ * time in the pod's own order (so pods spread over the replicas), on to the next when one fails
+ * or does not answer, all within the call's bound, and a replica that failed is tried last for a
+ * while (the client's failover, protocol/failover.ts). A call that no replica answered forgets the
+ * cached address, so the next one looks the registry up again (a rebuilt registry gets a new IP).
  *
  * The requests are built from the pod's ServerInfo as K8STARS's tarscli sends them (node name =
  * the pod IP, one AdapterConf per adapter with the full `App.Server.Obj` servant; the registry
@@ -44,40 +47,61 @@ export class NotRegisteredError extends Error {
   }
 }
 
+/** Options of one call of a {@linkcode RegistryLink}. */
+export interface LinkCallOptions {
+  /** What the call may take in all, its lookup and its tries of each replica; the link's own. */
+  readonly timeout?: number;
+}
+
 /** Register, heartbeat and remove, each throwing an Error that names the call when it fails. */
 export interface RegistryLink {
-  onStartup(req: OnStartupReqValue): Promise<void>;
-  keepAlive(req: KeepAliveReqValue): Promise<void>;
-  onPrestop(req: OnPrestopReqValue): Promise<void>;
+  onStartup(req: OnStartupReqValue, options?: LinkCallOptions): Promise<void>;
+  keepAlive(req: KeepAliveReqValue, options?: LinkCallOptions): Promise<void>;
+  onPrestop(req: OnPrestopReqValue, options?: LinkCallOptions): Promise<void>;
+}
+
+/** The registry's answers that are not a failure of the replica: it does not know us, it refuses. */
+function isRegistryAnswer(error: unknown): boolean {
+  return error instanceof TarsCallError &&
+    (error.code === RegistryRet.NOT_REGISTERED || error.code === RegistryRet.REFUSED);
 }
 
 /**
- * Calls the Registry servant found by `resolver`, each call bounded by `timeout` ms (default 3 s);
- * a failed call or a non-zero ret forgets the cached address and throws an Error naming the call
- * and the reason, except two answers of a registry that works, whose address stays: that it does
- * not know the pod, a {@linkcode NotRegisteredError}, and a refusal (a trust rule, a registration
+ * Calls the Registry servant found by `resolver`, each call bounded by its `timeout` or the
+ * link's (default 3 s), the lookup included; the replicas are tried in turn within it. A call
+ * that fails on every replica forgets the cached address and throws an Error naming the call and
+ * the reasons, except two answers of a registry that works, whose address stays: that it does not
+ * know the pod, a {@linkcode NotRegisteredError}, and a refusal (a trust rule, a registration
  * token), an Error with the registry's reason.
  */
 export function createRegistryLink(
   resolver: ObjectResolver,
-  options: { client: TarsClient; timeout?: number },
+  options: { client: TarsClient; timeout?: number; now?: () => number },
 ): RegistryLink {
   const timeout = options.timeout ?? 3000;
+  const now = options.now ?? (() => performance.now());
 
   async function call<K extends keyof RegistryLink>(
     name: K,
     req: Parameters<RegistryLink[K]>[0],
+    budget = timeout,
   ): Promise<void> {
+    const deadline = now() + budget;
     let target: string;
     try {
-      target = await resolver.resolve(REGISTRY_OBJ);
+      target = await resolver.resolve(REGISTRY_OBJ, { timeout: budget });
     } catch (error) {
       throw new Error(`Registry ${name} failed: ${(error as Error).message}`, { cause: error });
     }
-    const proxy = options.client.proxy(RegistryF, target, { timeout });
+    const proxy = options.client.proxy(RegistryF, target, {
+      failover: { final: isRegistryAnswer },
+    });
     try {
       // Each method takes its own request type; the union is what `req` is typed as here.
-      await (proxy[name] as (args: { req: typeof req }) => Promise<unknown>)({ req });
+      await (proxy[name] as (args: { req: typeof req }, o: LinkCallOptions) => Promise<unknown>)(
+        { req },
+        { timeout: Math.max(1, deadline - now()) },
+      );
     } catch (error) {
       if (error instanceof TarsCallError && error.code === RegistryRet.NOT_REGISTERED) {
         throw new NotRegisteredError(
@@ -100,9 +124,9 @@ export function createRegistryLink(
   }
 
   return {
-    onStartup: (req) => call("onStartup", req),
-    keepAlive: (req) => call("keepAlive", req),
-    onPrestop: (req) => call("onPrestop", req),
+    onStartup: (req, o) => call("onStartup", req, o?.timeout),
+    keepAlive: (req, o) => call("keepAlive", req, o?.timeout),
+    onPrestop: (req, o) => call("onPrestop", req, o?.timeout),
   };
 }
 
@@ -198,8 +222,9 @@ export interface RegistryCallOptions {
 /**
  * Carries out the machine's `registry` effect: the call it names (`register`: onStartup,
  * `heartbeat`: keepAlive, `leave`: onPrestop) with the pod's request, bounded by the effect's
- * timeout or else the link's own; answered as the machine's `registryAnswered` event, `unknown`
- * when the registry does not know the pod (the machine registers it again).
+ * timeout (given to the link too, so its tries of the replicas fit in it) or else the link's own;
+ * answered as the machine's `registryAnswered` event, `unknown` when the registry does not know
+ * the pod (the machine registers it again).
  */
 export async function callRegistry(
   effect: Extract<SupervisorEffect, { type: "registry" }>,
@@ -207,19 +232,23 @@ export async function callRegistry(
 ): Promise<Extract<SupervisorEvent, { type: "registryAnswered" }>> {
   const { link, info, log } = options;
   const { call, state, timeout } = effect;
+  const bound = { timeout };
   const request = call === "register"
-    ? link.onStartup(startupRequest(info, {
-      state,
-      disableFlow: options.disableFlow,
-      version: options.version,
-      pid: options.pid,
-      nodeEndpoint: options.nodeEndpoint,
-      group: options.group,
-      token: options.token,
-    }))
+    ? link.onStartup(
+      startupRequest(info, {
+        state,
+        disableFlow: options.disableFlow,
+        version: options.version,
+        pid: options.pid,
+        nodeEndpoint: options.nodeEndpoint,
+        group: options.group,
+        token: options.token,
+      }),
+      bound,
+    )
     : call === "heartbeat"
-    ? link.keepAlive(keepAliveRequest(info, state, { pid: options.pid }))
-    : link.onPrestop(prestopRequest(info));
+    ? link.keepAlive(keepAliveRequest(info, state, { pid: options.pid }), bound)
+    : link.onPrestop(prestopRequest(info), bound);
   try {
     await (timeout === undefined ? request : options.bounded(request, timeout));
   } catch (error) {

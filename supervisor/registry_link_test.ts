@@ -24,6 +24,7 @@ import { readSnapshot } from "../tests/support/store_snapshot.ts";
 import { parseAddressRange } from "../lib/ip_address.ts";
 import { fakeClock } from "../tests/support/fake_clock.ts";
 import { RunnerWork } from "./runner_work.ts";
+import { nameThatTriesFirst } from "../tests/support/failover_order.ts";
 import type { RegistryLink } from "./registry_link.ts";
 
 Deno.test("registry link", async (t) => {
@@ -114,6 +115,106 @@ Deno.test("registry link", async (t) => {
   } finally {
     await client.close();
     await fake.stop();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("registry link over two replicas, one hung", async (t) => {
+  const [a, b] = [startFakeTars(), startFakeTars()];
+  a.replicas.push(b.port);
+  b.replicas.push(a.port);
+  const keys = [a, b].map((fake) => `127.0.0.1:${fake.port}`);
+  const logged: string[] = [];
+  // A pod whose order puts A first, looking the registry up through both.
+  const client = new TarsClient({
+    spreadBy: nameThatTriesFirst(keys[0], keys),
+    log: (line) => logged.push(line),
+  });
+  const dataDir = await Deno.makeTempDir();
+  const locator = `${a.locator}:tcp -h 127.0.0.1 -p ${b.port}`;
+  const resolver = createObjectResolver({ client, locator, dataDir });
+  const link = createRegistryLink(resolver, { client });
+  const info = fakeServerInfo(dataDir);
+  const heartbeats = (fake: typeof a) => fake.argsOf("Registry.keepAlive").length;
+  const lookups = () => a.argsOf("QueryF.findObjectById").length;
+  try {
+    await t.step("a keepAlive A does not answer goes to B within the call's bound", async () => {
+      a.hanging.add("Registry.keepAlive");
+      await link.keepAlive(keepAliveRequest(info, "active"), { timeout: 1200 });
+      assert.equal(heartbeats(a), 1);
+      assert.equal(heartbeats(b), 1);
+      assert.match(
+        logged.join("\n"),
+        /Registry\.keepAlive to 127\.0\.0\.1:\d+ failed, so it goes last/,
+      );
+    });
+
+    await t.step("the next calls go to B at once, on the address cached", async () => {
+      const before = lookups();
+      await link.keepAlive(keepAliveRequest(info, "active"), { timeout: 1200 });
+      await link.onPrestop(prestopRequest(info), { timeout: 1200 });
+      assert.equal(heartbeats(a), 1, "A rests");
+      assert.equal(heartbeats(b), 2);
+      assert.equal(b.argsOf("Registry.onPrestop").length, 1);
+      assert.equal(lookups(), before, "a call one replica answered keeps the cached address");
+    });
+
+    await t.step(
+      "'not registered' from a replica is its answer: not tried on another",
+      async () => {
+        a.hanging.clear();
+        b.failing.set("Registry.onStartup", RegistryRet.NOT_REGISTERED);
+        a.failing.set("Registry.onStartup", RegistryRet.NOT_REGISTERED);
+        const startup = startupRequest(info, {
+          state: "active",
+          disableFlow: false,
+          version: "",
+          pid: 0,
+        });
+        await assert.rejects(link.onStartup(startup), NotRegisteredError);
+        assert.equal(
+          a.argsOf("Registry.onStartup").length + b.argsOf("Registry.onStartup").length,
+          1,
+        );
+      },
+    );
+
+    await t.step("a lookup A does not answer goes to B, and so does the call", async () => {
+      const fresh = new TarsClient({ spreadBy: nameThatTriesFirst(keys[0], keys), log: () => {} });
+      try {
+        const dir = await Deno.makeTempDir({ dir: dataDir });
+        const resolver = createObjectResolver({ client: fresh, locator, dataDir: dir });
+        a.hanging.add("QueryF.findObjectById");
+        const before = [lookups(), b.argsOf("QueryF.findObjectById").length];
+        await createRegistryLink(resolver, { client: fresh }).keepAlive(
+          keepAliveRequest(info, "active"),
+          { timeout: 1200 },
+        );
+        assert.deepEqual(
+          [lookups(), b.argsOf("QueryF.findObjectById").length],
+          [before[0] + 1, before[1] + 1],
+        );
+        assert.equal(heartbeats(a), 1, "A is resting: the call goes to B first");
+        assert.equal(heartbeats(b), 3);
+        a.hanging.clear();
+      } finally {
+        await fresh.close();
+      }
+    });
+
+    await t.step("no replica answering: the address is forgotten", async () => {
+      a.failing.set("Registry.keepAlive", TarsCode.UNKNOWN);
+      b.failing.set("Registry.keepAlive", TarsCode.UNKNOWN);
+      await assert.rejects(
+        link.keepAlive(keepAliveRequest(info, "active")),
+        /^Error: Registry keepAlive to .* failed: tars\.tarsregistry\.Registry\.keepAlive: no endpoint answered: /,
+      );
+      await assert.rejects(Deno.stat(objectCachePath(dataDir, REGISTRY_OBJ)), Deno.errors.NotFound);
+    });
+  } finally {
+    await client.close();
+    await a.stop();
+    await b.stop();
     await Deno.remove(dataDir, { recursive: true });
   }
 });
@@ -260,10 +361,11 @@ Deno.test("callRegistry: the machine's registry effects as calls and answers", a
   const lines: string[] = [];
   /** A link whose calls record their requests and answer as `answer` says. */
   let answer: () => Promise<void> = () => Promise.resolve();
+  const bounds: (number | undefined)[] = [];
   const link: RegistryLink = {
-    onStartup: (req) => (sent.push(["onStartup", req]), answer()),
-    keepAlive: (req) => (sent.push(["keepAlive", req]), answer()),
-    onPrestop: (req) => (sent.push(["onPrestop", req]), answer()),
+    onStartup: (req, o) => (sent.push(["onStartup", req]), bounds.push(o?.timeout), answer()),
+    keepAlive: (req, o) => (sent.push(["keepAlive", req]), bounds.push(o?.timeout), answer()),
+    onPrestop: (req, o) => (sent.push(["onPrestop", req]), bounds.push(o?.timeout), answer()),
   };
   const options = {
     link,
@@ -315,6 +417,8 @@ Deno.test("callRegistry: the machine's registry effects as calls and answers", a
       assert.deepEqual(lines, []);
       await callRegistry({ ...effect, state: "deactivating", timeout: 1500 }, options);
       assert.deepEqual(lines, ["registry: keepAlive deactivating sent"]);
+      // The effect's bound goes to the link, whose tries of the replicas fit in it.
+      assert.deepEqual(bounds.slice(-2), [undefined, 1500]);
     },
   );
 

@@ -97,7 +97,8 @@ async function configure(options: {
     warn: ctx.err,
   });
   log.log(`config written to ${generated.configPath}`);
-  const client = new TarsClient({ log: log.log });
+  // Pods spread over the registry's replicas by their node names.
+  const client = new TarsClient({ log: log.log, spreadBy: info.localIp });
   const resolver = createObjectResolver({
     client,
     locator: info.locator,

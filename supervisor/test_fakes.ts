@@ -44,6 +44,8 @@ export interface FakeTars {
   readonly calls: FakeCall[];
   /** Objects QueryF answers with this server's endpoint (Registry and NotifyObj at first). */
   readonly registered: Set<string>;
+  /** Ports of other fakes on 127.0.0.1 answered beside this one's: the replicas of the registry. */
+  readonly replicas: number[];
   /** Methods that answer with this TARS code instead of working. */
   readonly failing: Map<FakeMethod, number>;
   /** Methods that never answer (until the server stops). */
@@ -63,6 +65,7 @@ export function startFakeTars(): FakeTars {
   const failing = new Map<FakeMethod, number>();
   const hanging = new Set<FakeMethod>();
   const registered = new Set([REGISTRY_OBJ, NOTIFY_OBJ]);
+  const replicas: number[] = [];
   let port = 0;
 
   async function record(method: FakeMethod, arg: unknown): Promise<void> {
@@ -75,8 +78,14 @@ export function startFakeTars(): FakeTars {
   server.addServant(QUERY_OBJ, QueryF, {
     findObjectById: async ({ id }) => {
       await record("QueryF.findObjectById", id);
-      const ep = { host: "127.0.0.1", port, timeout: 60000, istcp: 1, grid: 0 };
-      return { ret: registered.has(id) ? [ep] : [] };
+      const eps = [port, ...replicas].map((p) => ({
+        host: "127.0.0.1",
+        port: p,
+        timeout: 60000,
+        istcp: 1,
+        grid: 0,
+      }));
+      return { ret: registered.has(id) ? eps : [] };
     },
     findObjectById4Any: () => ({ ret: 0, activeEp: [], inactiveEp: [] }),
     findObjectById4All: () => ({ ret: 0, activeEp: [], inactiveEp: [] }),
@@ -100,6 +109,7 @@ export function startFakeTars(): FakeTars {
     local: "",
     calls,
     registered,
+    replicas,
     failing,
     hanging,
     adminAnswer: (command) => `done: ${command}`,
