@@ -31,8 +31,10 @@ export interface RegistryProcess {
   readonly port: number;
   /** Port of /metrics, /targets and /healthz. */
   readonly metricsPort: number;
-  /** `tars.tarsregistry.QueryObj@tcp -h 127.0.0.1 -p PORT`: what pods and clients use. */
+  /** `tars.tarsregistry.QueryObj@tcp -h HOST -p PORT`: what pods and clients use. */
   readonly locator: string;
+  /** `tcp -h HOST -p PORT`: its TARS endpoint. */
+  readonly endpoint: string;
   readonly child: Child;
   /** Its standard output so far. */
   readonly stdout: readonly string[];
@@ -46,6 +48,8 @@ export interface RegistryProcess {
 export interface RegistryProcessOptions {
   /** Added to the inherited environment. */
   readonly env?: Record<string, string>;
+  /** Loopback address of the TARS endpoint; default 127.0.0.1. */
+  readonly host?: string;
   /** Port of the TARS endpoint; default 0, any free one. */
   readonly port?: number;
   /** The checkout whose `registry/main.ts` runs; default this one (benches compare another). */
@@ -62,20 +66,21 @@ export interface RegistryProcessOptions {
 }
 
 /**
- * Starts the registry with `args` after `--endpoint tcp -h 127.0.0.1 -p PORT` (`port`, default
- * 0: any free one) and `--metrics 127.0.0.1:0`; resolves once it printed both ports (or only the
- * HTTP one, with `until: "http"`).
+ * Starts the registry with `args` after `--endpoint tcp -h HOST -p PORT` (`host`, default
+ * 127.0.0.1; `port`, default 0: any free one) and `--metrics 127.0.0.1:0`; resolves once it
+ * printed both ports (or only the HTTP one, with `until: "http"`).
  */
 export async function startRegistryProcess(
   args: string[],
   options: RegistryProcessOptions = {},
 ): Promise<RegistryProcess> {
+  const host = options.host ?? "127.0.0.1";
   const denoArgs = [
     "run",
     ...startTaskFlags(options.root),
     "registry/main.ts",
     "--endpoint",
-    `tcp -h 127.0.0.1 -p ${options.port ?? 0}`,
+    `tcp -h ${host} -p ${options.port ?? 0}`,
     "--metrics",
     "127.0.0.1:0",
     ...args,
@@ -111,7 +116,8 @@ export async function startRegistryProcess(
     return {
       port,
       metricsPort: Number(metricsPort),
-      locator: `${QUERY_OBJ}@tcp -h 127.0.0.1 -p ${port}`,
+      locator: `${QUERY_OBJ}@tcp -h ${host} -p ${port}`,
+      endpoint: `tcp -h ${host} -p ${port}`,
       child,
       stdout: child.stdout,
       kill,
