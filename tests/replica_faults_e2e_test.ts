@@ -188,10 +188,9 @@ function replicaFaultsTest(hosts: readonly [string, string]) {
           );
         }
         heartbeats = await watchHeartbeats(mariadb.socket, addresses);
-        const watchedFrom = performance.now() + 1000;
+        const watchedFrom = performance.now();
         load = callContinuously(locator, { workers: 4, stop: stopCalls.signal });
         const calls = load;
-        let callsSoFar = 0;
         const countCalls = () => calls.answeredBy.values().reduce((n, c) => n + c, 0);
 
         /** Plays `fault` on `replica` for FAULT_MS (with `during` beside it), then settles. */
@@ -246,8 +245,7 @@ function replicaFaultsTest(hosts: readonly [string, string]) {
             n - before[i]
           );
           assert.ok(onB > 0 && onA > onB, `keepAlives in 9 s: A ${onA}, B ${onB}`);
-          callsSoFar = countCalls();
-          assert.ok(callsSoFar > 0);
+          assert.ok(countCalls() > 0, "the client's calls are answered");
         });
 
         await t.step("SIGSTOP of the replica fewer pods use", async () => {
