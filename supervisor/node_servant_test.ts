@@ -55,6 +55,7 @@ function fakeResolver() {
       return Promise.reject(new Error(`${object} has no active tcp endpoints in the registry`));
     },
     forget: () => Promise.resolve(),
+    settled: () => Promise.resolve(),
   };
   return { resolver, lookups };
 }

@@ -2,14 +2,15 @@
  * Where a TARS framework object (the registry's `Registry`, the notify service...) is served: asked
  * of the locator (QueryF; the locator's endpoints are replicas, tried in turn within the lookup's
  * bound, as the client's failover does) and cached in `data/cache_<obj>`, so a short-lived
- * `tarscli prestop` finds what the supervisor already looked up. A failed call drops the entry: a
- * rebuilt registry comes back with a new IP.
+ * `tarscli prestop` finds what the supervisor already looked up.
  *
- * Unlike the client's Locator (protocol/locator.ts), which keeps its last good answer when the
- * registry cannot be asked, a failed lookup here fails the caller and an expired entry is not used:
- * what is looked up here is mostly the registry itself, whose old address is what just failed, and
- * every caller (heartbeats, reports, prestop) is bounded and tries again on its own schedule, so
- * nothing waits on a stale answer.
+ * As with the client's Locator (protocol/locator.ts), an answer older than the ttl is still used
+ * while a new lookup runs behind the call (one per object), and kept when that lookup fails: a
+ * heartbeat never waits for a lookup while there is an answer, so a locator endpoint that hangs (a
+ * replica, or a hung registry pod behind the registry's Service) costs the pod no heartbeat. Unlike
+ * the Locator, a call that no endpoint of the answer took drops it (`forget`), and the next call
+ * waits for a lookup: what is looked up here is mostly the registry itself, whose old address is
+ * what just failed (a rebuilt registry comes back with a new IP).
  *
  * @module
  */
@@ -28,14 +29,17 @@ import { QueryF } from "../protocol/interfaces/query_f.ts";
 /** Finds `Obj@endpoints` for a servant name through the locator, with a file cache per object. */
 export interface ObjectResolver {
   /**
-   * `Obj@tcp -h H -p P:tcp ...`: from `data/cache_<obj>` when younger than the ttl, else a QueryF
-   * `findObjectById` lookup (within `timeout`, default the resolver's) written to the cache
-   * atomically. An object string that already has endpoints is returned as it is. Throws when the
-   * registry knows no active endpoint of it.
+   * `Obj@tcp -h H -p P:tcp ...`: the cached answer (memory, else `data/cache_<obj>`), looked up
+   * again behind the call once it is older than the ttl; with none, a QueryF `findObjectById`
+   * lookup (within `timeout`, default the resolver's). Each answer is written to the cache file
+   * atomically. An object string that already has endpoints is returned as it is. Throws when
+   * there is no answer and the registry knows no active endpoint of it.
    */
   resolve(object: string, options?: { timeout?: number }): Promise<string>;
   /** Drops the cached entry (file and memory) after a failed call, so the next resolve asks again. */
   forget(object: string): Promise<void>;
+  /** Resolves once no lookup is in flight (those running when it is called have ended). */
+  settled(): Promise<void>;
 }
 
 /** Settings and dependencies of {@linkcode createObjectResolver}. */
@@ -77,10 +81,11 @@ export function createObjectResolver(options: ObjectResolverOptions): ObjectReso
   const memory = new Map<string, Cached>();
   const lookups = new Map<string, Promise<string>>();
 
-  const fresh = (entry: Cached | undefined): entry is Cached => {
-    const age = entry ? now() - entry.writtenAt : NaN;
-    return age >= 0 && age < ttl;
-  };
+  /** An answer not written in the future (a clock that went back, another machine's file). */
+  const usable = (entry: Cached | undefined): entry is Cached =>
+    entry !== undefined && now() >= entry.writtenAt;
+  const fresh = (entry: Cached | undefined): entry is Cached =>
+    usable(entry) && now() - entry.writtenAt < ttl;
 
   async function readCache(object: string, path: string): Promise<Cached | undefined> {
     const text = await ifExists(Deno.readTextFile(path)).catch((error) => {
@@ -97,12 +102,6 @@ export function createObjectResolver(options: ObjectResolverOptions): ObjectReso
   }
 
   async function lookUp(object: string, timeout: number | undefined): Promise<string> {
-    const path = objectCachePath(options.dataDir, object);
-    const cached = await readCache(object, path);
-    if (fresh(cached)) {
-      memory.set(object, cached);
-      return cached.target;
-    }
     let found: EndpointFValue[];
     try {
       found = (await query.findObjectById({ id: object }, { timeout })).ret;
@@ -122,6 +121,7 @@ export function createObjectResolver(options: ObjectResolverOptions): ObjectReso
     }
     const entry = { target: `${object}@${endpoints.join(":")}`, writtenAt: now() };
     memory.set(object, entry);
+    const path = objectCachePath(options.dataDir, object);
     try {
       await writeFilesAtomic([{ path, data: `${entry.target}\n${entry.writtenAt}\n` }]);
     } catch (error) {
@@ -130,23 +130,47 @@ export function createObjectResolver(options: ObjectResolverOptions): ObjectReso
     return entry.target;
   }
 
+  /** The lookup of `object` in flight, or a new one. */
+  function lookUpOnce(object: string, timeout: number | undefined): Promise<string> {
+    let pending = lookups.get(object);
+    if (!pending) {
+      pending = lookUp(object, timeout).finally(() => lookups.delete(object));
+      lookups.set(object, pending);
+    }
+    return pending;
+  }
+
+  /** A lookup behind the calls that go on with `entry`, kept when it fails. */
+  function lookUpBehind(object: string, entry: Cached): void {
+    if (lookups.has(object)) return;
+    lookUpOnce(object, undefined).catch((error) => {
+      const age = Math.round((now() - entry.writtenAt) / 1000);
+      log(`${(error as Error).message}; using its answer of ${age} s ago`);
+    });
+  }
+
   return {
-    resolve(object, resolveOptions) {
-      if (parseObjectRef(object).endpoints.length > 0) return Promise.resolve(object);
-      const entry = memory.get(object);
-      if (fresh(entry)) return Promise.resolve(entry.target);
-      let pending = lookups.get(object);
-      if (!pending) {
-        pending = lookUp(object, resolveOptions?.timeout).finally(() => lookups.delete(object));
-        lookups.set(object, pending);
+    async resolve(object, resolveOptions) {
+      if (parseObjectRef(object).endpoints.length > 0) return object;
+      let entry = memory.get(object);
+      if (!usable(entry)) {
+        entry = await readCache(object, objectCachePath(options.dataDir, object));
+        if (usable(entry)) memory.set(object, entry);
       }
-      return pending;
+      if (usable(entry)) {
+        if (!fresh(entry)) lookUpBehind(object, entry);
+        return entry.target;
+      }
+      return await lookUpOnce(object, resolveOptions?.timeout);
     },
     async forget(object) {
       memory.delete(object);
       await ifExists(Deno.remove(objectCachePath(options.dataDir, object))).catch((error) => {
         log(`Cannot remove the endpoint cache of ${object}: ${(error as Error).message}`);
       });
+    },
+    async settled() {
+      await Promise.allSettled([...lookups.values()]);
     },
   };
 }

@@ -3,6 +3,7 @@ import { NOTIFY_OBJ, REGISTRY_OBJ, TarsClient, TarsCode } from "../protocol/mod.
 import { createObjectResolver, objectCachePath } from "./object_resolver.ts";
 import { startFakeTars } from "./test_fakes.ts";
 import { fakeClock } from "../tests/support/fake_clock.ts";
+import { eventually } from "../tests/support/eventually.ts";
 
 Deno.test("object resolver", async (t) => {
   const fake = startFakeTars();
@@ -42,22 +43,52 @@ Deno.test("object resolver", async (t) => {
       assert.equal(lookups(), 1);
     });
 
-    await t.step("an entry 10 s old is looked up again and rewritten", async () => {
-      clock.advance(1);
+    await t.step(
+      "an entry 10 s old is answered, looked up again behind the call and rewritten",
+      async () => {
+        clock.advance(1);
+        const resolver = make();
+        fake.hanging.add("QueryF.findObjectById");
+        // The lookup hangs: the call goes on with the answer it has.
+        assert.equal(await resolver.resolve(REGISTRY_OBJ), expected);
+        assert.equal(await resolver.resolve(REGISTRY_OBJ), expected);
+        await eventually(1000, "one lookup behind the calls", () => lookups() === 2);
+        fake.release();
+        await resolver.settled();
+        assert.equal(lookups(), 2);
+        assert.equal(await Deno.readTextFile(cacheFile), `${expected}\n${clock.now()}\n`);
+      },
+    );
+
+    await t.step("a lookup behind the call that fails keeps the answer, and says so", async () => {
       const resolver = make();
+      await resolver.resolve(REGISTRY_OBJ);
+      clock.advance(10_000);
+      fake.failing.set("QueryF.findObjectById", TarsCode.UNKNOWN);
+      logged.length = 0;
       assert.equal(await resolver.resolve(REGISTRY_OBJ), expected);
-      assert.equal(lookups(), 2);
+      await resolver.settled();
+      assert.match(
+        logged.join("\n"),
+        /Cannot look up .*asked to fail; using its answer of 10 s ago/,
+      );
+      assert.equal(await resolver.resolve(REGISTRY_OBJ), expected);
+      await resolver.settled();
+      fake.failing.clear();
+      assert.equal(await resolver.resolve(REGISTRY_OBJ), expected);
+      await resolver.settled();
       assert.equal(await Deno.readTextFile(cacheFile), `${expected}\n${clock.now()}\n`);
     });
 
     await t.step("forget drops the file and the memory entry", async () => {
       const resolver = make();
+      const before = lookups();
       await resolver.resolve(REGISTRY_OBJ);
-      assert.equal(lookups(), 2);
+      assert.equal(lookups(), before);
       await resolver.forget(REGISTRY_OBJ);
       await assert.rejects(Deno.stat(cacheFile), Deno.errors.NotFound);
       await resolver.resolve(REGISTRY_OBJ);
-      assert.equal(lookups(), 3);
+      assert.equal(lookups(), before + 1);
       await resolver.forget(NOTIFY_OBJ); // nothing cached: no error
     });
 

@@ -24,14 +24,14 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
   const info = await readServerInfo(settings.tarsPath);
   // Ordered by the pod's node name, the registry's replicas are tried as the supervisor tries them.
   const client = new TarsClient({ timeout: CALL_TIMEOUT, log: ctx.err, spreadBy: info.localIp });
+  const resolver = createObjectResolver({
+    client,
+    locator: info.locator,
+    dataDir: info.paths.data,
+    timeout: CALL_TIMEOUT,
+    log: ctx.err,
+  });
   try {
-    const resolver = createObjectResolver({
-      client,
-      locator: info.locator,
-      dataDir: info.paths.data,
-      timeout: CALL_TIMEOUT,
-      log: ctx.err,
-    });
     const admin = client.proxy(AdminF, `${ADMIN_OBJ}@${info.local}`, { timeout: CALL_TIMEOUT });
     const outcome = await runDrain({
       info,
@@ -45,5 +45,6 @@ export async function run(args: string[], ctx: CommandContext): Promise<number> 
     return 0;
   } finally {
     await client.close();
+    await resolver.settled();
   }
 }

@@ -202,6 +202,29 @@ Deno.test("registry link over two replicas, one hung", async (t) => {
       }
     });
 
+    await t.step("a locator (one address, as a Service) that hangs: heartbeats go on", async () => {
+      const clock = fakeClock(Date.now());
+      const dir = await Deno.makeTempDir({ dir: dataDir });
+      const resolver = createObjectResolver({
+        client,
+        locator: a.locator,
+        dataDir: dir,
+        now: clock.now,
+        log: () => {},
+      });
+      const viaService = createRegistryLink(resolver, { client });
+      await viaService.keepAlive(keepAliveRequest(info, "active"));
+      a.hanging.add("QueryF.findObjectById");
+      clock.advance(60_000);
+      const before = heartbeats(a) + heartbeats(b);
+      for (let i = 0; i < 3; i++) {
+        await viaService.keepAlive(keepAliveRequest(info, "active"), { timeout: 1000 });
+      }
+      assert.equal(heartbeats(a) + heartbeats(b), before + 3, "no heartbeat waited for the lookup");
+      a.release();
+      await resolver.settled();
+    });
+
     await t.step("no replica answering: the address is forgotten", async () => {
       a.failing.set("Registry.keepAlive", TarsCode.UNKNOWN);
       b.failing.set("Registry.keepAlive", TarsCode.UNKNOWN);

@@ -103,6 +103,7 @@ async function configure(options: {
     client,
     locator: info.locator,
     dataDir: info.paths.data,
+    log: log.log,
   });
   const adminProxy = client.proxy(AdminF, `${ADMIN_OBJ}@${info.local}`, {
     timeout: ADMIN_TIMEOUT,
@@ -168,6 +169,7 @@ async function configure(options: {
     closeConnections: async () => {
       await nodeServer?.close();
       await client.close();
+      await resolver.settled();
     },
     closeLog: () => log.close(),
   };

@@ -52,6 +52,8 @@ export interface FakeTars {
   readonly hanging: Set<FakeMethod>;
   /** What `AdminF.notify` answers. */
   adminAnswer: (command: string) => string;
+  /** Ends the hang: clears `hanging`, and the calls that wait go on as if they had not hung. */
+  release(): void;
   /** The calls of one method, their arguments. */
   argsOf(method: FakeMethod): unknown[];
   stop(): Promise<void>;
@@ -114,6 +116,11 @@ export function startFakeTars(): FakeTars {
     hanging,
     adminAnswer: (command) => `done: ${command}`,
     argsOf: (method) => calls.filter((c) => c.method === method).map((c) => c.arg),
+    release() {
+      hanging.clear();
+      for (const release of hangs) release();
+      hangs.clear();
+    },
     async stop() {
       for (const release of hangs) release();
       await server.stop({ timeout: 2000 });
