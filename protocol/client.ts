@@ -62,7 +62,7 @@ export interface ClientOptions {
   readonly refreshInterval?: number;
   /** Network seam; the real one by default. */
   readonly network?: Network;
-  /** Milliseconds clock for caches and back-off. */
+  /** Milliseconds clock for caches, back-off and the failover of replicas. */
   readonly now?: () => number;
   /** Numbers in [0, 1) for the jitter of failover quarantines; default `Math.random`. */
   readonly random?: () => number;
