@@ -15,7 +15,7 @@ import { Failover } from "./failover.ts";
 import { Locator } from "./locator.ts";
 import { encodeRequestFrame, PACKET_NORMAL, PACKET_ONEWAY, TARS_VERSION } from "./packets.ts";
 import { denoNetwork, type Network } from "./transport.ts";
-import { type Backoff, backoffDelay } from "../lib/timers.ts";
+import { type Backoff, backoffDelay, withDeadline } from "../lib/timers.ts";
 
 /**
  * How a proxy of replicas (`failover` of {@linkcode TarsClient.proxy}) treats errors: those for
@@ -218,22 +218,39 @@ export class TarsClient {
     if (this.#closed) throw new Error(`${what}: the client is closed`);
     const call = { target, method, args, context: options.context, oneway, what };
     const deadline = this.#now() + options.timeout;
-    const endpoints = await this.#endpointsOf(target, what, options.timeout);
+    let endpoints = await this.#endpointsOf(target, what, options.timeout);
     if (target.failover) return await this.#callReplicas(call, endpoints, deadline);
-    // A request that was never written can go to another endpoint; one that was cannot.
     let lastError: Error | undefined;
-    for (let attempt = 0; attempt < endpoints.length; attempt++) {
-      const ep = this.#pick(target, endpoints);
-      const left = deadline - this.#now();
-      if (left <= 0) break;
-      let conn: TarsConnection;
-      try {
-        conn = await this.#connectionTo(ep, left);
-      } catch (error) {
-        lastError = error as Error;
-        continue;
+    for (let round = 0;; round++) {
+      // A request that was never written can go to another endpoint; one that was cannot.
+      for (let attempt = 0; attempt < endpoints.length; attempt++) {
+        const ep = this.#pick(target, endpoints);
+        const left = deadline - this.#now();
+        if (left <= 0) break;
+        let conn: TarsConnection;
+        try {
+          conn = await this.#connectionTo(ep, left);
+        } catch (error) {
+          lastError = error as Error;
+          continue;
+        }
+        if (conn.closed) {
+          // Closed by the peer while this call waited for it: nothing was sent on it.
+          lastError = new TarsCallError(
+            TarsCode.SEND_REQUEST_ERR,
+            `Connection to ${conn.peer} was closed`,
+          );
+          continue;
+        }
+        return await this.#exchange(conn, call, Math.max(1, deadline - this.#now()));
       }
-      return await this.#exchange(conn, call, Math.max(1, deadline - this.#now()));
+      // No endpoint of the locator's answer (an old one, perhaps) took the call: it waits for a
+      // new answer, once, within its deadline.
+      const left = deadline - this.#now();
+      if (target.fixed || round > 0 || left <= 0) break;
+      const renewed = await this.#renewedEndpoints(target, left);
+      if (!renewed || sameEndpoints(renewed, endpoints)) break;
+      endpoints = renewed;
     }
     if (!target.fixed) this.#locator?.invalidate(target.name, { setId: target.setId });
     throw lastError ??
@@ -360,6 +377,17 @@ export class TarsClient {
     return tcp.map((e) => ({ host: e.host, port: e.port }));
   }
 
+  /**
+   * The locator's new answer for `target` (the lookup in flight, or a new one) within `timeout`;
+   * undefined when none came: the call then fails with what its endpoints said.
+   */
+  async #renewedEndpoints(target: Target, timeout: number): Promise<HostPort[] | undefined> {
+    const renewing = this.#locator!.renew(target.name, { setId: target.setId, timeout });
+    const found = await withDeadline(renewing, timeout, () => new Error("no new answer in time"))
+      .catch(() => undefined);
+    return found?.filter(isTcpEndpointF).map((e) => ({ host: e.host, port: e.port }));
+  }
+
   /** Round-robin over endpoints not in back-off; if all are, the one whose back-off ends first. */
   #pick(target: Target, endpoints: readonly HostPort[]) {
     const now = this.#now();
@@ -405,6 +433,12 @@ export class TarsClient {
     this.#connections.set(key, opening);
     return opening;
   }
+}
+
+/** Whether two lists hold the same endpoints, in any order. */
+function sameEndpoints(a: readonly HostPort[], b: readonly HostPort[]): boolean {
+  const keys = (list: readonly HostPort[]) => list.map((e) => `${e.host}:${e.port}`).sort().join();
+  return keys(a) === keys(b);
 }
 
 function hostPort(ep: Endpoint): HostPort {

@@ -184,6 +184,18 @@ Deno.test("client failover: the locator refreshes behind the calls, past a hung 
       );
       assert.equal(registry.lookups, lookupsBefore + 1);
     });
+
+    await t.step(
+      "an answer none of whose endpoints takes the call: it waits for a new one",
+      async () => {
+        answer = [echoA.entry];
+        await echoB.stop();
+        // Long enough for the client to see its connection to b end.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        // b refuses the connection (nothing was sent): the call waits for a lookup.
+        assert.equal((await proxy.echo({ text: "moved" }, { timeout: 3000 })).ret, "moved from a");
+      },
+    );
   } finally {
     await client.close();
     await hung.stop();

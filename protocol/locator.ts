@@ -48,7 +48,8 @@ const FAILED_LOOKUP_RETRY_MS = 1000;
  *
  * A call never waits for a lookup while there is an answer with endpoints: once it is due, the
  * lookup runs in the background (one at a time per name) and the call goes on with the answer it
- * has. Only a name asked for the first time, or last answered with no endpoint, waits for it.
+ * has. Only a name asked for the first time, or last answered with no endpoint, waits for it, and
+ * a call that none of the answer's endpoints took ({@linkcode Locator.renew}).
  * When the registry cannot be asked, the last good answer is kept and used until a good new one
  * arrives: this cache carries a service's calls to other services, which must go on while the
  * registry restarts or hangs. The supervisor's ObjectResolver (supervisor/object_resolver.ts)
@@ -87,6 +88,20 @@ export class Locator {
     if (due) entry.refreshing ??= this.#refresh(key, entry, { name, setId }, options?.timeout);
     if (entry.endpoints.length > 0 || !due) return Promise.resolve(entry.endpoints);
     return entry.refreshing!;
+  }
+
+  /**
+   * A new answer for an object whose cached one no call could use: the lookup in flight, or a new
+   * one within `timeout`; the last good answer when the lookup fails.
+   */
+  renew(name: string, options?: { setId?: string } & LookupOptions): Promise<EndpointFValue[]> {
+    const setId = options?.setId;
+    const key = setId ? `${name}#${setId}` : name;
+    const entry = this.#entries.get(key);
+    if (!entry) return this.resolve(name, options);
+    entry.staleAt = -Infinity;
+    entry.refreshing ??= this.#refresh(key, entry, { name, setId }, options?.timeout);
+    return entry.refreshing;
   }
 
   /**

@@ -112,6 +112,21 @@ Deno.test("locator: calls go on with the cached answer while it is refreshed", a
     },
   );
 
+  await t.step("renew: the lookup in flight, or a new one, waited for", async () => {
+    clock.advance(60_000);
+    await locator.resolve("App.Srv.Obj");
+    assert.equal(registry.pending.length, 1, "a lookup behind the call");
+    const renewed = locator.renew("App.Srv.Obj", { timeout: 900 });
+    assert.equal(registry.pending.length, 1, "renew joins it");
+    registry.pending.shift()!.answer(["10.0.0.6"]);
+    assert.deepEqual(hostsOf(await renewed), ["10.0.0.6"]);
+    const again = locator.renew("App.Srv.Obj", { timeout: 900 });
+    assert.deepEqual(registry.pending[0].options, { timeout: 900 }, "a fresh answer asked again");
+    registry.pending.shift()!.fail("timed out");
+    assert.deepEqual(hostsOf(await again), ["10.0.0.6"], "failed: the last good answer");
+    await locator.settled();
+  });
+
   await t.step("an empty answer is kept 10 s, then waited for", async () => {
     const empty = locator.resolve("App.New.Obj", { setId: "app.sz.1" });
     assert.equal(registry.pending[0].id, "App.New.Obj#app.sz.1");
