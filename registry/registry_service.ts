@@ -22,6 +22,7 @@ import {
 } from "./lookup.ts";
 import type { Endpoint } from "../protocol/endpoint.ts";
 import type { RegistryGauges } from "./metrics.ts";
+import { nodeAddress } from "./node_name.ts";
 import { foreignServantLines, foreignServants } from "./own_servants.ts";
 import { RegistryState } from "./registry_state.ts";
 import { ReplicaReads, type ReplicaReadsOptions } from "./replica_reads.ts";
@@ -319,8 +320,9 @@ export class RegistryService {
   }
 
   /**
-   * Prometheus targets (`host:metricsPort`) grouped by application, server and set, for servers
-   * that registered a metrics port; `filter` keeps groups whose labels match every entry.
+   * Prometheus targets (`host:metricsPort`, the host its node's address) grouped by application,
+   * server and set, for servers that registered a metrics port; `filter` keeps groups whose
+   * labels match every entry.
    */
   metricsTargets(filter?: ReadonlyMap<string, string>): MetricsTargetGroup[] {
     const groups = new Map<string, MetricsTargetGroup>();
@@ -335,7 +337,7 @@ export class RegistryService {
       const key = `${s.application}|${s.server}|${s.setId}`;
       let group = groups.get(key);
       if (!group) groups.set(key, group = { targets: [], labels });
-      group.targets.push(`${s.nodeName}:${s.metricsPort}`);
+      group.targets.push(`${nodeAddress(s.nodeName)}:${s.metricsPort}`);
     }
     return [...groups.values()];
   }

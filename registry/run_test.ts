@@ -5,6 +5,10 @@ import { exists } from "../lib/not_found.ts";
 import { staticModules } from "../tests/support/module_graph.ts";
 import { readRegistryConfig, type RegistryConfig } from "./config.ts";
 import { startRegistry } from "./run.ts";
+import { openStore } from "./store/open_store.ts";
+import { startupRows } from "./validate.ts";
+import { freePort } from "../tests/support/free_port.ts";
+import { readSnapshot } from "../tests/support/store_snapshot.ts";
 
 const DEPS = { now: () => Date.now(), log: () => {}, pid: 1 };
 
@@ -139,4 +143,58 @@ Deno.test("a registry on SQLite does not load the MySQL driver: it is imported o
   const mysql = modules.filter((m) => /mysql/i.test(m));
   assert.deepEqual(mysql, [], "loaded statically by the registry");
   assert.ok(modules.includes("registry/store/sqlite_store.ts"));
+});
+
+Deno.test("a replica's registration under its host alone (before node names had the port) goes; another replica's stays", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "registry_run_" });
+  const spec = `sqlite:${join(dir, "registry.db")}`;
+  const port = freePort();
+  const selfOnHost = (endpointPort: number) =>
+    startupRows({
+      nodeName: "127.0.0.1",
+      application: "tars",
+      server: "tarsregistry",
+      adapters: [{
+        servant: "tars.tarsregistry.QueryObj",
+        endpoint: `tcp -h 127.0.0.1 -p ${endpointPort}`,
+      }],
+    });
+  try {
+    const before = await openStore(spec, { now: Date.now });
+    await before.onStartup(selfOnHost(port));
+    await before.onStartup(startupRows({ nodeName: "127.0.0.1", application: "Pod", server: "S" }));
+    await before.close();
+    const registry = await startRegistry(
+      config(["--store", spec, "--endpoint", `tcp -h 127.0.0.1 -p ${port}`]),
+      DEPS,
+    );
+    await registry.stop();
+    const after = await openStore(spec, { now: Date.now });
+    try {
+      const snap = await readSnapshot(after);
+      assert.deepEqual(snap.servers.map((s) => `${s.application}.${s.server} ${s.nodeName}`), [
+        "Pod.S 127.0.0.1",
+      ]);
+      await after.onStartup(selfOnHost(1));
+    } finally {
+      await after.close();
+    }
+    // Another replica's (another port) is not this one's to remove.
+    const again = await startRegistry(
+      config(["--store", spec, "--endpoint", `tcp -h 127.0.0.1 -p ${port}`]),
+      DEPS,
+    );
+    await again.stop();
+    const last = await openStore(spec, { now: Date.now });
+    try {
+      assert.deepEqual(
+        (await readSnapshot(last)).servers.map((s) => `${s.application}.${s.server} ${s.nodeName}`),
+        ["Pod.S 127.0.0.1", "tars.tarsregistry 127.0.0.1"],
+      );
+    } finally {
+      await last.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -299,7 +299,7 @@ export class SqliteStore implements RegistryStore {
       const now = this.#now();
       const sql = this.#sql;
       const node = rows.nodeName;
-      sql.upsertNode.run(node, rows.nodeObj, node, now, rows.tarsVersion);
+      sql.upsertNode.run(node, rows.nodeObj, rows.address, now, rows.tarsVersion);
       const s = rows.server;
       if (!s) return;
       sql.upsertServer.run(

@@ -230,6 +230,11 @@ export interface ServerRow {
 /** A validated `onStartup`; `server` is null in the old-client (node only) form. */
 export interface StartupRows {
   nodeName: string;
+  /**
+   * The node's address (`endpoint_ip`): the node name of a pod, the host of a registry
+   * replica's `host:port` (registry/node_name.ts).
+   */
+  address: string;
   /** The tarscli version (the node's `tars_version`), or null when the client did not send it. */
   tarsVersion: string | null;
   /**
