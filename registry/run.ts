@@ -217,8 +217,9 @@ export async function startRegistry(
 }
 
 /**
- * The HTTP endpoint (`--metrics`), listening: `/healthz` answers the problems of `status` (and
- * of its own listener); an address it cannot bind is an error naming it and `--metrics`.
+ * The HTTP endpoint (`--metrics`), listening: `/readyz` answers the problems of `status` (and of
+ * its own listener), `/healthz` those and self-preservation's; an address it cannot bind is an
+ * error naming it and `--metrics`.
  */
 function listenHttp(
   config: RegistryConfig,
@@ -242,6 +243,7 @@ function listenHttp(
         metrics: options.metrics,
         connections: () => status.server,
         problems,
+        warnings: () => [status.service?.selfPreservationProblem()].filter((w) => w !== undefined),
       }),
       { log: options.log },
     );
@@ -445,6 +447,7 @@ async function openAndLoad(
       const service = await RegistryService.open(store, {
         now: deps.now,
         nodeTimeout: config.nodeTimeout,
+        expiryProtectRate: config.expiryProtectRate,
         fullReloadInterval: config.fullReloadInterval,
         // Every third reload, at most 30 s apart: a deletion shows within a minute.
         keySumInterval: Math.min(KEY_SUM_INTERVAL, 3 * config.reloadInterval),

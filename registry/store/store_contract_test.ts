@@ -462,6 +462,35 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
   });
 
   await t.step(
+    "a node check that holds the nodes (self-preservation) changes none, but registry rows",
+    async () => {
+      await withStore(factory, async (store, { fixture, clock }) => {
+        await store.onStartup(startupRows(startup({ state: "active", processId: 7 })));
+        await store.announceRegistry({
+          locatorId: "10.0.0.9:17890",
+          servants: [{ servant: "tars.tarsregistry.QueryObj", endpoint: "tcp -h 10.0.0.9 -p 1" }],
+          version: "0.1.0",
+        });
+        const rows = async () => {
+          const { nodes, servers } = await readSnapshot(store);
+          return { nodes, servers };
+        };
+        const before = await rows();
+        clock.advance(300_000);
+        assert.deepStrictEqual(await store.expireNodes(250_000, { holdNodes: true }), {
+          nodes: [],
+        });
+        assert.deepStrictEqual(await rows(), before);
+        assert.deepStrictEqual(await fixture.registryInfo(), [
+          "10.0.0.9:17890 tars.tarsregistry.QueryObj tcp -h 10.0.0.9 -p 1 inactive 0.1.0",
+        ]);
+        // Not held: the same check expires them.
+        assert.deepStrictEqual(await store.expireNodes(250_000), { nodes: ["10.0.0.1"] });
+      });
+    },
+  );
+
+  await t.step(
     "the node check marks silent nodes and their servers inactive (pid 0), as the C++ registry",
     async () => {
       await withStore(factory, async (store, { clock }) => {

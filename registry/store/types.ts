@@ -54,6 +54,12 @@ export interface ExpiredNodes {
   nodes: string[];
 }
 
+/** How a node check runs. */
+export interface ExpireOptions {
+  /** True leaves every node and server as it is (self-preservation holds them). */
+  readonly holdNodes?: boolean;
+}
+
 /** A node (pod) as stored. */
 export interface NodeRecord {
   /** Node name (pod IP). */
@@ -346,9 +352,11 @@ export interface RegistryStore extends AdminStore {
   /**
    * The C++ registry's node check: a node whose last heartbeat is older than `timeout` ms gets
    * present state `inactive`, and so do its servers (with `process_id` 0); setting states and
-   * rows stay. Registry rows (`t_registry_info`) that old become inactive too.
+   * rows stay. Registry rows (`t_registry_info`) that old become inactive too. With `holdNodes`
+   * (self-preservation holds them: registry/self_preservation.ts) the nodes and servers stay as
+   * they are and only the registry rows are checked.
    */
-  expireNodes(timeout: number): Promise<ExpiredNodes>;
+  expireNodes(timeout: number, options?: ExpireOptions): Promise<ExpiredNodes>;
   /** Writes (replaces) this registry's own rows of `t_registry_info`, active, heartbeat now. */
   announceRegistry(rows: RegistryInfoRows): Promise<void>;
   /** Removes this registry's own rows of `t_registry_info` (it is stopping). */
