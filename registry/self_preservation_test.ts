@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
 import { fakeClock } from "../tests/support/fake_clock.ts";
+import { mariadbMissing, mariadbSearchPath, startMariadb } from "../tests/support/mariadb.ts";
+import { skipWhen } from "../tests/support/skip.ts";
 import { readSnapshot } from "../tests/support/store_snapshot.ts";
 import { RegistryService } from "./registry_service.ts";
 import { countHeartbeats } from "./self_preservation.ts";
+import { MysqlStore } from "./store/mysql_store.ts";
 import { SqliteStore } from "./store/sqlite_store.ts";
 import type { NodeRecord } from "./store/mod.ts";
 import type { StartupRequest } from "./validate.ts";
@@ -289,4 +292,75 @@ Deno.test("self-preservation: a registry that starts on a store whose pods fell 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+const SHARED =
+  "self-preservation on one MariaDB: replicas decide alike, a restarted one too; a writer that does not hold wins";
+Deno.test({
+  name: SHARED,
+  ignore: skipWhen(SHARED, mariadbMissing(Deno.env)),
+  async fn(t) {
+    const mariadb = await startMariadb({ searchPath: mariadbSearchPath(Deno.env.get("PATH")) });
+    const clock = fakeClock(Date.UTC(2026, 10, 23, 12));
+    const stores: MysqlStore[] = [];
+    const replica = async (rate: number) => {
+      const store = await MysqlStore.open(mariadb.url, {
+        now: clock.now,
+        initDb: true,
+        pinClock: true,
+      });
+      stores.push(store);
+      return await RegistryService.open(store, {
+        now: clock.now,
+        nodeTimeout: T,
+        expiryProtectRate: rate,
+        log: () => {},
+      });
+    };
+    const active = (s: RegistryService) => s.find(OBJ).activeEp.map((e) => e.host).sort();
+    const stored = async () =>
+      (await mariadb.rootQuery(
+        "db_tars",
+        "SELECT node_name FROM t_node_info WHERE present_state = 'inactive' ORDER BY node_name",
+      ) as { node_name: string }[]).map((row) => row.node_name);
+    try {
+      const a = await replica(0.3);
+      const b = await replica(0.3);
+      const all = Array.from({ length: 30 }, (_, i) => ip(i));
+      for (const node of all) await a.onStartup(pod(node));
+      // 20 stop at once; the other 10 heartbeat through B.
+      for (let left = T + 60_000; left > 0; left -= 30_000) {
+        clock.advance(30_000);
+        for (const node of all.slice(20)) await b.keepAlive({ nodeName: node, state: "active" });
+        await a.refresh();
+        await b.refresh();
+      }
+      await t.step("both hold, and neither writes an inactive state", async () => {
+        assert.equal(a.selfPreservation.holding, true);
+        assert.equal(b.selfPreservation.holding, true);
+        assert.deepEqual(a.selfPreservation.overdue, 20);
+        assert.deepEqual(await stored(), []);
+        assert.deepEqual(active(a), sorted(all));
+        assert.deepEqual(active(b), sorted(all));
+      });
+      await t.step("a replica started now holds from its first lookup", async () => {
+        const c = await replica(0.3);
+        assert.equal(c.selfPreservation.holding, true);
+        assert.deepEqual(active(c), sorted(all));
+      });
+      await t.step(
+        "a node check that does not hold (rate 0) marks them; the others follow",
+        async () => {
+          const off = await replica(0);
+          await off.refresh();
+          assert.deepEqual(await stored(), sorted(all.slice(0, 20)));
+          await a.refresh();
+          assert.deepEqual(active(a), sorted(all.slice(20)));
+        },
+      );
+    } finally {
+      for (const store of stores) await store.close();
+      await mariadb.stop();
+    }
+  },
 });
