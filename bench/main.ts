@@ -2,9 +2,10 @@
  * The benchmarks, all in one run: codec throughput against `@tars/stream`, then RPC calls per
  * second against our TarsServer, the official `@tars/rpc` server and raw length-prefixed echoes,
  * each a separate process driven by the same load generator (8 connections x 8 calls in flight),
- * then our TarsClient against both RPC servers; then the registry (registry_bench.ts), the
- * registry at scale (registry_scale_bench.ts) and the pod's lifecycle (lifecycle_bench.ts: the
- * readiness probes, HTTP and exec, and the idle supervisor). The servers are measured in
+ * then our TarsClient against both RPC servers; then the registry (registry_bench.ts), its
+ * lookups by IDC group (group_lookup_bench.ts), the registry at scale (registry_scale_bench.ts)
+ * and the pod's lifecycle (lifecycle_bench.ts: the readiness probes, HTTP and exec, and the idle
+ * supervisor). The servers are measured in
  * interleaved rounds and every figure is a median, so load that comes and goes on the machine hits
  * all of them alike. Prints Markdown tables with ratios. `--quick` runs one short round, to check
  * the bench still works; `--baseline DIR` runs the registry benches and the idle supervisor of
@@ -26,6 +27,7 @@ import {
 } from "./rpc_bench.ts";
 import { type RunningServer, SERVERS, startServer } from "./servers.ts";
 import { runLifecycleBench } from "./lifecycle_bench.ts";
+import { runGroupLookupBench } from "./group_lookup_bench.ts";
 import { runRegistryBench } from "./registry_bench.ts";
 import { runRegistryScaleBench } from "./registry_scale_bench.ts";
 import { treesOf } from "./registry_support.ts";
@@ -152,6 +154,7 @@ export async function main(args: string[]): Promise<void> {
 
   const trees = treesOf(args);
   await runRegistryBench({ quick, trees });
+  await runGroupLookupBench({ quick, trees });
   await runRegistryScaleBench({ quick, trees });
   await runLifecycleBench({ quick, baseline: trees.find((tree) => tree.root)?.root });
 }

@@ -13,6 +13,7 @@ Deno.test("bench: a quick run measures every case and prints the tables", async 
       "## Codec",
       "## RPC server",
       "## RPC client",
+      "## Lookups by IDC group",
       "## Lifecycle: readiness probe CPU, HTTP against exec",
       "## Lifecycle: supervisor idle",
     ]

@@ -29,6 +29,7 @@ export const IN_FLIGHT = CONNECTIONS * DEPTH;
 /** Servers the registered pods are spread over (pods per server: pods / SERVERS). */
 export const SERVERS = 100;
 const FIND = QueryF.compiled.get("findObjectById")!;
+const IN_GROUP = QueryF.compiled.get("findObjectByIdInSameGroup")!;
 const FIRST_ID = 0x40000000;
 
 /** A checkout whose registry a bench runs: this tree, or the tree before a change. */
@@ -114,8 +115,11 @@ export async function pool(
   }));
 }
 
-/** The onStartup request of pod `i`: one adapter of {@linkcode podObject}, and `token` if any. */
-export function startupReq(i: number, token?: string) {
+/**
+ * The onStartup request of pod `i`: one adapter of {@linkcode podObject}, and `token` and the IDC
+ * `group` if any.
+ */
+export function startupReq(i: number, token?: string, group?: string) {
   return {
     req: {
       nodeName: podIp(i),
@@ -129,24 +133,30 @@ export function startupReq(i: number, token?: string) {
       State: "active",
       Version: "1.0.0",
       token,
+      group,
     },
   };
 }
 
 /**
- * Registers pods `from` … `to - 1` (onStartup, one adapter each, with `token` when given) at 64 in
+ * Registers pods `from` … `to - 1` (times `step`, default 1: every pod; 100 puts them all on one
+ * server) with onStartup, one adapter each, with `token` and `group(i)` when given, at 64 in
  * flight; returns calls/s.
  */
 export async function registerPods(
   port: number,
   range: { from: number; to: number },
-  options: { token?: string } = {},
+  options: { token?: string; group?: (i: number) => string; step?: number } = {},
 ): Promise<number> {
   const client = new TarsClient({ timeout: 60_000 });
   try {
     const proxy = registryProxy(client, port);
+    const step = options.step ?? 1;
     const started = performance.now();
-    await pool(range, IN_FLIGHT, (i) => proxy.onStartup(startupReq(i, options.token)));
+    await pool(range, IN_FLIGHT, (k) => {
+      const i = k * step;
+      return proxy.onStartup(startupReq(i, options.token, options.group?.(i)));
+    });
     return (range.to - range.from) / ((performance.now() - started) / 1000);
   } finally {
     await client.close();
@@ -160,8 +170,14 @@ export function keepAliveReq(i: number) {
   };
 }
 
-/** The request frame of `findObjectById(id)` and where its request id sits. */
-export function lookupFrame(id: string): { frame: Uint8Array; idOffset: number } {
+/** QueryF's lookups of an object by its id alone. */
+export type IdLookup = "findObjectById" | "findObjectByIdInSameGroup";
+
+/** The request frame of `method(id)` (default `findObjectById`) and where its request id sits. */
+export function lookupFrame(
+  id: string,
+  method: IdLookup = "findObjectById",
+): { frame: Uint8Array; idOffset: number } {
   const encode = (requestId: number) =>
     encodeRequestFrame({
       version: TARS_VERSION,
@@ -169,7 +185,7 @@ export function lookupFrame(id: string): { frame: Uint8Array; idOffset: number }
       messageType: 0,
       requestId,
       servantName: QUERY_OBJ,
-      funcName: "findObjectById",
+      funcName: method,
       buffer: encodeFields(FIND.args, { id }),
       timeout: 3000,
       context: new Map(),
@@ -178,6 +194,18 @@ export function lookupFrame(id: string): { frame: Uint8Array; idOffset: number }
   const frame = encode(FIRST_ID);
   const other = encode(FIRST_ID + 1);
   return { frame, idOffset: frame.findIndex((b, i) => b !== other[i]) - 3 };
+}
+
+/** The active endpoints (`host:port`, sorted) of a findObjectByIdInSameGroup reply frame. */
+export function groupReplyEndpoints(reply: Uint8Array): string[] {
+  const response = decodeResponse(reply.subarray(4));
+  if (response.ret !== 0) {
+    throw new Error(`The server answered ${response.ret}: ${response.resultDesc}`);
+  }
+  const { activeEp } = decodeFields(IN_GROUP.result, response.buffer) as {
+    activeEp: { host: string; port: number }[];
+  };
+  return activeEp.map((e) => `${e.host}:${e.port}`).sort();
 }
 
 /** The endpoints (`host:port/istcp`, sorted) of a findObjectById reply frame. */

@@ -6,7 +6,7 @@
  */
 
 /** Size of one output chunk. */
-export const CHUNK_BYTES = 64 * 1024;
+export const CHUNK_BYTES = 128 * 1024;
 
 /**
  * Fixed-size byte chunks that connections copy their outgoing frames into, handed back once

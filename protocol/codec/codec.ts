@@ -11,7 +11,7 @@ import type { Infer, InferInput, StructType, StructValue, TarsType } from "./typ
 import { TarsWriter } from "./writer.ts";
 
 /** Writers this large are not kept for reuse, so one huge value does not pin its buffer. */
-const KEEP_WRITER_BYTES = 64 * 1024;
+const KEEP_WRITER_BYTES = 128 * 1024;
 /** Writers kept for reuse: enough for an encoding nested in another (a reply and its result). */
 const KEEP_WRITERS = 4;
 const spareWriters: TarsWriter[] = [new TarsWriter(KEEP_WRITER_BYTES)];

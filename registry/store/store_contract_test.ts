@@ -1305,6 +1305,20 @@ async function mysqlOnly(t: Deno.TestContext, server: MariadbServer) {
         prestopTarget({ nodeName: "10.1.0.2", application: "App", server: "Server" }),
       );
       assert.deepStrictEqual((await b.counts()).servers, 1);
+      // Pods naming one new group on both at once: one group, the same on both.
+      await Promise.all([
+        ...["10.1.1.1", "10.1.1.2", "10.1.1.3"].map((n) =>
+          a.onStartup(startupRows(startup({ nodeName: n, group: "zone-x" })))
+        ),
+        ...["10.1.2.1", "10.1.2.2", "10.1.2.3"].map((n) =>
+          b.onStartup(startupRows(startup({ nodeName: n, group: "zone-x" })))
+        ),
+      ]);
+      const groupsOf = async (store: RegistryStore) =>
+        (await store.readGroupRules()).rules.map((r) => [r.groupId, r.groupName]);
+      const groups = await groupsOf(a);
+      assert.deepStrictEqual(groups.map(([, name]) => name), ["zone-x"]);
+      assert.deepStrictEqual(await groupsOf(b), groups);
     } finally {
       await a.close();
       await b.close();
