@@ -282,7 +282,7 @@ Deno.test("baseserver: the manifests agree with each other and with the binaries
     assert.ok(baseObject("Namespace", "tars-system"));
   });
 
-  await t.step("the registry: Service on 17890 and 9325, /healthz readiness, preStop", () => {
+  await t.step("the registry: Service on 17890 and 9325, /readyz probes, preStop", () => {
     const service = baseObject("Service", "tars-registry");
     assert.deepEqual(
       service.spec.ports.map((p: K8sObject) => [p.port, p.targetPort]),
@@ -299,7 +299,9 @@ Deno.test("baseserver: the manifests agree with each other and with the binaries
       container.ports.map((p: K8sObject) => [p.name, p.containerPort]),
       [["tars", 17890], ["metrics", 9325]],
     );
-    assert.deepEqual(container.readinessProbe.httpGet, { path: "/healthz", port: "metrics" });
+    // Not /healthz: it fails while self-preservation holds, which must not take replicas away.
+    assert.deepEqual(container.readinessProbe.httpGet, { path: "/readyz", port: "metrics" });
+    assert.deepEqual(container.livenessProbe.httpGet, { path: "/readyz", port: "metrics" });
     assert.ok(container.lifecycle.preStop, "no preStop");
     assert.ok(pod.terminationGracePeriodSeconds > container.lifecycle.preStop.sleep.seconds);
   });

@@ -32,7 +32,7 @@ Deno.test("demo: registry, pod, ready, a call through the registry, stop, gone",
   assert.match(before, /TestApp\.Hello on 127\.0\.0\.2: active \(present active/);
   // The example's _server_meta.yaml says what it is: a service on the Node framework.
   assert.match(before, /TestApp\.Hello on 127\.0\.0\.2: .*, type tars_nodejs,/);
-  assert.match(before, /tars\.tarsregistry on 127\.0\.0\.1: active/);
+  assert.match(before, /tars\.tarsregistry on 127\.0\.0\.1:\d+: active/);
   assert.match(text, /prestop: done/);
   assert.match(text, /The supervisor exited with code 0 \d+ ms after SIGTERM\./);
   assert.match(after, /Lookup of TestApp\.Hello\.HelloObj: active none; inactive none/);

@@ -158,6 +158,21 @@ export const hostPort: Parser<{ readonly host: string; readonly port: number }> 
   return { host: m[1].replace(/^\[|\]$/g, "") || "0.0.0.0", port: Number(m[2]) };
 };
 
+/**
+ * A share in percent, at least 0 and under 100 (`30%`; the sign may be left out), as the
+ * fraction it is (0.3).
+ */
+export const percent: Parser<number> = (value, { name, default: example }) => {
+  const m = /^(\d+(?:\.\d+)?)\s*%?$/.exec(value);
+  const share = m ? Number(m[1]) : NaN;
+  if (!(share >= 0 && share < 100)) {
+    throw new RangeError(
+      `${name}="${value}" must be a percentage from 0 to under 100, e.g. ${example}`,
+    );
+  }
+  return share / 100;
+};
+
 /** A whole number of at least 1. */
 export const positiveInteger: Parser<number> = (value, { name, default: example }) => {
   if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
@@ -592,7 +607,8 @@ export const REGISTRY_FLAGS = [
     parse: hostPort,
     default: "0.0.0.0:9325",
     description: "HTTP /metrics (Prometheus), /targets (Prometheus HTTP service discovery), " +
-      "/healthz",
+      "/healthz (503 with the reasons when something is wrong), /readyz (the same but for " +
+      "self-preservation: the probes' path)",
   },
   {
     name: "--advertise",
@@ -611,6 +627,18 @@ export const REGISTRY_FLAGS = [
     description: "a pod whose last heartbeat is older is answered as inactive, and the next " +
       "node check marks its node and servers inactive in the store (nothing is deleted; a new " +
       "heartbeat brings it back)",
+  },
+  {
+    name: "--expiry-protect-rate",
+    value: "PERCENT",
+    key: "expiryProtectRate",
+    parse: percent,
+    default: "30%",
+    description: "self-preservation: when the heartbeats of more than this share of the nodes " +
+      "stop at once (silent for half of --node-timeout, within one --node-timeout of each " +
+      "other; at least two), no node expires and lookups answer them as before, until their " +
+      "heartbeats return or the share falls to it; /healthz answers 503 meanwhile (the " +
+      "probes' /readyz does not); 0: off",
   },
   {
     name: "--reload-interval",

@@ -143,6 +143,7 @@ Deno.test("the settings table", async (t) => {
       metrics: { host: "0.0.0.0", port: 9325 },
       advertise: undefined,
       nodeTimeout: 250_000,
+      expiryProtectRate: 0.3,
       reloadInterval: 10_000,
       fullReloadInterval: 300_000,
       trustNodeNames: false,
@@ -219,6 +220,24 @@ Deno.test("the registry's trust and limit flags", async (t) => {
       assert.throws(() => readRegistryFlags({ [flag]: value }, { cwd: "/" }), { message }, flag);
     }
   });
+});
+
+Deno.test("--expiry-protect-rate: a percentage, 30% by default, 0 for off", () => {
+  assert.equal(readRegistryFlags({}, { cwd: "/" }).expiryProtectRate, 0.3);
+  for (const [text, rate] of [["0", 0], ["45%", 0.45], ["12.5", 0.125], ["99.5 %", 0.995]]) {
+    const flags = readRegistryFlags({ "expiry-protect-rate": String(text) }, { cwd: "/" });
+    assert.equal(flags.expiryProtectRate, rate, String(text));
+  }
+  for (const text of ["100", "100%", "-1", "0.3x", "", "thirty"]) {
+    assert.throws(
+      () => readRegistryFlags({ "expiry-protect-rate": text }, { cwd: "/" }),
+      {
+        message:
+          `--expiry-protect-rate="${text}" must be a percentage from 0 to under 100, e.g. 30%`,
+      },
+      text,
+    );
+  }
 });
 
 Deno.test("POD_IP must be an IP address, and the error names it", () => {

@@ -19,6 +19,7 @@ Deno.test("registry config: defaults, flags and the original's variables", async
       metrics: { host: "0.0.0.0", port: 9325 },
       advertise: "127.0.0.1",
       nodeTimeout: 250_000,
+      expiryProtectRate: 0.3,
       reloadInterval: 10_000,
       fullReloadInterval: 300_000,
       heartbeatInterval: 10_000,

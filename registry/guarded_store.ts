@@ -33,6 +33,7 @@ import type {
   CleanCutoff,
   CleanResult,
   ExpiredNodes,
+  ExpireOptions,
   GroupRuleRows,
   KeepAliveResult,
   KeepAliveRows,
@@ -151,8 +152,10 @@ export class GuardedStore implements RegistryStore {
   }
 
   /** {@inheritDoc RegistryStore.expireNodes} */
-  expireNodes(timeout: number): Promise<ExpiredNodes> {
-    return this.#call("the node check", () => this.#store.expireNodes(timeout), { write: true });
+  expireNodes(timeout: number, options?: ExpireOptions): Promise<ExpiredNodes> {
+    return this.#call("the node check", () => this.#store.expireNodes(timeout, options), {
+      write: true,
+    });
   }
 
   /** {@inheritDoc RegistryStore.announceRegistry} */

@@ -27,7 +27,7 @@ async function faultyStore() {
     onPrestop: async (target) => (await gate(), real.onPrestop(target)),
     registerMetrics: async (row) => (await gate(), real.registerMetrics(row)),
     clean: async (cutoff) => (await gate(), real.clean(cutoff)),
-    expireNodes: (timeout) => real.expireNodes(timeout),
+    expireNodes: (timeout, options) => real.expireNodes(timeout, options),
     readGroupRules: () => real.readGroupRules(),
     announceRegistry: (rows) => real.announceRegistry(rows),
     withdrawRegistry: (locatorId) => real.withdrawRegistry(locatorId),

@@ -1,6 +1,11 @@
 /**
- * What the registry answers over HTTP (`--metrics`): `/metrics`, `/targets` and `/healthz`, from
- * the sources it is given; http_server.ts listens.
+ * What the registry answers over HTTP (`--metrics`): `/metrics`, `/targets`, `/healthz` and
+ * `/readyz`, from the sources it is given; http_server.ts listens.
+ *
+ * `/readyz` says whether this replica can do its work: the probes of its Kubernetes Deployment
+ * ask it. `/healthz` says that, and also what is wrong around it that it works through
+ * (self-preservation: many pods' heartbeats stopped at once), for people and alerts: a probe on
+ * it would take every replica out of the Service just when the pods need them to come back.
  *
  * @module
  */
@@ -19,14 +24,19 @@ export interface HttpSources {
    * listener that cannot accept): one line each, none when it is healthy.
    */
   readonly problems: () => string[];
+  /**
+   * What is wrong around the registry while it goes on working (self-preservation holds the
+   * nodes): in `/healthz`, not in `/readyz`.
+   */
+  readonly warnings: () => string[];
 }
 
 const STARTING = "starting: the store is not loaded yet\n";
 
 /**
  * The registry's HTTP endpoint: `/metrics` (Prometheus text), `/targets` (Prometheus HTTP
- * service discovery, the same groups as getMetricsAdapters) and `/healthz` (200 `ok`, or 503 with
- * the reasons).
+ * service discovery, the same groups as getMetricsAdapters), `/healthz` (200 `ok`, or 503 with
+ * the problems and warnings) and `/readyz` (the same for the problems alone).
  */
 export function createHttpHandler(sources: HttpSources): (req: Request) => Response {
   return (req) => {
@@ -49,14 +59,21 @@ export function createHttpHandler(sources: HttpSources): (req: Request) => Respo
             labels: Object.fromEntries(g.labels),
           })),
         );
-      case "/healthz": {
-        const problems = sources.problems();
-        return problems.length > 0
-          ? new Response(problems.map((p) => `${p}\n`).join(""), { status: 503 })
-          : new Response("ok\n");
-      }
+      case "/healthz":
+        return reasons([...sources.problems(), ...sources.warnings()]);
+      case "/readyz":
+        return reasons(sources.problems());
       default:
-        return new Response("Not found: try /metrics, /targets or /healthz\n", { status: 404 });
+        return new Response("Not found: try /metrics, /targets, /healthz or /readyz\n", {
+          status: 404,
+        });
     }
   };
+}
+
+/** 200 `ok` without reasons, else 503 with one line each. */
+function reasons(lines: string[]): Response {
+  return lines.length > 0
+    ? new Response(lines.map((line) => `${line}\n`).join(""), { status: 503 })
+    : new Response("ok\n");
 }

@@ -23,7 +23,10 @@ export interface LookupAnswer {
 export interface LookupOptions {
   /** Clock in epoch ms. */
   readonly now: number;
-  /** A node whose heartbeat is older than this (ms) counts as dead: its endpoints are inactive. */
+  /**
+   * A node whose heartbeat is older than this (ms) counts as dead: its endpoints are inactive.
+   * Infinity while self-preservation holds (registry/self_preservation.ts).
+   */
   readonly nodeTimeout: number;
 }
 

@@ -22,6 +22,12 @@ export interface RegistryGauges {
   readonly servers: number;
   readonly endpoints: number;
   readonly activeEndpoints: number;
+  /** Whether self-preservation holds (registry/self_preservation.ts). */
+  readonly selfPreservation: boolean;
+  /** Nodes whose heartbeats stopped, as the last node check counted them. */
+  readonly stoppedNodes: number;
+  /** Overdue nodes self-preservation holds (answered as before, not expired). */
+  readonly heldNodes: number;
 }
 
 /** What the TARS listener holds, sampled when metrics are rendered. */
@@ -101,6 +107,24 @@ export class RegistryMetrics {
       `tarsregistry_endpoints{active="true"} ${gauges.activeEndpoints}`,
       `tarsregistry_endpoints{active="false"} ${gauges.endpoints - gauges.activeEndpoints}`,
     );
+    family(
+      "tarsregistry_self_preservation",
+      "gauge",
+      "1 while more than --expiry-protect-rate of the nodes' heartbeats stopped at once and none expires.",
+    );
+    lines.push(`tarsregistry_self_preservation ${gauges.selfPreservation ? 1 : 0}`);
+    family(
+      "tarsregistry_nodes_stopped",
+      "gauge",
+      "Nodes whose heartbeats stopped (silent for half of --node-timeout), at the last node check.",
+    );
+    lines.push(`tarsregistry_nodes_stopped ${gauges.stoppedNodes}`);
+    family(
+      "tarsregistry_nodes_held",
+      "gauge",
+      "Overdue nodes that self-preservation answers as before instead of expiring them.",
+    );
+    lines.push(`tarsregistry_nodes_held ${gauges.heldNodes}`);
     if (connections) {
       family("tarsregistry_connections", "gauge", "Open TARS client connections.");
       lines.push(`tarsregistry_connections ${connections.connections}`);

@@ -6,8 +6,9 @@
  *   refused; a server without tokens registers as before, unless `--require-tokens`.
  * - `keepAlive` and `onPrestop` carry no token. For a server with tokens they renew or end only a
  *   registration that exists on that node and has not expired (a heartbeat within
- *   `--node-timeout`), else they are answered "not registered", and the pod registers again with
- *   its token. So an address that another pod gets later cannot renew a registration left behind.
+ *   `--node-timeout`, or held by self-preservation: registry/self_preservation.ts), else they are
+ *   answered "not registered", and the pod registers again with its token. So an address that
+ *   another pod gets later cannot renew a registration left behind.
  * - A node's heartbeat is the node's, not a server's: any call that renews a node whose heartbeat
  *   expired (an `onStartup` or `keepAlive` of another server on that address) would renew every
  *   server on it. So such a call first ends the registrations with tokens the node still has,
@@ -137,9 +138,8 @@ export class RegistrationGuard {
     const server = req.server ?? "";
     if (application === "" || server === "") return false;
     if (tokens.governing(application, server) === undefined) return false;
-    const node = this.#service.node(req.nodeName);
-    const lasting = node !== undefined &&
-      this.#options.now() - node.lastHeartbeat <= this.#service.nodeTimeout &&
+    const lasting = this.#service.node(req.nodeName) !== undefined &&
+      !this.#service.heartbeatLapsed(req.nodeName) &&
       this.#service.serversOn(req.nodeName).some((s) =>
         s.application === application && s.server === server
       );
@@ -155,18 +155,16 @@ export class RegistrationGuard {
 
   /**
    * When the heartbeat of `nodeName` expired: ends its registrations of servers with tokens, but
-   * `keep`'s, before a call renews the node (and with it every server on it).
+   * `keep`'s, before a call renews the node (and with it every server on it). A node that
+   * self-preservation holds has not expired: its registrations last.
    */
   async #endLapsed(
     tokens: RegistrationTokens,
     nodeName: string,
     keep?: { application: string; server: string },
   ): Promise<void> {
-    if (tokens.empty) return;
-    const node = this.#service.node(nodeName);
-    if (!node) return;
-    const age = this.#options.now() - node.lastHeartbeat;
-    if (age <= this.#service.nodeTimeout) return;
+    if (tokens.empty || !this.#service.heartbeatLapsed(nodeName)) return;
+    const age = this.#options.now() - this.#service.node(nodeName)!.lastHeartbeat;
     const lapsed = this.#service.serversOn(nodeName).filter((s) =>
       tokens.governing(s.application, s.server) !== undefined &&
       !(s.application === keep?.application && s.server === keep?.server)

@@ -24,7 +24,7 @@ const TOKENS = [
 ].join("\n");
 
 /** The Registry servant of a fresh registry, guarded by `tokens` (changeable). */
-async function guarded(options: { requireTokens?: boolean } = {}) {
+async function guarded(options: { requireTokens?: boolean; expiryProtectRate?: number } = {}) {
   const dir = await Deno.makeTempDir({ prefix: "registration_guard_test_" });
   const clock = fakeClock(Date.UTC(2026, 10, 23, 12));
   const store = await SqliteStore.open(`${dir}/registry.db`, { now: clock.now });
@@ -34,6 +34,7 @@ async function guarded(options: { requireTokens?: boolean } = {}) {
     now: clock.now,
     log,
     nodeTimeout: NODE_TIMEOUT,
+    expiryProtectRate: options.expiryProtectRate,
   });
   let tokens = RegistrationTokens.parse(TOKENS, { source: "tokens" }).tokens;
   const guard = new RegistrationGuard(service, {
@@ -328,6 +329,29 @@ Deno.test("registration guard: an address taken by another pod revives nothing",
       assert.deepEqual(g.logged, []);
       assert.deepEqual(g.hosts("Victim.Refund.Obj"), ["10.0.0.5"]);
     });
+  } finally {
+    await g.close();
+  }
+});
+
+Deno.test("registration guard: what self-preservation holds has not expired", async () => {
+  const g = await guarded({ expiryProtectRate: 0.3 });
+  try {
+    // Every pod's heartbeats stop at once (the registry cut off from them, say).
+    await g.startup("10.0.0.5", PAY, SECRET);
+    await g.startup("10.0.0.5", REFUND, HASHED);
+    await g.startup("10.0.0.6", PAY, ROTATED);
+    g.clock.advance(NODE_TIMEOUT + 60_000);
+    await g.service.refresh();
+    assert.equal(g.service.selfPreservation.holding, true);
+    g.logged.length = 0;
+    // Its heartbeat, when it comes back, renews the registration: no "not registered".
+    await g.keepAlive("10.0.0.5", PAY);
+    // Another server's call on a held node ends none of its registrations with tokens.
+    await g.startup("10.0.0.6", EVIL);
+    assert.deepEqual(g.logged, []);
+    assert.deepEqual(g.hosts("Victim.Pay.Obj"), ["10.0.0.5", "10.0.0.6"]);
+    assert.deepEqual(g.hosts("Victim.Refund.Obj"), ["10.0.0.5"]);
   } finally {
     await g.close();
   }

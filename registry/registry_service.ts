@@ -22,9 +22,11 @@ import {
 } from "./lookup.ts";
 import type { Endpoint } from "../protocol/endpoint.ts";
 import type { RegistryGauges } from "./metrics.ts";
+import { nodeAddress } from "./node_name.ts";
 import { foreignServantLines, foreignServants } from "./own_servants.ts";
 import { RegistryState } from "./registry_state.ts";
 import { ReplicaReads, type ReplicaReadsOptions } from "./replica_reads.ts";
+import { type PreservationStatus, SelfPreservation } from "./self_preservation.ts";
 import type {
   CleanResult,
   FlowRows,
@@ -91,6 +93,11 @@ export interface RegistryServiceOptions
   readonly now: () => number;
   /** Heartbeat age (ms) after which a node's endpoints count as inactive (`--node-timeout`). */
   readonly nodeTimeout: number;
+  /**
+   * `--expiry-protect-rate` as a fraction: more than this share of the nodes' heartbeats stopping
+   * at once expires none of them (registry/self_preservation.ts); 0 or absent: off.
+   */
+  readonly expiryProtectRate?: number;
   /** Where skipped rows and reload problems are reported. */
   readonly log?: (line: string) => void;
 }
@@ -108,17 +115,24 @@ export class RegistryService {
   readonly #nodeTimeout: number;
   readonly #state: RegistryState;
   readonly #reads: ReplicaReads;
+  readonly #preservation: SelfPreservation;
 
   private constructor(store: RegistryStore, options: RegistryServiceOptions) {
     this.#store = store;
     this.#now = options.now;
     this.#nodeTimeout = options.nodeTimeout;
     this.#state = new RegistryState({ nodeTimeout: options.nodeTimeout });
+    const log = options.log ?? ((line) => console.error(line));
     this.#reads = new ReplicaReads(store, this.#state, {
       now: options.now,
       fullReloadInterval: options.fullReloadInterval,
       keySumInterval: options.keySumInterval,
-      log: options.log ?? ((line) => console.error(line)),
+      log,
+    });
+    this.#preservation = new SelfPreservation({
+      rate: options.expiryProtectRate ?? 0,
+      nodeTimeout: options.nodeTimeout,
+      log,
     });
   }
 
@@ -132,6 +146,8 @@ export class RegistryService {
   ): Promise<RegistryService> {
     const service = new RegistryService(store, options);
     await service.reload();
+    // Before any lookup: a store whose nodes all fell silent meanwhile is held from the start.
+    service.#assess();
     const log = options.log ?? ((line) => console.error(line));
     for (const line of foreignServantLines(foreignServants(service.#state.allServers()))) log(line);
     return service;
@@ -142,8 +158,40 @@ export class RegistryService {
     return this.#store;
   }
 
+  /** While self-preservation holds, no heartbeat is too old: lookups answer nodes as they were. */
   #lookupOptions(): LookupOptions {
-    return { now: this.#now(), nodeTimeout: this.#nodeTimeout };
+    return {
+      now: this.#now(),
+      nodeTimeout: this.#preservation.holding ? Infinity : this.#nodeTimeout,
+    };
+  }
+
+  /** Decides self-preservation from memory; answers built under the other rule are dropped. */
+  #assess(): void {
+    if (this.#preservation.assess(this.#state.nodes.values(), this.#now())) {
+      this.#state.forgetAnswers();
+    }
+  }
+
+  /** Self-preservation as of the last node check (registry/self_preservation.ts). */
+  get selfPreservation(): PreservationStatus {
+    return this.#preservation.status;
+  }
+
+  /** Why `/healthz` is not 200 while self-preservation holds; undefined otherwise. */
+  selfPreservationProblem(): string | undefined {
+    return this.#preservation.problem();
+  }
+
+  /**
+   * Whether the node's registration lapsed: known, its last heartbeat older than
+   * `--node-timeout`, and not held by self-preservation.
+   */
+  heartbeatLapsed(nodeName: string): boolean {
+    const node = this.#state.nodes.get(nodeName);
+    if (!node) return false;
+    const options = this.#lookupOptions();
+    return options.now - node.lastHeartbeat > options.nodeTimeout;
   }
 
   /**
@@ -319,8 +367,9 @@ export class RegistryService {
   }
 
   /**
-   * Prometheus targets (`host:metricsPort`) grouped by application, server and set, for servers
-   * that registered a metrics port; `filter` keeps groups whose labels match every entry.
+   * Prometheus targets (`host:metricsPort`, the host its node's address) grouped by application,
+   * server and set, for servers that registered a metrics port; `filter` keeps groups whose
+   * labels match every entry.
    */
   metricsTargets(filter?: ReadonlyMap<string, string>): MetricsTargetGroup[] {
     const groups = new Map<string, MetricsTargetGroup>();
@@ -335,7 +384,7 @@ export class RegistryService {
       const key = `${s.application}|${s.server}|${s.setId}`;
       let group = groups.get(key);
       if (!group) groups.set(key, group = { targets: [], labels });
-      group.targets.push(`${s.nodeName}:${s.metricsPort}`);
+      group.targets.push(`${nodeAddress(s.nodeName)}:${s.metricsPort}`);
     }
     return [...groups.values()];
   }
@@ -356,23 +405,30 @@ export class RegistryService {
       endpoints++;
       if (isActive(this.#state, adapter, options)) activeEndpoints++;
     }
+    const preservation = this.#preservation.status;
     return {
       nodes: this.#state.nodes.size,
       servers: this.#state.serverCount,
       endpoints,
       activeEndpoints,
+      selfPreservation: preservation.holding,
+      stoppedNodes: preservation.stopped,
+      heldNodes: preservation.holding ? preservation.overdue : 0,
     };
   }
 
   /**
    * The periodic work (every `--reload-interval`): the node check, which marks nodes without a
    * heartbeat for `--node-timeout` and their servers inactive in the store as the C++ registry's
-   * check does (and in memory); then a shared store (MySQL) is read again for what other
-   * replicas and tools wrote ({@linkcode ReplicaReads.catchUp}). The embedded store is this
-   * process's alone.
+   * check does (and in memory), unless self-preservation, decided first from memory, holds them;
+   * then a shared store (MySQL) is read again for what other replicas and tools wrote
+   * ({@linkcode ReplicaReads.catchUp}). The embedded store is this process's alone.
    */
   async refresh(): Promise<void> {
-    const expired = await this.#store.expireNodes(this.#nodeTimeout);
+    this.#assess();
+    const expired = await this.#store.expireNodes(this.#nodeTimeout, {
+      holdNodes: this.#preservation.holding,
+    });
     this.#reads.apply((state) => state.applyExpired(expired.nodes));
     await this.#reads.catchUp();
   }

@@ -196,6 +196,11 @@ export class RegistryState {
     return this.#answers.get(objectName);
   }
 
+  /** Drops every answer lookups built (the rule they were built by changed). */
+  forgetAnswers(): void {
+    this.#answers.clear();
+  }
+
   /** Keeps an object's answer (only for an object that has adapters: the cache stays bounded). */
   cacheAnswer(objectName: string, cached: CachedAnswer): void {
     if (this.#byObject.has(objectName)) this.#answers.set(objectName, cached);

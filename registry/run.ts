@@ -18,6 +18,7 @@ import { GuardedStore } from "./guarded_store.ts";
 import { createHttpHandler } from "./http_handler.ts";
 import { type HttpServer, startHttpServer } from "./http_server.ts";
 import { RegistryMetrics } from "./metrics.ts";
+import { replicaNodeName } from "./node_name.ts";
 import { every } from "./periodic.ts";
 import { RegistryService } from "./registry_service.ts";
 import { RegistrationGuard } from "./registration_guard.ts";
@@ -216,8 +217,9 @@ export async function startRegistry(
 }
 
 /**
- * The HTTP endpoint (`--metrics`), listening: `/healthz` answers the problems of `status` (and
- * of its own listener); an address it cannot bind is an error naming it and `--metrics`.
+ * The HTTP endpoint (`--metrics`), listening: `/readyz` answers the problems of `status` (and of
+ * its own listener), `/healthz` those and self-preservation's; an address it cannot bind is an
+ * error naming it and `--metrics`.
  */
 function listenHttp(
   config: RegistryConfig,
@@ -241,6 +243,7 @@ function listenHttp(
         metrics: options.metrics,
         connections: () => status.server,
         problems,
+        warnings: () => [status.service?.selfPreservationProblem()].filter((w) => w !== undefined),
       }),
       { log: options.log },
     );
@@ -314,17 +317,21 @@ interface SelfRegistration {
 /**
  * How the registry registers itself on the address it advertises, as a pod would: as
  * `tars.tarsregistry` (QueryObj and Registry) and `tars.tarsAdminRegistry` (AdminRegObj) on its
- * endpoint's `port`, its objects in `t_registry_info` under `host:port`, and its metrics port.
+ * endpoint's `port`, on a node of its own named `host:port` (registry/node_name.ts: two replicas
+ * on one host are two nodes, each renewed by its own heartbeat and removed by its own stop), its
+ * objects in `t_registry_info` under `host:port` as the C++ registry writes `locator_id`, and its
+ * metrics port.
  */
 function selfRegistration(
   service: RegistryService,
   config: RegistryConfig,
   ports: { port: number; metricsPort: number },
 ): SelfRegistration {
-  const nodeName = config.advertise;
+  const host = config.advertise;
+  const nodeName = replicaNodeName(host, ports.port);
   const advertised = formatEndpoint({
     ...parseEndpoint(config.endpoint),
-    host: nodeName,
+    host,
     port: ports.port,
   });
   const registration = (names: typeof SELF | typeof SELF_ADMIN, servants: string[]) => ({
@@ -340,7 +347,7 @@ function selfRegistration(
     registration(SELF_ADMIN, [ADMIN_REG_OBJ]),
   ];
   const objects: RegistryInfoRows = {
-    locatorId: `${nodeName}:${ports.port}`,
+    locatorId: `${host}:${ports.port}`,
     servants: [QUERY_OBJ, REGISTRY_OBJ, ADMIN_REG_OBJ].map((servant) => ({
       servant,
       endpoint: advertised,
@@ -351,6 +358,7 @@ function selfRegistration(
     for (const server of servers) await service.onStartup(server);
     await service.announceRegistry(objects);
     await service.registerMetrics({ nodeName, ...SELF, metricsPort: ports.metricsPort });
+    await removeHostKeyed(service, { host, port: ports.port });
   };
   return {
     register,
@@ -371,6 +379,32 @@ function selfRegistration(
       await service.onPrestop({ nodeName, ...SELF });
     },
   };
+}
+
+/**
+ * Removes this replica's registration as a registry before node names had the port: its servers
+ * on the node named by the host alone, when every adapter of theirs is on this replica's port.
+ * Another replica's (another port) stays, and so does a pod on that address.
+ */
+async function removeHostKeyed(
+  service: RegistryService,
+  replica: { host: string; port: number },
+): Promise<void> {
+  const names = [SELF, SELF_ADMIN].map((s) => `${s.application}.${s.server}`);
+  const own = service.serversOn(replica.host).filter((s) =>
+    names.includes(`${s.application}.${s.server}`) && s.adapters.length > 0 &&
+    s.adapters.every((a) => {
+      try {
+        const endpoint = parseEndpoint(a.endpoint);
+        return endpoint.host === replica.host && endpoint.port === replica.port;
+      } catch {
+        return false; // Not an endpoint this replica wrote.
+      }
+    })
+  );
+  for (const s of own) {
+    await service.onPrestop({ nodeName: s.nodeName, application: s.application, server: s.server });
+  }
 }
 
 /**
@@ -413,6 +447,7 @@ async function openAndLoad(
       const service = await RegistryService.open(store, {
         now: deps.now,
         nodeTimeout: config.nodeTimeout,
+        expiryProtectRate: config.expiryProtectRate,
         fullReloadInterval: config.fullReloadInterval,
         // Every third reload, at most 30 s apart: a deletion shows within a minute.
         keySumInterval: Math.min(KEY_SUM_INTERVAL, 3 * config.reloadInterval),

@@ -11,6 +11,7 @@
 import { isServerType, SERVER_TYPES } from "../lib/mod.ts";
 import { parseEndpoint } from "../protocol/endpoint.ts";
 import { NODE_OBJ } from "../protocol/interfaces/node_f.ts";
+import { nodeAddress } from "./node_name.ts";
 import { isOwnServant } from "./own_servants.ts";
 import {
   type AdapterRow,
@@ -310,15 +311,15 @@ function serverNames(
 
 /**
  * The node row's `node_obj` and `endpoint_port` from the pod's node endpoint: `NodeObj@` and the
- * endpoint, or K8STARS's placeholder with port 0 when there is none.
+ * endpoint, or K8STARS's placeholder with port 0 on the node's address when there is none.
  */
-function nodeObject(nodeName: string, value: unknown): { nodeObj: string; nodePort: number } {
+function nodeObject(address: string, value: unknown): { nodeObj: string; nodePort: number } {
   const prefix = `${NODE_OBJ}@`;
   const endpoint = text(value, {
     field: "nodeEndpoint",
     max: COLUMN_LIMITS.nodeObj - prefix.length,
   }).trim();
-  if (endpoint === "") return { nodeObj: `${prefix}tcp -h ${nodeName} -p 0`, nodePort: 0 };
+  if (endpoint === "") return { nodeObj: `${prefix}tcp -h ${address} -p 0`, nodePort: 0 };
   let port: number;
   try {
     const parsed = parseEndpoint(endpoint);
@@ -352,7 +353,8 @@ export function startupRows(req: StartupRequest): StartupRows {
     max: COLUMN_LIMITS.tarsVersion,
   }) || null;
   const group = text(req.group, { field: "group", max: COLUMN_LIMITS.groupName }).trim() || null;
-  const node = { nodeName, tarsVersion, ...nodeObject(nodeName, req.nodeEndpoint) };
+  const address = nodeAddress(nodeName);
+  const node = { nodeName, address, tarsVersion, ...nodeObject(address, req.nodeEndpoint) };
   const specs = req.adapters ?? [];
   if (!Array.isArray(specs)) {
     throw new ValidationError(`Invalid adapters ${JSON.stringify(specs)}: pass a list`);

@@ -100,7 +100,10 @@ Deno.test("console operations: AdminRegObj over real pods and their node objects
         assert.match((await admin.getVersion({})).version, /^tarsregistry \d+\.\d+\.\d+/);
         const { servers } = await admin.getServers({});
         const names = servers.map((s) => `${s.serverName} ${s.nodeName}`);
-        for (const name of ["tarsregistry 127.0.0.1", "tarsAdminRegistry 127.0.0.1"]) {
+        // The registry's own node is its host and port (two replicas on one host: two nodes).
+        for (
+          const name of [`tarsregistry 127.0.0.1:${port}`, `tarsAdminRegistry 127.0.0.1:${port}`]
+        ) {
           assert.ok(names.includes(name), names.join(", "));
         }
         const nodes = servers.filter((s) => s.serverName === "tarsnode");

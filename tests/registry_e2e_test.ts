@@ -492,12 +492,13 @@ Deno.test("e2e: SQLite keeps every acknowledged registration across kill -9; SIG
       assert.deepEqual((await selfServers()).self.length, 1);
     });
 
+    // Restarted on its port: the same replica (its node is 127.0.0.1:PORT).
     const second = await startRegistryProcess([
       "--store",
       `sqlite:${db}`,
       "--advertise",
       "127.0.0.1",
-    ]);
+    ], { port: first.port });
     running.push(second);
     const p2 = proxies(client, second.port);
 
@@ -694,7 +695,7 @@ Deno.test({
           "db_tars",
           "SELECT node_name FROM t_server_conf WHERE application='tars' AND server_name='tarsregistry'",
         ) as { node_name: string }[];
-        assert.deepEqual(rows.map((r) => r.node_name), ["127.0.0.2"]);
+        assert.deepEqual(rows.map((r) => r.node_name), [`127.0.0.2:${b.port}`]);
       });
       console.log(`replica visibility: ${timings.join(", ")}`);
     } finally {

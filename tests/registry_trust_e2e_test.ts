@@ -208,7 +208,11 @@ Deno.test("its own registration, removed from the store behind its back, comes b
     assert.equal(await ownRows(), 1);
     const store = SqliteStore.open(db, { now: Date.now });
     try {
-      await store.onPrestop({ nodeName: "127.0.0.1", application: null, server: null });
+      await store.onPrestop({
+        nodeName: `127.0.0.1:${registry.port}`,
+        application: null,
+        server: null,
+      });
     } finally {
       await store.close();
     }

@@ -112,7 +112,7 @@ export function upsertNode(layout: Layout, rows: StartupRows, report: Report): S
   const upsert = new Upsert("t_node_info", layout, report)
     .required("node_name", param(node))
     .optional("node_obj", param(rows.nodeObj), same("node_obj"))
-    .optional("endpoint_ip", param(node), same("endpoint_ip"))
+    .optional("endpoint_ip", param(rows.address), same("endpoint_ip"))
     .optional("endpoint_port", param(rows.nodePort), same("endpoint_port"))
     .optional("last_reg_time", raw("NOW()"), to("NOW()"))
     .required("last_heartbeat", raw("NOW()"), to("NOW()"))

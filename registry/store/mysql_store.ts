@@ -50,7 +50,7 @@ import {
 // The rows it writes; what it answers; the contract.
 import type { CleanCutoff, KeepAliveRows, MetricsRow, ServerTarget, StartupRows } from "./types.ts";
 import type { CleanResult, KeepAliveResult, PrestopResult, StoreCounts } from "./types.ts";
-import type { ExpiredNodes, GroupRuleRows, RegistryInfoRows } from "./types.ts";
+import type { ExpiredNodes, ExpireOptions, GroupRuleRows, RegistryInfoRows } from "./types.ts";
 import type { RegistryStore, ServerKey, StoreOptions } from "./types.ts";
 import type { ChangeMark, ChangeSink, KeySums, LoadResult, LoadSink } from "./types.ts";
 import type { NodeRecord, ServerRecord, SettingState } from "./types.ts";
@@ -277,12 +277,15 @@ export class MysqlStore implements RegistryStore {
   }
 
   /** {@inheritDoc RegistryStore.expireNodes} */
-  async expireNodes(timeout: number): Promise<ExpiredNodes> {
+  async expireNodes(timeout: number, options: ExpireOptions = {}): Promise<ExpiredNodes> {
     return await this.#transaction(async (conn, layout) => {
-      const [rows] = await conn.query<RowDataPacket[]>(
-        ...args(statements.expiringNodes(layout, timeout)),
-      );
-      const nodes = rows.map((row) => String(row.node_name));
+      let nodes: string[] = [];
+      if (!options.holdNodes) {
+        const [rows] = await conn.query<RowDataPacket[]>(
+          ...args(statements.expiringNodes(layout, timeout)),
+        );
+        nodes = rows.map((row) => String(row.node_name));
+      }
       if (nodes.length > 0) {
         await run(conn, statements.expireServers(layout, nodes));
         await run(conn, statements.expireNodes(nodes));

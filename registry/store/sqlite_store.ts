@@ -37,7 +37,7 @@ import type { TaskFilter, TaskItemChange, TaskRecord, TaskRows } from "./admin_t
 // The rows it writes; what it answers; the contract.
 import type { CleanCutoff, KeepAliveRows, MetricsRow, ServerTarget, StartupRows } from "./types.ts";
 import type { CleanResult, KeepAliveResult, PrestopResult, StoreCounts } from "./types.ts";
-import type { ExpiredNodes, RegistryInfoRows } from "./types.ts";
+import type { ExpiredNodes, ExpireOptions, RegistryInfoRows } from "./types.ts";
 import type { LoadResult, LoadSink, RegistryStore, ServerKey, StoreOptions } from "./types.ts";
 import type { GroupRuleRows, SettingState } from "./types.ts";
 
@@ -299,7 +299,7 @@ export class SqliteStore implements RegistryStore {
       const now = this.#now();
       const sql = this.#sql;
       const node = rows.nodeName;
-      sql.upsertNode.run(node, rows.nodeObj, node, now, rows.tarsVersion);
+      sql.upsertNode.run(node, rows.nodeObj, rows.address, now, rows.tarsVersion);
       const s = rows.server;
       if (!s) return;
       sql.upsertServer.run(
@@ -466,12 +466,13 @@ export class SqliteStore implements RegistryStore {
   }
 
   /** {@inheritDoc RegistryStore.expireNodes} */
-  expireNodes(timeout: number): Promise<ExpiredNodes> {
+  expireNodes(timeout: number, options: ExpireOptions = {}): Promise<ExpiredNodes> {
     return this.#write(() => {
       const sql = this.#sql;
       const cutoff = this.#now() - timeout;
-      const nodes = (sql.expiringNodes.all(cutoff) as { node_name: string }[])
-        .map((row) => row.node_name);
+      const nodes = options.holdNodes
+        ? []
+        : (sql.expiringNodes.all(cutoff) as { node_name: string }[]).map((row) => row.node_name);
       if (nodes.length > 0) {
         sql.expireServers.run(cutoff);
         sql.expireNodes.run(cutoff);

@@ -43,6 +43,8 @@ interface StoreFixture {
   registryInfo(): Promise<string[]>;
   /** The node's `tars_version`. */
   nodeVersion(nodeName: string): Promise<string>;
+  /** The node's `endpoint_ip`. */
+  nodeAddress(nodeName: string): Promise<string>;
   /** Removes the database. */
   cleanup(): Promise<void>;
 }
@@ -460,6 +462,35 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
   });
 
   await t.step(
+    "a node check that holds the nodes (self-preservation) changes none, but registry rows",
+    async () => {
+      await withStore(factory, async (store, { fixture, clock }) => {
+        await store.onStartup(startupRows(startup({ state: "active", processId: 7 })));
+        await store.announceRegistry({
+          locatorId: "10.0.0.9:17890",
+          servants: [{ servant: "tars.tarsregistry.QueryObj", endpoint: "tcp -h 10.0.0.9 -p 1" }],
+          version: "0.1.0",
+        });
+        const rows = async () => {
+          const { nodes, servers } = await readSnapshot(store);
+          return { nodes, servers };
+        };
+        const before = await rows();
+        clock.advance(300_000);
+        assert.deepStrictEqual(await store.expireNodes(250_000, { holdNodes: true }), {
+          nodes: [],
+        });
+        assert.deepStrictEqual(await rows(), before);
+        assert.deepStrictEqual(await fixture.registryInfo(), [
+          "10.0.0.9:17890 tars.tarsregistry.QueryObj tcp -h 10.0.0.9 -p 1 inactive 0.1.0",
+        ]);
+        // Not held: the same check expires them.
+        assert.deepStrictEqual(await store.expireNodes(250_000), { nodes: ["10.0.0.1"] });
+      });
+    },
+  );
+
+  await t.step(
     "the node check marks silent nodes and their servers inactive (pid 0), as the C++ registry",
     async () => {
       await withStore(factory, async (store, { clock }) => {
@@ -502,6 +533,65 @@ async function storeContract(t: Deno.TestContext, factory: () => Promise<StoreFi
           "active",
           "active",
         ]);
+      });
+    },
+  );
+
+  await t.step(
+    "two replicas on one host are two nodes, each with its own rows; the host their address",
+    async () => {
+      await withStore(factory, async (store, { fixture, clock }) => {
+        const replica = (nodeName: string, port: number) =>
+          startupRows({
+            nodeName,
+            application: "tars",
+            server: "tarsregistry",
+            adapters: [{
+              servant: "tars.tarsregistry.QueryObj",
+              endpoint: `tcp -h 10.0.0.9 -p ${port}`,
+            }],
+          });
+        await store.onStartup(replica("10.0.0.9:17890", 17890));
+        await store.onStartup(replica("10.0.0.9:17891", 17891));
+        // A pod on that host's address is a third node.
+        await store.onStartup(startupRows(startup({ nodeName: "10.0.0.9", adapters: [] })));
+        const snap = await readSnapshot(store);
+        assert.deepStrictEqual(snap.nodes.map((n) => [n.nodeName, n.nodeObj]), [
+          ["10.0.0.9", "tars.tarsnode.NodeObj@tcp -h 10.0.0.9 -p 0"],
+          ["10.0.0.9:17890", "tars.tarsnode.NodeObj@tcp -h 10.0.0.9 -p 0"],
+          ["10.0.0.9:17891", "tars.tarsnode.NodeObj@tcp -h 10.0.0.9 -p 0"],
+        ]);
+        for (const node of snap.nodes) {
+          assert.equal(await fixture.nodeAddress(node.nodeName), "10.0.0.9");
+        }
+        assert.deepStrictEqual(
+          snap.servers.filter((s) => s.server === "tarsregistry").map((s) => [
+            s.nodeName,
+            s.adapters.map((a) => a.endpoint),
+          ]),
+          [["10.0.0.9:17890", ["tcp -h 10.0.0.9 -p 17890"]], [
+            "10.0.0.9:17891",
+            ["tcp -h 10.0.0.9 -p 17891"],
+          ]],
+        );
+        // One heartbeat renews its own node only; the other's expires, then leaves alone.
+        clock.advance(200_000);
+        await store.keepAlive(keepAliveRows({ nodeName: "10.0.0.9:17891", state: "active" }));
+        clock.advance(100_000);
+        assert.deepStrictEqual((await store.expireNodes(250_000)).nodes, [
+          "10.0.0.9",
+          "10.0.0.9:17890",
+        ]);
+        await store.onPrestop(prestopTarget({ nodeName: "10.0.0.9:17890" }));
+        const left = await readSnapshot(store);
+        assert.deepStrictEqual(left.nodes.map((n) => [n.nodeName, n.presentState]), [
+          ["10.0.0.9", "inactive"],
+          ["10.0.0.9:17891", "active"],
+        ]);
+        assert.deepStrictEqual(
+          left.servers.filter((s) => s.server === "tarsregistry").map((s) => s.nodeName),
+          ["10.0.0.9:17891"],
+        );
       });
     },
   );
@@ -842,6 +932,13 @@ function sqliteFactory(): () => Promise<StoreFixture> {
               ?.tars_version,
           ),
         ),
+      nodeAddress: (nodeName) =>
+        Promise.resolve(
+          String(
+            rows("SELECT endpoint_ip FROM t_node_info WHERE node_name = ?", [nodeName])[0]
+              ?.endpoint_ip,
+          ),
+        ),
       cleanup: () => Deno.remove(dir, { recursive: true }),
     };
   };
@@ -889,6 +986,14 @@ function mysqlFactory(server: MariadbServer): () => Promise<StoreFixture> {
           [nodeName],
         ) as { tars_version: string }[];
         return String(row?.tars_version);
+      },
+      async nodeAddress(nodeName) {
+        const [row] = await server.rootQuery(
+          database,
+          "SELECT endpoint_ip FROM t_node_info WHERE node_name = ?",
+          [nodeName],
+        ) as { endpoint_ip: string }[];
+        return String(row?.endpoint_ip);
       },
       async cleanup() {
         await server.rootQuery("mysql", `DROP DATABASE \`${database}\``);

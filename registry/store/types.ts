@@ -54,6 +54,12 @@ export interface ExpiredNodes {
   nodes: string[];
 }
 
+/** How a node check runs. */
+export interface ExpireOptions {
+  /** True leaves every node and server as it is (self-preservation holds them). */
+  readonly holdNodes?: boolean;
+}
+
 /** A node (pod) as stored. */
 export interface NodeRecord {
   /** Node name (pod IP). */
@@ -230,6 +236,11 @@ export interface ServerRow {
 /** A validated `onStartup`; `server` is null in the old-client (node only) form. */
 export interface StartupRows {
   nodeName: string;
+  /**
+   * The node's address (`endpoint_ip`): the node name of a pod, the host of a registry
+   * replica's `host:port` (registry/node_name.ts).
+   */
+  address: string;
   /** The tarscli version (the node's `tars_version`), or null when the client did not send it. */
   tarsVersion: string | null;
   /**
@@ -341,9 +352,11 @@ export interface RegistryStore extends AdminStore {
   /**
    * The C++ registry's node check: a node whose last heartbeat is older than `timeout` ms gets
    * present state `inactive`, and so do its servers (with `process_id` 0); setting states and
-   * rows stay. Registry rows (`t_registry_info`) that old become inactive too.
+   * rows stay. Registry rows (`t_registry_info`) that old become inactive too. With `holdNodes`
+   * (self-preservation holds them: registry/self_preservation.ts) the nodes and servers stay as
+   * they are and only the registry rows are checked.
    */
-  expireNodes(timeout: number): Promise<ExpiredNodes>;
+  expireNodes(timeout: number, options?: ExpireOptions): Promise<ExpiredNodes>;
   /** Writes (replaces) this registry's own rows of `t_registry_info`, active, heartbeat now. */
   announceRegistry(rows: RegistryInfoRows): Promise<void>;
   /** Removes this registry's own rows of `t_registry_info` (it is stopping). */
