@@ -10,8 +10,8 @@
  *
  * The gaps are measured from what the registry keeps: `t_node_info.last_heartbeat` of each pod,
  * read every 100 ms straight from MariaDB (a heartbeat through either replica writes it). The
- * replicas' addresses are the test's parameters: two loopback addresses here; both on one address
- * with two ports needs the replicas' rows keyed by port as well (issue 23, item 3).
+ * replicas' addresses are the test's parameters: on two loopback addresses, and both on one with
+ * two ports (each replica a node of its own, named host:port).
  *
  * The times are scaled down from the issue's (a 20 s hang against a 30 s report interval): report
  * interval 3 s and faults of 12 s, four report intervals and more than each call's timeout (the
@@ -324,3 +324,5 @@ function replicaFaultsTest(hosts: readonly [string, string]) {
 }
 
 replicaFaultsTest(["127.0.0.1", "127.0.0.2"]);
+// Two replicas on one host, on two ports: each a node of its own (registry/node_name.ts).
+replicaFaultsTest(["127.0.0.1", "127.0.0.1"]);
