@@ -1,15 +1,17 @@
 import assert from "node:assert/strict";
 import { GroupRules, NO_GROUP, serverGroups } from "./group_rules.ts";
 
-const RULES = new GroupRules([
+const RULE_ROWS = [
   { groupId: 1, allowIpRule: "10.1.0.7|10.1.1.*", groupName: "sz" },
   { groupId: 2, allowIpRule: "10.1.0.*||10.2.0.9", groupName: "sh" },
   { groupId: 3, allowIpRule: "", groupName: "zone-c" },
-], [
+];
+const PRIORITY_ROWS = [
   { id: 7, groupList: "1|2", station: "south" },
   { id: 8, groupList: " 2;3,,x", station: "east" },
   { id: 9, groupList: "3", station: "south" },
-]);
+];
+const RULES = new GroupRules(RULE_ROWS, PRIORITY_ROWS);
 
 Deno.test("group rules: a caller's group by its address", async (t) => {
   await t.step("an exact rule comes before its a.b.c.* rule", () => {
@@ -65,15 +67,8 @@ Deno.test("group rules: names, priorities and stations", async (t) => {
     assert.equal(new GroupRules([], [{ id: 1, groupList: "1", station: "" }]).isEmpty, false);
   });
   await t.step("sameAs compares the rows", () => {
-    const again = new GroupRules([
-      { groupId: 1, allowIpRule: "10.1.0.7|10.1.1.*", groupName: "sz" },
-      { groupId: 2, allowIpRule: "10.1.0.*||10.2.0.9", groupName: "sh" },
-      { groupId: 3, allowIpRule: "", groupName: "zone-c" },
-    ], [
-      { id: 7, groupList: "1|2", station: "south" },
-      { id: 8, groupList: " 2;3,,x", station: "east" },
-      { id: 9, groupList: "3", station: "south" },
-    ]);
+    // Rows read again (equal, not the same objects).
+    const again = new GroupRules(structuredClone(RULE_ROWS), structuredClone(PRIORITY_ROWS));
     assert.equal(RULES.sameAs(again), true);
     assert.equal(RULES.sameAs(GroupRules.NONE), false);
     const changed = new GroupRules([
