@@ -275,6 +275,7 @@ function replicaFaultsTest(hosts: readonly [string, string]) {
             assert.doesNotMatch(prestop, /failed/);
             pods.shift();
             addresses.shift();
+            await leaving.cleanup();
             for (const replica of replicas) {
               assert.deepEqual(await activePods(client, replica), [...addresses].sort());
             }

@@ -124,7 +124,8 @@ Deno.test("zones: pods call their own zone's pods first, and fall back", async (
     });
   } finally {
     await Promise.all(clients.map((c) => c.close()));
-    for (const pod of pods.values()) await pod.cleanup();
+    // Every pod's processes and directory go, whichever cleanup fails.
+    await Promise.allSettled([...pods.values()].map((pod) => pod.cleanup()));
     await registry?.terminate();
     await Deno.remove(dir, { recursive: true });
   }
