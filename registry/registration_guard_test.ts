@@ -11,6 +11,7 @@ import { RegistrationTokens } from "./registration_tokens.ts";
 import { RegistryService } from "./registry_service.ts";
 import { instrument, registryServant } from "./servants.ts";
 import { SqliteStore } from "./store/sqlite_store.ts";
+import { callFailure } from "../tests/support/call_failure.ts";
 
 const NODE_TIMEOUT = 250_000;
 const SECRET = "pay-s3cret-token";
@@ -114,12 +115,7 @@ const NODE_ONLY = { application: "", server: "" };
 
 /** The TarsCallError of a call that must fail with `code`. */
 async function answered(call: Promise<unknown>, code: number): Promise<TarsCallError> {
-  let caught: unknown;
-  await assert.rejects(call, (error) => {
-    caught = error;
-    return true;
-  });
-  assert.ok(caught instanceof TarsCallError, String(caught));
+  const caught = await callFailure(call);
   assert.equal(caught.code, code, caught.message);
   return caught;
 }

@@ -10,6 +10,7 @@ import { RegistryService } from "./registry_service.ts";
 import { SqliteStore } from "./store/sqlite_store.ts";
 import { RegistryRet } from "../protocol/interfaces/registry_f.ts";
 import { parseAddressRange } from "../lib/ip_address.ts";
+import { callFailure as failure } from "../tests/support/call_failure.ts";
 
 const Probe = defineInterface("Probe", {
   call: { params: [param("what", string)], ret: string },
@@ -31,17 +32,6 @@ function wrapped() {
   const servant = instrument(impl, { metrics, log: (line) => logged.push(line) });
   const call = (what: string) => servant.call({ what }, {} as CallContext);
   return { call, logged, metrics };
-}
-
-/** The TarsCallError `call` fails with. */
-async function failure(call: () => unknown): Promise<TarsCallError> {
-  try {
-    await call();
-  } catch (error) {
-    assert.ok(error instanceof TarsCallError, String(error));
-    return error;
-  }
-  assert.fail("the call did not fail");
 }
 
 Deno.test("registry servants answer failures by kind", async (t) => {

@@ -8,7 +8,6 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { TarsCallError } from "../protocol/call_error.ts";
 import { TarsClient } from "../protocol/client.ts";
 import { parseEndpoint } from "../protocol/endpoint.ts";
 import { ADMIN_REG_OBJ, AdminReg } from "../protocol/interfaces/admin_reg.ts";
@@ -31,6 +30,7 @@ import { eventually } from "./support/eventually.ts";
 import { startFakeNode } from "./support/fake_node.ts";
 import { mariadbMissing, mariadbSearchPath, startMariadb } from "./support/mariadb.ts";
 import { skipWhen } from "./support/skip.ts";
+import { callFailure as failure } from "./support/call_failure.ts";
 
 /** Bound on a pod becoming ready (genconf, registration, Node start-up, a check interval). */
 const READY_MS = 30_000;
@@ -50,17 +50,6 @@ async function lookup(client: TarsClient, locator: string) {
   const hp = (eps: { host: string; port: number }[]) =>
     eps.map((e) => `${e.host}:${e.port}`).sort();
   return { active: hp(answer.activeEp), inactive: hp(answer.inactiveEp) };
-}
-
-/** The TarsCallError `call` fails with. */
-async function failure(call: Promise<unknown>): Promise<TarsCallError> {
-  try {
-    await call;
-  } catch (error) {
-    assert.ok(error instanceof TarsCallError, String(error));
-    return error;
-  }
-  assert.fail("the call did not fail");
 }
 
 Deno.test("console operations: AdminRegObj over real pods and their node objects", async (t) => {

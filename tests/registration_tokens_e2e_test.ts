@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { TarsCallError, TarsCode } from "../protocol/call_error.ts";
+import { TarsCode } from "../protocol/call_error.ts";
 import { TarsClient } from "../protocol/client.ts";
 import { QueryF } from "../protocol/interfaces/query_f.ts";
 import { REGISTRY_OBJ, RegistryF, RegistryRet } from "../protocol/interfaces/registry_f.ts";
@@ -19,6 +19,7 @@ import { type Pod, type RegistryProcess, startPod, startRegistryProcess } from "
 import { connectFrom } from "./support/bound_network.ts";
 import { eventually } from "./support/eventually.ts";
 import { freePort } from "./support/free_port.ts";
+import { callFailure } from "./support/call_failure.ts";
 
 /** Bound on a pod becoming ready (genconf, registration, Node start-up, a check interval). */
 const READY_MS = 30_000;
@@ -51,12 +52,7 @@ async function refusedWith(
   code: number,
   message: RegExp,
 ): Promise<string> {
-  let caught: unknown;
-  await assert.rejects(call, (error) => {
-    caught = error;
-    return true;
-  });
-  assert.ok(caught instanceof TarsCallError, String(caught));
+  const caught = await callFailure(call);
   assert.equal(caught.code, code, caught.message);
   assert.match(caught.message, message);
   return caught.message;

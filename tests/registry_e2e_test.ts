@@ -22,6 +22,7 @@ import { mariadbMissing, mariadbSearchPath, startMariadb } from "./support/maria
 import { eventually } from "./support/eventually.ts";
 import { skipWhen } from "./support/skip.ts";
 import { readSnapshot } from "./support/store_snapshot.ts";
+import { callFailure } from "./support/call_failure.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const PEERS = new URL("./peers/", import.meta.url);
@@ -135,12 +136,7 @@ function pod(nodeName: string, overrides: Partial<StartupInput> = {}): StartupIn
 }
 
 async function refused(call: Promise<unknown>, ...parts: string[]): Promise<TarsCallError> {
-  let caught: unknown;
-  await assert.rejects(call, (error) => {
-    caught = error;
-    return true;
-  });
-  assert.ok(caught instanceof TarsCallError, `expected TarsCallError, got ${String(caught)}`);
+  const caught = await callFailure(call);
   assert.notEqual(caught.code, 0);
   for (const part of parts) assert.match(caught.message, new RegExp(part));
   return caught;

@@ -7,7 +7,6 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { TarsCallError } from "../protocol/call_error.ts";
 import { TarsClient } from "../protocol/client.ts";
 import { ADMIN_OBJ, AdminF } from "../protocol/interfaces/admin_f.ts";
 import { QUERY_OBJ, QueryF } from "../protocol/interfaces/query_f.ts";
@@ -18,6 +17,7 @@ import { type RegistryProcess, startRegistryProcess } from "../local/mod.ts";
 import { connectFrom } from "./support/bound_network.ts";
 import { eventually } from "./support/eventually.ts";
 import { readSnapshot } from "./support/store_snapshot.ts";
+import { callFailure } from "./support/call_failure.ts";
 
 /** A client whose connections leave from `address`. */
 function clientFrom(address: string): TarsClient {
@@ -51,12 +51,7 @@ function pod(nodeName: string, host = nodeName) {
 }
 
 async function refused(call: Promise<unknown>, ...parts: RegExp[]): Promise<void> {
-  let caught: unknown;
-  await assert.rejects(call, (error) => {
-    caught = error;
-    return true;
-  });
-  assert.ok(caught instanceof TarsCallError, String(caught));
+  const caught = await callFailure(call);
   assert.equal(caught.code, RegistryRet.REFUSED, caught.message);
   for (const part of parts) assert.match(caught.message, part);
 }

@@ -5,7 +5,6 @@
  * at once unless a test holds them.
  */
 import assert from "node:assert/strict";
-import { TarsCallError } from "../../protocol/call_error.ts";
 import { TarsClient } from "../../protocol/client.ts";
 import { ADMIN_REG_OBJ, AdminReg } from "../../protocol/interfaces/admin_reg.ts";
 import { TarsErrCode } from "../../protocol/interfaces/node_f.ts";
@@ -26,6 +25,7 @@ import { ServerOperations } from "./operations.ts";
 import { adminRegServant } from "./servant.ts";
 import { runTaskCommand } from "./task_commands.ts";
 import { TaskRunner } from "./task_runner.ts";
+import { callFailure as failure } from "../../tests/support/call_failure.ts";
 
 const NOW = Date.UTC(2026, 3, 1, 8, 0, 0);
 const OBJ = "App.Server.Obj";
@@ -133,17 +133,6 @@ function test(name: string, body: (h: Harness) => Promise<void>) {
       await h.close();
     }
   });
-}
-
-/** The TarsCallError `call` fails with. */
-async function failure(call: Promise<unknown>): Promise<TarsCallError> {
-  try {
-    await call;
-  } catch (error) {
-    assert.ok(error instanceof TarsCallError, String(error));
-    return error;
-  }
-  assert.fail("the call did not fail");
 }
 
 const APP = { application: "App", serverName: "Server" };
